@@ -1,0 +1,30 @@
+# board.mk for "host": toolchain and flags of every host flavour, in one place.
+#   FLAVOR=native  the build machine's gcc, 64-bit
+#   FLAVOR=i686    32-bit: i686-linux-gnu-gcc -static, run under qemu-i386
+#                  (gcc -m32 cannot coexist with the aarch64 cross gcc here);
+#                  UBSan traps (its static runtime does not link on i686)
+#   FLAVOR=san     64-bit with AddressSanitizer and UBSan
+FLAVOR ?= native
+PORT := hosted
+ifeq ($(FLAVOR),i686)
+CC := i686-linux-gnu-gcc
+ARCH_CFLAGS := -O2 -g -fsanitize=undefined -fsanitize-undefined-trap-on-error
+ARCH_LDFLAGS := -static
+RUN := qemu-i386
+NEEDS := i686-linux-gnu-gcc qemu-i386
+else ifeq ($(FLAVOR),san)
+CC := gcc
+ARCH_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ARCH_LDFLAGS := -fsanitize=address,undefined
+RUN :=
+NEEDS := gcc
+else
+CC := gcc
+ARCH_CFLAGS := -O2 -g
+ARCH_LDFLAGS :=
+RUN :=
+NEEDS := gcc
+endif
+PORT_CFLAGS := -std=gnu11
+LDLIBS :=
+QEMU := $(RUN)

@@ -1,0 +1,267 @@
+/*
+ * check.c - the validator (sheap_check) and the heap walker (sheap_walk).
+ *
+ * The validator only reads.  It recomputes every counter from the structures
+ * and compares: a walk over all spans (through the span map, arena group by
+ * arena group), then the free lists and their bitmaps, then the partial
+ * lists.  Every loop is bounded by the counts it has already established,
+ * so a corrupted list cannot make it spin.  O(heap pages).
+ */
+#include "sheap_internal.h"
+
+static struct sheap_heap *const h = &sheap_heap;
+
+#define PAGE SHEAP_PAGE_SIZE
+
+struct tally {
+    uintptr_t spans[3];
+    uintptr_t free_pages, ready_pages, free_ready_pages;
+    uintptr_t live_bytes, live_blocks;
+    uintptr_t partial[SHEAP_NUM_CLASSES];
+    bool prev_free;      /* the span just before (same group) was FREE */
+    uintptr_t prev_end;  /* end of that span */
+};
+
+static bool page_bit(const uintptr_t *(*which)(const struct sheap_arena *), uintptr_t addr)
+{
+    const struct sheap_arena *a = arena_of(addr);
+    return bit_get(which(a), arena_page_index(a, addr));
+}
+
+static const uintptr_t *ready_map(const struct sheap_arena *a) { return a->ready; }
+static const uintptr_t *inuse_map(const struct sheap_arena *a) { return a->inuse; }
+
+static int check_small(const struct sheap_span *s, struct tally *t)
+{
+    unsigned cls = s->cls;
+    if (cls == 0 || cls >= SHEAP_NUM_CLASSES || s->elem_size != sheap_class_size[cls] ||
+        s->nelems != sheap_class_nelems[cls] || s->npages != sheap_class_npages[cls] ||
+        s->divmul != sheap_class_divmul[cls])
+        return SHEAP_CHECK_SPAN;
+    uintptr_t free = 0;
+    for (unsigned w = 0; w < BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS); w++) {
+        uintptr_t bits = s->freebits[w];
+        /* no free bit at or above nelems */
+        for (unsigned b = 0; b < WORD_BITS && bits; b++)
+            if (((bits >> b) & 1u) && w * WORD_BITS + b >= s->nelems)
+                return SHEAP_CHECK_BITMAP;
+        if (w < s->hint && bits != 0)
+            return SHEAP_CHECK_BITMAP;
+        free += popcount_word(bits);
+    }
+    if (free != s->nfree || s->nfree > s->nelems)
+        return SHEAP_CHECK_BITMAP;
+    if ((s->on_partial != 0) != (s->nfree > 0))
+        return SHEAP_CHECK_PARTIAL;
+    if (s->nfree > 0)
+        t->partial[cls]++;
+    t->live_bytes += (uintptr_t)(s->nelems - s->nfree) * s->elem_size;
+    t->live_blocks += s->nelems - s->nfree;
+    return 0;
+}
+
+static int check_span(struct sheap_span *s, void *ctx)
+{
+    struct tally *t = ctx;
+    if (s->state > SPAN_LARGE || (s->base & (PAGE - 1)) != 0)
+        return SHEAP_CHECK_SPAN;
+    /* Adjacent FREE spans in one group must have been merged. */
+    bool adjacent = t->prev_end == s->base;
+    if (s->state == SPAN_FREE && adjacent && t->prev_free)
+        return SHEAP_CHECK_COALESCE;
+    t->prev_free = s->state == SPAN_FREE;
+    t->prev_end = s->base + (s->npages << SHEAP_PAGE_SHIFT);
+    t->spans[s->state]++;
+
+    /* Span map: boundaries always; every page for spans in use. */
+    uintptr_t last = s->base + ((s->npages - 1) << SHEAP_PAGE_SHIFT);
+    if (span_of(s->base) != s || span_of(last) != s)
+        return SHEAP_CHECK_SPAN_MAP;
+    for (uintptr_t i = 0; i < s->npages; i++) {
+        uintptr_t addr = s->base + (i << SHEAP_PAGE_SHIFT);
+        struct sheap_arena *a = arena_of(addr);
+        if (a == NULL)
+            return SHEAP_CHECK_SPAN_MAP;
+        if (s->state != SPAN_FREE && span_of(addr) != s)
+            return SHEAP_CHECK_SPAN_MAP;
+        bool ready = page_bit(ready_map, addr), inuse = page_bit(inuse_map, addr);
+        t->ready_pages += ready;
+        if (s->state == SPAN_FREE) {
+            if (inuse)
+                return SHEAP_CHECK_PAGE_STATE;
+            t->free_ready_pages += ready;
+        } else if (!inuse || !ready) {
+            return SHEAP_CHECK_PAGE_STATE;
+        }
+    }
+    if (s->state == SPAN_FREE)
+        t->free_pages += s->npages;
+    else if (s->state == SPAN_LARGE) {
+        t->live_bytes += s->npages << SHEAP_PAGE_SHIFT;
+        t->live_blocks++;
+    } else {
+        return check_small(s, t);
+    }
+    return 0;
+}
+
+static int check_index(void)
+{
+    uintptr_t n = 0;
+    for (struct sheap_arena *a = h->arenas; a; a = a->next) {
+        if (++n > h->c.arenas || (a->base & (SHEAP_ARENA_SIZE - 1)) != 0 || arena_of(a->base) != a ||
+            arena_of(a->base + SHEAP_ARENA_SIZE - 1) != a)
+            return SHEAP_CHECK_INDEX;
+    }
+    if (n != h->c.arenas || n * SHEAP_ARENA_PAGES != h->c.arena_pages)
+        return SHEAP_CHECK_INDEX;
+    /* Every index entry names an arena of its own frame. */
+    uintptr_t entries = 0;
+#if INDEX_LEVELS == 1
+    for (uintptr_t f = 0; f < INDEX_L2_ENTRIES; f++) {
+        struct sheap_arena *a = h->index[f];
+        if (a && (++entries, a->base != (f << SHEAP_ARENA_SHIFT)))
+            return SHEAP_CHECK_INDEX;
+    }
+#else
+    uintptr_t tables = 0;
+    for (uintptr_t i = 0; i < INDEX_L1_ENTRIES; i++) {
+        struct index_l2 *l2 = h->index_l1[i];
+        if (l2 == NULL)
+            continue;
+        tables++;
+        for (uintptr_t j = 0; j < INDEX_L2_ENTRIES; j++) {
+            struct sheap_arena *a = l2->arena[j];
+            uintptr_t frame = (i << INDEX_L2_BITS) | j;
+            if (a && (++entries, a->base != (frame << SHEAP_ARENA_SHIFT)))
+                return SHEAP_CHECK_INDEX;
+        }
+    }
+    if (tables != h->index_l2_count)
+        return SHEAP_CHECK_INDEX;
+#endif
+    return entries == n ? 0 : SHEAP_CHECK_INDEX;
+}
+
+static int check_free_lists(uintptr_t free_spans)
+{
+    uintptr_t seen = 0;
+    for (unsigned fl = 0; fl < FL_COUNT; fl++) {
+        bool fl_nonempty = false;
+        for (unsigned sl = 0; sl < SL_COUNT; sl++) {
+            struct sheap_span *prev = NULL;
+            struct sheap_span *s = h->free_lists[fl][sl];
+            bool bit = (h->sl_bitmap[fl] >> sl) & 1u;
+            if ((s != NULL) != bit)
+                return SHEAP_CHECK_FREE_LIST;
+            fl_nonempty |= s != NULL;
+            for (; s; prev = s, s = s->next) {
+                unsigned f, l;
+                if (++seen > free_spans || s->state != SPAN_FREE || s->prev != prev)
+                    return SHEAP_CHECK_FREE_LIST;
+                ph_mapping(s->npages, &f, &l);
+                if (f != fl || l != sl || span_of(s->base) != s)
+                    return SHEAP_CHECK_FREE_LIST;
+            }
+        }
+        if (fl_nonempty != ((h->fl_bitmap >> fl) & 1u))
+            return SHEAP_CHECK_FREE_LIST;
+    }
+    if (FL_COUNT < 64 && (h->fl_bitmap >> FL_COUNT) != 0)
+        return SHEAP_CHECK_FREE_LIST;
+    return seen == free_spans ? 0 : SHEAP_CHECK_FREE_LIST;
+}
+
+static int check_partial_lists(const struct tally *t)
+{
+    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
+        struct sheap_span *head = h->cpu.classes[cls].partial, *s = head;
+        uintptr_t n = 0;
+        if (head == NULL) {
+            if (t->partial[cls] != 0)
+                return SHEAP_CHECK_PARTIAL;
+            continue;
+        }
+        do {
+            if (++n > t->partial[cls] || s->state != SPAN_SMALL || s->cls != cls || s->nfree == 0 ||
+                !s->on_partial || s->next->prev != s)
+                return SHEAP_CHECK_PARTIAL;
+            s = s->next;
+        } while (s != head);
+        if (n != t->partial[cls])
+            return SHEAP_CHECK_PARTIAL;
+    }
+    return 0;
+}
+
+int sheap_check(void)
+{
+    struct tally t;
+    mem_zero(&t, sizeof(t));
+    heap_lock();
+    int r = check_index();
+    if (r == 0)
+        r = ph_each_span(check_span, &t);
+    if (r == 0)
+        r = check_free_lists(t.spans[SPAN_FREE]);
+    if (r == 0)
+        r = check_partial_lists(&t);
+    if (r == 0) {
+        const struct sheap_counters *c = &h->c;
+        if (t.spans[SPAN_FREE] != c->spans[SPAN_FREE] || t.spans[SPAN_SMALL] != c->spans[SPAN_SMALL] ||
+            t.spans[SPAN_LARGE] != c->spans[SPAN_LARGE] || t.free_pages != c->free_pages ||
+            t.ready_pages != c->ready_pages || t.free_ready_pages != h->free_ready_pages ||
+            t.live_bytes != c->live_bytes || t.live_blocks != c->live_blocks ||
+            c->peak_live_bytes < c->live_bytes)
+            r = SHEAP_CHECK_STATS;
+    }
+    heap_unlock();
+    return r;
+}
+
+const char *sheap_check_message(int result)
+{
+    switch (result) {
+    case SHEAP_CHECK_OK: return "heap is consistent";
+    case SHEAP_CHECK_INDEX: return "arena index and arena list disagree";
+    case SHEAP_CHECK_SPAN_MAP: return "span map does not match the spans";
+    case SHEAP_CHECK_SPAN: return "malformed span record";
+    case SHEAP_CHECK_COALESCE: return "adjacent free runs were not coalesced";
+    case SHEAP_CHECK_FREE_LIST: return "free lists or their bitmaps are wrong";
+    case SHEAP_CHECK_BITMAP: return "allocation bitmap disagrees with its free count";
+    case SHEAP_CHECK_PARTIAL: return "size-class partial list is wrong";
+    case SHEAP_CHECK_PAGE_STATE: return "in-use or Ready page bits are wrong";
+    case SHEAP_CHECK_STATS: return "statistics do not add up";
+    default: return "unknown check result";
+    }
+}
+
+/* ---- Walker ------------------------------------------------------------------- */
+
+struct walk_ctx {
+    sheap_walk_fn fn;
+    void *ctx;
+};
+
+static int walk_span(struct sheap_span *s, void *arg)
+{
+    struct walk_ctx *w = arg;
+    if (s->state != SPAN_SMALL)
+        return w->fn((void *)s->base, s->npages << SHEAP_PAGE_SHIFT, s->state == SPAN_LARGE, w->ctx);
+    for (uintptr_t i = 0; i < s->nelems; i++) {
+        bool used = !((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u);
+        int r = w->fn((void *)(s->base + i * s->elem_size), s->elem_size, used, w->ctx);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+int sheap_walk(sheap_walk_fn fn, void *ctx)
+{
+    struct walk_ctx w = {fn, ctx};
+    heap_lock();
+    int r = ph_each_span(walk_span, &w);
+    heap_unlock();
+    return r;
+}

@@ -1,0 +1,492 @@
+/*
+ * malloc.c - the public allocation API: size classes, small-object spans,
+ * large runs, realloc and aligned allocation.  See docs/DESIGN.md for the
+ * alloc and free paths step by step.
+ *
+ * Small blocks (<= SHEAP_CLASS_MAX_SIZE) come from spans of one size class.
+ * A span's free slots are the 1 bits of span->freebits, a bitmap inside the
+ * span record (never inside user memory).  Spans with free slots are on the
+ * class's circular partial list; its head serves every malloc of the class.
+ * A span that becomes full leaves the list; one that was full and gets a
+ * free slot back joins it at the tail.  A span that becomes empty goes back
+ * to the page heap unless it is the head: the head is kept, so a malloc/free
+ * pair at the boundary cannot take and return a span each time
+ * (hysteresis).  sheap_trim returns kept empty heads too.
+ *
+ * Large blocks are whole page runs (SPAN_LARGE).
+ *
+ * Locking: each entry point takes the heap lock once; misuse reports and
+ * errno are delivered after it is dropped.
+ */
+#define SHEAP_SIZE_CLASSES_DEFINE
+#include "sheap_internal.h"
+
+static struct sheap_heap *const h = &sheap_heap;
+
+/* Largest request considered at all: half the address space the index
+ * covers.  Anything bigger fails with ENOMEM before any arithmetic. */
+#define MAX_REQUEST ((uintptr_t)1 << (SHEAP_VA_BITS - 1))
+
+static inline unsigned size_to_class(uintptr_t n)
+{
+    if (n <= SHEAP_CLASS8_LIMIT)
+        return sheap_size_to_class8[(n + 7) >> 3];
+    return sheap_size_to_class128[(n - SHEAP_CLASS8_LIMIT + 127) >> 7];
+}
+
+static inline void lock(void)
+{
+    sheap_port_lock();
+#ifdef SHEAP_DEBUG
+    h->locked = true;
+#endif
+}
+
+static inline void unlock(void)
+{
+#ifdef SHEAP_DEBUG
+    h->locked = false;
+#endif
+    sheap_port_unlock();
+}
+
+static inline void count_alloc(uintptr_t bytes)
+{
+    h->c.live_bytes += bytes;
+    h->c.live_blocks++;
+    if (h->c.live_bytes > h->c.peak_live_bytes)
+        h->c.peak_live_bytes = h->c.live_bytes;
+}
+
+static inline void count_free(uintptr_t bytes)
+{
+    h->c.live_bytes -= bytes;
+    h->c.live_blocks--;
+}
+
+/* Called without the lock: count and report a misuse. */
+static void report_misuse(const char *msg, const void *p)
+{
+    lock();
+    h->c.misuse++;
+    sheap_fault_hook hook = h->fault_hook;
+    unlock();
+    if (hook)
+        hook(msg, p);
+    else
+        sheap_port_fault(msg, p, false);
+}
+
+static void *fail_oom(void)
+{
+    lock();
+    h->c.oom++;
+    unlock();
+    sheap_port_set_errno(SHEAP_ENOMEM);
+    return NULL;
+}
+
+/* ---- Partial lists (circular, doubly linked) ---------------------------------- */
+
+static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
+{
+    if (s->next == s) {
+        c->partial = NULL;
+    } else {
+        s->prev->next = s->next;
+        s->next->prev = s->prev;
+        if (c->partial == s)
+            c->partial = s->next;
+    }
+    s->on_partial = 0;
+}
+
+static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
+{
+    struct sheap_span *head = c->partial;
+    if (head == NULL) {
+        s->next = s->prev = s;
+        c->partial = s;
+    } else {
+        s->next = head;
+        s->prev = head->prev;
+        head->prev->next = s;
+        head->prev = s;
+    }
+    s->on_partial = 1;
+}
+
+/* ---- Small blocks -------------------------------------------------------------- */
+
+/* Take a free slot of s (nfree > 0).  The scan is bounded by the bitmap size
+ * and starts at the word hint below which every slot is in use. */
+static inline void *small_take(struct sheap_class *c, struct sheap_span *s)
+{
+    unsigned w = s->hint;
+    uintptr_t bits;
+    while ((bits = s->freebits[w]) == 0)
+        w++;
+    s->freebits[w] = bits & (bits - 1);
+    s->hint = (uint16_t)w;
+    uintptr_t slot = (uintptr_t)w * WORD_BITS + ctz_word(bits);
+    if (--s->nfree == 0)
+        partial_remove(c, s);
+    count_alloc(s->elem_size);
+    return (void *)(s->base + slot * s->elem_size);
+}
+
+/* The class has no partial span: start a new one.  Lock held. */
+static struct sheap_span *small_refill(unsigned cls)
+{
+    if (!h->initialized)
+        heap_init();
+    struct sheap_span *s = ph_alloc(sheap_class_npages[cls], 1, SPAN_SMALL);
+    if (s == NULL)
+        return NULL;
+    unsigned nelems = sheap_class_nelems[cls];
+    s->cls = (uint8_t)cls;
+    s->elem_size = sheap_class_size[cls];
+    s->divmul = sheap_class_divmul[cls];
+    s->nelems = (uint16_t)nelems;
+    s->nfree = (uint16_t)nelems;
+    s->hint = 0;
+    for (unsigned i = 0; i < BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS); i++) {
+        unsigned lo = i * WORD_BITS;
+        s->freebits[i] = nelems >= lo + WORD_BITS ? ~(uintptr_t)0
+                         : nelems > lo           ? ((uintptr_t)1 << (nelems - lo)) - 1
+                                                 : 0;
+    }
+    partial_append(&h->cpu.classes[cls], s);
+    return s;
+}
+
+/* Lock held.  Returns NULL when the page heap cannot supply a span. */
+static void *small_alloc(unsigned cls, bool zero)
+{
+    struct sheap_class *c = &h->cpu.classes[cls];
+    struct sheap_span *s = c->partial;
+    if (s == NULL && (s = small_refill(cls)) == NULL)
+        return NULL;
+    void *p = small_take(c, s);
+    if (zero && s->needzero)
+        mem_zero(p, s->elem_size);
+    return p;
+}
+
+/* A slot of s was freed and s is now empty.  Lock held. */
+static void small_span_empty(struct sheap_class *c, struct sheap_span *s)
+{
+    if (c->partial == s)
+        return; /* the head is kept: hysteresis */
+    partial_remove(c, s);
+    ph_free(s);
+}
+
+/* ---- Large blocks ------------------------------------------------------------------ */
+
+static inline uintptr_t pages_for(uintptr_t n)
+{
+    return (n + SHEAP_PAGE_SIZE - 1) >> SHEAP_PAGE_SHIFT;
+}
+
+/* Lock held. */
+static void *large_alloc(uintptr_t n, uintptr_t align_pages, bool zero)
+{
+    if (!h->initialized)
+        heap_init();
+    uintptr_t npages = pages_for(n ? n : 1);
+    struct sheap_span *s = ph_alloc(npages, align_pages, SPAN_LARGE);
+    if (s == NULL)
+        return NULL;
+    count_alloc(npages << SHEAP_PAGE_SHIFT);
+    if (zero && s->needzero)
+        mem_zero((void *)s->base, npages << SHEAP_PAGE_SHIFT);
+    return (void *)s->base;
+}
+
+/* ---- Pointer validation ---------------------------------------------------------- */
+
+/*
+ * The span of the live block that starts at p, or NULL with *why naming the
+ * probable misuse.  For a SMALL span *slot receives the slot number.
+ * Reads only the index, the span map and the span record: O(1).
+ */
+static struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, const char **why)
+{
+    struct sheap_arena *a = arena_of(p);
+    if (a == NULL) {
+        *why = "sheap: pointer not from this heap (foreign or stack pointer?)";
+        return NULL;
+    }
+    struct sheap_span *s = a->spans[arena_page_index(a, p)];
+    if (s == NULL || p < s->base || p - s->base >= (s->npages << SHEAP_PAGE_SHIFT) ||
+        s->state == SPAN_FREE || s->state == SPAN_DEAD) {
+        *why = "sheap: pointer into free heap memory (double free or use after free?)";
+        return NULL;
+    }
+    if (s->state == SPAN_LARGE) {
+        if (p != s->base) {
+            *why = "sheap: interior pointer into a large block (not its start)";
+            return NULL;
+        }
+        return s;
+    }
+    uintptr_t off = p - s->base;
+    uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+    if (i * s->elem_size != off) {
+        *why = "sheap: interior pointer into a small block (not its start)";
+        return NULL;
+    }
+    if (i >= s->nelems) {
+        *why = "sheap: pointer past the last block of a span (not from malloc?)";
+        return NULL;
+    }
+    if ((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u) {
+        *why = "sheap: double free (block is already free)";
+        return NULL;
+    }
+    *slot = i;
+    return s;
+}
+
+/* Free the live block p of span s.  Lock held. */
+static void free_block(struct sheap_span *s, uintptr_t slot)
+{
+    if (s->state == SPAN_LARGE) {
+        count_free(s->npages << SHEAP_PAGE_SHIFT);
+        ph_free(s);
+        return;
+    }
+    struct sheap_class *c = &h->cpu.classes[s->cls];
+    unsigned w = (unsigned)(slot / WORD_BITS);
+    s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
+    if (w < s->hint)
+        s->hint = (uint16_t)w;
+    s->needzero = 1;
+    count_free(s->elem_size);
+    if (s->nfree++ == 0)
+        partial_append(c, s);
+    if (s->nfree == s->nelems)
+        small_span_empty(c, s);
+}
+
+/* ---- Public API ------------------------------------------------------------------- */
+
+void *sheap_malloc(size_t n)
+{
+    void *p;
+    if (n <= SHEAP_CLASS_MAX_SIZE) {
+        unsigned cls = size_to_class(n);
+        lock();
+        struct sheap_class *c = &h->cpu.classes[cls];
+        struct sheap_span *s = c->partial;
+        p = s ? small_take(c, s) : small_alloc(cls, false);
+        unlock();
+    } else {
+        if (n > MAX_REQUEST)
+            return fail_oom();
+        lock();
+        p = large_alloc(n, 1, false);
+        unlock();
+    }
+    return p ? p : fail_oom();
+}
+
+void sheap_free(void *ptr)
+{
+    if (ptr == NULL)
+        return;
+    uintptr_t slot = 0;
+    const char *why;
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &why);
+    if (s == NULL) {
+        unlock();
+        report_misuse(why, ptr);
+        return;
+    }
+    free_block(s, slot);
+    unlock();
+}
+
+void *sheap_calloc(size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n) || n > MAX_REQUEST)
+        return fail_oom();
+    void *p;
+    lock();
+    if (n <= SHEAP_CLASS_MAX_SIZE)
+        p = small_alloc(size_to_class(n), true);
+    else
+        p = large_alloc(n, 1, true);
+    unlock();
+    return p ? p : fail_oom();
+}
+
+size_t sheap_usable_size(const void *ptr)
+{
+    if (ptr == NULL)
+        return 0;
+    uintptr_t slot;
+    const char *why;
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &why);
+    size_t n = s == NULL                ? 0
+               : s->state == SPAN_LARGE ? s->npages << SHEAP_PAGE_SHIFT
+                                        : s->elem_size;
+    unlock();
+    if (s == NULL)
+        report_misuse(why, ptr);
+    return n;
+}
+
+void *sheap_realloc(void *ptr, size_t n)
+{
+    if (ptr == NULL)
+        return sheap_malloc(n);
+    if (n == 0) {
+        sheap_free(ptr);
+        return NULL;
+    }
+    if (n > MAX_REQUEST)
+        return fail_oom();
+    uintptr_t slot;
+    const char *why;
+    size_t old;
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &why);
+    if (s == NULL) {
+        unlock();
+        report_misuse(why, ptr);
+        return NULL;
+    }
+    if (s->state == SPAN_SMALL) {
+        old = s->elem_size;
+        if (n <= old && size_to_class(n) == s->cls) {
+            unlock();
+            return ptr;
+        }
+    } else {
+        old = s->npages << SHEAP_PAGE_SHIFT;
+        uintptr_t want = pages_for(n);
+        if (n > SHEAP_CLASS_MAX_SIZE) {
+            /* Shrink gives the tail back; growth takes the free run after
+             * the block.  Either may decline (no span record, neighbour in
+             * use), which the size test below sorts out. */
+            if (want < s->npages)
+                ph_shrink(s, want);
+            else if (want > s->npages)
+                ph_grow_in_place(s, want);
+            if (s->npages >= want) {
+                h->c.live_bytes = h->c.live_bytes - old + (s->npages << SHEAP_PAGE_SHIFT);
+                if (h->c.live_bytes > h->c.peak_live_bytes)
+                    h->c.peak_live_bytes = h->c.live_bytes;
+                unlock();
+                return ptr;
+            }
+        }
+    }
+    unlock();
+    /* Move: allocate, copy, free.  On failure the old block stays. */
+    void *q = sheap_malloc(n);
+    if (q == NULL)
+        return NULL;
+    mem_copy(q, ptr, n < old ? n : old);
+    sheap_free(ptr);
+    return q;
+}
+
+static int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+void *sheap_aligned_alloc(size_t align, size_t n)
+{
+    if (!is_pow2(align) || align > SHEAP_ARENA_SIZE) {
+        sheap_port_set_errno(SHEAP_EINVAL);
+        return NULL;
+    }
+    if (n > MAX_REQUEST)
+        return fail_oom();
+    if (n < align && align <= 16)
+        n = align; /* class 8 is only 8-aligned; 16 and up are 16-aligned */
+    void *p = NULL;
+    lock();
+    if (n <= SHEAP_CLASS_MAX_SIZE && align <= SHEAP_PAGE_SIZE) {
+        /* A class whose size is a multiple of align has every slot aligned,
+         * since spans start on page boundaries. */
+        unsigned cls = size_to_class(n);
+        while (cls < SHEAP_NUM_CLASSES && (sheap_class_size[cls] & (align - 1)) != 0)
+            cls++;
+        if (cls < SHEAP_NUM_CLASSES)
+            p = small_alloc(cls, false);
+        else
+            p = large_alloc(n, 1, false);
+    } else {
+        uintptr_t align_pages = align > SHEAP_PAGE_SIZE ? align >> SHEAP_PAGE_SHIFT : 1;
+        p = large_alloc(n, align_pages, false);
+    }
+    unlock();
+    return p ? p : fail_oom();
+}
+
+int sheap_posix_memalign(void **out, size_t align, size_t n)
+{
+    if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE)
+        return SHEAP_EINVAL;
+    void *p = sheap_aligned_alloc(align, n);
+    if (p == NULL)
+        return SHEAP_ENOMEM;
+    *out = p;
+    return 0;
+}
+
+size_t sheap_trim(void)
+{
+    lock();
+    /* Kept empty heads first, so their pages join the free runs. */
+    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
+        struct sheap_class *c = &h->cpu.classes[cls];
+        struct sheap_span *s = c->partial;
+        if (s && s->nfree == s->nelems) {
+            partial_remove(c, s);
+            ph_free(s);
+        }
+    }
+    size_t released = ph_trim();
+    unlock();
+    return released;
+}
+
+sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook)
+{
+    lock();
+    sheap_fault_hook old = h->fault_hook;
+    h->fault_hook = hook;
+    unlock();
+    return old;
+}
+
+void sheap_stats(struct sheap_stats *out)
+{
+    lock();
+    out->live_bytes = h->c.live_bytes;
+    out->peak_live_bytes = h->c.peak_live_bytes;
+    out->live_blocks = h->c.live_blocks;
+    out->ready_bytes = h->c.ready_pages << SHEAP_PAGE_SHIFT;
+    out->prepared_bytes = (h->c.arena_pages - h->c.ready_pages) << SHEAP_PAGE_SHIFT;
+    out->free_bytes = h->c.free_pages << SHEAP_PAGE_SHIFT;
+    out->metadata_bytes = h->c.meta_bytes + index_bytes();
+    out->reserved_bytes = h->c.reserved_bytes;
+    out->arenas = h->c.arenas;
+    out->spans_free = h->c.spans[SPAN_FREE];
+    out->spans_small = h->c.spans[SPAN_SMALL];
+    out->spans_large = h->c.spans[SPAN_LARGE];
+    out->oom_count = h->c.oom;
+    out->misuse_count = h->c.misuse;
+    out->grow_count = h->c.grows;
+    unlock();
+}
+
+/* Internal lock access for check.c (same file-local discipline). */
+void heap_lock(void) { lock(); }
+void heap_unlock(void) { unlock(); }

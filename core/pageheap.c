@@ -1,0 +1,490 @@
+/*
+ * pageheap.c - runs of pages (spans) over the arenas.
+ *
+ * Free runs are filed in segregated lists indexed like TLSF: a first level
+ * by floor(log2(pages)) and SL_COUNT second-level lists splitting each
+ * power-of-two range linearly; runs shorter than SL_COUNT pages have exact
+ * lists.  Two bitmaps (fl_bitmap, sl_bitmap[]) say which lists are
+ * non-empty, so finding a run is a couple of bit scans whatever the number
+ * of free runs.  The search rounds the request up to the next list boundary
+ * ("good fit": every run in the list found is big enough), then looks at the
+ * head of the request's own list before giving up, which keeps small
+ * leftovers from piling up.
+ *
+ * Neighbours are found through the span map: the entry of the page before a
+ * run and of the page after it name the adjacent spans (free spans keep
+ * their first and last entries exact for that).  Merging is therefore O(1):
+ *
+ *     [prev FREE][s][next FREE]  ->  [prev + s + next]
+ *
+ * Page states: pages of free runs are Prepared or Ready (the ready bitmap
+ * says which).  ph_alloc backs the Prepared pages of the run it hands out
+ * (port used()), so every page of a SMALL or LARGE span is Ready.  Freed runs
+ * stay Ready up to SHEAP_RETAIN_BYTES; beyond that they go back to the port
+ * at once, and sheap_trim returns the rest on request.
+ *
+ * Lock: everything here runs with the heap lock held.
+ */
+#include "sheap_internal.h"
+
+static struct sheap_heap *const h = &sheap_heap;
+
+#define PAGE SHEAP_PAGE_SIZE
+#define SPAN_END(s) ((s)->base + ((s)->npages << SHEAP_PAGE_SHIFT))
+
+/* ---- Span records ---------------------------------------------------------- */
+
+bool span_pool_reserve(unsigned n)
+{
+    while (h->span_pool_count < n) {
+        uintptr_t batch = PAGE / sizeof(struct sheap_span);
+        if (batch == 0)
+            batch = 1;
+        struct sheap_span *arr = meta_alloc(batch * sizeof(*arr), _Alignof(struct sheap_span));
+        if (arr == NULL)
+            return false;
+        for (uintptr_t i = 0; i < batch; i++) {
+            arr[i].state = SPAN_DEAD;
+            arr[i].next = h->span_pool;
+            h->span_pool = &arr[i];
+        }
+        h->span_pool_count += batch;
+    }
+    return true;
+}
+
+/* The caller reserved the record with span_pool_reserve. */
+static struct sheap_span *span_new(uintptr_t base, uintptr_t npages)
+{
+    struct sheap_span *s = h->span_pool;
+    SHEAP_ASSERT(s != NULL);
+    h->span_pool = s->next;
+    h->span_pool_count--;
+    s->base = base;
+    s->npages = npages;
+    s->next = s->prev = NULL;
+    s->state = SPAN_FREE;
+    s->needzero = 1;
+    s->on_partial = 0;
+    return s;
+}
+
+static void span_dispose(struct sheap_span *s)
+{
+    s->state = SPAN_DEAD;
+    s->next = h->span_pool;
+    h->span_pool = s;
+    h->span_pool_count++;
+}
+
+/* ---- Page ranges that may cross arena boundaries ------------------------- */
+
+/* Calls fn for each arena-local piece of [base, base + npages pages). */
+typedef void (*piece_fn)(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx);
+
+static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
+{
+    while (npages > 0) {
+        struct sheap_arena *a = arena_of(base);
+        uintptr_t first = arena_page_index(a, base);
+        uintptr_t n = SHEAP_ARENA_PAGES - first;
+        if (n > npages)
+            n = npages;
+        fn(a, first, n, ctx);
+        base += n << SHEAP_PAGE_SHIFT;
+        npages -= n;
+    }
+}
+
+static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    for (uintptr_t i = 0; i < n; i++)
+        a->spans[first + i] = ctx;
+}
+
+static void piece_inuse_set(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    (void)ctx;
+    bits_set_range(a->inuse, first, n);
+}
+
+static void piece_inuse_clear(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    (void)ctx;
+    bits_clear_range(a->inuse, first, n);
+}
+
+static void map_bounds(struct sheap_span *s)
+{
+    struct sheap_arena *a = arena_of(s->base);
+    a->spans[arena_page_index(a, s->base)] = s;
+    uintptr_t last = SPAN_END(s) - PAGE;
+    a = arena_of(last);
+    a->spans[arena_page_index(a, last)] = s;
+}
+
+/* ---- Backing ------------------------------------------------------------ */
+
+struct backing {
+    uintptr_t was_ready; /* pages already Ready before */
+    uintptr_t newly;     /* pages made Ready now */
+    bool zeroed;         /* every page was fresh from the port and zero */
+    int err;
+};
+
+static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    struct backing *b = ctx;
+    uintptr_t i = first, end = first + n;
+    while (i < end && b->err == SHEAP_PORT_OK) {
+        if (bit_get(a->ready, i)) {
+            b->was_ready++;
+            b->zeroed = false;
+            i++;
+            continue;
+        }
+        uintptr_t j = i;
+        while (j < end && !bit_get(a->ready, j))
+            j++;
+        bool z = false;
+        b->err = sheap_port_used(a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT, &z);
+        if (b->err != SHEAP_PORT_OK)
+            break;
+        bits_set_range(a->ready, i, j - i);
+        b->newly += j - i;
+        b->zeroed = b->zeroed && z;
+        i = j;
+    }
+}
+
+/* Make every page of [base, +npages) Ready.  The pages belong to a FREE span
+ * (or were just taken from one), so the free-ready count moves with them. */
+static int back_range(uintptr_t base, uintptr_t npages, bool *zeroed)
+{
+    struct backing b = {0, 0, true, SHEAP_PORT_OK};
+    each_piece(base, npages, piece_back, &b);
+    h->c.ready_pages += b.newly;
+    if (b.err != SHEAP_PORT_OK) {
+        /* What was backed stays Ready inside the free run it returns to. */
+        h->free_ready_pages += b.newly;
+        return b.err;
+    }
+    h->free_ready_pages -= b.was_ready;
+    *zeroed = b.zeroed;
+    return SHEAP_PORT_OK;
+}
+
+/* ---- Free lists ------------------------------------------------------------ */
+
+void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
+{
+    if (npages < SL_COUNT) {
+        *fl = 0;
+        *sl = (unsigned)npages;
+    } else {
+        unsigned f = log2_floor(npages);
+        *fl = f - SHEAP_SL_BITS + 1;
+        *sl = (unsigned)(npages >> (f - SHEAP_SL_BITS)) - SL_COUNT;
+    }
+}
+
+static void fl_insert(struct sheap_span *s)
+{
+    unsigned fl, sl;
+    ph_mapping(s->npages, &fl, &sl);
+    struct sheap_span **head = &h->free_lists[fl][sl];
+    s->prev = NULL;
+    s->next = *head;
+    if (*head)
+        (*head)->prev = s;
+    *head = s;
+    h->fl_bitmap |= (uint64_t)1 << fl;
+    h->sl_bitmap[fl] |= 1u << sl;
+}
+
+static void fl_remove(struct sheap_span *s)
+{
+    unsigned fl, sl;
+    ph_mapping(s->npages, &fl, &sl);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        h->free_lists[fl][sl] = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (h->free_lists[fl][sl] == NULL) {
+        h->sl_bitmap[fl] &= ~(1u << sl);
+        if (h->sl_bitmap[fl] == 0)
+            h->fl_bitmap &= ~((uint64_t)1 << fl);
+    }
+}
+
+/* A free run of at least n pages, or NULL.  O(1). */
+static struct sheap_span *fl_find(uintptr_t n)
+{
+    unsigned fl, sl;
+    uintptr_t r = n;
+    if (n >= SL_COUNT)
+        r = n + ((uintptr_t)1 << (log2_floor(n) - SHEAP_SL_BITS)) - 1;
+    ph_mapping(r, &fl, &sl);
+    if (fl < FL_COUNT) {
+        uint32_t slmap = h->sl_bitmap[fl] & (~0u << sl);
+        if (slmap == 0) {
+            uint64_t flmap = fl + 1 < 64 ? h->fl_bitmap & (~(uint64_t)0 << (fl + 1)) : 0;
+            if (flmap != 0) {
+                fl = ctz64(flmap);
+                slmap = h->sl_bitmap[fl];
+            }
+        }
+        if (slmap != 0)
+            return h->free_lists[fl][ctz_word(slmap)];
+    }
+    /* The rounded search skips n's own list; its head may still fit. */
+    ph_mapping(n, &fl, &sl);
+    struct sheap_span *s = fl < FL_COUNT ? h->free_lists[fl][sl] : NULL;
+    return s && s->npages >= n ? s : NULL;
+}
+
+/* File FREE span s, merging it with free neighbours first.  Each merge
+ * retires one record, so the count of free spans drops with it. */
+static void coalesce_insert(struct sheap_span *s)
+{
+    if (s->base >= PAGE) {
+        struct sheap_span *p = span_of(s->base - PAGE);
+        if (p && p->state == SPAN_FREE) {
+            fl_remove(p);
+            p->npages += s->npages;
+            span_dispose(s);
+            h->c.spans[SPAN_FREE]--;
+            s = p;
+        }
+    }
+    uintptr_t end = SPAN_END(s);
+    if (end != 0) {
+        struct sheap_span *n = span_of(end);
+        if (n && n->state == SPAN_FREE) {
+            fl_remove(n);
+            s->npages += n->npages;
+            span_dispose(n);
+            h->c.spans[SPAN_FREE]--;
+        }
+    }
+    map_bounds(s);
+    fl_insert(s);
+}
+
+/* ---- Growth ----------------------------------------------------------------- */
+
+static bool ph_grow(uintptr_t npages)
+{
+    if (npages > ((uintptr_t)-1 >> SHEAP_PAGE_SHIFT))
+        return false;
+    uintptr_t v, size;
+    if (arena_grow(npages << SHEAP_PAGE_SHIFT, &v, &size) != SHEAP_PORT_OK)
+        return false;
+    uintptr_t pages = size >> SHEAP_PAGE_SHIFT;
+    h->c.arena_pages += pages;
+    h->c.free_pages += pages;
+    h->c.spans[SPAN_FREE]++;
+    h->c.grows++;
+    coalesce_insert(span_new(v, pages));
+    return true;
+}
+
+/* Split the first npages off FREE span s (not filed); the rest is filed. */
+static void split_tail(struct sheap_span *s, uintptr_t npages)
+{
+    if (s->npages == npages)
+        return;
+    struct sheap_span *rest = span_new(s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+    s->npages = npages;
+    h->c.spans[SPAN_FREE]++;
+    map_bounds(rest);
+    fl_insert(rest);
+}
+
+/* ---- Allocation and free of runs -------------------------------------------- */
+
+struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_state state)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t need = npages + align_pages - 1;
+    if (npages == 0 || need < npages)
+        return NULL;
+    /* Records for a front trim, a tail split and a growth run: reserving
+     * them first means nothing below fails half way. */
+    if (!span_pool_reserve(3))
+        return NULL;
+    struct sheap_span *s = fl_find(need);
+    if (s == NULL) {
+        if (!ph_grow(need))
+            return NULL;
+        s = fl_find(need);
+        if (s == NULL)
+            return NULL;
+    }
+    fl_remove(s);
+    if (align_pages > 1) {
+        uintptr_t aligned = round_up(s->base, align_pages << SHEAP_PAGE_SHIFT);
+        uintptr_t lead = (aligned - s->base) >> SHEAP_PAGE_SHIFT;
+        if (lead > 0) {
+            struct sheap_span *front = s;
+            s = span_new(aligned, front->npages - lead);
+            front->npages = lead;
+            h->c.spans[SPAN_FREE]++;
+            map_bounds(front);
+            fl_insert(front);
+        }
+    }
+    split_tail(s, npages);
+
+    bool zeroed = false;
+    if (back_range(s->base, npages, &zeroed) != SHEAP_PORT_OK) {
+        coalesce_insert(s); /* merges back with the pieces split off above */
+        return NULL;
+    }
+    s->state = (uint8_t)state;
+    s->needzero = !zeroed;
+    each_piece(s->base, npages, piece_map, s);
+    each_piece(s->base, npages, piece_inuse_set, NULL);
+    h->c.spans[SPAN_FREE]--;
+    h->c.spans[state]++;
+    h->c.free_pages -= npages;
+    return s;
+}
+
+static void piece_ready_clear(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    (void)ctx;
+    bits_clear_range(a->ready, first, n);
+}
+
+/* Release Ready pages of a just-freed run beyond the retention limit. */
+static void retain_or_release(struct sheap_span *s)
+{
+    if (SHEAP_RETAIN_BYTES == (uintptr_t)-1 || h->free_ready_pages <= (SHEAP_RETAIN_BYTES >> SHEAP_PAGE_SHIFT))
+        return;
+    /* Every page of s is Ready: it was in use until now. */
+    sheap_port_unused(s->base, s->npages << SHEAP_PAGE_SHIFT);
+    each_piece(s->base, s->npages, piece_ready_clear, NULL);
+    h->free_ready_pages -= s->npages;
+    h->c.ready_pages -= s->npages;
+}
+
+/* In-use span s (or its tail) becomes a free run. */
+static void release_run(struct sheap_span *s)
+{
+    each_piece(s->base, s->npages, piece_inuse_clear, NULL);
+    s->state = SPAN_FREE;
+    s->on_partial = 0;
+    h->c.spans[SPAN_FREE]++;
+    h->c.free_pages += s->npages;
+    h->free_ready_pages += s->npages;
+    retain_or_release(s);
+    coalesce_insert(s);
+}
+
+void ph_free(struct sheap_span *s)
+{
+    SHEAP_ASSERT_LOCKED();
+    h->c.spans[s->state]--;
+    release_run(s);
+}
+
+void ph_shrink(struct sheap_span *s, uintptr_t npages)
+{
+    if (npages >= s->npages || !span_pool_reserve(1))
+        return;
+    struct sheap_span *tail = span_new(s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+    s->npages = npages;
+    release_run(tail);
+}
+
+bool ph_grow_in_place(struct sheap_span *s, uintptr_t npages)
+{
+    uintptr_t end = SPAN_END(s);
+    if (npages <= s->npages || end == 0)
+        return false;
+    uintptr_t extra = npages - s->npages;
+    struct sheap_span *n = span_of(end);
+    if (n == NULL || n->state != SPAN_FREE || n->npages < extra)
+        return false;
+    bool zeroed;
+    if (back_range(end, extra, &zeroed) != SHEAP_PORT_OK)
+        return false;
+    fl_remove(n);
+    if (n->npages == extra) {
+        span_dispose(n);
+        h->c.spans[SPAN_FREE]--;
+    } else {
+        n->base += extra << SHEAP_PAGE_SHIFT;
+        n->npages -= extra;
+        map_bounds(n);
+        fl_insert(n);
+    }
+    each_piece(end, extra, piece_map, s);
+    each_piece(end, extra, piece_inuse_set, NULL);
+    s->npages = npages;
+    s->needzero = 1;
+    h->c.free_pages -= extra;
+    return true;
+}
+
+/* ---- Walking and trimming ----------------------------------------------------- */
+
+/*
+ * Visit every span once, in address order within each group of contiguous
+ * arenas; groups in the creation order of their lowest arena.  Only the
+ * first-page entries of the span map are trusted, so this works for free
+ * runs that cross arena boundaries.  Returns fn's non-zero value, or
+ * SHEAP_CHECK_SPAN_MAP when the chain of spans is broken (corruption).
+ */
+int ph_each_span(span_visit_fn fn, void *ctx)
+{
+    for (struct sheap_arena *a = h->arenas; a; a = a->next) {
+        if (a->base >= SHEAP_ARENA_SIZE && arena_of(a->base - 1) != NULL)
+            continue; /* walked from the start of its group */
+        uintptr_t addr = a->base;
+        do {
+            struct sheap_span *s = span_of(addr);
+            if (s == NULL || s->base != addr || s->npages == 0 || SPAN_END(s) <= addr)
+                return SHEAP_CHECK_SPAN_MAP;
+            int r = fn(s, ctx);
+            if (r != 0)
+                return r;
+            addr = SPAN_END(s);
+        } while (addr != 0 && arena_of(addr) != NULL);
+    }
+    return 0;
+}
+
+static void piece_trim(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    uintptr_t *released = ctx;
+    uintptr_t i = first, end = first + n;
+    while (i < end) {
+        if (!bit_get(a->ready, i)) {
+            i++;
+            continue;
+        }
+        uintptr_t j = i;
+        while (j < end && bit_get(a->ready, j))
+            j++;
+        sheap_port_unused(a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT);
+        bits_clear_range(a->ready, i, j - i);
+        *released += j - i;
+        i = j;
+    }
+}
+
+uintptr_t ph_trim(void)
+{
+    uintptr_t released = 0;
+    for (unsigned fl = 0; fl < FL_COUNT; fl++)
+        for (unsigned sl = 0; sl < SL_COUNT; sl++)
+            for (struct sheap_span *s = h->free_lists[fl][sl]; s; s = s->next)
+                each_piece(s->base, s->npages, piece_trim, &released);
+    h->free_ready_pages -= released;
+    h->c.ready_pages -= released;
+    return released << SHEAP_PAGE_SHIFT;
+}

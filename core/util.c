@@ -1,0 +1,86 @@
+/*
+ * util.c - freestanding helpers of the core: bitmap ranges, memory fill and
+ * copy (written out so that the core calls no libc), and the fatal-error path.
+ */
+#include "sheap_internal.h"
+
+void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n)
+{
+    while (n > 0) {
+        uintptr_t w = first / WORD_BITS, b = first % WORD_BITS;
+        uintptr_t k = WORD_BITS - b < n ? WORD_BITS - b : n;
+        uintptr_t mask = k == WORD_BITS ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1) << b;
+        map[w] |= mask;
+        first += k;
+        n -= k;
+    }
+}
+
+void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n)
+{
+    while (n > 0) {
+        uintptr_t w = first / WORD_BITS, b = first % WORD_BITS;
+        uintptr_t k = WORD_BITS - b < n ? WORD_BITS - b : n;
+        uintptr_t mask = k == WORD_BITS ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1) << b;
+        map[w] &= ~mask;
+        first += k;
+        n -= k;
+    }
+}
+
+uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n)
+{
+    uintptr_t count = 0;
+    while (n > 0) {
+        uintptr_t w = first / WORD_BITS, b = first % WORD_BITS;
+        uintptr_t k = WORD_BITS - b < n ? WORD_BITS - b : n;
+        uintptr_t mask = k == WORD_BITS ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1) << b;
+        count += popcount_word(map[w] & mask);
+        first += k;
+        n -= k;
+    }
+    return count;
+}
+
+/* Word-at-a-time when aligned; the build passes -fno-tree-loop-distribute-patterns
+ * so the compiler does not turn these loops back into memset/memcpy calls. */
+void mem_zero(void *p, uintptr_t n)
+{
+    unsigned char *b = p;
+    while (n > 0 && ((uintptr_t)b % sizeof(uintptr_t)) != 0) {
+        *b++ = 0;
+        n--;
+    }
+    uintptr_t *w = (uintptr_t *)(void *)b;
+    for (; n >= sizeof(uintptr_t); n -= sizeof(uintptr_t))
+        *w++ = 0;
+    b = (unsigned char *)w;
+    while (n-- > 0)
+        *b++ = 0;
+}
+
+void mem_copy(void *dst, const void *src, uintptr_t n)
+{
+    unsigned char *d = dst;
+    const unsigned char *s = src;
+    if (((uintptr_t)d % sizeof(uintptr_t)) == ((uintptr_t)s % sizeof(uintptr_t))) {
+        while (n > 0 && ((uintptr_t)d % sizeof(uintptr_t)) != 0) {
+            *d++ = *s++;
+            n--;
+        }
+        uintptr_t *dw = (uintptr_t *)(void *)d;
+        const uintptr_t *sw = (const uintptr_t *)(const void *)s;
+        for (; n >= sizeof(uintptr_t); n -= sizeof(uintptr_t))
+            *dw++ = *sw++;
+        d = (unsigned char *)dw;
+        s = (const unsigned char *)sw;
+    }
+    while (n-- > 0)
+        *d++ = *s++;
+}
+
+_Noreturn void sheap_panic(const char *msg)
+{
+    sheap_port_fault(msg, NULL, true);
+    __builtin_trap();
+}

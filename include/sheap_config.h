@@ -1,0 +1,125 @@
+/*
+ * sheap_config.h - compile-time geometry of the heap, with defaults.
+ *
+ * A board overrides any of these in its board.h.  The build names the board
+ * header with -DSHEAP_BOARD_HEADER="board.h" (see Makefile); this file
+ * includes it first and then fills in whatever the board left unset.  Every
+ * macro is a plain constant so that the core can size its tables with it.
+ *
+ * Geometry
+ *   SHEAP_PAGE_SHIFT     log2 of the heap page: the unit of spans and of
+ *                        backing.  Must be >= the port's physical page.
+ *                        Default 12 (4 KB).
+ *   SHEAP_ARENA_SHIFT    log2 of the arena, the unit of address-space growth
+ *                        and of per-arena metadata.  Default 26 (64 MB) with
+ *                        64-bit pointers, 22 (4 MB) in 32-bit mode.
+ *   SHEAP_VA_BITS        bits of virtual address the arena index covers.
+ *                        Default 48 on 64-bit, 32 in 32-bit mode.
+ *   SHEAP_INDEX_L1_BITS  64-bit only: how many of the arena-frame bits the
+ *                        first index level takes; the rest index the L2
+ *                        tables made on demand.  Default: half of them.
+ *   SHEAP_ARENA_HINTS    brace list of addresses where the heap tries to
+ *                        grow, most preferred first (each grows upward).
+ *   SHEAP_MAX_SMALL_SIZE largest size served from size classes; bigger
+ *                        requests take whole page runs.  Default 32 KB,
+ *                        the smallest value that keeps page rounding of large
+ *                        objects under 12.5 % with 4 KB pages.
+ *   SHEAP_META_CHUNK     address space reserved at a time for the metadata
+ *                        allocator (64-bit mode).
+ *   SHEAP_RETAIN_BYTES   free pages that stay Ready (backed) for quick
+ *                        reuse; beyond this a freed run is handed back to the
+ *                        port at once.  (size_t)-1 keeps everything.
+ *
+ * 32-bit mode (the seed's: SHEAP_32BIT_MODE, default when pointers are 32 bits)
+ *   SHEAP_REGION_BASE / SHEAP_REGION_SIZE   the part of the address space the
+ *                        heap may occupy; metadata for every arena frame in it
+ *                        is reserved up front.  Default: all 4 GB.
+ *   SHEAP_INITIAL_RESERVE  first size tried for the initial arena
+ *                        reservation; halved until one arena.
+ */
+#ifndef SHEAP_CONFIG_H
+#define SHEAP_CONFIG_H
+
+#include <stdint.h>
+
+#ifdef SHEAP_BOARD_HEADER
+#include SHEAP_BOARD_HEADER
+#endif
+
+#ifndef SHEAP_32BIT_MODE
+#if UINTPTR_MAX == 0xffffffffu
+#define SHEAP_32BIT_MODE 1
+#else
+#define SHEAP_32BIT_MODE 0
+#endif
+#endif
+
+#ifndef SHEAP_PAGE_SHIFT
+#define SHEAP_PAGE_SHIFT 12
+#endif
+
+#ifndef SHEAP_ARENA_SHIFT
+#if SHEAP_32BIT_MODE
+#define SHEAP_ARENA_SHIFT 22
+#else
+#define SHEAP_ARENA_SHIFT 26
+#endif
+#endif
+
+#ifndef SHEAP_VA_BITS
+#if SHEAP_32BIT_MODE
+#define SHEAP_VA_BITS 32
+#else
+#define SHEAP_VA_BITS 48
+#endif
+#endif
+
+#ifndef SHEAP_INDEX_L1_BITS
+#define SHEAP_INDEX_L1_BITS ((SHEAP_VA_BITS - SHEAP_ARENA_SHIFT) / 2)
+#endif
+
+#ifndef SHEAP_ARENA_HINTS
+#if SHEAP_32BIT_MODE
+/* 32-bit mode starts from the initial reservation instead (see arena.c). */
+#define SHEAP_ARENA_HINTS {0}
+#else
+/* Go's choice: 0x00c0_0000_0000 and friends, recognisable in a debugger and
+ * far from where the host's loader and mmap put things. */
+#define SHEAP_ARENA_HINTS {0x00c000000000u, 0x01c000000000u, 0x02c000000000u, 0x03c000000000u}
+#endif
+#endif
+
+#ifndef SHEAP_MAX_SMALL_SIZE
+#define SHEAP_MAX_SMALL_SIZE (32u * 1024u)
+#endif
+
+#ifndef SHEAP_META_CHUNK
+#define SHEAP_META_CHUNK ((uintptr_t)4 << 20)
+#endif
+
+#ifndef SHEAP_RETAIN_BYTES
+#define SHEAP_RETAIN_BYTES ((uintptr_t)-1)
+#endif
+
+#ifndef SHEAP_REGION_BASE
+#define SHEAP_REGION_BASE 0u
+#endif
+#ifndef SHEAP_REGION_SIZE
+#define SHEAP_REGION_SIZE ((uint64_t)1 << 32)
+#endif
+#ifndef SHEAP_INITIAL_RESERVE
+#define SHEAP_INITIAL_RESERVE ((uint64_t)256 << 20)
+#endif
+
+/* Maximum number of growth hints kept at once; the oldest are dropped when a
+ * fallback reservation adds two more and the list is full. */
+#ifndef SHEAP_MAX_HINTS
+#define SHEAP_MAX_HINTS 16
+#endif
+
+/* Derived constants. */
+#define SHEAP_PAGE_SIZE ((uintptr_t)1 << SHEAP_PAGE_SHIFT)
+#define SHEAP_ARENA_SIZE ((uintptr_t)1 << SHEAP_ARENA_SHIFT)
+#define SHEAP_ARENA_PAGES ((uintptr_t)1 << (SHEAP_ARENA_SHIFT - SHEAP_PAGE_SHIFT))
+
+#endif /* SHEAP_CONFIG_H */

@@ -1,0 +1,63 @@
+/* harness.c - see harness.h. */
+#include "harness.h"
+
+#include <string.h>
+
+int harness_failed_now;
+static unsigned passed, failed;
+unsigned harness_faults;
+const char *harness_last_fault;
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+void harness_fail(const char *file, int line, const char *expr)
+{
+    printf("  %s:%d: CHECK(%s) failed\n", file, line, expr);
+    harness_failed_now = 1;
+}
+
+void harness_fail_eq(const char *file, int line, const char *expr, unsigned long long a, unsigned long long b)
+{
+    printf("  %s:%d: CHECK_EQ(%s) failed: %llu (0x%llx) != %llu (0x%llx)\n", file, line, expr, a, a, b, b);
+    harness_failed_now = 1;
+}
+
+void harness_run(const char *name, void (*fn)(void))
+{
+    harness_failed_now = 0;
+    fn();
+    if (harness_failed_now) {
+        failed++;
+        printf("FAIL %s\n", name);
+    } else {
+        passed++;
+        printf("ok   %s\n", name);
+    }
+    fflush(stdout);
+}
+
+int harness_finish(const char *suite)
+{
+    printf("SUITE %s: %u passed, %u failed\n", suite, passed, failed);
+    fflush(stdout);
+    return failed != 0;
+}
+
+void harness_fault_hook(const char *msg, const void *ptr)
+{
+    (void)ptr;
+    harness_faults++;
+    harness_last_fault = msg;
+}
+
+void harness_seed(uint64_t seed)
+{
+    rng_state = seed ? seed : 1;
+}
+
+uint64_t harness_rand(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dull;
+}
