@@ -1,0 +1,161 @@
+/*
+ * test_stress.c - randomized stress against a shadow model.
+ *
+ * A fixed, printed seed drives a mix of malloc, calloc, realloc, aligned
+ * allocation and free over a table of slots.  The shadow model keeps each
+ * live block's address, size and canary; every block is filled with a
+ * pattern derived from its canary and checked byte for byte when it is
+ * freed or resized.  sheap_check() runs every CHECK_EVERY operations and its
+ * result is asserted, and the shadow's live count and bytes are compared
+ * with sheap_stats().  Sizes follow a log-uniform mix so that small classes,
+ * page runs and multi-arena runs all appear.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "sheap.h"
+
+#ifndef STRESS_OPS
+#define STRESS_OPS 200000
+#endif
+#define SLOTS 2048
+#define CHECK_EVERY 2000
+
+struct shadow {
+    unsigned char *p;
+    size_t size;
+    uint64_t canary;
+};
+
+static struct shadow slots[SLOTS];
+static size_t shadow_blocks, shadow_usable;
+
+static unsigned char pattern(uint64_t canary, size_t i) { return (unsigned char)((canary >> (8 * (i & 7))) + i); }
+
+static void fill(struct shadow *s)
+{
+    /* Whole block for small ones, the ends and a stride for big ones. */
+    size_t step = s->size > 4096 ? 509 : 1;
+    for (size_t i = 0; i < s->size; i += step)
+        s->p[i] = pattern(s->canary, i);
+    if (s->size)
+        s->p[s->size - 1] = pattern(s->canary, s->size - 1);
+}
+
+static bool intact(const struct shadow *s, size_t upto)
+{
+    size_t n = upto < s->size ? upto : s->size;
+    size_t step = s->size > 4096 ? 509 : 1;
+    for (size_t i = 0; i < n; i += step)
+        if (s->p[i] != pattern(s->canary, i))
+            return false;
+    if (n == s->size && n && s->p[n - 1] != pattern(s->canary, n - 1))
+        return false;
+    return true;
+}
+
+static size_t random_size(void)
+{
+    uint64_t r = harness_rand();
+    unsigned shift = (unsigned)(r % 100);
+    if (shift < 60)
+        return (size_t)(harness_rand() % 257);            /* 0..256: the hot small classes */
+    if (shift < 90)
+        return (size_t)(harness_rand() % 32768) + 1;      /* all small classes */
+    if (shift < 99)
+        return (size_t)(harness_rand() % (512 << 10)) + 1; /* page runs */
+    return (size_t)(harness_rand() % (80u << 20)) + 1;    /* up to beyond one 64 MB arena */
+}
+
+static void account(const struct shadow *s, int sign)
+{
+    size_t u = sheap_usable_size(s->p);
+    shadow_blocks += (size_t)sign;
+    shadow_usable += (size_t)sign * u;
+}
+
+static void test_random_ops(void)
+{
+    uint64_t seed = 0x5eed0001;
+    printf("  seed 0x%llx, %d ops\n", (unsigned long long)seed, STRESS_OPS);
+    harness_seed(seed);
+    for (long op = 1; op <= STRESS_OPS; op++) {
+        struct shadow *s = &slots[harness_rand() % SLOTS];
+        unsigned kind = (unsigned)(harness_rand() % 10);
+        if (s->p) {
+            CHECK(intact(s, s->size));
+            if (kind < 2) {
+                /* realloc keeps the common prefix */
+                size_t n = random_size() + 1;
+                account(s, -1);
+                unsigned char *q = sheap_realloc(s->p, n);
+                CHECK(q != NULL);
+                s->p = q;
+                CHECK(intact(s, n));
+                s->size = n;
+                s->canary = harness_rand();
+                fill(s);
+                account(s, +1);
+            } else {
+                account(s, -1);
+                sheap_free(s->p);
+                s->p = NULL;
+            }
+        } else {
+            size_t n = random_size();
+            if (kind < 6) {
+                s->p = sheap_malloc(n);
+            } else if (kind < 8) {
+                s->p = sheap_calloc(1, n);
+                CHECK(s->p != NULL);
+                for (size_t i = 0; i < n; i += (n > 4096 ? 61 : 1))
+                    CHECK(s->p[i] == 0);
+            } else {
+                size_t align = (size_t)1 << (harness_rand() % 17);
+                s->p = sheap_aligned_alloc(align, n);
+                CHECK(s->p != NULL);
+                CHECK(((uintptr_t)s->p & (align - 1)) == 0);
+            }
+            CHECK(s->p != NULL);
+            CHECK(sheap_usable_size(s->p) >= n);
+            s->size = n;
+            s->canary = harness_rand();
+            fill(s);
+            account(s, +1);
+        }
+        if (op % CHECK_EVERY == 0) {
+            CHECK_HEAP();
+            struct sheap_stats st;
+            sheap_stats(&st);
+            CHECK_EQ(st.live_blocks, shadow_blocks);
+            CHECK_EQ(st.live_bytes, shadow_usable);
+            CHECK(st.peak_live_bytes >= st.live_bytes);
+            CHECK_EQ(st.misuse_count, 0);
+        }
+    }
+    for (unsigned i = 0; i < SLOTS; i++) {
+        if (slots[i].p) {
+            CHECK(intact(&slots[i], slots[i].size));
+            sheap_free(slots[i].p);
+            slots[i].p = NULL;
+        }
+    }
+    CHECK_HEAP();
+    struct sheap_stats st;
+    sheap_stats(&st);
+    CHECK_EQ(st.live_blocks, 0);
+    CHECK_EQ(st.live_bytes, 0);
+    /* Everything free: trimming gives every page back except none in use. */
+    sheap_trim();
+    CHECK_HEAP();
+    sheap_stats(&st);
+    CHECK_EQ(st.ready_bytes, 0);
+    CHECK_EQ(st.spans_small + st.spans_large, 0);
+}
+
+int main(void)
+{
+    RUN(test_random_ops);
+    return harness_finish("stress");
+}
