@@ -36,7 +36,7 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     unsigned cls = s->cls;
     if (cls == 0 || cls >= SHEAP_NUM_CLASSES || s->elem_size != sheap_class_size[cls] ||
         s->nelems != sheap_class_nelems[cls] || s->npages != sheap_class_npages[cls] ||
-        s->divmul != sheap_class_divmul[cls])
+        s->divmul != sheap_class_divmul[cls] || s->obj_bytes != (uintptr_t)s->nelems * s->elem_size)
         return SHEAP_CHECK_SPAN;
     uintptr_t free = 0;
     for (unsigned w = 0; w < BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS); w++) {
@@ -94,9 +94,13 @@ static int check_span(struct sheap_span *s, void *ctx)
             return SHEAP_CHECK_PAGE_STATE;
         }
     }
-    if (s->state == SPAN_FREE)
+    if (s->state == SPAN_FREE) {
+        if (s->obj_bytes != 0)
+            return SHEAP_CHECK_SPAN;
         t->free_pages += s->npages;
-    else if (s->state == SPAN_LARGE) {
+    } else if (s->state == SPAN_LARGE) {
+        if (s->obj_bytes != s->npages << SHEAP_PAGE_SHIFT)
+            return SHEAP_CHECK_SPAN;
         t->live_bytes += s->npages << SHEAP_PAGE_SHIFT;
         t->live_blocks++;
     } else {
@@ -262,6 +266,24 @@ int sheap_walk(sheap_walk_fn fn, void *ctx)
     struct walk_ctx w = {fn, ctx};
     heap_lock();
     int r = ph_each_span(walk_span, &w);
+    heap_unlock();
+    return r;
+}
+
+int sheap_arena_walk(sheap_arena_fn fn, void *ctx)
+{
+    int r = 0;
+    heap_lock();
+    for (struct sheap_arena *a = sheap_heap.arenas; a && r == 0; a = a->next) {
+        struct sheap_arena_info info = {
+            .base = a->base,
+            .size = SHEAP_ARENA_SIZE,
+            .ready_bytes = bits_count_range(a->ready, 0, SHEAP_ARENA_PAGES) << SHEAP_PAGE_SHIFT,
+            .inuse_bytes = bits_count_range(a->inuse, 0, SHEAP_ARENA_PAGES) << SHEAP_PAGE_SHIFT,
+            .metadata_bytes = sizeof(struct sheap_arena),
+        };
+        r = fn(&info, ctx);
+    }
     heap_unlock();
     return r;
 }

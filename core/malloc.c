@@ -149,6 +149,7 @@ static struct sheap_span *small_refill(unsigned cls)
     s->divmul = sheap_class_divmul[cls];
     s->nelems = (uint16_t)nelems;
     s->nfree = (uint16_t)nelems;
+    s->obj_bytes = (uintptr_t)nelems * s->elem_size;
     s->hint = 0;
     for (unsigned i = 0; i < BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS); i++) {
         unsigned lo = i * WORD_BITS;
@@ -207,46 +208,60 @@ static void *large_alloc(uintptr_t n, uintptr_t align_pages, bool zero)
 /* ---- Pointer validation ---------------------------------------------------------- */
 
 /*
- * The span of the live block that starts at p, or NULL with *why naming the
- * probable misuse.  For a SMALL span *slot receives the slot number.
- * Reads only the index, the span map and the span record: O(1).
+ * The span of the live block that starts at p, or NULL when p is not the
+ * start of a live block.  For a SMALL span *slot receives the slot number.
+ * Reads only the index, the span map and the span record: O(1), and cheap
+ * enough for the free fast path.  misuse_cause() explains a NULL.
  */
-static struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, const char **why)
+static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot)
 {
     struct sheap_arena *a = arena_of(p);
-    if (a == NULL) {
-        *why = "sheap: pointer not from this heap (foreign or stack pointer?)";
+    if (a == NULL)
+        return NULL;
+    struct sheap_span *s = a->spans[arena_page_index(a, p)];
+    if (s == NULL)
+        return NULL;
+    uintptr_t off = p - s->base; /* wraps to huge when p < base */
+    if (off >= s->obj_bytes)     /* also rejects FREE and DEAD records */
+        return NULL;
+    if (s->state == SPAN_SMALL) {
+        uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+        if (i * s->elem_size != off || ((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u))
+            return NULL;
+        *slot = i;
+    } else if (off != 0) {
         return NULL;
     }
+    return s;
+}
+
+/* Why block_of refused p: the probable misuse, for the fault hook.  Lock held. */
+static const char *misuse_cause(uintptr_t p)
+{
+    struct sheap_arena *a = arena_of(p);
+    if (a == NULL)
+        return "sheap: pointer not from this heap (foreign or stack pointer?)";
     struct sheap_span *s = a->spans[arena_page_index(a, p)];
     if (s == NULL || p < s->base || p - s->base >= (s->npages << SHEAP_PAGE_SHIFT) ||
-        s->state == SPAN_FREE || s->state == SPAN_DEAD) {
-        *why = "sheap: pointer into free heap memory (double free or use after free?)";
-        return NULL;
-    }
-    if (s->state == SPAN_LARGE) {
-        if (p != s->base) {
-            *why = "sheap: interior pointer into a large block (not its start)";
-            return NULL;
-        }
-        return s;
-    }
+        (s->state != SPAN_SMALL && s->state != SPAN_LARGE))
+        return "sheap: pointer into free heap memory (double free or use after free?)";
     uintptr_t off = p - s->base;
+    if (s->state == SPAN_LARGE)
+        return "sheap: interior pointer into a large block (not its start)";
+    if (off >= s->obj_bytes)
+        return "sheap: pointer past the last block of a span (not from malloc?)";
     uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-    if (i * s->elem_size != off) {
-        *why = "sheap: interior pointer into a small block (not its start)";
-        return NULL;
-    }
-    if (i >= s->nelems) {
-        *why = "sheap: pointer past the last block of a span (not from malloc?)";
-        return NULL;
-    }
-    if ((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u) {
-        *why = "sheap: double free (block is already free)";
-        return NULL;
-    }
-    *slot = i;
-    return s;
+    if (i * s->elem_size != off)
+        return "sheap: interior pointer into a small block (not its start)";
+    return "sheap: double free (block is already free)";
+}
+
+/* Report a pointer that block_of refused.  Called with the lock held; drops it. */
+static void reject_pointer(const void *p)
+{
+    const char *why = misuse_cause((uintptr_t)p);
+    unlock();
+    report_misuse(why, p);
 }
 
 /* Free the live block p of span s.  Lock held. */
@@ -297,12 +312,10 @@ void sheap_free(void *ptr)
     if (ptr == NULL)
         return;
     uintptr_t slot = 0;
-    const char *why;
     lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &why);
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
     if (s == NULL) {
-        unlock();
-        report_misuse(why, ptr);
+        reject_pointer(ptr);
         return;
     }
     free_block(s, slot);
@@ -329,15 +342,14 @@ size_t sheap_usable_size(const void *ptr)
     if (ptr == NULL)
         return 0;
     uintptr_t slot;
-    const char *why;
     lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &why);
-    size_t n = s == NULL                ? 0
-               : s->state == SPAN_LARGE ? s->npages << SHEAP_PAGE_SHIFT
-                                        : s->elem_size;
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
+    if (s == NULL) {
+        reject_pointer(ptr);
+        return 0;
+    }
+    size_t n = s->state == SPAN_LARGE ? s->obj_bytes : s->elem_size;
     unlock();
-    if (s == NULL)
-        report_misuse(why, ptr);
     return n;
 }
 
@@ -352,13 +364,11 @@ void *sheap_realloc(void *ptr, size_t n)
     if (n > MAX_REQUEST)
         return fail_oom();
     uintptr_t slot;
-    const char *why;
     size_t old;
     lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &why);
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
     if (s == NULL) {
-        unlock();
-        report_misuse(why, ptr);
+        reject_pointer(ptr);
         return NULL;
     }
     if (s->state == SPAN_SMALL) {

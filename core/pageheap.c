@@ -63,6 +63,7 @@ static struct sheap_span *span_new(uintptr_t base, uintptr_t npages)
     s->base = base;
     s->npages = npages;
     s->next = s->prev = NULL;
+    s->obj_bytes = 0;
     s->state = SPAN_FREE;
     s->needzero = 1;
     s->on_partial = 0;
@@ -72,6 +73,7 @@ static struct sheap_span *span_new(uintptr_t base, uintptr_t npages)
 static void span_dispose(struct sheap_span *s)
 {
     s->state = SPAN_DEAD;
+    s->obj_bytes = 0;
     s->next = h->span_pool;
     h->span_pool = s;
     h->span_pool_count++;
@@ -344,6 +346,7 @@ struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_s
         return NULL;
     }
     s->state = (uint8_t)state;
+    s->obj_bytes = state == SPAN_LARGE ? npages << SHEAP_PAGE_SHIFT : 0; /* SMALL: set by the caller */
     s->needzero = !zeroed;
     each_piece(s->base, npages, piece_map, s);
     each_piece(s->base, npages, piece_inuse_set, NULL);
@@ -376,6 +379,7 @@ static void release_run(struct sheap_span *s)
 {
     each_piece(s->base, s->npages, piece_inuse_clear, NULL);
     s->state = SPAN_FREE;
+    s->obj_bytes = 0;
     s->on_partial = 0;
     h->c.spans[SPAN_FREE]++;
     h->c.free_pages += s->npages;
@@ -397,6 +401,7 @@ void ph_shrink(struct sheap_span *s, uintptr_t npages)
         return;
     struct sheap_span *tail = span_new(s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
     s->npages = npages;
+    s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
     release_run(tail);
 }
 
@@ -425,6 +430,7 @@ bool ph_grow_in_place(struct sheap_span *s, uintptr_t npages)
     each_piece(end, extra, piece_map, s);
     each_piece(end, extra, piece_inuse_set, NULL);
     s->npages = npages;
+    s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
     s->needzero = 1;
     h->c.free_pages -= extra;
     return true;

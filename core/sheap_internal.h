@@ -75,11 +75,16 @@ enum span_state {
  *   - SMALL: freebits has exactly nfree bits set, none at or above nelems;
  *     the span is on its class's partial list iff nfree > 0;
  *   - the inuse page bits are set exactly over SMALL and LARGE spans, and
- *     every page of those is Ready.
+ *     every page of those is Ready;
+ *   - obj_bytes is 0 unless the span is SMALL or LARGE, so a stale span-map
+ *     entry (free pages, recycled records) never validates a pointer.
  */
 struct sheap_span {
     uintptr_t base;          /* first byte, page aligned */
     uintptr_t npages;        /* length in pages, >= 1 */
+    uintptr_t obj_bytes;     /* bytes from base that hold blocks: nelems *
+                                elem_size (SMALL), the run (LARGE), 0 (FREE,
+                                DEAD); one compare rejects any pointer outside */
     struct sheap_span *next; /* free list (FREE), partial list (SMALL), pool (DEAD) */
     struct sheap_span *prev;
     uint8_t state;           /* enum span_state */

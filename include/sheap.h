@@ -153,6 +153,21 @@ typedef int (*sheap_walk_fn)(void *ptr, size_t size, bool used, void *ctx);
 int sheap_walk(sheap_walk_fn fn, void *ctx);
 
 /*
+ * Arena walker: calls fn once per arena, in creation order, with its
+ * address range and how many of its pages are Ready and in use.  Same rules
+ * as sheap_walk.  O(arenas * pages per arena / word size).
+ */
+struct sheap_arena_info {
+    uintptr_t base;     /* arena-aligned start */
+    size_t size;        /* SHEAP_ARENA_SIZE */
+    size_t ready_bytes; /* backed pages (in use or free) */
+    size_t inuse_bytes; /* pages in small or large spans */
+    size_t metadata_bytes; /* this arena's off-heap metadata record */
+};
+typedef int (*sheap_arena_fn)(const struct sheap_arena_info *info, void *ctx);
+int sheap_arena_walk(sheap_arena_fn fn, void *ctx);
+
+/*
  * Returns every free page that is still Ready to the port (Ready ->
  * Prepared), including empty small spans kept for reuse.  Returns the bytes
  * released.  O(free runs).
