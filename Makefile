@@ -9,11 +9,12 @@
 # Per-board toolchain and flags live in boards/<b>/board.mk (one place per
 # target); the flags every target shares are below.
 
-BOARDS_ALL := host
-DEFAULT_BOARD := host
+BOARDS_ALL := host qemu-virt-aarch64
+DEFAULT_BOARD := qemu-virt-aarch64
 BOARD ?= $(DEFAULT_BOARD)
 BOARD_DIR := boards/$(BOARD)
 include $(BOARD_DIR)/board.mk
+NM ?= nm
 
 # Build directory per board and flavour.
 ifeq ($(FLAVOR),native)
@@ -27,6 +28,7 @@ endif
 # ---- flags shared by every target -------------------------------------------
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CPPFLAGS_COMMON := -Iinclude -I$(BOARD_DIR) -I$(B)/gen -DSHEAP_BOARD_HEADER='"board.h"'
+PORT_CPPFLAGS := -Iport/$(PORT) -Iport/common
 # The core is freestanding C11 and must not call libc, not even through
 # memset/memcpy calls that gcc synthesises from loops.
 CORE_CFLAGS := -std=c11 -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns $(WARN)
@@ -37,20 +39,20 @@ TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness
 TEST_DEFS := -DSHEAP_DEBUG -DSHEAP_FAULT_INJECTION
 
 CORE_SRC := $(wildcard core/*.c)
-PORT_SRC := $(wildcard port/$(PORT)/*.c) port/common/fault_inject.c
-BOARD_SRC := $(wildcard $(BOARD_DIR)/*.c)
+PORT_SRC := $(wildcard port/$(PORT)/*.c) $(patsubst %,port/common/%.c,fault_inject $(PORT_COMMON))
+BOARD_SRC := $(wildcard $(BOARD_DIR)/*.c $(BOARD_DIR)/*.S)
 GEN := $(B)/gen/sheap_size_classes.h
 
-obj = $(patsubst %.c,$(B)/$(1)/%.o,$(2))
+obj = $(patsubst %.S,$(B)/$(1)/%.o,$(patsubst %.c,$(B)/$(1)/%.o,$(2)))
 
-.PHONY: all lib run test deps deps-check clean host-suite board-suite
+.PHONY: all lib run test deps deps-check clean suite
 all: lib
 
 # ---- generated size classes ---------------------------------------------------
 $(GEN): tools/gen_size_classes.py include/sheap_config.h $(BOARD_DIR)/board.h
 	@mkdir -p $(dir $@)
 	@printf '#include "sheap_config.h"\nSHEAP_PAGE_SHIFT SHEAP_MAX_SMALL_SIZE\n' | \
-	  $(CC) $(CPPFLAGS_COMMON) -E -P -x c - | tail -n 1 > $(B)/gen/geometry.txt
+	  $(CC) $(CPPFLAGS_COMMON) $(ARCH_CFLAGS) -E -P -x c - | tail -n 1 > $(B)/gen/geometry.txt
 	python3 tools/gen_size_classes.py --cpp "$$(cat $(B)/gen/geometry.txt)" $@
 
 # ---- objects -------------------------------------------------------------------
@@ -60,15 +62,19 @@ $(B)/rel/core/%.o: core/%.c $(GEN) $(wildcard core/*.h include/*.h) $(BOARD_DIR)
 $(B)/dbg/core/%.o: core/%.c $(GEN) $(wildcard core/*.h include/*.h) $(BOARD_DIR)/board.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
-$(B)/rel/port/%.o: port/%.c $(wildcard include/*.h)
+PORT_DEPS := $(wildcard include/*.h port/common/*.h port/$(PORT)/*.h) $(BOARD_DIR)/board.h
+$(B)/rel/port/%.o: port/%.c $(PORT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+$(B)/dbg/port/%.o: port/%.c $(PORT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(TEST_DEFS) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+$(B)/rel/boards/%.o: boards/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
-$(B)/dbg/port/%.o: port/%.c $(wildcard include/*.h)
+$(B)/rel/boards/%.o: boards/%.S
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
-$(B)/rel/boards/%.o: boards/%.c $(wildcard include/*.h) $(BOARD_DIR)/board.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) $(ARCH_CFLAGS) -c $< -o $@
 
 # ---- libraries ------------------------------------------------------------------
 LIB := $(B)/libsheap.a
@@ -117,11 +123,11 @@ $(B)/tests/%: tests/unit/%.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wi
 RESULTS ?= $(CURDIR)/build/results.txt
 
 # Build and run the suites of this board/flavour, appending to $(RESULTS).
-host-suite: deps-check $(UNIT_BIN) lib
+suite: deps-check $(UNIT_BIN) lib
 	@for t in $(UNIT_BIN); do \
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
-	@tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
+	@NM=$(NM) tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
 
 ifeq ($(origin BOARD),command line)
 TEST_BOARDS := $(BOARD)
@@ -134,9 +140,9 @@ test: deps-check
 	@set -e; for b in $(TEST_BOARDS); do \
 	  if [ "$$b" = host ]; then \
 	    for f in native i686 san; do \
-	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f host-suite RESULTS=$(RESULTS); done; \
+	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	  else \
-	    $(MAKE) --no-print-directory BOARD=$$b board-suite RESULTS=$(RESULTS); \
+	    $(MAKE) --no-print-directory BOARD=$$b suite RESULTS=$(RESULTS); \
 	  fi; \
 	done
 	@tools/summarize.sh $(RESULTS)
@@ -154,8 +160,9 @@ $(B)/demo: tests/demo/demo.c $(LIB) $(LIB_BOARD) $(GEN)
 # Everything the build and the tests use, from Debian 12's archive.
 DEB_PACKAGES := make gcc libc6-dev python3 binutils \
 	gcc-i686-linux-gnu libc6-dev-i386-cross qemu-user \
+	qemu-system-arm gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu \
 	clang libclang-rt-14-dev valgrind
-DEPS_TOOLS := gcc python3 i686-linux-gnu-gcc qemu-i386 clang valgrind
+DEPS_TOOLS := gcc python3 i686-linux-gnu-gcc qemu-i386 qemu-system-aarch64 aarch64-linux-gnu-gcc clang valgrind
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -166,6 +173,7 @@ deps:
 deps-check:
 	@missing=; for t in $(DEPS_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	 [ -f /usr/i686-linux-gnu/lib/libc.a ] || missing="$$missing libc6-dev-i386-cross"; \
+	 [ -f /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs ] || missing="$$missing picolibc-aarch64-linux-gnu"; \
 	 if [ -n "$$missing" ]; then echo "missing:$$missing; running make deps"; $(MAKE) --no-print-directory deps; fi
 
 clean:

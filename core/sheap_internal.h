@@ -263,9 +263,12 @@ static inline struct sheap_arena *arena_of(uintptr_t addr)
 #endif
 }
 
+/* Page number of addr inside its arena (arenas are aligned, so this needs
+ * no load of a->base). */
 static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t addr)
 {
-    return (addr - a->base) >> SHEAP_PAGE_SHIFT;
+    (void)a;
+    return (addr >> SHEAP_PAGE_SHIFT) & (SHEAP_ARENA_PAGES - 1);
 }
 
 /* The span covering page-aligned or interior address addr, or NULL when addr

@@ -20,4 +20,16 @@ _Noreturn void sheap_board_exit(int code);
 bool sheap_board_has_icount(void);
 uint64_t sheap_board_icount(void);
 
+/*
+ * Expected faults, for tests that check that memory which is not Ready
+ * really faults.  After sheap_board_expect_fault(), the next data abort
+ * (page fault) is recorded instead of stopping the program, and execution
+ * resumes after the faulting instruction.  sheap_board_fault_taken()
+ * returns whether one happened (and its address), and disarms.  Boards that
+ * cannot do this return false from sheap_board_can_trap_faults().
+ */
+bool sheap_board_can_trap_faults(void);
+void sheap_board_expect_fault(void);
+bool sheap_board_fault_taken(uintptr_t *addr);
+
 #endif

@@ -1,0 +1,133 @@
+/*
+ * board.c for "qemu-virt-aarch64": console on the PL011 (picolibc's stdout,
+ * stderr and stdin are this board's), exit through semihosting, the
+ * instruction counter (PMCCNTR, exact under -icount shift=0), and the
+ * exception handler behind vectors.S, which prints ESR, FAR and ELR for an
+ * unexpected exception and exits non-zero, or records an expected fault.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "sheap_board.h"
+
+/* ---- Console ------------------------------------------------------------- */
+
+#define UART_DR 0x00
+#define UART_FR 0x18
+#define UART_FR_TXFF (1u << 5)
+
+static int uart_putc(char c, FILE *f)
+{
+    (void)f;
+    volatile uint32_t *uart = (volatile uint32_t *)(uintptr_t)BOARD_UART_BASE;
+    while (uart[UART_FR / 4] & UART_FR_TXFF)
+        ;
+    uart[UART_DR / 4] = (uint32_t)(unsigned char)c;
+    return (unsigned char)c;
+}
+
+static FILE uart_file = FDEV_SETUP_STREAM(uart_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stdout = &uart_file;
+FILE *const stderr = &uart_file;
+FILE *const stdin = &uart_file;
+
+const char *sheap_board_name(void) { return SHEAP_BOARD_NAME; }
+
+void sheap_board_puts(const char *s) { fputs(s, stdout); }
+
+/* ---- Exit: semihosting SYS_EXIT with ADP_Stopped_ApplicationExit ---------- */
+
+void _exit(int code)
+{
+    uint64_t block[2] = {0x20026, (uint64_t)(int64_t)code};
+    register uint64_t x0 __asm__("x0") = 0x18;
+    register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)block;
+    __asm__ volatile("hlt #0xf000" ::"r"(x0), "r"(x1) : "memory");
+    for (;;)
+        ;
+}
+
+_Noreturn void sheap_board_exit(int code) { exit(code); }
+
+/* ---- Instruction counter ------------------------------------------------- */
+
+bool sheap_board_has_icount(void) { return true; }
+
+uint64_t sheap_board_icount(void)
+{
+    uint64_t c;
+    __asm__ volatile("isb\n\tmrs %0, pmccntr_el0" : "=r"(c)::"memory");
+    return c;
+}
+
+/* ---- Exceptions ---------------------------------------------------------------- */
+
+extern char board_vectors[];
+static volatile bool fault_armed, fault_seen;
+static volatile uintptr_t fault_addr;
+
+__attribute__((constructor)) static void board_init(void)
+{
+    /* Exception vectors, then the cycle counter (PMCR.E, reset with .C). */
+    __asm__ volatile("msr vbar_el1, %0\n\tisb" ::"r"(board_vectors) : "memory");
+    uint64_t pmcr;
+    __asm__ volatile("mrs %0, pmcr_el0" : "=r"(pmcr));
+    pmcr |= (1u << 0) | (1u << 2);
+    __asm__ volatile("msr pmcr_el0, %0\n\t"
+                     "msr pmcntenset_el0, %1\n\t"
+                     "isb" ::"r"(pmcr),
+                     "r"(1ull << 31)
+                     : "memory");
+}
+
+bool sheap_board_can_trap_faults(void) { return true; }
+
+void sheap_board_expect_fault(void)
+{
+    fault_seen = false;
+    fault_armed = true;
+}
+
+bool sheap_board_fault_taken(uintptr_t *addr)
+{
+    bool seen = fault_seen;
+    if (seen && addr)
+        *addr = fault_addr;
+    fault_armed = false;
+    fault_seen = false;
+    return seen;
+}
+
+/* Saved by vectors.S: x0..x30, then ELR_EL1 and SPSR_EL1. */
+struct trap_frame {
+    uint64_t x[31];
+    uint64_t elr, spsr;
+};
+
+#define ESR_EC(esr) ((esr) >> 26)
+#define EC_DATA_ABORT_SAME_EL 0x25
+
+static const char *const kinds[16] = {
+    "sync/SP0", "irq/SP0", "fiq/SP0", "serror/SP0", "sync", "irq", "fiq", "serror",
+    "sync/lower64", "irq/lower64", "fiq/lower64", "serror/lower64", "sync/lower32", "irq/lower32", "fiq/lower32", "serror/lower32",
+};
+
+void board_trap(struct trap_frame *f, unsigned kind);
+__attribute__((target("general-regs-only"))) void board_trap(struct trap_frame *f, unsigned kind)
+{
+    uint64_t esr, far;
+    __asm__ volatile("mrs %0, esr_el1\n\tmrs %1, far_el1" : "=r"(esr), "=r"(far));
+    if (fault_armed && kind == 4 && ESR_EC(esr) == EC_DATA_ABORT_SAME_EL) {
+        fault_addr = (uintptr_t)far;
+        fault_seen = true;
+        fault_armed = false;
+        f->elr += 4; /* resume after the faulting load or store */
+        return;
+    }
+    printf("\n*** unexpected exception %s: ESR %#llx FAR %#llx ELR %#llx\n", kinds[kind & 15],
+           (unsigned long long)esr, (unsigned long long)far, (unsigned long long)f->elr);
+    _exit(100);
+}
