@@ -107,15 +107,17 @@ lib: $(LIB) $(LIB_BOARD) $(B)/sheap.mk
 
 # ---- tests ------------------------------------------------------------------------
 # Every test program prints one line "SUITE <name>: N passed, M failed".
-UNIT_SRC := $(wildcard tests/unit/*.c)
+# Suites every board runs, plus those its board.mk lists in BOARD_TESTS.
+UNIT_SRC := $(wildcard tests/unit/*.c) $(BOARD_TESTS)
 HARNESS_SRC := $(wildcard tests/harness/*.c)
-UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 HARNESS_OBJ := $(patsubst %.c,$(B)/tests/%.o,$(HARNESS_SRC))
 
 $(B)/tests/tests/harness/%.o: tests/harness/%.c $(wildcard tests/harness/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
-$(B)/tests/%: tests/unit/%.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
+vpath %.c tests/unit tests/mmu
+$(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
 	  $(ARCH_LDFLAGS) -L$(B) -lsheap_test -lboard $(LDLIBS) -o $@

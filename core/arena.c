@@ -104,6 +104,15 @@ void *meta_alloc(uintptr_t size, uintptr_t align)
 
 /* ---- Arena index ------------------------------------------------------------ */
 
+uintptr_t index_static_bytes(void)
+{
+#if INDEX_LEVELS == 1
+    return sizeof(h->index);
+#else
+    return sizeof(h->index_l1);
+#endif
+}
+
 uintptr_t index_bytes(void)
 {
 #if INDEX_LEVELS == 1

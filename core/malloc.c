@@ -485,7 +485,9 @@ void sheap_stats(struct sheap_stats *out)
     out->ready_bytes = h->c.ready_pages << SHEAP_PAGE_SHIFT;
     out->prepared_bytes = (h->c.arena_pages - h->c.ready_pages) << SHEAP_PAGE_SHIFT;
     out->free_bytes = h->c.free_pages << SHEAP_PAGE_SHIFT;
-    out->metadata_bytes = h->c.meta_bytes + index_bytes();
+    /* Ready metadata from the metadata allocator (L2 index tables included)
+     * plus the index's static first level. */
+    out->metadata_bytes = h->c.meta_bytes + index_static_bytes();
     out->reserved_bytes = h->c.reserved_bytes;
     out->arenas = h->c.arenas;
     out->spans_free = h->c.spans[SPAN_FREE];

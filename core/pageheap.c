@@ -277,7 +277,7 @@ static void coalesce_insert(struct sheap_span *s)
 
 /* ---- Growth ----------------------------------------------------------------- */
 
-static bool ph_grow(uintptr_t npages)
+bool ph_grow(uintptr_t npages)
 {
     if (npages > ((uintptr_t)-1 >> SHEAP_PAGE_SHIFT))
         return false;
@@ -307,16 +307,12 @@ static void split_tail(struct sheap_span *s, uintptr_t npages)
 
 /* ---- Allocation and free of runs -------------------------------------------- */
 
-struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_state state)
+/* One attempt of ph_alloc; *oom_backing tells a failure to back the run
+ * (no physical memory) from a failure to find or grow address space. */
+static struct sheap_span *ph_alloc_once(uintptr_t npages, uintptr_t align_pages, enum span_state state,
+                                        bool *oom_backing)
 {
-    SHEAP_ASSERT_LOCKED();
     uintptr_t need = npages + align_pages - 1;
-    if (npages == 0 || need < npages)
-        return NULL;
-    /* Records for a front trim, a tail split and a growth run: reserving
-     * them first means nothing below fails half way. */
-    if (!span_pool_reserve(3))
-        return NULL;
     struct sheap_span *s = fl_find(need);
     if (s == NULL) {
         if (!ph_grow(need))
@@ -343,6 +339,7 @@ struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_s
     bool zeroed = false;
     if (back_range(s->base, npages, &zeroed) != SHEAP_PORT_OK) {
         coalesce_insert(s); /* merges back with the pieces split off above */
+        *oom_backing = true;
         return NULL;
     }
     s->state = (uint8_t)state;
@@ -353,6 +350,27 @@ struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_s
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
     h->c.free_pages -= npages;
+    return s;
+}
+
+struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_state state)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (npages == 0 || npages + align_pages - 1 < npages)
+        return NULL;
+    /* Records for a front trim, a tail split and a growth run: reserving
+     * them first means nothing below fails half way. */
+    if (!span_pool_reserve(3))
+        return NULL;
+    bool oom_backing = false;
+    struct sheap_span *s = ph_alloc_once(npages, align_pages, state, &oom_backing);
+    if (s == NULL && oom_backing && h->free_ready_pages > 0) {
+        /* Physical memory ran out while free runs still hold Ready pages
+         * (freed memory is kept backed for reuse): give those back to the
+         * port and try once more.  O(free runs), on this failure path only. */
+        ph_trim();
+        s = ph_alloc_once(npages, align_pages, state, &oom_backing);
+    }
     return s;
 }
 

@@ -286,6 +286,8 @@ int heap_init(void);
 int index_set(uintptr_t addr, struct sheap_arena *a);
 /* Bytes of the index: the static first level plus L2 tables made so far. */
 uintptr_t index_bytes(void);
+/* The part of the index that is static (not from the metadata allocator). */
+uintptr_t index_static_bytes(void);
 /* Off-heap metadata: returns zeroed, aligned memory or NULL (nothing changed). */
 void *meta_alloc(uintptr_t size, uintptr_t align);
 void linear_init(struct linear_alloc *l, uintptr_t base, uintptr_t size);
@@ -311,6 +313,9 @@ bool span_pool_reserve(unsigned n);
  * LARGE.  Returns NULL on failure (heap unchanged).  align_pages > 1 asks for
  * a run whose base is aligned to that many pages. */
 struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_state state);
+/* Add arenas for at least npages and file them as a free run (coalesced with
+ * a free run they touch).  false, with nothing changed, when growth fails. */
+bool ph_grow(uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_span *s);
 /* Shrink in-use span s to npages, freeing the tail. */

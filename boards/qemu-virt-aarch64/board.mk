@@ -17,3 +17,4 @@ QEMU := qemu-system-aarch64 -M virt -cpu cortex-a57 -m 128M -nographic -icount s
 	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
 RUN := timeout 600 $(QEMU)
 NEEDS := aarch64-linux-gnu-gcc qemu-system-aarch64
+BOARD_TESTS := tests/mmu/test_mmu.c

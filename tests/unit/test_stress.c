@@ -15,6 +15,17 @@
 
 #include "harness.h"
 #include "sheap.h"
+#include "sheap_config.h"
+
+/* Boards with little RAM say how much the tests may use (board.h); the
+ * biggest blocks are sized so that SLOTS live blocks of the mix fit. */
+#ifdef SHEAP_TEST_RAM_BYTES
+#define HUGE_MAX (SHEAP_TEST_RAM_BYTES / 16)
+#define RUN_MAX (SHEAP_TEST_RAM_BYTES / 512)
+#else
+#define HUGE_MAX (80u << 20) /* beyond one 64 MB arena */
+#define RUN_MAX (512u << 10)
+#endif
 
 #ifndef STRESS_OPS
 #define STRESS_OPS 200000
@@ -64,8 +75,8 @@ static size_t random_size(void)
     if (shift < 90)
         return (size_t)(harness_rand() % 32768) + 1;      /* all small classes */
     if (shift < 99)
-        return (size_t)(harness_rand() % (512 << 10)) + 1; /* page runs */
-    return (size_t)(harness_rand() % (80u << 20)) + 1;    /* up to beyond one 64 MB arena */
+        return (size_t)(harness_rand() % RUN_MAX) + 1; /* page runs */
+    return (size_t)(harness_rand() % HUGE_MAX) + 1;    /* the biggest blocks */
 }
 
 static void account(const struct shadow *s, int sign)
@@ -114,9 +125,13 @@ static void test_random_ops(void)
             } else {
                 size_t align = (size_t)1 << (harness_rand() % 17);
                 s->p = sheap_aligned_alloc(align, n);
+                if (s->p == NULL)
+                    printf("  op %ld: aligned_alloc(%zu, %zu) failed\n", op, align, n);
                 CHECK(s->p != NULL);
                 CHECK(((uintptr_t)s->p & (align - 1)) == 0);
             }
+            if (s->p == NULL)
+                printf("  op %ld: malloc(%zu) failed\n", op, n);
             CHECK(s->p != NULL);
             CHECK(sheap_usable_size(s->p) >= n);
             s->size = n;
