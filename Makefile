@@ -130,6 +130,7 @@ suite: deps-check $(UNIT_BIN) lib
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
 	@NM=$(NM) tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
+	@tools/run_link_test.sh $(B) >> $(RESULTS)
 
 ifeq ($(origin BOARD),command line)
 TEST_BOARDS := $(BOARD)
