@@ -56,12 +56,14 @@ $(GEN): tools/gen_size_classes.py include/sheap_config.h $(BOARD_DIR)/board.h
 	python3 tools/gen_size_classes.py --cpp "$$(cat $(B)/gen/geometry.txt)" $@
 
 # ---- objects -------------------------------------------------------------------
-$(B)/rel/core/%.o: core/%.c $(GEN) $(wildcard core/*.h include/*.h) $(BOARD_DIR)/board.h
+# The core sees its port's directory only for the optional inline lock.
+CORE_DEPS := $(GEN) $(wildcard core/*.h include/*.h port/$(PORT)/sheap_port_lock.h) $(BOARD_DIR)/board.h
+$(B)/rel/core/%.o: core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
-$(B)/dbg/core/%.o: core/%.c $(GEN) $(wildcard core/*.h include/*.h) $(BOARD_DIR)/board.h
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
+$(B)/dbg/core/%.o: core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 PORT_DEPS := $(wildcard include/*.h port/common/*.h port/$(PORT)/*.h) $(BOARD_DIR)/board.h
 $(B)/rel/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)

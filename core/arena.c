@@ -32,6 +32,13 @@ void linear_init(struct linear_alloc *l, uintptr_t base, uintptr_t size)
     l->end = base + size;
 }
 
+/* Whether size bytes aligned to align fit in what is left of l. */
+static bool linear_fits(const struct linear_alloc *l, uintptr_t size, uintptr_t align)
+{
+    uintptr_t p = round_up(l->next, align);
+    return l->end != 0 && p >= l->next && p + size >= p && p + size <= l->end;
+}
+
 /* Hand out size bytes aligned to align.  When ready is false the pages are
  * only mapped (Prepared); used for heap address space.  *grown receives the
  * bytes that became Ready.  Returns 0, changing nothing, on failure. */
@@ -75,8 +82,13 @@ void *meta_alloc(uintptr_t size, uintptr_t align)
 {
     SHEAP_ASSERT_LOCKED();
     uintptr_t grown;
-    uintptr_t p = linear_alloc(&h->meta, size, align, &grown);
-    if (p == 0) {
+    uintptr_t p;
+    if (linear_fits(&h->meta, size, align)) {
+        /* A port failure here leaves the chunk as it was, for the next try. */
+        p = linear_alloc(&h->meta, size, align, &grown);
+        if (p == 0)
+            return NULL;
+    } else {
         /* Current chunk exhausted (or none yet): reserve a new one.  The old
          * chunk's tail stays Reserved; it costs address space only. */
         uintptr_t chunk = SHEAP_META_CHUNK;
@@ -269,13 +281,13 @@ int heap_init(void)
 static void *arena_meta_alloc(uintptr_t k, uintptr_t l2_tables)
 {
     uintptr_t bytes = k * sizeof(struct sheap_arena) + l2_tables * sizeof(struct index_l2);
-    if (l2_tables == 0 && h->arena_meta.end != 0) {
+    if (l2_tables == 0 && linear_fits(&h->arena_meta, bytes, sizeof(void *))) {
         uintptr_t grown;
         uintptr_t p = linear_alloc(&h->arena_meta, bytes, sizeof(void *), &grown);
-        if (p != 0) {
-            h->c.meta_bytes += grown;
-            return (void *)p;
-        }
+        if (p == 0)
+            return NULL; /* the port failed; the region is kept for the next try */
+        h->c.meta_bytes += grown;
+        return (void *)p;
     }
     return meta_alloc(bytes, sizeof(void *));
 }
@@ -293,10 +305,12 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
 
     /* 1. The initial reservation (32-bit mode): already Reserved. */
     uintptr_t space_next = h->arena_space.next;
-    if (h->arena_space.end != 0) {
+    if (linear_fits(&h->arena_space, n, SHEAP_ARENA_SIZE)) {
         uintptr_t grown;
         v = linear_take(&h->arena_space, n, SHEAP_ARENA_SIZE, false, &grown);
-        from_space = v != 0;
+        if (v == 0)
+            return SHEAP_PORT_ENOMEM; /* map() failed: nothing changed */
+        from_space = true;
     }
 
     /* 2. Hints, most preferred first.  A hint whose range is taken or out of

@@ -36,7 +36,7 @@ static inline unsigned size_to_class(uintptr_t n)
 
 static inline void lock(void)
 {
-    sheap_port_lock();
+    sheap_port_lock_inline();
 #ifdef SHEAP_DEBUG
     h->locked = true;
 #endif
@@ -47,7 +47,7 @@ static inline void unlock(void)
 #ifdef SHEAP_DEBUG
     h->locked = false;
 #endif
-    sheap_port_unlock();
+    sheap_port_unlock_inline();
 }
 
 static inline void count_alloc(uintptr_t bytes)

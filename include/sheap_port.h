@@ -89,6 +89,15 @@ void sheap_port_release(uintptr_t v, uintptr_t n);
  * a spinlock.  A port may make these empty for single-threaded use. */
 void sheap_port_lock(void);
 void sheap_port_unlock(void);
+/*
+ * Inline lock (optional): a port may also ship a header named
+ * sheap_port_lock.h in its directory that defines
+ *     static inline void sheap_port_lock_inline(void);
+ *     static inline void sheap_port_unlock_inline(void);
+ * with the same semantics.  The core then inlines them on its hot paths
+ * (the build puts the port's directory on the core's include path); the
+ * two forms must share their state, since the core mixes them.
+ */
 
 /*
  * Misuse report (double free, foreign pointer, ...) and the end of the

@@ -18,6 +18,7 @@
 #include "sheap.h"
 #include "sheap_config.h"
 #include "sheap_port.h"
+#include "sheap_port_lock.h"
 
 #include "frames.h"
 #include "pagetable.h"
@@ -59,19 +60,18 @@ void mmu_arch_enable(void)
     __asm__ volatile("msr sctlr_el1, %0\n\tisb" ::"r"(sctlr) : "memory");
 }
 
-/* The lock masks D, A, I and F and restores the previous mask. */
-static uint64_t saved_daif;
+/* The lock masks D, A, I and F and restores the previous mask; the core
+ * inlines the same code from sheap_port_lock.h. */
+uint64_t sheap_port_saved_daif;
 
 void sheap_port_lock(void)
 {
-    uint64_t daif;
-    __asm__ volatile("mrs %0, daif\n\tmsr daifset, #0xf" : "=r"(daif)::"memory");
-    saved_daif = daif;
+    sheap_port_lock_inline();
 }
 
 void sheap_port_unlock(void)
 {
-    __asm__ volatile("msr daif, %0" ::"r"(saved_daif) : "memory");
+    sheap_port_unlock_inline();
 }
 
 void sheap_port_fault(const char *msg, const void *ptr, bool fatal)

@@ -21,6 +21,7 @@
 
 #include "sheap.h"
 #include "sheap_port.h"
+#include "sheap_port_lock.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -90,18 +91,18 @@ void sheap_port_release(uintptr_t v, uintptr_t n)
 }
 
 /* A test-and-set spinlock: cheap when uncontended, which is the common case
- * for an allocator lock held for a few dozen instructions. */
-static volatile char heap_lock_word;
+ * for an allocator lock held for a few dozen instructions.  The core inlines
+ * the same code from sheap_port_lock.h. */
+volatile char sheap_port_lock_word;
 
 void sheap_port_lock(void)
 {
-    while (__atomic_test_and_set(&heap_lock_word, __ATOMIC_ACQUIRE))
-        ;
+    sheap_port_lock_inline();
 }
 
 void sheap_port_unlock(void)
 {
-    __atomic_clear(&heap_lock_word, __ATOMIC_RELEASE);
+    sheap_port_unlock_inline();
 }
 
 void sheap_port_fault(const char *msg, const void *ptr, bool fatal)

@@ -49,12 +49,38 @@ static void report(const char *when)
 }
 
 /* Instructions per call on a warm small-object workload (8..256 B, 512 live
- * blocks, fixed seed), counted by the board's exact counter. */
+ * blocks, fixed seed), counted by the board's exact counter.  Calls that
+ * made pages Ready (new frames: growth) are counted apart from the steady
+ * state, as the issue tracker's targets ask. */
+struct calls {
+    uint64_t sum, max, n, growth, growth_max;
+};
+
+static void account(struct calls *c, uint64_t cost, bool grew)
+{
+    if (grew) {
+        c->growth++;
+        c->growth_max = cost > c->growth_max ? cost : c->growth_max;
+        return;
+    }
+    c->sum += cost;
+    c->n++;
+    c->max = cost > c->max ? cost : c->max;
+}
+
+static size_t ready_now(void)
+{
+    struct sheap_stats st;
+    sheap_stats(&st);
+    return st.ready_bytes;
+}
+
 static void measure_small(void)
 {
     enum { LIVE = 512, STEPS = 20000 };
     static void *slot[LIVE];
-    uint64_t seed = 0x2545f4914f6cdd1dull, m_sum = 0, f_sum = 0, m_max = 0, f_max = 0;
+    struct calls m = {0}, f = {0};
+    uint64_t seed = 0x2545f4914f6cdd1dull;
     for (unsigned i = 0; i < LIVE; i++)
         slot[i] = sheap_malloc(8 + (i * 7919u) % 249);
     for (unsigned s = 0; s < STEPS; s++) {
@@ -63,22 +89,25 @@ static void measure_small(void)
         seed ^= seed << 17;
         unsigned i = (unsigned)(seed % LIVE);
         size_t n = 8 + (size_t)((seed >> 20) % 249);
+        size_t r0 = ready_now();
         uint64_t t0 = sheap_board_icount();
         sheap_free(slot[i]);
         uint64_t t1 = sheap_board_icount();
-        slot[i] = sheap_malloc(n);
+        size_t r1 = ready_now();
         uint64_t t2 = sheap_board_icount();
-        f_sum += t1 - t0;
-        m_sum += t2 - t1;
-        f_max = t1 - t0 > f_max ? t1 - t0 : f_max;
-        m_max = t2 - t1 > m_max ? t2 - t1 : m_max;
+        slot[i] = sheap_malloc(n);
+        uint64_t t3 = sheap_board_icount();
+        account(&f, t1 - t0, false);
+        (void)r0;
+        account(&m, t3 - t2, ready_now() != r1);
     }
     for (unsigned i = 0; i < LIVE; i++)
         sheap_free(slot[i]);
-    printf("\ninstructions per call, small blocks 8-256 B, warm, %u calls each (counter overhead included):\n"
-           "  malloc mean %llu max %llu; free mean %llu max %llu\n",
-           STEPS, (unsigned long long)(m_sum / STEPS), (unsigned long long)m_max,
-           (unsigned long long)(f_sum / STEPS), (unsigned long long)f_max);
+    printf("\ninstructions per call, small blocks 8-256 B, %u calls each, counter read included:\n"
+           "  malloc mean %llu max %llu (+%llu calls that backed new pages, max %llu)\n"
+           "  free   mean %llu max %llu\n",
+           STEPS, (unsigned long long)(m.sum / m.n), (unsigned long long)m.max, (unsigned long long)m.growth,
+           (unsigned long long)m.growth_max, (unsigned long long)(f.sum / f.n), (unsigned long long)f.max);
 }
 
 int main(void)

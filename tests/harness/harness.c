@@ -61,3 +61,28 @@ uint64_t harness_rand(void)
     rng_state ^= rng_state >> 27;
     return rng_state * 0x2545f4914f6cdd1dull;
 }
+
+#define STAT_FIELDS(X)                                                                             \
+    X(live_bytes) X(peak_live_bytes) X(live_blocks) X(ready_bytes) X(prepared_bytes) X(free_bytes) \
+    X(metadata_bytes) X(reserved_bytes) X(arenas) X(spans_free) X(spans_small) X(spans_large)      \
+    X(oom_count) X(misuse_count) X(grow_count)
+
+struct sheap_stats stats_now(void)
+{
+    struct sheap_stats s;
+    sheap_stats(&s);
+    return s;
+}
+
+bool stats_same(const struct sheap_stats *a, const struct sheap_stats *b)
+{
+    bool same = true;
+#define X(f)                                                                                       \
+    if (a->f != b->f) {                                                                            \
+        printf("  stats.%s: %llu != %llu\n", #f, (unsigned long long)a->f, (unsigned long long)b->f); \
+        same = false;                                                                              \
+    }
+    STAT_FIELDS(X)
+#undef X
+    return same;
+}

@@ -61,6 +61,12 @@ extern unsigned harness_faults;
 extern const char *harness_last_fault;
 void harness_fault_hook(const char *msg, const void *ptr);
 
+/* Statistics now, and whether two snapshots match field for field (the
+ * fields that differ are printed). */
+#include "sheap.h"
+struct sheap_stats stats_now(void);
+bool stats_same(const struct sheap_stats *a, const struct sheap_stats *b);
+
 /* Deterministic PRNG (xorshift64*), seeded and printed by each test. */
 uint64_t harness_rand(void);
 void harness_seed(uint64_t seed);
