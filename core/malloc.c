@@ -129,7 +129,7 @@ static inline void *small_take(struct sheap_class *c, struct sheap_span *s)
     s->freebits[w] = bits & (bits - 1);
     s->hint = (uint16_t)w;
     uintptr_t slot = (uintptr_t)w * WORD_BITS + ctz_word(bits);
-    if (--s->nfree == 0)
+    if (__builtin_expect(--s->nfree == 0, 0))
         partial_remove(c, s);
     count_alloc(s->elem_size);
     return (void *)(s->base + slot * s->elem_size);
@@ -264,7 +264,32 @@ static void reject_pointer(const void *p)
     report_misuse(why, p);
 }
 
-/* Free the live block p of span s.  Lock held. */
+/* The span's free count crossed a boundary: it was full (join the partial
+ * list) or is now empty (maybe return it).  Lock held; off the fast path. */
+__attribute__((noinline)) static void small_transition(struct sheap_span *s)
+{
+    struct sheap_class *c = &h->cpu.classes[s->cls];
+    if (s->nfree == 1)
+        partial_append(c, s);
+    if (s->nfree == s->nelems)
+        small_span_empty(c, s);
+}
+
+/* Free slot `slot` of SMALL span s.  Lock held. */
+static inline void small_free(struct sheap_span *s, uintptr_t slot)
+{
+    unsigned w = (unsigned)(slot / WORD_BITS);
+    s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
+    if (w < s->hint)
+        s->hint = (uint16_t)w;
+    s->needzero = 1;
+    count_free(s->elem_size);
+    unsigned nfree = ++s->nfree;
+    if (__builtin_expect(nfree == 1 || nfree == s->nelems, 0))
+        small_transition(s);
+}
+
+/* Free the live block of span s (slot for SMALL spans).  Lock held. */
 static void free_block(struct sheap_span *s, uintptr_t slot)
 {
     if (s->state == SPAN_LARGE) {
@@ -272,30 +297,19 @@ static void free_block(struct sheap_span *s, uintptr_t slot)
         ph_free(s);
         return;
     }
-    struct sheap_class *c = &h->cpu.classes[s->cls];
-    unsigned w = (unsigned)(slot / WORD_BITS);
-    s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
-    if (w < s->hint)
-        s->hint = (uint16_t)w;
-    s->needzero = 1;
-    count_free(s->elem_size);
-    if (s->nfree++ == 0)
-        partial_append(c, s);
-    if (s->nfree == s->nelems)
-        small_span_empty(c, s);
+    small_free(s, slot);
 }
 
 /* ---- Public API ------------------------------------------------------------------- */
 
-void *sheap_malloc(size_t n)
+/* Everything sheap_malloc does not finish on its fast path: refilling a
+ * class, large blocks, failure. */
+__attribute__((noinline)) static void *malloc_slow(size_t n)
 {
     void *p;
     if (n <= SHEAP_CLASS_MAX_SIZE) {
-        unsigned cls = size_to_class(n);
         lock();
-        struct sheap_class *c = &h->cpu.classes[cls];
-        struct sheap_span *s = c->partial;
-        p = s ? small_take(c, s) : small_alloc(cls, false);
+        p = small_alloc(size_to_class(n), false);
         unlock();
     } else {
         if (n > MAX_REQUEST)
@@ -307,10 +321,28 @@ void *sheap_malloc(size_t n)
     return p ? p : fail_oom();
 }
 
-void sheap_free(void *ptr)
+void *sheap_malloc(size_t n)
 {
-    if (ptr == NULL)
-        return;
+    /* Fast path: a small size whose class has a partial span.  It makes no
+     * calls, so it needs no stack frame. */
+    if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
+        unsigned cls = size_to_class(n);
+        lock();
+        struct sheap_class *c = &h->cpu.classes[cls];
+        struct sheap_span *s = c->partial;
+        if (__builtin_expect(s != NULL, 1)) {
+            void *p = small_take(c, s);
+            unlock();
+            return p;
+        }
+        unlock();
+    }
+    return malloc_slow(n);
+}
+
+/* Large blocks and pointers the fast path refused (reported as misuse). */
+__attribute__((noinline)) static void free_slow(void *ptr)
+{
     uintptr_t slot = 0;
     lock();
     struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
@@ -320,6 +352,22 @@ void sheap_free(void *ptr)
     }
     free_block(s, slot);
     unlock();
+}
+
+void sheap_free(void *ptr)
+{
+    if (ptr == NULL)
+        return;
+    uintptr_t slot = 0;
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
+    if (__builtin_expect(s != NULL && s->state == SPAN_SMALL, 1)) {
+        small_free(s, slot);
+        unlock();
+        return;
+    }
+    unlock();
+    free_slow(ptr);
 }
 
 void *sheap_calloc(size_t count, size_t size)
