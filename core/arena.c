@@ -46,7 +46,9 @@ static uintptr_t linear_take(struct linear_alloc *l, uintptr_t size, uintptr_t a
                              uintptr_t *grown)
 {
     *grown = 0;
-    if (l->end == 0)
+    /* Metadata takes at most page alignment: a bigger one would make padding
+     * pages Ready.  (Heap address space is handed out in whole arenas.) */
+    if (l->end == 0 || (ready && align > SHEAP_PAGE_SIZE))
         return 0;
     uintptr_t p = round_up(l->next, align);
     if (p < l->next || p + size < p || p + size > l->end)
@@ -264,6 +266,8 @@ int heap_init(void)
         if (reserve_aligned(0, (uintptr_t)size, SHEAP_ARENA_SIZE, &a) == SHEAP_PORT_OK) {
             linear_init(&h->arena_space, a, (uintptr_t)size);
             h->c.reserved_bytes += (uintptr_t)size;
+            /* Grow on from either end once it is used up. */
+            hint_push(a, true);
             if (a + (uintptr_t)size != 0)
                 hint_push(a + (uintptr_t)size, false);
             break;
@@ -313,8 +317,11 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
         from_space = true;
     }
 
-    /* 2. Hints, most preferred first.  A hint whose range is taken or out of
-     * reach is dropped; any other failure aborts with nothing changed. */
+    /* 2. Hints, most preferred first.  A hint whose range is taken (EBUSY) or
+     * outside the index is dropped.  Any other failure (the port could not
+     * reserve there: out of reach for it, or short of memory) keeps every
+     * hint and moves on to the fallback, which fails cleanly in turn if the
+     * port really is out of address space. */
     while (v == 0 && h->nhints > 0) {
         struct arena_hint *hint = &h->hints[h->nhints - 1];
         uintptr_t p = hint->addr;
@@ -335,7 +342,7 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
                 break;
             }
             if (r != SHEAP_PORT_EBUSY)
-                return r;
+                break;
         }
         h->nhints--;
     }

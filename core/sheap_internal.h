@@ -323,7 +323,8 @@ bool span_pool_reserve(unsigned n);
  * a run whose base is aligned to that many pages. */
 struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_state state);
 /* Add arenas for at least npages and file them as a free run (coalesced with
- * a free run they touch).  false, with nothing changed, when growth fails. */
+ * a free run they touch).  false, with nothing changed, when growth fails.
+ * Needs one span record in the pool (span_pool_reserve(1)) beforehand. */
 bool ph_grow(uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_span *s);
