@@ -138,6 +138,7 @@ uintptr_t index_bytes(void)
 
 int index_set(uintptr_t addr, struct sheap_arena *a)
 {
+    h->last_arena = NULL; /* the cache may name the entry being replaced */
 #if INDEX_LEVELS == 1
 #if !SHEAP_32BIT_MODE || SHEAP_VA_BITS < 32
     if (addr >> SHEAP_VA_BITS)

@@ -127,7 +127,7 @@ static inline void *small_take(struct sheap_class *c, struct sheap_span *s)
     while ((bits = s->freebits[w]) == 0)
         w++;
     s->freebits[w] = bits & (bits - 1);
-    s->hint = (uint16_t)w;
+    s->hint = w;
     uintptr_t slot = (uintptr_t)w * WORD_BITS + ctz_word(bits);
     if (__builtin_expect(--s->nfree == 0, 0))
         partial_remove(c, s);
@@ -147,8 +147,8 @@ static struct sheap_span *small_refill(unsigned cls)
     s->cls = (uint8_t)cls;
     s->elem_size = sheap_class_size[cls];
     s->divmul = sheap_class_divmul[cls];
-    s->nelems = (uint16_t)nelems;
-    s->nfree = (uint16_t)nelems;
+    s->nelems = nelems;
+    s->nfree = nelems;
     s->obj_bytes = (uintptr_t)nelems * s->elem_size;
     s->hint = 0;
     for (unsigned i = 0; i < BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS); i++) {
@@ -215,7 +215,7 @@ static void *large_alloc(uintptr_t n, uintptr_t align_pages, bool zero)
  */
 static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot)
 {
-    struct sheap_arena *a = arena_of(p);
+    struct sheap_arena *a = arena_of_cached(p);
     if (a == NULL)
         return NULL;
     struct sheap_span *s = a->spans[arena_page_index(a, p)];
@@ -266,7 +266,7 @@ static void reject_pointer(const void *p)
 
 /* The span's free count crossed a boundary: it was full (join the partial
  * list) or is now empty (maybe return it).  Lock held; off the fast path. */
-__attribute__((noinline)) static void small_transition(struct sheap_span *s)
+static void small_transition(struct sheap_span *s)
 {
     struct sheap_class *c = &h->cpu.classes[s->cls];
     if (s->nfree == 1)
@@ -275,18 +275,26 @@ __attribute__((noinline)) static void small_transition(struct sheap_span *s)
         small_span_empty(c, s);
 }
 
-/* Free slot `slot` of SMALL span s.  Lock held. */
-static inline void small_free(struct sheap_span *s, uintptr_t slot)
+/* small_transition, then drop the lock: a tail call keeps the free fast
+ * path free of calls (no stack frame). */
+__attribute__((noinline)) static void small_transition_unlock(struct sheap_span *s)
+{
+    small_transition(s);
+    unlock();
+}
+
+/* Free slot `slot` of SMALL span s.  Lock held.  Returns true when the span
+ * crossed a boundary and small_transition must run. */
+static inline bool small_free(struct sheap_span *s, uintptr_t slot)
 {
     unsigned w = (unsigned)(slot / WORD_BITS);
     s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
     if (w < s->hint)
-        s->hint = (uint16_t)w;
+        s->hint = w;
     s->needzero = 1;
     count_free(s->elem_size);
     unsigned nfree = ++s->nfree;
-    if (__builtin_expect(nfree == 1 || nfree == s->nelems, 0))
-        small_transition(s);
+    return __builtin_expect(nfree == 1 || nfree == s->nelems, 0);
 }
 
 /* Free the live block of span s (slot for SMALL spans).  Lock held. */
@@ -297,7 +305,8 @@ static void free_block(struct sheap_span *s, uintptr_t slot)
         ph_free(s);
         return;
     }
-    small_free(s, slot);
+    if (small_free(s, slot))
+        small_transition(s);
 }
 
 /* ---- Public API ------------------------------------------------------------------- */
@@ -362,7 +371,10 @@ void sheap_free(void *ptr)
     lock();
     struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
     if (__builtin_expect(s != NULL && s->state == SPAN_SMALL, 1)) {
-        small_free(s, slot);
+        if (small_free(s, slot)) {
+            small_transition_unlock(s);
+            return;
+        }
         unlock();
         return;
     }

@@ -100,9 +100,9 @@ struct sheap_span {
     uint8_t cls;             /* SMALL: size class */
     uint8_t needzero;        /* memory may hold old data (LARGE and SMALL) */
     uint8_t on_partial;      /* SMALL: linked on the class's partial list */
-    uint16_t nelems;         /* SMALL: slots in the span */
-    uint16_t nfree;          /* SMALL: free slots */
-    uint16_t hint;           /* SMALL: no free bit below word `hint` */
+    uint32_t nelems;         /* SMALL: slots in the span */
+    uint32_t nfree;          /* SMALL: free slots */
+    uint32_t hint;           /* SMALL: no free bit below word `hint` */
     uint32_t elem_size;      /* SMALL: copy of the class size (fast path) */
     uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32 */
     uintptr_t freebits[BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS)]; /* SMALL: 1 = free slot */
@@ -210,6 +210,7 @@ struct sheap_heap {
     uintptr_t index_l2_count;
 #endif
     struct sheap_arena *arenas, *arenas_tail; /* creation order */
+    struct sheap_arena *last_arena;           /* cache of arena_of_cached */
 
     /* Growth hints; hints[nhints - 1] is tried first. */
     struct arena_hint hints[SHEAP_MAX_HINTS];
@@ -274,6 +275,28 @@ static inline struct sheap_arena *arena_of(uintptr_t addr)
 
 /* Page number of addr inside its arena (arenas are aligned, so this needs
  * no load of a->base). */
+/*
+ * arena_of with a one-entry cache of the last arena found, for the free
+ * path: firmware heaps have few arenas, so most lookups hit and skip the
+ * two-level walk.  Arenas are never removed from the index (index_set(.., NULL)
+ * exists for tests and clears the cache), so a cached entry stays true.
+ * Lock held (it writes the cache).
+ */
+static inline struct sheap_arena *arena_of_cached(uintptr_t addr)
+{
+#if INDEX_LEVELS == 2
+    struct sheap_arena *a = sheap_heap.last_arena;
+    if (a != NULL && ((addr ^ a->base) >> SHEAP_ARENA_SHIFT) == 0)
+        return a;
+    a = arena_of(addr);
+    if (a != NULL)
+        sheap_heap.last_arena = a;
+    return a;
+#else
+    return arena_of(addr);
+#endif
+}
+
 static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t addr)
 {
     (void)a;
