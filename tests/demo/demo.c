@@ -8,6 +8,9 @@
 #include "sheap.h"
 #include "sheap_board.h"
 #include "sheap_config.h"
+#ifndef BOARD_HAS_MMU
+#define BOARD_HAS_MMU 0
+#endif
 #if BOARD_HAS_MMU
 #include "sheap_mmu.h"
 #endif
@@ -17,9 +20,11 @@
 static int print_arena(const struct sheap_arena_info *a, void *ctx)
 {
     unsigned *n = ctx;
-    printf("  arena %2u  %#14llx  ready %6zu KB  in use %6zu KB  prepared %6zu KB  metadata %zu B\n", (*n)++,
-           (unsigned long long)a->base, a->ready_bytes / 1024, a->inuse_bytes / 1024,
-           (a->size - a->ready_bytes) / 1024, a->metadata_bytes);
+    /* On an MMU board every Ready page is one physical frame. */
+    printf("  arena %2u  %#14llx  ready %6zu KB (%5zu pages%s)  in use %6zu KB  prepared %6zu KB  metadata %zu B\n",
+           (*n)++, (unsigned long long)a->base, a->ready_bytes / 1024, a->ready_bytes / SHEAP_PAGE_SIZE,
+           BOARD_HAS_MMU ? " = frames" : "", a->inuse_bytes / 1024, (a->size - a->ready_bytes) / 1024,
+           a->metadata_bytes);
     return 0;
 }
 
