@@ -22,15 +22,6 @@ struct tally {
     uintptr_t prev_end;  /* end of that span */
 };
 
-static bool page_bit(const uintptr_t *(*which)(const struct sheap_arena *), uintptr_t addr)
-{
-    const struct sheap_arena *a = arena_of(addr);
-    return bit_get(which(a), arena_page_index(a, addr));
-}
-
-static const uintptr_t *ready_map(const struct sheap_arena *a) { return a->ready; }
-static const uintptr_t *inuse_map(const struct sheap_arena *a) { return a->inuse; }
-
 static int check_small(const struct sheap_span *s, struct tally *t)
 {
     unsigned cls = s->cls;
@@ -77,22 +68,30 @@ static int check_span(struct sheap_span *s, void *ctx)
     uintptr_t last = s->base + ((s->npages - 1) << SHEAP_PAGE_SHIFT);
     if (span_of(s->base) != s || span_of(last) != s)
         return SHEAP_CHECK_SPAN_MAP;
-    for (uintptr_t i = 0; i < s->npages; i++) {
-        uintptr_t addr = s->base + (i << SHEAP_PAGE_SHIFT);
+    /* Page bits, one arena-local piece at a time, a word at a time. */
+    uintptr_t addr = s->base, left = s->npages;
+    while (left > 0) {
         struct sheap_arena *a = arena_of(addr);
         if (a == NULL)
             return SHEAP_CHECK_SPAN_MAP;
-        if (s->state != SPAN_FREE && span_of(addr) != s)
-            return SHEAP_CHECK_SPAN_MAP;
-        bool ready = page_bit(ready_map, addr), inuse = page_bit(inuse_map, addr);
+        uintptr_t first = arena_page_index(a, addr);
+        uintptr_t n = SHEAP_ARENA_PAGES - first < left ? SHEAP_ARENA_PAGES - first : left;
+        uintptr_t ready = bits_count_range(a->ready, first, n);
+        uintptr_t inuse = bits_count_range(a->inuse, first, n);
         t->ready_pages += ready;
         if (s->state == SPAN_FREE) {
-            if (inuse)
+            if (inuse != 0)
                 return SHEAP_CHECK_PAGE_STATE;
             t->free_ready_pages += ready;
-        } else if (!inuse || !ready) {
-            return SHEAP_CHECK_PAGE_STATE;
+        } else {
+            if (inuse != n || ready != n)
+                return SHEAP_CHECK_PAGE_STATE;
+            for (uintptr_t i = 0; i < n; i++)
+                if (a->spans[first + i] != s)
+                    return SHEAP_CHECK_SPAN_MAP;
         }
+        addr += n << SHEAP_PAGE_SHIFT;
+        left -= n;
     }
     if (s->state == SPAN_FREE) {
         if (s->obj_bytes != 0)

@@ -137,17 +137,15 @@ struct backing {
 static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
 {
     struct backing *b = ctx;
-    uintptr_t i = first, end = first + n;
-    while (i < end && b->err == SHEAP_PORT_OK) {
-        if (bit_get(a->ready, i)) {
-            b->was_ready++;
-            b->zeroed = false;
-            i++;
-            continue;
-        }
-        uintptr_t j = i;
-        while (j < end && !bit_get(a->ready, j))
-            j++;
+    uintptr_t end = first + n;
+    uintptr_t ready = bits_count_range(a->ready, first, n);
+    b->was_ready += ready;
+    if (ready != 0)
+        b->zeroed = false;
+    /* Back each stretch of pages that are not Ready with one port call. */
+    for (uintptr_t i = bits_next(a->ready, first, end, false); i < end && b->err == SHEAP_PORT_OK;
+         i = bits_next(a->ready, i, end, false)) {
+        uintptr_t j = bits_next(a->ready, i, end, true);
         bool z = false;
         b->err = sheap_port_used(a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT, &z);
         if (b->err != SHEAP_PORT_OK)
@@ -485,15 +483,9 @@ int ph_each_span(span_visit_fn fn, void *ctx)
 static void piece_trim(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
 {
     uintptr_t *released = ctx;
-    uintptr_t i = first, end = first + n;
-    while (i < end) {
-        if (!bit_get(a->ready, i)) {
-            i++;
-            continue;
-        }
-        uintptr_t j = i;
-        while (j < end && bit_get(a->ready, j))
-            j++;
+    uintptr_t end = first + n;
+    for (uintptr_t i = bits_next(a->ready, first, end, true); i < end; i = bits_next(a->ready, i, end, true)) {
+        uintptr_t j = bits_next(a->ready, i, end, false);
         sheap_port_unused(a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT);
         bits_clear_range(a->ready, i, j - i);
         *released += j - i;

@@ -242,8 +242,21 @@ extern struct sheap_heap sheap_heap;
 
 /* ---- Bit helpers ---------------------------------------------------------- */
 
+#if defined(__riscv) && !defined(__riscv_zbb)
+/* No count-trailing-zeros instruction (Zbb): isolate the lowest set bit and
+ * look its position up by a de Bruijn multiply, instead of libgcc's
+ * __ctzdi2 call (which also costs the fast paths their leaf status). */
+static const uint8_t debruijn_ctz64[64] = {
+    0,  1,  2,  53, 3,  7,  54, 27, 4,  38, 41, 8,  34, 55, 48, 28, 62, 5,  39, 46, 44, 42,
+    22, 9,  24, 35, 59, 56, 49, 18, 29, 11, 63, 52, 6,  26, 37, 40, 33, 47, 61, 45, 43, 21,
+    23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14, 13, 12,
+};
+static inline unsigned ctz64(uint64_t x) { return debruijn_ctz64[((x & -x) * 0x022fdd63cc95386dull) >> 58]; }
+static inline unsigned ctz_word(uintptr_t x) { return ctz64(x); }
+#else
 static inline unsigned ctz_word(uintptr_t x) { return (unsigned)__builtin_ctzl((unsigned long)x); }
 static inline unsigned ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
+#endif
 static inline unsigned log2_floor(uintptr_t x) { return WORD_BITS - 1u - (unsigned)__builtin_clzl((unsigned long)x); }
 static inline unsigned popcount_word(uintptr_t x) { return (unsigned)__builtin_popcountl((unsigned long)x); }
 static inline bool bit_get(const uintptr_t *map, uintptr_t i) { return (map[i / WORD_BITS] >> (i % WORD_BITS)) & 1u; }
@@ -252,6 +265,8 @@ static inline uintptr_t round_up(uintptr_t x, uintptr_t a) { return (x + a - 1) 
 void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n);
 void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
 uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
+/* First index in [from, end) whose bit equals value, or end.  A word at a time. */
+uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool value);
 
 /* ---- Arena layer (arena.c) ----------------------------------------------- */
 

@@ -42,6 +42,21 @@ uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n)
     return count;
 }
 
+uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool value)
+{
+    while (from < end) {
+        uintptr_t w = from / WORD_BITS, b = from % WORD_BITS;
+        uintptr_t word = value ? map[w] : ~map[w];
+        word &= ~(uintptr_t)0 << b;
+        if (word != 0) {
+            uintptr_t i = w * WORD_BITS + ctz_word(word);
+            return i < end ? i : end;
+        }
+        from = (w + 1) * WORD_BITS;
+    }
+    return end;
+}
+
 /* Word-at-a-time when aligned; the build passes -fno-tree-loop-distribute-patterns
  * so the compiler does not turn these loops back into memset/memcpy calls. */
 void mem_zero(void *p, uintptr_t n)

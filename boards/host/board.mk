@@ -4,6 +4,7 @@
 #                  (gcc -m32 cannot coexist with the aarch64 cross gcc here);
 #                  UBSan traps (its static runtime does not link on i686)
 #   FLAVOR=san     64-bit with AddressSanitizer and UBSan
+#   FLAVOR=fuzz    clang with libFuzzer, ASan and UBSan (make fuzz)
 FLAVOR ?= native
 PORT := hosted
 ifeq ($(FLAVOR),i686)
@@ -12,6 +13,13 @@ ARCH_CFLAGS := -O2 -g -fsanitize=undefined -fsanitize-undefined-trap-on-error
 ARCH_LDFLAGS := -static
 RUN := qemu-i386
 NEEDS := i686-linux-gnu-gcc qemu-i386
+else ifeq ($(FLAVOR),fuzz)
+CC := clang
+CORE_NOLIBCALLS := # a gcc flag; this build runs with libc anyway
+ARCH_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+ARCH_LDFLAGS := -fsanitize=fuzzer,address,undefined
+RUN :=
+NEEDS := clang
 else ifeq ($(FLAVOR),san)
 CC := gcc
 ARCH_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -24,6 +32,9 @@ ARCH_CFLAGS := -O2 -g
 ARCH_LDFLAGS :=
 RUN :=
 NEEDS := gcc
+# The C library binding's tests replace glibc's malloc in this flavour only:
+# ASan needs its own malloc, and the static i686 glibc is not tried.
+LIBC_TEST := glibc
 endif
 PORT_CFLAGS := -std=gnu11
 LDLIBS :=

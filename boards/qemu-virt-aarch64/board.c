@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "expected_fault.h"
 #include "sheap_board.h"
 
 /* ---- Console ------------------------------------------------------------- */
@@ -66,8 +67,6 @@ uint64_t sheap_board_icount(void)
 /* ---- Exceptions ---------------------------------------------------------------- */
 
 extern char board_vectors[];
-static volatile bool fault_armed, fault_seen;
-static volatile uintptr_t fault_addr;
 
 __attribute__((constructor)) static void board_init(void)
 {
@@ -82,25 +81,6 @@ __attribute__((constructor)) static void board_init(void)
                      "r"(1ull << 31)
                      : "memory");
 }
-
-bool sheap_board_can_trap_faults(void) { return true; }
-
-void sheap_board_expect_fault(void)
-{
-    fault_seen = false;
-    fault_armed = true;
-}
-
-bool sheap_board_fault_taken(uintptr_t *addr)
-{
-    bool seen = fault_seen;
-    if (seen && addr)
-        *addr = fault_addr;
-    fault_armed = false;
-    fault_seen = false;
-    return seen;
-}
-
 /* Saved by vectors.S: x0..x30, then ELR_EL1 and SPSR_EL1. */
 struct trap_frame {
     uint64_t x[31];
@@ -120,10 +100,7 @@ __attribute__((target("general-regs-only"))) void board_trap(struct trap_frame *
 {
     uint64_t esr, far;
     __asm__ volatile("mrs %0, esr_el1\n\tmrs %1, far_el1" : "=r"(esr), "=r"(far));
-    if (fault_armed && kind == 4 && ESR_EC(esr) == EC_DATA_ABORT_SAME_EL) {
-        fault_addr = (uintptr_t)far;
-        fault_seen = true;
-        fault_armed = false;
+    if (kind == 4 && ESR_EC(esr) == EC_DATA_ABORT_SAME_EL && board_fault_expected((uintptr_t)far)) {
         f->elr += 4; /* resume after the faulting load or store */
         return;
     }

@@ -2,7 +2,9 @@
 # --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
 # every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
 PORT := aarch64
-PORT_COMMON := frames pagetable vaspace port_mmu
+PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc
+# Shared board code (boards/common): resuming after expected faults.
+BOARD_COMMON := expected_fault
 CC := aarch64-linux-gnu-gcc
 AR := aarch64-linux-gnu-ar
 NM := aarch64-linux-gnu-nm
@@ -18,3 +20,4 @@ QEMU := qemu-system-aarch64 -M virt -cpu cortex-a57 -m 128M -nographic -icount s
 RUN := timeout 600 $(QEMU)
 NEEDS := aarch64-linux-gnu-gcc qemu-system-aarch64
 BOARD_TESTS := tests/mmu/test_mmu.c
+FAULT_TEST := yes

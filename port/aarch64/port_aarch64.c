@@ -1,7 +1,7 @@
 /*
  * port_aarch64.c - the AArch64 parts of the MMU port: turning translation
- * on with an identity map of the low 4 GB (devices and RAM), the heap lock
- * (interrupt masking through DAIF), the fault hook and errno.  The memory
+ * on with an identity map of the low 4 GB (devices and RAM) and the state
+ * of the heap lock (DAIF, see sheap_port_lock.h).  The memory
  * state machinery is shared with RISC-V in port/common/port_mmu.c.
  *
  * Translation regime: EL1&0, TTBR0 only (EPD1 = 1), 48-bit VA, 4 KB
@@ -11,19 +11,12 @@
  * pool).  Heap addresses start at SHEAP_MMU_VA_MIN, far above, and use L3
  * pages only.
  */
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "sheap.h"
 #include "sheap_config.h"
 #include "sheap_port.h"
-#include "sheap_port_lock.h"
 
 #include "frames.h"
 #include "pagetable.h"
-
-_Static_assert(SHEAP_ENOMEM == ENOMEM && SHEAP_EINVAL == EINVAL, "sheap errno values match picolibc's");
 
 void mmu_arch_enable(void);
 
@@ -60,27 +53,6 @@ void mmu_arch_enable(void)
     __asm__ volatile("msr sctlr_el1, %0\n\tisb" ::"r"(sctlr) : "memory");
 }
 
-/* The lock masks D, A, I and F and restores the previous mask; the core
- * inlines the same code from sheap_port_lock.h. */
+/* Saved interrupt state of the heap lock (sheap_port_lock.h); the lock
+ * functions, fault hook and errno are in port/common/port_picolibc.c. */
 uint64_t sheap_port_saved_daif;
-
-void sheap_port_lock(void)
-{
-    sheap_port_lock_inline();
-}
-
-void sheap_port_unlock(void)
-{
-    sheap_port_unlock_inline();
-}
-
-void sheap_port_fault(const char *msg, const void *ptr, bool fatal)
-{
-    printf("%s [%p]%s\n", msg, ptr, fatal ? " (fatal)" : "");
-    exit(fatal ? 134 : 133);
-}
-
-void sheap_port_set_errno(int err)
-{
-    errno = err;
-}

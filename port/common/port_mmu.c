@@ -29,6 +29,13 @@ extern char __sheap_frames_start[], __sheap_frames_end[];
 
 #define PAGE FRAME_SIZE
 
+/* The end (exclusive) of the addresses translation can reach.  A board
+ * whose tables cover less than SHEAP_VA_BITS sets it lower (RISC-V: only
+ * the lower half of the canonical space, below 2^38 for Sv39). */
+#ifndef SHEAP_MMU_VA_END
+#define SHEAP_MMU_VA_END ((uintptr_t)1 << SHEAP_VA_BITS)
+#endif
+
 static bool mmu_on;
 
 static void mmu_ensure(void)
@@ -54,6 +61,8 @@ int sheap_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
         return SHEAP_PORT_ENOMEM;
     if (hint != 0 && hint < SHEAP_MMU_VA_MIN)
         return SHEAP_PORT_EBUSY; /* the identity-mapped low part */
+    if (hint != 0 && (hint > SHEAP_MMU_VA_END || n > SHEAP_MMU_VA_END - hint))
+        return SHEAP_PORT_ENOMEM; /* out of reach, like a hint beyond user space */
     return vaspace_reserve(hint, n, SHEAP_MMU_ANY_BASE, SHEAP_MMU_ANY_END, out);
 }
 

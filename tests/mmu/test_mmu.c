@@ -1,12 +1,13 @@
 /*
  * test_mmu.c - what only an MMU port can show: physical frames follow the
  * heap's memory states.  Built for boards whose board.mk lists it
- * (qemu-virt-aarch64, later RISC-V).
+ * (qemu-virt-aarch64, qemu-virt-riscv64).
  *
  *   - frames in use = Ready heap pages + Ready metadata + table pages;
  *   - a fresh 64 MB arena costs under 1 % of its size in frames;
  *   - growth beyond physical RAM fails cleanly, no frame leaked;
- *   - the heap grows across arenas at far-apart hints (above 2^47 too);
+ *   - the heap grows across arenas at far-apart hints (in the upper half
+ *     of the reachable addresses too: above 2^47 on AArch64);
  *   - freeing everything and trimming brings frames back to the baseline;
  *   - a page handed back to the port faults on the next access.
  */
@@ -19,6 +20,16 @@
 #include "sheap_mmu.h"
 
 #define PAGE SHEAP_PAGE_SIZE
+
+/* The upper half of the addresses the port can reach: above 2^47 where all
+ * SHEAP_VA_BITS are reachable (AArch64); where only the lower half of the
+ * canonical space is (RISC-V Sv39/Sv48), the board sets SHEAP_MMU_VA_END
+ * and the upper half of that is meant. */
+#ifdef SHEAP_MMU_VA_END
+#define HIGH_VA ((uintptr_t)SHEAP_MMU_VA_END / 2)
+#else
+#define HIGH_VA ((uintptr_t)1 << (SHEAP_VA_BITS - 1))
+#endif
 
 static struct sheap_frame_stats frames(void)
 {
@@ -123,7 +134,7 @@ static void test_growth_beyond_ram_fails_cleanly(void)
 }
 
 /* Block the next hints: the heap must move on to the following ones,
- * which are terabytes apart; one of them is above 2^47.  Each round adds an
+ * which are far apart; one of them is at or above HIGH_VA.  Each round adds an
  * arena (ph_grow, as a malloc that finds no free run would), checks that it
  * avoided the blocked range, and uses memory in it. */
 static void test_grows_at_far_apart_hints(void)
@@ -148,7 +159,7 @@ static void test_grows_at_far_apart_hints(void)
         p[SHEAP_ARENA_SIZE / 2] = 2;
         printf("  round %d: hint %#lx blocked; new arena at %#lx; block at %#lx\n", round,
                (unsigned long)hint.addr, (unsigned long)base, (unsigned long)(uintptr_t)p);
-        if (base >= ((uintptr_t)1 << 47))
+        if (base >= HIGH_VA)
             high = base;
         sheap_free(p);
         CHECK_HEAP();

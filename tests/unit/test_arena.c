@@ -612,7 +612,11 @@ static void test_index_table_counted_once(void)
     sheap_stats(&s1);
     CHECK_EQ(r, SHEAP_PORT_OK);
     CHECK_EQ(t1, t0 + 1);
-    CHECK(m1 > m0); /* the table's pages were made Ready and counted */
+    /* The table's pages were made Ready and counted.  A table smaller than
+     * a page (a small index: Sv39's L2 tables are 1 KB) may fit in the page
+     * the metadata allocator has Ready already; the count must match anyway. */
+    if (sizeof(struct index_l2) >= PAGE)
+        CHECK(m1 > m0);
     printf("  new L2 table: %llu B; Ready metadata grew %llu B; stats.metadata_bytes grew %llu B\n",
            U(sizeof(struct index_l2)), U(m1 - m0), U(s1.metadata_bytes - s0.metadata_bytes));
     CHECK_EQ(s1.metadata_bytes - s0.metadata_bytes, m1 - m0);

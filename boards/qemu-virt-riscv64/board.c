@@ -1,0 +1,172 @@
+/*
+ * board.c for "qemu-virt-riscv64": the M-mode -> S-mode switch before main,
+ * console on the NS16550 (picolibc's stdout, stderr and stdin are this
+ * board's), exit through the sifive_test finisher (semihosting as a
+ * fallback), the instruction counter (rdinstret, exact under -icount
+ * shift=0), and the S-mode trap handler behind trap.S, which prints scause,
+ * stval and sepc for an unexpected trap and exits non-zero, or records an
+ * expected page fault and skips the faulting instruction.
+ *
+ * Privilege states of a program on this board:
+ *   reset .. board_enter_supervisor   M-mode, picolibc's crt0: stack, gp,
+ *                                     tp, .data/.bss, mtvec = picolibc _trap
+ *   board_enter_supervisor .. exit    S-mode with satp Bare; the first heap
+ *                                     call turns Sv39/Sv48 translation on
+ *                                     (port/riscv, mmu_arch_enable)
+ * The switch runs from .preinit_array, which picolibc's crt0 calls before
+ * every constructor and before main, so no heap call ever runs in M-mode.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "expected_fault.h"
+#include "sheap_board.h"
+
+/* ---- M-mode -> S-mode -------------------------------------------------------- */
+
+void board_trap_entry(void);        /* trap.S */
+void board_mret_to_supervisor(void); /* trap.S: returns to its caller in S-mode */
+
+/* Exceptions handled in S-mode: misaligned/access faults, illegal
+ * instruction, breakpoint (semihosting's ebreak is served by QEMU before
+ * delegation), U-mode ecall and the three page faults.  Ecalls from S stay
+ * with M (picolibc's _trap). */
+#define MEDELEG_S ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | \
+                   (1u << 7) | (1u << 8) | (1u << 12) | (1u << 13) | (1u << 15))
+/* Supervisor software, timer and external interrupts. */
+#define MIDELEG_S ((1u << 1) | (1u << 5) | (1u << 9))
+
+static void board_enter_supervisor(void)
+{
+    /* PMP entry 0: TOR over all of physical memory, R W X.  Without any
+     * PMP entry S-mode may access nothing (QEMU 7.2 traps the mret). */
+    unsigned long pmpaddr0 = ~0ul >> 10;
+    __asm__ volatile("csrw pmpaddr0, %0\n\t"
+                     "csrw pmpcfg0, %1" ::"r"(pmpaddr0),
+                     "r"(0x0ful)
+                     : "memory");
+    /* S-mode may read cycle, time and instret. */
+    __asm__ volatile("csrw mcounteren, %0" ::"r"(7ul));
+    __asm__ volatile("csrw medeleg, %0\n\t"
+                     "csrw mideleg, %1\n\t"
+                     "csrw stvec, %2\n\t"
+                     "csrw satp, zero\n\t"
+                     "csrw sie, zero" ::"r"((unsigned long)MEDELEG_S),
+                     "r"((unsigned long)MIDELEG_S), "r"(board_trap_entry)
+                     : "memory");
+    board_mret_to_supervisor();
+}
+
+__attribute__((section(".preinit_array"), used)) static void (*const board_preinit)(void) = board_enter_supervisor;
+
+/* ---- Console: NS16550, byte registers, no init needed under QEMU ------------ */
+
+#define UART_THR 0
+#define UART_LSR 5
+#define UART_LSR_THRE (1u << 5)
+
+static int uart_putc(char c, FILE *f)
+{
+    (void)f;
+    volatile uint8_t *uart = (volatile uint8_t *)(uintptr_t)BOARD_UART_BASE;
+    while (!(uart[UART_LSR] & UART_LSR_THRE))
+        ;
+    uart[UART_THR] = (uint8_t)c;
+    return (unsigned char)c;
+}
+
+static FILE uart_file = FDEV_SETUP_STREAM(uart_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stdout = &uart_file;
+FILE *const stderr = &uart_file;
+FILE *const stdin = &uart_file;
+
+const char *sheap_board_name(void) { return SHEAP_BOARD_NAME; }
+
+void sheap_board_puts(const char *s) { fputs(s, stdout); }
+
+/* ---- Exit ------------------------------------------------------------------------ */
+
+#define FINISHER_PASS 0x5555u
+#define FINISHER_FAIL 0x3333u /* | code << 16: QEMU exits with code */
+
+void _exit(int code)
+{
+    /* The finisher works in any mode, with translation on (identity map)
+     * or off. */
+    volatile uint32_t *finisher = (volatile uint32_t *)(uintptr_t)BOARD_TEST_FINISHER;
+    *finisher = code == 0 ? FINISHER_PASS : FINISHER_FAIL | ((uint32_t)code & 0xffffu) << 16;
+    /* No finisher: semihosting SYS_EXIT with ADP_Stopped_ApplicationExit. */
+    uint64_t block[2] = {0x20026, (uint64_t)(int64_t)code};
+    register uint64_t a0 __asm__("a0") = 0x18;
+    register uint64_t a1 __asm__("a1") = (uint64_t)(uintptr_t)block;
+    __asm__ volatile(".option push\n\t"
+                     ".option norvc\n\t"
+                     ".balign 16\n\t" /* the three instructions in one page */
+                     "slli zero, zero, 0x1f\n\t"
+                     "ebreak\n\t"
+                     "srai zero, zero, 7\n\t"
+                     ".option pop" ::"r"(a0),
+                     "r"(a1)
+                     : "memory");
+    for (;;)
+        ;
+}
+
+_Noreturn void sheap_board_exit(int code) { exit(code); }
+
+/* ---- Instruction counter ------------------------------------------------- */
+
+bool sheap_board_has_icount(void) { return true; }
+
+uint64_t sheap_board_icount(void)
+{
+    uint64_t c;
+    __asm__ volatile("rdinstret %0" : "=r"(c)::"memory");
+    return c;
+}
+
+/* ---- Traps ---------------------------------------------------------------------- */
+
+/* Saved by trap.S: x[i] holds register xi (x[0] unused, x[2] the sp at
+ * the trap), then sepc and sstatus. */
+struct trap_frame {
+    uint64_t x[32];
+    uint64_t sepc, sstatus;
+};
+
+#define SCAUSE_INTERRUPT (1ull << 63)
+#define CAUSE_LOAD_PAGE_FAULT 13
+#define CAUSE_STORE_PAGE_FAULT 15
+
+static const char *const causes[16] = {
+    "instruction address misaligned", "instruction access fault", "illegal instruction", "breakpoint",
+    "load address misaligned", "load access fault", "store address misaligned", "store access fault",
+    "ecall from U", "ecall from S", "?", "ecall from M",
+    "instruction page fault", "load page fault", "?", "store page fault",
+};
+
+void board_trap(struct trap_frame *f);
+void board_trap(struct trap_frame *f)
+{
+    uint64_t scause, stval;
+    __asm__ volatile("csrr %0, scause\n\tcsrr %1, stval" : "=r"(scause), "=r"(stval));
+    if ((scause == CAUSE_LOAD_PAGE_FAULT || scause == CAUSE_STORE_PAGE_FAULT) &&
+        board_fault_expected((uintptr_t)stval)) {
+        /* Resume after the faulting load or store: 4 bytes, or 2 for a
+         * compressed one (low bits of its first halfword not 11). */
+        uint16_t insn = *(const volatile uint16_t *)(uintptr_t)f->sepc;
+        f->sepc += (insn & 3u) == 3u ? 4 : 2;
+        return;
+    }
+    bool irq = (scause & SCAUSE_INTERRUPT) != 0;
+    uint64_t code = scause & ~SCAUSE_INTERRUPT;
+    const char *what = irq ? (code == 1 ? "software" : code == 5 ? "timer" : code == 9 ? "external" : "?")
+                           : code < 16 ? causes[code] : "?";
+    printf("\n*** unexpected %s (%s): scause %#llx stval %#llx sepc %#llx sp %#llx\n", irq ? "interrupt" : "exception",
+           what, (unsigned long long)scause, (unsigned long long)stval, (unsigned long long)f->sepc,
+           (unsigned long long)f->x[2]);
+    _exit(100);
+}

@@ -1,0 +1,43 @@
+# board.mk for "qemu-virt-riscv64": toolchain, flags and the QEMU command, in one place.
+#   FLAVOR=native  Sv39 (the default), build/qemu-virt-riscv64
+#   FLAVOR=sv48    Sv48, build/qemu-virt-riscv64-sv48 (-DBOARD_SV48, see board.h)
+# `make test` runs the suites in both.
+#
+# rv64imac/lp64: picolibc's integer multilib (no FPU state to save in the
+# trap handler).  gcc 12 follows ISA spec 20191213, where the CSR
+# instructions need "_zicsr" in -march; but -march=rv64imac_zicsr no longer
+# matches the rv64imac multilib.  -misa-spec=2.2 keeps the plain name and
+# the CSR instructions (zicsr is part of I there).  medany: the image lives
+# at 0x80000000, outside medlow's +-2 GB of zero.
+# --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
+# every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
+FLAVOR ?= native
+PORT := riscv
+PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc
+# Shared board code (boards/common): resuming after expected faults.
+BOARD_COMMON := expected_fault
+CC := riscv64-unknown-elf-gcc
+AR := riscv64-unknown-elf-ar
+NM := riscv64-unknown-elf-nm
+ifeq ($(FLAVOR),sv48)
+BOARD_MODE_FLAGS := -DBOARD_SV48
+else
+BOARD_MODE_FLAGS :=
+endif
+ARCH_CFLAGS := --specs=picolibc.specs -march=rv64imac -mabi=lp64 -misa-spec=2.2 -mcmodel=medany \
+	$(BOARD_MODE_FLAGS) -O2 -g -ffunction-sections -fdata-sections
+ARCH_LDFLAGS := --crt0=semihost --oslib=semihost \
+	-T$(CURDIR)/linker/qemu-virt-riscv64.ld -Wl,--gc-sections
+PORT_CFLAGS := -std=gnu11
+LDLIBS :=
+# -bios none: QEMU starts the image itself, in M-mode at 0x80000000.
+# -icount shift=0: one instruction per virtual cycle, so rdinstret counts
+# instructions exactly and repeatably.
+QEMU := qemu-system-riscv64 -M virt -bios none -m 128M -nographic -icount shift=0 \
+	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
+RUN := timeout 600 $(QEMU)
+NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv64
+BOARD_TESTS := tests/mmu/test_mmu.c
+# tests/fault: an unexpected page fault is reported (scause, stval, sepc) and
+# exits non-zero (tools/run_fault_test.sh).
+FAULT_TEST := yes

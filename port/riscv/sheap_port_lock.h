@@ -1,0 +1,30 @@
+/*
+ * sheap_port_lock.h (RISC-V) - the heap lock as inline code for the core's
+ * hot paths (see "Inline lock" in sheap_port.h).  Clears sstatus.SIE (the
+ * supervisor interrupt enable) with one csrrci and remembers whether it was
+ * set; unlock sets it again only in that case, so other sstatus bits that
+ * changed meanwhile are left alone.  The saved bit lives in one global
+ * shared with the out-of-line sheap_port_lock/unlock (port_riscv.c), so the
+ * two forms may be mixed freely (the lock is never nested).  Single hart.
+ */
+#ifndef SHEAP_PORT_LOCK_H
+#define SHEAP_PORT_LOCK_H
+
+#define SHEAP_SSTATUS_SIE 2ul
+
+/* SHEAP_SSTATUS_SIE when interrupts were enabled at lock time, else 0. */
+extern unsigned long sheap_port_saved_sie;
+
+static inline void sheap_port_lock_inline(void)
+{
+    unsigned long s;
+    __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
+    sheap_port_saved_sie = s & SHEAP_SSTATUS_SIE;
+}
+
+static inline void sheap_port_unlock_inline(void)
+{
+    __asm__ volatile("csrs sstatus, %0" ::"r"(sheap_port_saved_sie) : "memory");
+}
+
+#endif
