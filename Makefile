@@ -49,7 +49,7 @@ GEN := $(B)/gen/sheap_size_classes.h
 
 obj = $(patsubst %.S,$(B)/$(1)/%.o,$(patsubst %.c,$(B)/$(1)/%.o,$(2)))
 
-.PHONY: all lib run test deps deps-check clean suite fuzz fuzz-ci
+.PHONY: all lib run test deps deps-check clean suite fuzz fuzz-ci soak soak-run
 all: lib
 
 # ---- generated size classes ---------------------------------------------------
@@ -190,6 +190,26 @@ test: deps-check
 	  fi; \
 	done
 	@tools/summarize.sh $(RESULTS)
+
+# ---- soak ----------------------------------------------------------------------------
+# make soak: the stress suite at SOAK_OPS operations (default 2*10^7, the heap
+# validated every 10^5) on the host; make BOARD=<b> soak on a board.
+SOAK_OPS ?= 20000000
+ifeq ($(origin BOARD),command line)
+SOAK_BOARD := $(BOARD)
+else
+SOAK_BOARD := host
+endif
+
+$(B)/soak: tests/unit/test_stress.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) -DSTRESS_OPS=$(SOAK_OPS) -DCHECK_EVERY=100000 $(TEST_CFLAGS) \
+	  $(ARCH_CFLAGS) $< $(HARNESS_OBJ) $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
+
+soak: deps-check
+	@$(MAKE) --no-print-directory BOARD=$(SOAK_BOARD) soak-run
+
+soak-run: $(B)/soak
+	$(RUN) $(B)/soak
 
 # ---- fuzzing (issue: reliability) --------------------------------------------------
 # make fuzz [FUZZ_SECONDS=n]: libFuzzer on the hosted port, corpus in

@@ -67,5 +67,8 @@
 
 /* Test sizing: the frame pool is about 110 MB. */
 #define SHEAP_TEST_RAM_BYTES (100u << 20)
+/* The stress suite: 10^6 operations, the heap validated every 10^4. */
+#define SHEAP_TEST_STRESS_OPS 1000000
+#define SHEAP_TEST_CHECK_EVERY 10000
 
 #endif

@@ -22,16 +22,30 @@
 #ifdef SHEAP_TEST_RAM_BYTES
 #define HUGE_MAX (SHEAP_TEST_RAM_BYTES / 16)
 #define RUN_MAX (SHEAP_TEST_RAM_BYTES / 512)
+/* Live bytes the random walk may reach: beyond it a block that would not
+ * fit is skipped, so that a NULL always means a real failure. */
+#define LIVE_BUDGET (SHEAP_TEST_RAM_BYTES / 4 * 3)
 #else
 #define HUGE_MAX (80u << 20) /* beyond one 64 MB arena */
 #define RUN_MAX (512u << 10)
+#define LIVE_BUDGET ((size_t)-1)
 #endif
 
+/* Operations and validation interval: a board may ask for more (board.h:
+ * the QEMU boards run 10^6, validated every 10^4), `make soak` for many more. */
+#if !defined(STRESS_OPS) && defined(SHEAP_TEST_STRESS_OPS)
+#define STRESS_OPS SHEAP_TEST_STRESS_OPS
+#endif
+#if !defined(CHECK_EVERY) && defined(SHEAP_TEST_CHECK_EVERY)
+#define CHECK_EVERY SHEAP_TEST_CHECK_EVERY
+#endif
 #ifndef STRESS_OPS
 #define STRESS_OPS 200000
 #endif
 #define SLOTS 2048
+#ifndef CHECK_EVERY
 #define CHECK_EVERY 2000
+#endif
 
 struct shadow {
     unsigned char *p;
@@ -79,6 +93,16 @@ static size_t random_size(void)
     return (size_t)(harness_rand() % HUGE_MAX) + 1;    /* the biggest blocks */
 }
 
+/* What the heap looked like when an allocation failed. */
+static void report_stats(void)
+{
+    struct sheap_stats st;
+    sheap_stats(&st);
+    printf("  live %zu KB in %zu blocks, ready %zu KB, free %zu KB, metadata %zu KB, arenas %zu, spans %zu/%zu/%zu\n",
+           st.live_bytes / 1024, st.live_blocks, st.ready_bytes / 1024, st.free_bytes / 1024,
+           st.metadata_bytes / 1024, st.arenas, st.spans_free, st.spans_small, st.spans_large);
+}
+
 static void account(const struct shadow *s, int sign)
 {
     size_t u = sheap_usable_size(s->p);
@@ -89,7 +113,7 @@ static void account(const struct shadow *s, int sign)
 static void test_random_ops(void)
 {
     uint64_t seed = 0x5eed0001;
-    printf("  seed 0x%llx, %d ops\n", (unsigned long long)seed, STRESS_OPS);
+    printf("  seed 0x%llx, %ld ops, sheap_check every %d\n", (unsigned long long)seed, (long)STRESS_OPS, CHECK_EVERY);
     harness_seed(seed);
     for (long op = 1; op <= STRESS_OPS; op++) {
         struct shadow *s = &slots[harness_rand() % SLOTS];
@@ -99,6 +123,8 @@ static void test_random_ops(void)
             if (kind < 2) {
                 /* realloc keeps the common prefix */
                 size_t n = random_size() + 1;
+                if (n > s->size && shadow_usable + n - s->size > LIVE_BUDGET)
+                    n = s->size; /* keep within the board's memory */
                 account(s, -1);
                 unsigned char *q = sheap_realloc(s->p, n);
                 CHECK(q != NULL);
@@ -115,6 +141,8 @@ static void test_random_ops(void)
             }
         } else {
             size_t n = random_size();
+            if (shadow_usable + n > LIVE_BUDGET)
+                n = 0; /* keep within the board's memory */
             if (kind < 6) {
                 s->p = sheap_malloc(n);
             } else if (kind < 8) {
@@ -125,13 +153,17 @@ static void test_random_ops(void)
             } else {
                 size_t align = (size_t)1 << (harness_rand() % 17);
                 s->p = sheap_aligned_alloc(align, n);
-                if (s->p == NULL)
+                if (s->p == NULL) {
                     printf("  op %ld: aligned_alloc(%zu, %zu) failed\n", op, align, n);
+                    report_stats();
+                }
                 CHECK(s->p != NULL);
                 CHECK(((uintptr_t)s->p & (align - 1)) == 0);
             }
-            if (s->p == NULL)
-                printf("  op %ld: malloc(%zu) failed\n", op, n);
+            if (s->p == NULL) {
+                printf("  op %ld: allocation of %zu failed\n", op, n);
+                report_stats();
+            }
             CHECK(s->p != NULL);
             CHECK(sheap_usable_size(s->p) >= n);
             s->size = n;
