@@ -216,7 +216,7 @@ soak-run: $(B)/soak
 # tests/fuzz/corpus (new finds are added there).  make test runs a short,
 # deterministic pass (fixed seed, fixed number of runs).
 FUZZ_SECONDS ?= 300
-FUZZ_CI_RUNS ?= 30000
+FUZZ_CI_RUNS ?= 8000
 FUZZ_BIN := build/host-fuzz/fuzz_heap
 
 $(B)/fuzz_heap: tests/fuzz/fuzz_heap.c $(LIB_TEST) $(GEN) $(wildcard core/*.h include/*.h)
