@@ -275,6 +275,7 @@ deps-check:
 	 [ -f /usr/i686-linux-gnu/lib/libc.a ] || missing="$$missing libc6-dev-i386-cross"; \
 	 [ -f /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs ] || missing="$$missing picolibc-aarch64-linux-gnu"; \
 	 [ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || missing="$$missing picolibc-riscv64-unknown-elf"; \
+	 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$$missing libclang-rt-14-dev"; \
 	 if [ -n "$$missing" ]; then echo "missing:$$missing; running make deps"; $(MAKE) --no-print-directory deps; fi
 
 clean:
