@@ -297,6 +297,15 @@ static void *arena_meta_alloc(uintptr_t k, uintptr_t l2_tables)
     return meta_alloc(bytes, sizeof(void *));
 }
 
+/* Whether [v, v + n) wraps around or leaves the address bits the index
+ * covers (written so that it also works when SHEAP_VA_BITS is the pointer
+ * width). */
+static bool beyond_index(uintptr_t v, uintptr_t n)
+{
+    uintptr_t last = v + n - 1;
+    return last < v || ((last >> (SHEAP_VA_BITS - 1)) >> 1) != 0;
+}
+
 int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
 {
     SHEAP_ASSERT_LOCKED();
@@ -331,8 +340,7 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
             usable = p >= n;
             p -= n;
         }
-        uintptr_t last = p + n - 1;
-        if (!usable || last < p || (last >> (SHEAP_VA_BITS - 1)) >> 1)
+        if (usable && beyond_index(p, n))
             usable = false;
         if (usable) {
             uintptr_t got;
@@ -358,8 +366,7 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
 
     /* Reserved -> Prepared (the initial reservation was mapped by linear_take). */
     if (!from_space) {
-        uintptr_t last = v + n - 1;
-        if (last < v || (last >> (SHEAP_VA_BITS - 1)) >> 1) {
+        if (beyond_index(v, n)) {
             sheap_port_release(v, n);
             return SHEAP_PORT_ENOMEM;
         }
