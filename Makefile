@@ -7,12 +7,13 @@
 #   make BOARD=<b> test|run   one board only
 #   FLAVOR=<f>                a variant of the board (host: native, i686, san;
 #                             qemu-virt-riscv64: native = Sv39, sv48); test
-#                             runs every flavour
+#                             runs the flavours board.mk lists in TEST_FLAVORS
 #
 # Per-board toolchain and flags live in boards/<b>/board.mk (one place per
 # target); the flags every target shares are below.
 
 BOARDS_ALL := host qemu-virt-aarch64 qemu-virt-riscv64
+# Boards join the list below as they come up (one line each).
 DEFAULT_BOARD := qemu-virt-aarch64
 BOARD ?= $(DEFAULT_BOARD)
 BOARD_DIR := boards/$(BOARD)
@@ -182,11 +183,9 @@ test: deps-check
 	    for f in native i686 san; do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
-	  elif [ "$$b" = qemu-virt-riscv64 ]; then \
-	    for f in native sv48; do \
-	      $(MAKE) --no-print-directory BOARD=$$b FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	  else \
-	    $(MAKE) --no-print-directory BOARD=$$b suite RESULTS=$(RESULTS); \
+	    for f in $$(sed -n 's/^TEST_FLAVORS *:*= *//p' boards/$$b/board.mk); do \
+	      $(MAKE) --no-print-directory BOARD=$$b FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	  fi; \
 	done
 	@tools/summarize.sh $(RESULTS)

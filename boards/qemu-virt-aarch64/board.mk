@@ -21,3 +21,5 @@ RUN := timeout 600 $(QEMU)
 NEEDS := aarch64-linux-gnu-gcc qemu-system-aarch64
 BOARD_TESTS := tests/mmu/test_mmu.c
 FAULT_TEST := yes
+# The flavours `make test` runs (one: this board has no variants).
+TEST_FLAVORS := native

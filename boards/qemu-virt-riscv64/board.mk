@@ -12,6 +12,8 @@
 # --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
 # every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
 FLAVOR ?= native
+# The flavours `make test` runs, in order.
+TEST_FLAVORS := native sv48
 PORT := riscv
 PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
