@@ -1,0 +1,175 @@
+/*
+ * board.c for "qemu-virt-riscv32": M-mode startup before main, console on
+ * the NS16550 (picolibc's stdout, stderr and stdin are this board's), exit
+ * through the sifive_test finisher (semihosting as a fallback), the
+ * instruction counter (rdinstret/rdinstreth, exact under -icount shift=0),
+ * and the M-mode trap handler behind trap.S, which records an expected
+ * access fault and skips the faulting instruction, or prints mcause, mtval
+ * and mepc for an unexpected trap and exits non-zero.
+ *
+ * Privilege state of a program on this board: always M-mode.
+ *   reset .. board_start      picolibc's crt0: stack, gp, .data/.bss,
+ *                             mtvec = picolibc's _trap
+ *   board_start .. exit       mtvec = board_trap_entry; PMP entry 15 grants
+ *                             RWX everywhere; mstatus.MPRV = 1, MPP = U:
+ *                             loads and stores are checked against the PMP
+ *                             as U-mode accesses, so the guard entries of
+ *                             port/static/guard_pmp.c (which have no L bit)
+ *                             apply to them; instruction fetch, CSR access
+ *                             and the trap handler stay plain M-mode.
+ * board_start runs from .preinit_array, which picolibc's crt0 calls before
+ * every constructor and before main, so every heap call sees the PMP.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "board.h"
+#include "expected_fault.h"
+#include "sheap_board.h"
+
+/* ---- Startup ------------------------------------------------------------------- */
+
+void board_trap_entry(void); /* trap.S */
+
+#define MSTATUS_MPP_MASK (3u << 11) /* MPP = 0: U */
+#define MSTATUS_MPRV (1u << 17)
+#define PMP_R 0x01u
+#define PMP_W 0x02u
+#define PMP_X 0x04u
+#define PMP_NAPOT 0x18u
+
+static void board_start(void)
+{
+    __asm__ volatile("csrw mtvec, %0" ::"r"(board_trap_entry) : "memory");
+    /* Entry 15, the lowest priority: NAPOT over all 2^34 bytes (pmpaddr all
+     * ones), R W X.  U-mode accesses that no entry matches fail, so this is
+     * what lets the program's checked loads and stores reach RAM and the
+     * devices at all; the guard entries (0, 1) take precedence over it. */
+    __asm__ volatile("csrw pmpaddr15, %0\n\t"
+                     "csrw pmpcfg3, %1" ::"r"(~0ul),
+                     "r"((unsigned long)(PMP_R | PMP_W | PMP_X | PMP_NAPOT) << 24)
+                     : "memory");
+    /* MPRV with MPP = U: from here on data accesses are checked. */
+    __asm__ volatile("csrc mstatus, %0\n\t"
+                     "csrs mstatus, %1" ::"r"(MSTATUS_MPP_MASK),
+                     "r"(MSTATUS_MPRV)
+                     : "memory");
+}
+
+__attribute__((section(".preinit_array"), used)) static void (*const board_preinit)(void) = board_start;
+
+/* ---- Console: NS16550, byte registers, no init needed under QEMU ------------ */
+
+#define UART_THR 0
+#define UART_LSR 5
+#define UART_LSR_THRE (1u << 5)
+
+static int uart_putc(char c, FILE *f)
+{
+    (void)f;
+    volatile uint8_t *uart = (volatile uint8_t *)(uintptr_t)BOARD_UART_BASE;
+    while (!(uart[UART_LSR] & UART_LSR_THRE))
+        ;
+    uart[UART_THR] = (uint8_t)c;
+    return (unsigned char)c;
+}
+
+static FILE uart_file = FDEV_SETUP_STREAM(uart_putc, NULL, NULL, _FDEV_SETUP_WRITE);
+FILE *const stdout = &uart_file;
+FILE *const stderr = &uart_file;
+FILE *const stdin = &uart_file;
+
+const char *sheap_board_name(void) { return SHEAP_BOARD_NAME; }
+
+void sheap_board_puts(const char *s) { fputs(s, stdout); }
+
+/* ---- Exit ------------------------------------------------------------------------ */
+
+#define FINISHER_PASS 0x5555u
+#define FINISHER_FAIL 0x3333u /* | code << 16: QEMU exits with code */
+
+void _exit(int code)
+{
+    volatile uint32_t *finisher = (volatile uint32_t *)(uintptr_t)BOARD_TEST_FINISHER;
+    *finisher = code == 0 ? FINISHER_PASS : FINISHER_FAIL | ((uint32_t)code & 0xffffu) << 16;
+    /* No finisher: semihosting SYS_EXIT with ADP_Stopped_ApplicationExit. */
+    uint32_t block[2] = {0x20026, (uint32_t)code};
+    register uint32_t a0 __asm__("a0") = 0x18;
+    register uint32_t a1 __asm__("a1") = (uint32_t)(uintptr_t)block;
+    __asm__ volatile(".option push\n\t"
+                     ".option norvc\n\t"
+                     ".balign 16\n\t" /* the three instructions in one page */
+                     "slli zero, zero, 0x1f\n\t"
+                     "ebreak\n\t"
+                     "srai zero, zero, 7\n\t"
+                     ".option pop" ::"r"(a0),
+                     "r"(a1)
+                     : "memory");
+    for (;;)
+        ;
+}
+
+_Noreturn void sheap_board_exit(int code) { exit(code); }
+
+/* ---- Instruction counter ------------------------------------------------- */
+
+bool sheap_board_has_icount(void) { return true; }
+
+uint64_t sheap_board_icount(void)
+{
+    /* rv32: the 64-bit counter in two halves; re-read when the low half
+     * wrapped in between. */
+    uint32_t hi, lo, hi2;
+    do {
+        __asm__ volatile("rdinstreth %0" : "=r"(hi));
+        __asm__ volatile("rdinstret %0" : "=r"(lo));
+        __asm__ volatile("rdinstreth %0" : "=r"(hi2)::"memory");
+    } while (hi != hi2);
+    return (uint64_t)hi << 32 | lo;
+}
+
+/* ---- Traps ---------------------------------------------------------------------- */
+
+/* Saved by trap.S: x[i] holds register xi (x[0] unused, x[2] the sp at
+ * the trap), then mepc and mstatus. */
+struct trap_frame {
+    uint32_t x[32];
+    uint32_t mepc, mstatus;
+};
+_Static_assert(sizeof(struct trap_frame) == 136, "trap.S frame layout");
+
+#define MCAUSE_INTERRUPT (1u << 31)
+#define CAUSE_LOAD_ACCESS_FAULT 5
+#define CAUSE_STORE_ACCESS_FAULT 7
+
+static const char *const causes[16] = {
+    "instruction address misaligned", "instruction access fault", "illegal instruction", "breakpoint",
+    "load address misaligned", "load access fault", "store address misaligned", "store access fault",
+    "ecall from U", "ecall from S", "?", "ecall from M",
+    "instruction page fault", "load page fault", "?", "store page fault",
+};
+
+void board_trap(struct trap_frame *f);
+void board_trap(struct trap_frame *f)
+{
+    uint32_t mcause, mtval;
+    __asm__ volatile("csrr %0, mcause\n\tcsrr %1, mtval" : "=r"(mcause), "=r"(mtval));
+    /* A PMP guard hit is an access fault (there are no page faults here). */
+    if ((mcause == CAUSE_LOAD_ACCESS_FAULT || mcause == CAUSE_STORE_ACCESS_FAULT) &&
+        board_fault_expected((uintptr_t)mtval)) {
+        /* Resume after the faulting load or store: 4 bytes, or 2 for a
+         * compressed one (low bits of its first halfword not 11). */
+        uint16_t insn = *(const volatile uint16_t *)(uintptr_t)f->mepc;
+        f->mepc += (insn & 3u) == 3u ? 4 : 2;
+        return;
+    }
+    bool irq = (mcause & MCAUSE_INTERRUPT) != 0;
+    uint32_t code = mcause & ~MCAUSE_INTERRUPT;
+    const char *what = irq ? (code == 3 ? "software" : code == 7 ? "timer" : code == 11 ? "external" : "?")
+                           : code < 16 ? causes[code] : "?";
+    printf("\n*** unexpected %s (%s): mcause %#lx mtval %#lx mepc %#lx sp %#lx\n", irq ? "interrupt" : "exception",
+           what, (unsigned long)mcause, (unsigned long)mtval, (unsigned long)f->mepc, (unsigned long)f->x[2]);
+    _exit(100);
+}

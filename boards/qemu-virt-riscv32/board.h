@@ -1,0 +1,56 @@
+/*
+ * board.h for "qemu-virt-riscv32": QEMU's virt machine with an rv32imac
+ * hart and no MMU (-cpu rv32,mmu=false), 32 MB of RAM, run entirely in
+ * M-mode.  The heap lives on the static port (port/static) in a 16 MB
+ * region fixed by the linker script, and the PMP guards the part of the
+ * region that is not Ready (port/static/guard_pmp.c): M-mode runs with
+ * mstatus.MPRV = 1 and MPP = U, so its loads and stores are checked
+ * against the PMP as if from U-mode while it keeps executing in M-mode.
+ *
+ * Memory map (physical addresses, no translation):
+ *   0x0010_0000  sifive_test finisher (exit)
+ *   0x1000_0000  NS16550 UART
+ *   0x8000_0000  image: code and read-only data (1 MB); reset jumps to its
+ *                first byte, picolibc's _start            linker script
+ *   0x8010_0000  data, bss (the static port's metadata pool among it),
+ *                picolibc's own heap, stack (15 MB)
+ *   0x8100_0000  the heap region: 16 MB = 4 arenas of 4 MB, to the end of
+ *                RAM (0x8200_0000).  Everything in it above the Ready
+ *                watermark is guarded by PMP entries 0-1.
+ * PMP: entries 0 and 1 are the guard (guard_pmp.c), entry 15 grants RWX
+ * over the whole address space (board.c); 2-14 are free for the firmware.
+ */
+#ifndef SHEAP_BOARD_QEMU_VIRT_RISCV32_H
+#define SHEAP_BOARD_QEMU_VIRT_RISCV32_H
+
+#define SHEAP_BOARD_NAME "qemu-virt-riscv32"
+#define BOARD_HAS_MMU 0
+/* A protection unit guards the heap region above the Ready watermark. */
+#define BOARD_HAS_GUARD 1
+
+#define BOARD_RAM_BASE 0x80000000u
+#define BOARD_RAM_SIZE (32u << 20)
+#define BOARD_UART_BASE 0x10000000u
+#define BOARD_TEST_FINISHER 0x00100000u
+
+/* 32-bit mode defaults: 4 KB pages, 4 MB arenas. */
+#define SHEAP_PAGE_SHIFT 12
+#define SHEAP_ARENA_SHIFT 22
+/* The heap region; linker/qemu-virt-riscv32.ld places the same addresses
+ * (and asserts that they agree).  The core reserves the metadata of all
+ * SHEAP_REGION_ARENAS arenas up front. */
+#define SHEAP_REGION_BASE 0x81000000u
+#define SHEAP_REGION_SIZE (16u << 20)
+#define SHEAP_REGION_ARENAS 4
+/* The whole region is tried first as the initial reservation. */
+#define SHEAP_INITIAL_RESERVE SHEAP_REGION_SIZE
+/* The metadata allocator (span records, ...) takes the pool 64 KB at a time. */
+#define SHEAP_META_CHUNK ((uintptr_t)64 << 10)
+
+/* Test sizing: the heap region is 16 MB. */
+#define SHEAP_TEST_RAM_BYTES (12u << 20)
+/* The stress suite: validated every 10^4 operations. */
+#define SHEAP_TEST_STRESS_OPS 1000000
+#define SHEAP_TEST_CHECK_EVERY 10000
+
+#endif

@@ -1,0 +1,36 @@
+# board.mk for "qemu-virt-riscv32": toolchain, flags and the QEMU command, in one place.
+#
+# rv32imac/ilp32: picolibc's integer multilib for rv32 (no FPU state to save
+# in the trap handler).  -misa-spec=2.2 keeps the plain multilib name and
+# the CSR instructions (zicsr is part of I there); see the riscv64 board.
+# medany: the image lives at 0x80000000, outside medlow's +-2 GB of zero.
+# --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
+# every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
+FLAVOR ?= native
+# The flavours `make test` runs, in order.
+TEST_FLAVORS := native
+PORT := static
+PORT_COMMON := port_picolibc
+# Shared board code (boards/common): resuming after expected faults.
+BOARD_COMMON := expected_fault
+CC := riscv64-unknown-elf-gcc
+AR := riscv64-unknown-elf-ar
+NM := riscv64-unknown-elf-nm
+ARCH_CFLAGS := --specs=picolibc.specs -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -mcmodel=medany \
+	-O2 -g -ffunction-sections -fdata-sections
+ARCH_LDFLAGS := --crt0=semihost --oslib=semihost \
+	-T$(CURDIR)/linker/qemu-virt-riscv32.ld -Wl,--gc-sections
+PORT_CFLAGS := -std=gnu11
+LDLIBS :=
+# -bios none: QEMU starts the image itself, in M-mode at 0x80000000.
+# mmu=false: no satp, PMP only, as on an MCU-class RISC-V part.
+# -icount shift=0: one instruction per virtual cycle, so rdinstret counts
+# instructions exactly and repeatably.
+QEMU := qemu-system-riscv32 -M virt -bios none -cpu rv32,mmu=false -m 32M -nographic -icount shift=0 \
+	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
+RUN := timeout 600 $(QEMU)
+NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv32
+BOARD_TESTS :=
+# tests/fault: an unexpected access fault is reported (mcause, mtval, mepc)
+# and exits non-zero (tools/run_fault_test.sh).
+FAULT_TEST := yes
