@@ -1,0 +1,56 @@
+/*
+ * sheap_port_lock.h (static port) - the heap lock as inline code for the
+ * core's hot paths (see "Inline lock" in sheap_port.h): interrupts masked
+ * on the one core, the previous state restored on unlock.  The saved state
+ * lives in one global, sheap_port_saved_irq (port_static.c), shared with the
+ * out-of-line sheap_port_lock/unlock (port/common/port_picolibc.c), so both
+ * forms may be mixed; the lock is never nested.
+ *
+ *   Cortex-M (ARMv7-M, ARMv8-M)  PRIMASK: mrs + cpsid i; msr primask
+ *   RISC-V, M-mode               mstatus.MIE (bit 3): csrrci; csrs of the
+ *                                saved bit only, so other mstatus bits that
+ *                                changed meanwhile (MPRV, MPP) are kept
+ */
+#ifndef SHEAP_PORT_LOCK_H
+#define SHEAP_PORT_LOCK_H
+
+/* The interrupt state at lock time (PRIMASK, or mstatus & MIE). */
+extern unsigned long sheap_port_saved_irq;
+
+#if defined(__arm__)
+
+static inline void sheap_port_lock_inline(void)
+{
+    unsigned long primask;
+    __asm__ volatile("mrs %0, primask\n\t"
+                     "cpsid i"
+                     : "=r"(primask)::"memory");
+    sheap_port_saved_irq = primask;
+}
+
+static inline void sheap_port_unlock_inline(void)
+{
+    __asm__ volatile("msr primask, %0" ::"r"(sheap_port_saved_irq) : "memory");
+}
+
+#elif defined(__riscv)
+
+#define SHEAP_MSTATUS_MIE 8ul
+
+static inline void sheap_port_lock_inline(void)
+{
+    unsigned long s;
+    __asm__ volatile("csrrci %0, mstatus, 8" : "=r"(s)::"memory");
+    sheap_port_saved_irq = s & SHEAP_MSTATUS_MIE;
+}
+
+static inline void sheap_port_unlock_inline(void)
+{
+    __asm__ volatile("csrs mstatus, %0" ::"r"(sheap_port_saved_irq) : "memory");
+}
+
+#else
+#error "port/static: no interrupt lock for this architecture"
+#endif
+
+#endif
