@@ -12,8 +12,9 @@
  *   0x1000_0000  NS16550 UART
  *   0x8000_0000  image: code and read-only data (1 MB); reset jumps to its
  *                first byte, picolibc's _start            linker script
- *   0x8010_0000  data, bss (the static port's metadata pool among it),
- *                picolibc's own heap, stack (15 MB)
+ *   0x8010_0000  data, bss, picolibc's own heap, stack (14.5 MB)
+ *   0x80f8_0000  the static port's metadata pool (512 KB): the core's arena
+ *                records and metadata chunks; never in the heap region
  *   0x8100_0000  the heap region: 16 MB = 4 arenas of 4 MB, to the end of
  *                RAM (0x8200_0000).  Everything in it above the Ready
  *                watermark is guarded by PMP entries 0-1.
@@ -42,10 +43,18 @@
 #define SHEAP_REGION_BASE 0x81000000u
 #define SHEAP_REGION_SIZE (16u << 20)
 #define SHEAP_REGION_ARENAS 4
-/* The whole region is tried first as the initial reservation. */
-#define SHEAP_INITIAL_RESERVE SHEAP_REGION_SIZE
-/* The metadata allocator (span records, ...) takes the pool 64 KB at a time. */
-#define SHEAP_META_CHUNK ((uintptr_t)64 << 10)
+/* The initial reservation takes half the region (two arenas); the heap then
+ * grows at the hint left at its end, contiguously, as the seed's 32-bit
+ * heap does once its first reservation is used up. */
+#define SHEAP_INITIAL_RESERVE (8u << 20)
+/* The metadata pool [__sheap_meta_start, __sheap_meta_end) of the linker
+ * script, and the piece the metadata allocator (span records, ...) takes of
+ * it at a time.  Sized for the worst case, one span per page of the
+ * region: 4096 span records of 108 B in 4 KB batches (444 KB, in 16 KB
+ * chunks 448 KB) plus the 4 arena records reserved up front (20 KB).  The
+ * stress suite (9 MB live, all four arenas) peaks at 100 KB. */
+#define SHEAP_STATIC_META_SIZE (512u * 1024u)
+#define SHEAP_META_CHUNK (16u * 1024u)
 
 /* Test sizing: the heap region is 16 MB. */
 #define SHEAP_TEST_RAM_BYTES (12u << 20)
