@@ -187,6 +187,18 @@ static void test_sweep_reserve_growing(void)
 static void test_sweep_map_growing(void)
 {
     bool ok;
+#if SHEAP_32BIT_MODE
+    /* The growing sweeps take an arena per run; a fixed heap region (a
+     * static-port board: a few arenas) may be used up by now, and then no
+     * growth reaches map().  tests/static checks map() on such a region. */
+    struct sheap_stats st;
+    sheap_stats(&st);
+    if (st.arenas + 2 > ((uint64_t)SHEAP_REGION_SIZE >> SHEAP_ARENA_SHIFT)) {
+        printf("  skipped: %zu of the heap region's %llu arenas in use; growth cannot reach map()\n", st.arenas,
+               (unsigned long long)((uint64_t)SHEAP_REGION_SIZE >> SHEAP_ARENA_SHIFT));
+        return;
+    }
+#endif
     unsigned long calls = sweep(SHEAP_OP_MAP, true, &ok);
     total_calls += calls;
     CHECK(ok);

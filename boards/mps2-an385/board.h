@@ -1,0 +1,66 @@
+/*
+ * board.h for "mps2-an385": QEMU's MPS2 with the AN385 image (Cortex-M3,
+ * ARMv7-M MPU with 8 regions), on the static port (port/static).
+ *
+ * native flavour (build/mps2-an385):
+ *   0x0000_0000  SSRAM1, 4 MB: vector table (VTOR = 0), code, read-only data
+ *   0x2000_0000  SSRAM2/3: data, bss, stack (3 MB)
+ *   0x2030_0000  the metadata pool (1 MB)
+ *   0x2100_0000  PSRAM, 16 MB: the heap region, four 4 MB arenas, 4 KB pages
+ *   0x4000_4000  CMSDK UART0 (the console)
+ *
+ * small flavour (make BOARD=mps2-an385 FLAVOR=small, build/mps2-an385-small,
+ * -DBOARD_SMALL_RAM): the part has 256 KB of RAM in all, modelled inside
+ * SSRAM1 above the code:
+ *   0x0000_0000  code (1 MB)
+ *   0x0010_0000  data, bss, stack (48 KB), then the metadata pool (16 KB)
+ *   0x0011_0000  the heap region, 192 KB: three 64 KB arenas, 1 KB pages
+ *   0x0014_0000  end of the 256 KB
+ * The RAM sits low on purpose: the 32-bit arena index is one flat table
+ * over [0, 2^SHEAP_VA_BITS), 4 bytes per arena frame, so with 64 KB arenas
+ * a heap below 2 MB needs a 128-byte index (SHEAP_VA_BITS 21); at
+ * 0x2000_0000 it would take 64 KB (see docs/PORTING.md).
+ *
+ * The linker scripts (linker/mps2-an385*.ld) state the same region and pool;
+ * the port checks that they agree on its first call.
+ */
+#ifndef SHEAP_BOARD_MPS2_AN385_H
+#define SHEAP_BOARD_MPS2_AN385_H
+
+#define BOARD_HAS_MMU 0
+#define BOARD_HAS_GUARD 1 /* port/static/guard_armv7m.c */
+#define BOARD_UART_BASE 0x40004000u
+
+#ifdef BOARD_SMALL_RAM
+#define SHEAP_BOARD_NAME "mps2-an385-small"
+#define SHEAP_PAGE_SHIFT 10  /* 1 KB */
+#define SHEAP_ARENA_SHIFT 16 /* 64 KB */
+#define SHEAP_VA_BITS 21     /* the heap lies below 2 MB: a 32-entry index */
+#define SHEAP_REGION_BASE 0x00110000u
+#define SHEAP_REGION_SIZE (192u * 1024u)
+/* The largest power of two that fits; the third arena comes by its hint. */
+#define SHEAP_INITIAL_RESERVE (128u * 1024u)
+/* Page rounding of large blocks stays under 12.5 % from 8 pages up. */
+#define SHEAP_MAX_SMALL_SIZE (8u * 1024u)
+#define SHEAP_META_CHUNK (2u * 1024u)
+#define SHEAP_STATIC_META_SIZE (16u * 1024u)
+/* Test sizing. */
+#define SHEAP_TEST_RAM_BYTES (160u * 1024u)
+#define SHEAP_TEST_STRESS_OPS 100000
+#define SHEAP_TEST_CHECK_EVERY 5000
+#else
+#define SHEAP_BOARD_NAME "mps2-an385"
+#define SHEAP_PAGE_SHIFT 12  /* 4 KB */
+#define SHEAP_ARENA_SHIFT 22 /* 4 MB */
+#define SHEAP_REGION_BASE 0x21000000u
+#define SHEAP_REGION_SIZE (16u << 20)
+#define SHEAP_INITIAL_RESERVE (8u << 20) /* two arenas; the rest by their hint */
+#define SHEAP_META_CHUNK (16u * 1024u)
+#define SHEAP_STATIC_META_SIZE (1024u * 1024u)
+/* Test sizing. */
+#define SHEAP_TEST_RAM_BYTES (8u << 20)
+#define SHEAP_TEST_STRESS_OPS 200000
+#define SHEAP_TEST_CHECK_EVERY 10000
+#endif
+
+#endif

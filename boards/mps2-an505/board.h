@@ -1,0 +1,37 @@
+/*
+ * board.h for "mps2-an505": QEMU's MPS2 with the AN505 image (Cortex-M33,
+ * ARMv8-M Mainline with the Security Extension, FPU; 16-region MPU), on the
+ * static port (port/static).  The core boots and stays in Secure state;
+ * every address below is the Secure alias.
+ *
+ *   0x1000_0000  SSRAM1, 4 MB: vector table (VTOR at reset), code, rodata
+ *   0x3800_0000  SSRAM2/3: data, bss, stack (3 MB)
+ *   0x3830_0000  the metadata pool (1 MB)
+ *   0x5020_0000  CMSDK UART0 (the console)
+ *   0x8000_0000  PSRAM, 16 MB: the heap region, four 4 MB arenas, 4 KB pages
+ *
+ * The guard (port/static/guard_armv8m.c) is one MPU region, privileged
+ * read-only above the Ready watermark: stores there fault, loads do not.
+ */
+#ifndef SHEAP_BOARD_MPS2_AN505_H
+#define SHEAP_BOARD_MPS2_AN505_H
+
+#define SHEAP_BOARD_NAME "mps2-an505"
+#define BOARD_HAS_MMU 0
+#define BOARD_HAS_GUARD 1 /* port/static/guard_armv8m.c */
+#define BOARD_UART_BASE 0x50200000u
+
+#define SHEAP_PAGE_SHIFT 12  /* 4 KB */
+#define SHEAP_ARENA_SHIFT 22 /* 4 MB */
+#define SHEAP_REGION_BASE 0x80000000u
+#define SHEAP_REGION_SIZE (16u << 20)
+#define SHEAP_INITIAL_RESERVE (8u << 20) /* two arenas; the rest by their hint */
+#define SHEAP_META_CHUNK (16u * 1024u)
+#define SHEAP_STATIC_META_SIZE (1024u * 1024u)
+
+/* Test sizing. */
+#define SHEAP_TEST_RAM_BYTES (8u << 20)
+#define SHEAP_TEST_STRESS_OPS 200000
+#define SHEAP_TEST_CHECK_EVERY 10000
+
+#endif

@@ -1,0 +1,31 @@
+# board.mk for "mps2-an505": toolchain, flags and the QEMU command, in one place.
+# Cortex-M33 (ARMv8-M Mainline, Secure), single-precision FPU, hard-float
+# ABI: picolibc's thumb/v8-m.main+fp/hard multilib (its crt0 turns the FPU
+# on).  --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice,
+# and every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
+FLAVOR ?= native
+TEST_FLAVORS := native
+PORT := static
+PORT_COMMON := port_picolibc
+# Shared board code (boards/common): resuming after expected faults.
+BOARD_COMMON := expected_fault
+CC := arm-none-eabi-gcc
+AR := arm-none-eabi-ar
+NM := arm-none-eabi-nm
+OPT ?= -O2
+ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16 $(OPT) -g \
+	-ffunction-sections -fdata-sections
+ARCH_LDFLAGS := --crt0=semihost --oslib=semihost -T$(CURDIR)/linker/mps2-an505.ld -Wl,--gc-sections
+PORT_CFLAGS := -std=gnu11
+LDLIBS :=
+QEMU := qemu-system-arm -M mps2-an505 -nographic -semihosting-config enable=on,target=native \
+	-monitor none -serial stdio -net none -kernel
+RUN := timeout 300 $(QEMU)
+NEEDS := arm-none-eabi-gcc qemu-system-arm
+BOARD_TESTS := tests/static/test_static.c
+# The Makefile finds test sources through vpath; add the static suite's directory.
+vpath %.c tests/static
+# No FAULT_TEST: tests/fault checks an unexpected fault with a load from a
+# page handed back to the port, and the ARMv8-M guard stops stores only
+# (there is no privileged no-access permission).  tests/static checks that
+# a store there is reported.
