@@ -18,6 +18,7 @@ struct tally {
     uintptr_t free_pages, ready_pages, free_ready_pages;
     uintptr_t live_bytes, live_blocks;
     uintptr_t partial[SHEAP_NUM_CLASSES];
+    uintptr_t stashed[SHEAP_NUM_CLASSES], stash_pages;
     bool prev_free;      /* the span just before (same group) was FREE */
     uintptr_t prev_end;  /* end of that span */
 };
@@ -42,10 +43,16 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     }
     if (free != s->nfree || s->nfree > s->nelems)
         return SHEAP_CHECK_BITMAP;
-    if ((s->on_partial != 0) != (s->nfree > 0))
+    if (s->on_partial == ON_STASH) {
+        if (s->nfree != s->nelems)
+            return SHEAP_CHECK_PARTIAL;
+        t->stashed[cls]++;
+        t->stash_pages += s->npages;
+    } else if ((s->on_partial == ON_PARTIAL) != (s->nfree > 0) || (s->on_partial & ~ON_PARTIAL)) {
         return SHEAP_CHECK_PARTIAL;
-    if (s->nfree > 0)
+    } else if (s->nfree > 0) {
         t->partial[cls]++;
+    }
     t->live_bytes += (uintptr_t)(s->nelems - s->nfree) * s->elem_size;
     t->live_blocks += s->nelems - s->nfree;
     return 0;
@@ -197,6 +204,24 @@ static int check_partial_lists(const struct tally *t)
     return 0;
 }
 
+/* Each stash holds exactly the spans marked ON_STASH for its class, at most
+ * SHEAP_STASH_SPANS of them, and the page count matches. */
+static int check_stashes(const struct tally *t)
+{
+    if (t->stash_pages != h->cpu.stash_pages)
+        return SHEAP_CHECK_PARTIAL;
+    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
+        uintptr_t n = 0;
+        for (struct sheap_span *s = h->cpu.stash[cls]; s != NULL; s = s->next) {
+            if (++n > t->stashed[cls] || s->state != SPAN_SMALL || s->cls != cls || s->on_partial != ON_STASH)
+                return SHEAP_CHECK_PARTIAL;
+        }
+        if (n != t->stashed[cls] || n != h->cpu.nstash[cls] || n > SHEAP_STASH_SPANS)
+            return SHEAP_CHECK_PARTIAL;
+    }
+    return 0;
+}
+
 int sheap_check(void)
 {
     struct tally t;
@@ -209,6 +234,8 @@ int sheap_check(void)
         r = check_free_lists(t.spans[SPAN_FREE]);
     if (r == 0)
         r = check_partial_lists(&t);
+    if (r == 0)
+        r = check_stashes(&t);
     if (r == 0) {
         const struct sheap_counters *c = &h->c;
         if (t.spans[SPAN_FREE] != c->spans[SPAN_FREE] || t.spans[SPAN_SMALL] != c->spans[SPAN_SMALL] ||

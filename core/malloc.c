@@ -8,10 +8,13 @@
  * span record (never inside user memory).  Spans with free slots are on the
  * class's circular partial list; its head serves every malloc of the class.
  * A span that becomes full leaves the list; one that was full and gets a
- * free slot back joins it at the tail.  A span that becomes empty goes back
- * to the page heap unless it is the head: the head is kept, so a malloc/free
- * pair at the boundary cannot take and return a span each time
- * (hysteresis).  sheap_trim returns kept empty heads too.
+ * free slot back joins it at the tail.  A span that becomes empty stays
+ * where it is if it is the head, so a malloc/free pair at the boundary
+ * cannot take and return a span each time (hysteresis); otherwise it leaves
+ * the list for the class's stash of empty spans (struct sheap_cpu), or for
+ * the page heap when the stash is full.  A class without a partial span
+ * takes a stashed span before it asks the page heap for a new one.
+ * sheap_trim returns kept empty heads and stashes too.
  *
  * Large blocks are whole page runs (SPAN_LARGE).
  *
@@ -113,7 +116,48 @@ static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
         head->prev->next = s;
         head->prev = s;
     }
-    s->on_partial = 1;
+    s->on_partial = ON_PARTIAL;
+}
+
+/* ---- Stashes of empty spans ------------------------------------------------------ */
+
+static inline void stash_push(unsigned cls, struct sheap_span *s)
+{
+    s->next = h->cpu.stash[cls];
+    s->prev = NULL;
+    s->on_partial = ON_STASH;
+    h->cpu.stash[cls] = s;
+    h->cpu.nstash[cls]++;
+    h->cpu.stash_pages += s->npages;
+}
+
+static inline struct sheap_span *stash_pop(unsigned cls)
+{
+    struct sheap_span *s = h->cpu.stash[cls];
+    if (s != NULL) {
+        h->cpu.stash[cls] = s->next;
+        h->cpu.nstash[cls]--;
+        h->cpu.stash_pages -= s->npages;
+        s->on_partial = 0;
+    }
+    return s;
+}
+
+void small_stash_release(uintptr_t want_ready)
+{
+    SHEAP_ASSERT_LOCKED();
+    /* Classes are visited from where the last call stopped, so that no
+     * class's stash is always the first to go. */
+    for (unsigned n = 0; n < SHEAP_NUM_CLASSES && h->cpu.stash_pages != 0; n++) {
+        unsigned cls = h->cpu.stash_cursor;
+        h->cpu.stash_cursor = cls + 1 < SHEAP_NUM_CLASSES ? cls + 1 : 1;
+        struct sheap_span *s;
+        while ((s = stash_pop(cls)) != NULL) {
+            ph_free(s);
+            if (h->free_ready_pages >= want_ready)
+                return;
+        }
+    }
 }
 
 /* ---- Small blocks -------------------------------------------------------------- */
@@ -135,12 +179,18 @@ static inline void *small_take(struct sheap_class *c, struct sheap_span *s)
     return (void *)(s->base + slot * s->elem_size);
 }
 
-/* The class has no partial span: start a new one.  Lock held. */
+/* The class has no partial span: take a stashed empty one, or start a new
+ * one.  Lock held. */
 static struct sheap_span *small_refill(unsigned cls)
 {
+    struct sheap_span *s = stash_pop(cls);
+    if (s != NULL) {
+        partial_append(&h->cpu.classes[cls], s);
+        return s;
+    }
     if (!h->initialized)
         heap_init();
-    struct sheap_span *s = ph_alloc(sheap_class_npages[cls], 1, SPAN_SMALL);
+    s = ph_alloc(sheap_class_npages[cls], 1, SPAN_SMALL);
     if (s == NULL)
         return NULL;
     unsigned nelems = sheap_class_nelems[cls];
@@ -169,7 +219,9 @@ static void *small_alloc(unsigned cls, bool zero)
     if (s == NULL && (s = small_refill(cls)) == NULL)
         return NULL;
     void *p = small_take(c, s);
-    if (zero && s->needzero)
+    /* Freed slots are not tracked as dirty (that would cost the free fast
+     * path a store), so calloc clears every small block. */
+    if (zero)
         mem_zero(p, s->elem_size);
     return p;
 }
@@ -180,7 +232,10 @@ static void small_span_empty(struct sheap_class *c, struct sheap_span *s)
     if (c->partial == s)
         return; /* the head is kept: hysteresis */
     partial_remove(c, s);
-    ph_free(s);
+    if (h->cpu.nstash[s->cls] < SHEAP_STASH_SPANS)
+        stash_push(s->cls, s);
+    else
+        ph_free(s);
 }
 
 /* ---- Large blocks ------------------------------------------------------------------ */
@@ -291,7 +346,6 @@ static inline bool small_free(struct sheap_span *s, uintptr_t slot)
     s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
     if (w < s->hint)
         s->hint = w;
-    s->needzero = 1;
     count_free(s->elem_size);
     unsigned nfree = ++s->nfree;
     return __builtin_expect(nfree == 1 || nfree == s->nelems, 0);
@@ -522,6 +576,7 @@ size_t sheap_trim(void)
             ph_free(s);
         }
     }
+    small_stash_release(UINTPTR_MAX);
     size_t released = ph_trim();
     unlock();
     return released;

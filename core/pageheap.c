@@ -360,12 +360,20 @@ struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_s
      * them first means nothing below fails half way. */
     if (!span_pool_reserve(3))
         return NULL;
+    /* Too few free Ready pages to serve this without backing new ones (or
+     * growing): stashed empty spans go back first, until there are enough,
+     * so the stashes do not make the heap bigger.  Bounded by the stashes'
+     * size (SHEAP_STASH_SPANS per class); usually one span. */
+    uintptr_t need = npages + align_pages - 1;
+    if (h->cpu.stash_pages != 0 && h->free_ready_pages < need)
+        small_stash_release(need);
     bool oom_backing = false;
     struct sheap_span *s = ph_alloc_once(npages, align_pages, state, &oom_backing);
-    if (s == NULL && oom_backing && h->free_ready_pages > 0) {
+    if (s == NULL && oom_backing && (h->free_ready_pages > 0 || h->cpu.stash_pages != 0)) {
         /* Physical memory ran out while free runs still hold Ready pages
          * (freed memory is kept backed for reuse): give those back to the
          * port and try once more.  O(free runs), on this failure path only. */
+        small_stash_release(UINTPTR_MAX);
         ph_trim();
         s = ph_alloc_once(npages, align_pages, state, &oom_backing);
     }

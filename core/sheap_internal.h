@@ -99,7 +99,8 @@ struct sheap_span {
     uint8_t state;           /* enum span_state */
     uint8_t cls;             /* SMALL: size class */
     uint8_t needzero;        /* memory may hold old data (LARGE and SMALL) */
-    uint8_t on_partial;      /* SMALL: linked on the class's partial list */
+    uint8_t on_partial;      /* SMALL: ON_PARTIAL (the class's partial list),
+                                ON_STASH (its stash of empty spans) or 0 */
     uint32_t nelems;         /* SMALL: slots in the span */
     uint32_t nfree;          /* SMALL: free slots */
     uint32_t hint;           /* SMALL: no free bit below word `hint` */
@@ -182,7 +183,25 @@ struct sheap_class {
  * support can give each CPU its own. */
 struct sheap_cpu {
     struct sheap_class classes[SHEAP_NUM_CLASSES];
+    /* Per class, a stack (linked through next) of at most SHEAP_STASH_SPANS
+     * empty spans kept off the partial list, so that a class whose
+     * population swings by a span does not take a run from the page heap
+     * and give it back each time: both ends of that swing cost a few
+     * hundred instructions, a stash push or pop a few dozen.  Stashed spans
+     * are still SMALL (their pages Ready and in use); the page heap takes
+     * them all back (small_stash_release) before it would back new pages
+     * or grow, and sheap_trim does too, so the stash never makes the heap
+     * bigger. */
+    struct sheap_span *stash[SHEAP_NUM_CLASSES];
+    uint8_t nstash[SHEAP_NUM_CLASSES];
+    uintptr_t stash_pages;   /* pages held by all stashes */
+    unsigned stash_cursor;   /* class small_stash_release starts at */
 };
+
+_Static_assert(SHEAP_STASH_SPANS < 256, "nstash counts fit a byte");
+
+/* Values of sheap_span.on_partial. */
+enum { ON_PARTIAL = 1, ON_STASH = 2 };
 
 /* ---- The heap ------------------------------------------------------------- */
 
@@ -377,6 +396,9 @@ void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl);
 typedef int (*span_visit_fn)(struct sheap_span *s, void *ctx);
 int ph_each_span(span_visit_fn fn, void *ctx);
 uintptr_t ph_trim(void);
+/* Give stashed empty spans back to the page heap until it has want_ready
+ * free Ready pages (UINTPTR_MAX: all of them).  malloc.c. */
+void small_stash_release(uintptr_t want_ready);
 
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);

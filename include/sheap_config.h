@@ -26,6 +26,8 @@
  *                        objects under 12.5 % with 4 KB pages.
  *   SHEAP_META_CHUNK     address space reserved at a time for the metadata
  *                        allocator (64-bit mode).
+ *   SHEAP_STASH_SPANS    empty spans a size class keeps for reuse beyond
+ *                        the head of its partial list (default 2).
  *   SHEAP_RETAIN_BYTES   free pages that stay Ready (backed) for quick
  *                        reuse; beyond this a freed run is handed back to the
  *                        port at once.  (size_t)-1 keeps everything.
@@ -109,6 +111,14 @@
 #endif
 #ifndef SHEAP_INITIAL_RESERVE
 #define SHEAP_INITIAL_RESERVE ((uint64_t)256 << 20)
+#endif
+
+/* Empty spans each size class keeps for reuse (besides the head of its
+ * partial list), so that small malloc and free rarely reach the page heap.
+ * They are given back before the heap backs new pages, so they cost no
+ * footprint growth.  0 returns every empty span at once. */
+#ifndef SHEAP_STASH_SPANS
+#define SHEAP_STASH_SPANS 2
 #endif
 
 /* Maximum number of growth hints kept at once; the oldest are dropped when a

@@ -1085,11 +1085,70 @@ static void test_hysteresis(void)
     CHECK_LIVE(s0.live_blocks);
 }
 
+/* Empty spans beyond the kept head wait in the class's stash (at most
+ * SHEAP_STASH_SPANS), serve the class again without the page heap, and go
+ * back to it on sheap_trim. */
+static void ignore_misuse(const char *msg, const void *ptr)
+{
+    (void)msg;
+    (void)ptr;
+}
+
+static void test_stash(void)
+{
+    const unsigned c = 5;
+    const size_t n = sheap_class_size[c];
+    const unsigned per = sheap_class_nelems[c];
+    const unsigned nspans = SHEAP_STASH_SPANS + 3;
+    const unsigned k = per * nspans;
+    CHECK(k <= sizeof(blocks) / sizeof(blocks[0]));
+    sheap_trim();
+    struct sheap_stats s0 = stats_now();
+    for (unsigned i = 0; i < k; i++)
+        CHECK((blocks[i] = sheap_malloc(n)) != NULL);
+    struct sheap_stats full = stats_now();
+    CHECK_EQ(full.spans_small - s0.spans_small, nspans);
+    /* Free span by span, the last span first: it is the head of the partial
+     * list once it has a free slot, so it is kept; SHEAP_STASH_SPANS of the
+     * others are stashed, the rest go back to the page heap. */
+    for (unsigned i = k; i-- > 0;)
+        sheap_free(blocks[i]);
+    struct sheap_stats empty = stats_now();
+    CHECK_EQ(empty.live_blocks, s0.live_blocks);
+    CHECK_EQ(empty.spans_small - s0.spans_small, 1 + SHEAP_STASH_SPANS);
+    CHECK_HEAP();
+    /* Refill 1 + SHEAP_STASH_SPANS spans' worth: no page leaves the page heap. */
+    for (unsigned i = 0; i < per * (1 + SHEAP_STASH_SPANS); i++)
+        CHECK((blocks[i] = sheap_malloc(n)) != NULL);
+    struct sheap_stats again = stats_now();
+    CHECK_EQ(again.spans_small, empty.spans_small);
+    CHECK_EQ(again.free_bytes, empty.free_bytes);
+    CHECK_HEAP();
+    /* A block freed twice while its span sits in a stash is still caught. */
+    for (unsigned i = 0; i < per * (1 + SHEAP_STASH_SPANS); i++)
+        sheap_free(blocks[i]);
+    size_t misuse0 = stats_now().misuse_count;
+    sheap_fault_hook old = sheap_set_fault_hook(ignore_misuse);
+    sheap_free(blocks[0]);
+    sheap_set_fault_hook(old);
+    CHECK_EQ(stats_now().misuse_count, misuse0 + 1);
+    /* Trim gives the stash back. */
+    sheap_trim();
+    struct sheap_stats t = stats_now();
+    CHECK_EQ(t.spans_small, 0);
+    CHECK_EQ(t.ready_bytes, 0);
+    CHECK_HEAP();
+}
+
 /* Allocate k blocks of class c, all live, each overwritten to its very last
  * byte with 0xFF; exactly ceil(k / nelems) new spans; the heap stays sound. */
 static void fill_class(unsigned c, unsigned k)
 {
     size_t n = sheap_class_size[c];
+    /* No stashed empty spans (of any class): they would serve some of the
+     * blocks, or go back to the page heap during the fill, and blur the
+     * span count. */
+    sheap_trim();
     struct sheap_stats b = stats_now();
     for (unsigned i = 0; i < k; i++) {
         blocks[i] = sheap_malloc(n);
@@ -1183,6 +1242,7 @@ int main(void)
     RUN(test_posix_memalign);
     RUN(test_walk);
     RUN(test_hysteresis);
+    RUN(test_stash);
     RUN(test_small_blocks_pack_into_few_spans);
     RUN(test_trim);
     return harness_finish("api");
