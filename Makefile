@@ -50,7 +50,8 @@ GEN := $(B)/gen/sheap_size_classes.h
 
 obj = $(patsubst %.S,$(B)/$(1)/%.o,$(patsubst %.c,$(B)/$(1)/%.o,$(2)))
 
-.PHONY: all lib run test deps deps-check clean suite fuzz fuzz-ci soak soak-run
+.PHONY: all lib run test deps deps-check clean suite fuzz fuzz-ci soak soak-run \
+	bench bench-board bench-host bench-deps-check
 all: lib
 
 # ---- generated size classes ---------------------------------------------------
@@ -159,13 +160,14 @@ $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard test
 RESULTS ?= $(CURDIR)/build/results.txt
 
 # Build and run the suites of this board/flavour, appending to $(RESULTS).
-suite: deps-check $(UNIT_BIN) lib
+suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound)
 	@for t in $(UNIT_BIN); do \
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
 	@NM=$(NM) tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
 	@tools/run_link_test.sh $(B) >> $(RESULTS)
 	@if [ -n "$(FAULT_TEST)" ]; then tools/run_fault_test.sh $(B) >> $(RESULTS); fi
+	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/bench-bound "$(RESULTS)"; fi
 ifneq ($(LIBC_TEST),)
 	@NM=$(NM) tools/run_libc_test.sh $(B) $(LIBC_TEST) "$(RUN)" $(RESULTS)
 endif
@@ -253,6 +255,77 @@ $(B)/demo: tests/demo/demo.c $(LIB) $(LIB_BOARD) $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(ARCH_LDFLAGS) -L$(B) -lsheap $(BOARD_LIB) $(LDLIBS) -o $@
 
+# ---- benchmarks (issue #8) ----------------------------------------------------------
+# make bench: instructions per call on the QEMU boards (sheap and picolibc's
+# allocator in one image, one image per workload), host throughput against
+# glibc, mimalloc and jemalloc, Cortex-M code size; raw lines in build/bench/,
+# the report in docs/BENCHMARKS.md and docs/bench/*.png (tools/bench_report.py).
+BENCH_BOARDS := qemu-virt-aarch64 qemu-virt-riscv64
+BENCH_WORKLOADS := small loguni uniform fifo realloc frag
+BENCH_OUT := $(CURDIR)/build/bench
+BENCH_HOST_REPS ?= 5
+BENCH_HOST_SCALE ?= 20
+# Debian's python3 (python3-matplotlib is installed for it), not whatever
+# python3 comes first in PATH.
+BENCH_PYTHON ?= /usr/bin/python3
+BENCH_SRC := tests/bench/workloads.c
+BENCH_HDR := tests/bench/workloads.h
+BENCH_IMAGES := $(foreach i,0 1 2 3 4 5,$(B)/bench/bench-$(i))
+# The bench image swaps the board's linker script for one with a larger
+# picolibc heap (tests/bench/bench-<board>.ld).
+BENCH_LDFLAGS := $(filter-out -T%,$(ARCH_LDFLAGS)) -T$(CURDIR)/tests/bench/bench-$(BOARD).ld
+
+$(B)/bench/libpico_malloc.a: tools/bench_pico_malloc.sh
+	@mkdir -p $(dir $@)
+	tools/bench_pico_malloc.sh $@ $(CC) $(ARCH_CFLAGS)
+$(B)/bench/bench-%: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) $(LIB) $(LIB_BOARD) $(GEN) \
+		$(B)/bench/libpico_malloc.a tests/bench/bench-$(BOARD).ld
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_WORKLOAD=$* tests/bench/bench_target.c \
+	  $(BENCH_SRC) $(BENCH_LDFLAGS) -L$(B) -L$(B)/bench -lsheap -lpico_malloc $(BOARD_LIB) $(LDLIBS) -o $@
+$(B)/bench/bench_host: tests/bench/bench_host.c $(BENCH_SRC) $(BENCH_HDR) $(LIB) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) tests/bench/bench_host.c $(BENCH_SRC) \
+	  $(ARCH_LDFLAGS) -L$(B) -lsheap -ldl -o $@
+
+# One board's images, run one after the other into build/bench/<board>.txt.
+bench-board: $(BENCH_IMAGES)
+	@mkdir -p $(BENCH_OUT) && : > $(BENCH_OUT)/$(BOARD).txt
+	@for i in 0 1 2 3 4 5; do \
+	  echo "  bench $(BOARD) workload $$i"; \
+	  $(RUN) $(B)/bench/bench-$$i > $(BENCH_OUT)/$(BOARD)-$$i.log 2>&1 || \
+	    { echo "bench image $$i failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-$$i.log; exit 1; }; \
+	  grep -E '^(META|BENCH|QUANT|FOOT|SERIES|DONE) ' $(BENCH_OUT)/$(BOARD)-$$i.log >> $(BENCH_OUT)/$(BOARD).txt; \
+	done
+
+bench-host: $(B)/bench/bench_host
+	@mkdir -p $(BENCH_OUT)
+	@echo "  bench host: $(BENCH_HOST_REPS) rounds, scale $(BENCH_HOST_SCALE)"
+	@tools/bench_host.sh $(B)/bench/bench_host $(BENCH_OUT)/host.txt $(BENCH_HOST_REPS) $(BENCH_HOST_SCALE) $(BENCH_WORKLOADS)
+
+bench: bench-deps-check
+	@for b in $(BENCH_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b bench-board || exit 1; done
+	@$(MAKE) --no-print-directory BOARD=host bench-host
+	@tools/bench_size.sh $(BENCH_OUT)/size.txt
+	$(BENCH_PYTHON) tools/bench_report.py $(BENCH_OUT) docs
+
+# The CI check (make test): the small workload's steady-state maxima on a
+# board whose board.mk sets BENCH_CHECK, against tests/bench/bounds.txt.
+BENCH_BOUND = $(shell sed -n 's/^$(1) *= *\([0-9]*\).*/\1/p' tests/bench/bounds.txt)
+$(B)/tests/bench-bound: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) tests/bench/bounds.txt $(LIB) $(LIB_BOARD) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_CHECK \
+	  -DBENCH_BOUND_MALLOC_MAX=$(call BENCH_BOUND,malloc_max) -DBENCH_BOUND_FREE_MAX=$(call BENCH_BOUND,free_max) \
+	  tests/bench/bench_target.c $(BENCH_SRC) $(ARCH_LDFLAGS) -L$(B) -lsheap $(BOARD_LIB) $(LDLIBS) -o $@
+
+DEB_PACKAGES_BENCH := libmimalloc-dev libjemalloc-dev python3-matplotlib gcc-arm-none-eabi picolibc-arm-none-eabi
+bench-deps-check: deps-check
+	@missing=; [ -f /usr/include/mimalloc.h ] || missing="$$missing libmimalloc-dev"; \
+	 [ -f /usr/include/jemalloc/jemalloc.h ] || missing="$$missing libjemalloc-dev"; \
+	 $(BENCH_PYTHON) -c 'import matplotlib' 2>/dev/null || missing="$$missing python3-matplotlib"; \
+	 command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi"; \
+	 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || missing="$$missing picolibc-arm-none-eabi"; \
+	 if [ -n "$$missing" ]; then echo "missing:$$missing; running make deps"; $(MAKE) --no-print-directory deps; fi
+
 # ---- dependencies --------------------------------------------------------------------
 # Everything the build and the tests use, from Debian 12's archive.
 DEB_PACKAGES := make gcc libc6-dev python3 binutils \
@@ -260,6 +333,7 @@ DEB_PACKAGES := make gcc libc6-dev python3 binutils \
 	qemu-system-arm gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu \
 	qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
 	clang libclang-rt-14-dev valgrind
+DEB_PACKAGES += $(DEB_PACKAGES_BENCH)
 DEPS_TOOLS := gcc python3 i686-linux-gnu-gcc qemu-i386 qemu-system-aarch64 aarch64-linux-gnu-gcc clang valgrind \
 	qemu-system-riscv64 riscv64-unknown-elf-gcc
 

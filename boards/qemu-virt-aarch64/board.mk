@@ -21,5 +21,7 @@ RUN := timeout 600 $(QEMU)
 NEEDS := aarch64-linux-gnu-gcc qemu-system-aarch64
 BOARD_TESTS := tests/mmu/test_mmu.c
 FAULT_TEST := yes
+# make test checks the small workload's instructions per call against tests/bench/bounds.txt.
+BENCH_CHECK := yes
 # The flavours `make test` runs (one: this board has no variants).
 TEST_FLAVORS := native

@@ -1,0 +1,364 @@
+/*
+ * bench_target.c - instructions per call on a QEMU board (make bench), and
+ * the CI bound check (make test, BENCH_CHECK).
+ *
+ * One image holds sheap (sheap_malloc ...) and picolibc's own allocator,
+ * renamed to pico_malloc ... by tools/bench_pico_malloc.sh, and runs one
+ * workload (BENCH_WORKLOAD, an index into bench_workloads) on each, sheap
+ * first: a fresh image per workload, so that both heaps start empty.
+ *
+ * Each call is bracketed by sheap_board_icount() (exact under -icount
+ * shift=0); the back-to-back cost of reading the counter is subtracted, so a
+ * count is the call itself with its call and return.  A call after which
+ * the allocator held more memory (sheap: Ready or metadata bytes, arenas,
+ * translation-table frames; picolibc: the sbrk break) is a growth call: it
+ * goes to a bucket of its own, not into the steady-state statistics.
+ *
+ * Output, one record a line (tools/bench_report.py reads them):
+ *   BENCH <board> <alloc> <wl> <op> n= mean= p50= p90= p99= max= growth_n= growth_mean= growth_max=
+ *   QUANT <board> <alloc> <wl> <op> v0,v1,...,v200     (the 0.5 % quantiles)
+ *   FOOT  <board> <alloc> <wl> peak_live= peak_foot= peak_frames=
+ *   SERIES <board> <alloc> <wl> calls=... live=... foot=...
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sheap.h"
+#include "sheap_board.h"
+#include "sheap_config.h"
+#include "workloads.h"
+#ifndef BOARD_HAS_MMU
+#define BOARD_HAS_MMU 0
+#endif
+#if BOARD_HAS_MMU
+#include "sheap_mmu.h"
+#endif
+
+/* ---- the allocators ---------------------------------------------------------- */
+
+static size_t sheap_footprint(void)
+{
+    struct sheap_stats s;
+    sheap_stats(&s);
+    return s.ready_bytes + s.metadata_bytes;
+}
+
+/* Physical RAM in use by the heap on an MMU board: frames for heap pages,
+ * metadata and translation tables. */
+static size_t sheap_frames_bytes(void)
+{
+#if BOARD_HAS_MMU
+    struct sheap_frame_stats f;
+    sheap_mmu_frame_stats(&f);
+    return (size_t)(f.heap_pages + f.table_pages) * SHEAP_PAGE_SIZE;
+#else
+    return sheap_footprint();
+#endif
+}
+
+static uint64_t sheap_growth_token(void)
+{
+    struct sheap_stats s;
+    sheap_stats(&s);
+    /* Each term only grows (no trim runs here), so any growth changes the sum. */
+    uint64_t t = (uint64_t)s.ready_bytes + s.metadata_bytes + s.reserved_bytes + s.grow_count;
+#if BOARD_HAS_MMU
+    struct sheap_frame_stats f;
+    sheap_mmu_frame_stats(&f);
+    t += (uint64_t)f.table_pages * SHEAP_PAGE_SIZE;
+#endif
+    return t;
+}
+
+static const struct bench_alloc alloc_sheap = {
+    "sheap", sheap_malloc, sheap_free, sheap_realloc, sheap_footprint, sheap_growth_token,
+};
+
+#ifndef BENCH_CHECK
+/* picolibc's nano-malloc, renamed (tools/bench_pico_malloc.sh). */
+void *pico_malloc(size_t n);
+void pico_free(void *p);
+void *pico_realloc(void *p, size_t n);
+void *pico_sbrk(ptrdiff_t incr);
+extern char __heap_start[], __heap_end[];
+
+static size_t pico_footprint(void) { return (size_t)((char *)pico_sbrk(0) - __heap_start); }
+static uint64_t pico_growth_token(void) { return (uintptr_t)pico_sbrk(0); }
+
+static const struct bench_alloc alloc_pico = {
+    "picolibc", pico_malloc, pico_free, pico_realloc, pico_footprint, pico_growth_token,
+};
+#endif
+
+/* ---- samples ------------------------------------------------------------------ */
+
+#define MAX_SAMPLES 70000
+static uint32_t samples[BENCH_NOPS][MAX_SAMPLES];
+static unsigned nsamples[BENCH_NOPS];
+static unsigned long dropped[BENCH_NOPS];
+struct growth {
+    uint64_t n, sum, max;
+};
+static struct growth growth[BENCH_NOPS];
+static uint64_t overhead;
+static size_t peak_foot, peak_frames;
+
+/* Footprint series: a point every `every` calls, holding the highest live
+ * byte count since the previous point (so that short peaks show) and the
+ * footprint at the point; pairs are merged when the buffer is full. */
+#define SERIES_MAX 512
+static unsigned long ser_calls[SERIES_MAX];
+static size_t ser_live[SERIES_MAX], ser_foot[SERIES_MAX];
+static unsigned ser_n;
+static unsigned long ser_every;
+static size_t ser_win_live;
+
+static void reset(void)
+{
+    for (int op = 0; op < BENCH_NOPS; op++) {
+        nsamples[op] = 0;
+        dropped[op] = 0;
+        growth[op] = (struct growth){0, 0, 0};
+    }
+    peak_foot = peak_frames = 0;
+    ser_n = 0;
+    ser_every = 16;
+    ser_win_live = 0;
+}
+
+static void note_growth(const struct bench_run *r)
+{
+    size_t f = r->a->footprint();
+    if (f > peak_foot)
+        peak_foot = f;
+    if (r->a == &alloc_sheap) {
+        f = sheap_frames_bytes();
+    }
+    if (f > peak_frames)
+        peak_frames = f;
+}
+
+static void record(struct bench_run *r, enum bench_op op, uint64_t cost, bool grew)
+{
+    cost = cost > overhead ? cost - overhead : 0;
+    if (grew)
+        note_growth(r);
+    if (r->phase != BENCH_STEADY)
+        return;
+    if (grew) {
+        struct growth *g = &growth[op];
+        g->n++;
+        g->sum += cost;
+        g->max = cost > g->max ? cost : g->max;
+    } else if (nsamples[op] < MAX_SAMPLES) {
+        samples[op][nsamples[op]++] = cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+    } else {
+        dropped[op]++;
+    }
+}
+
+void *bench_do_malloc(struct bench_run *r, size_t n)
+{
+    void *(*fn)(size_t) = r->a->malloc;
+    uint64_t g = r->a->growth_token();
+    uint64_t t0 = sheap_board_icount();
+    void *p = fn(n);
+    uint64_t t1 = sheap_board_icount();
+    record(r, BENCH_MALLOC, t1 - t0, r->a->growth_token() != g);
+    return p;
+}
+
+void bench_do_free(struct bench_run *r, void *p)
+{
+    void (*fn)(void *) = r->a->free;
+    uint64_t g = r->a->growth_token();
+    uint64_t t0 = sheap_board_icount();
+    fn(p);
+    uint64_t t1 = sheap_board_icount();
+    record(r, BENCH_FREE, t1 - t0, r->a->growth_token() != g);
+}
+
+void *bench_do_realloc(struct bench_run *r, void *p, size_t n)
+{
+    void *(*fn)(void *, size_t) = r->a->realloc;
+    uint64_t g = r->a->growth_token();
+    uint64_t t0 = sheap_board_icount();
+    void *q = fn(p, n);
+    uint64_t t1 = sheap_board_icount();
+    record(r, BENCH_REALLOC, t1 - t0, r->a->growth_token() != g);
+    return q;
+}
+
+void bench_tick(struct bench_run *r)
+{
+    if (r->live > ser_win_live)
+        ser_win_live = r->live;
+    if (r->calls % ser_every)
+        return;
+    if (ser_n == SERIES_MAX) {
+        for (unsigned i = 0; i < SERIES_MAX / 2; i++) {
+            size_t a = ser_live[2 * i], b = ser_live[2 * i + 1];
+            ser_calls[i] = ser_calls[2 * i + 1];
+            ser_live[i] = a > b ? a : b;
+            ser_foot[i] = ser_foot[2 * i + 1];
+        }
+        ser_n = SERIES_MAX / 2;
+        ser_every *= 2;
+        if (r->calls % ser_every)
+            return;
+    }
+    ser_calls[ser_n] = r->calls;
+    ser_live[ser_n] = ser_win_live;
+    ser_foot[ser_n] = r->a->footprint();
+    ser_n++;
+    ser_win_live = r->live;
+}
+
+/* ---- reporting ------------------------------------------------------------------ */
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static uint32_t quantile(const uint32_t *s, unsigned n, unsigned num, unsigned den)
+{
+    return s[(uint64_t)(n - 1) * num / den];
+}
+
+struct opstats {
+    unsigned n;
+    uint32_t p50, p99, max;
+    uint64_t sum;
+};
+
+static struct opstats report_op(const char *board, const char *alloc, const char *wl, enum bench_op op)
+{
+    struct opstats st = {0, 0, 0, 0, 0};
+    unsigned n = nsamples[op];
+    const struct growth *g = &growth[op];
+    if (n == 0 && g->n == 0)
+        return st;
+    uint32_t *s = samples[op];
+    qsort(s, n, sizeof *s, cmp_u32);
+    for (unsigned i = 0; i < n; i++)
+        st.sum += s[i];
+    st.n = n;
+    if (n) {
+        st.p50 = quantile(s, n, 1, 2);
+        st.p99 = quantile(s, n, 99, 100);
+        st.max = s[n - 1];
+    }
+    uint64_t mean10 = n ? (st.sum * 10 + n / 2) / n : 0;
+    uint64_t gmean = g->n ? g->sum / g->n : 0;
+    printf("BENCH %s %s %s %s n=%u mean=%llu.%llu p50=%lu p90=%lu p99=%lu max=%lu growth_n=%llu "
+           "growth_mean=%llu growth_max=%llu dropped=%lu\n",
+           board, alloc, wl, bench_op_name[op], n, (unsigned long long)(mean10 / 10),
+           (unsigned long long)(mean10 % 10), (unsigned long)st.p50,
+           (unsigned long)(n ? quantile(s, n, 9, 10) : 0), (unsigned long)st.p99, (unsigned long)st.max,
+           (unsigned long long)g->n, (unsigned long long)gmean, (unsigned long long)g->max, dropped[op]);
+#ifndef BENCH_CHECK
+    if (n) {
+        printf("QUANT %s %s %s %s ", board, alloc, wl, bench_op_name[op]);
+        for (unsigned i = 0; i <= 200; i++)
+            printf("%lu%s", (unsigned long)quantile(s, n, i, 200), i < 200 ? "," : "\n");
+    }
+#endif
+    return st;
+}
+
+#ifndef BENCH_CHECK
+static void print_series(const char *label, const unsigned long *v, unsigned n)
+{
+    printf(" %s=", label);
+    for (unsigned i = 0; i < n; i++)
+        printf("%lu%s", v[i], i + 1 < n ? "," : "");
+}
+
+static void print_series_sz(const char *label, const size_t *v, unsigned n)
+{
+    printf(" %s=", label);
+    for (unsigned i = 0; i < n; i++)
+        printf("%lu%s", (unsigned long)v[i], i + 1 < n ? "," : "");
+}
+
+#endif
+
+static struct opstats run_one(const char *board, const struct bench_alloc *a, const struct bench_workload *w,
+                              struct opstats *free_st)
+{
+    struct bench_run r;
+    reset();
+    bench_run_init(&r, a, 1);
+    w->run(&r);
+    if (r.failed) {
+        printf("FAIL %s %s: an allocation failed after %lu calls\n", a->name, w->name, r.calls);
+        sheap_board_exit(2);
+    }
+    note_growth(&r);
+    struct opstats m = report_op(board, a->name, w->name, BENCH_MALLOC);
+    *free_st = report_op(board, a->name, w->name, BENCH_FREE);
+    report_op(board, a->name, w->name, BENCH_REALLOC);
+#ifndef BENCH_CHECK
+    printf("FOOT %s %s %s peak_live=%lu peak_foot=%lu peak_frames=%lu calls=%lu\n", board, a->name, w->name,
+           (unsigned long)r.peak_live, (unsigned long)peak_foot, (unsigned long)peak_frames, r.calls);
+    printf("SERIES %s %s %s", board, a->name, w->name);
+    print_series("calls", ser_calls, ser_n);
+    print_series_sz("live", ser_live, ser_n);
+    print_series_sz("foot", ser_foot, ser_n);
+    printf("\n");
+#endif
+    if (a == &alloc_sheap) {
+        int c = sheap_check();
+        if (c != 0) {
+            printf("FAIL sheap_check after %s: %s\n", w->name, sheap_check_message(c));
+            sheap_board_exit(3);
+        }
+    }
+    return m;
+}
+
+static void measure_overhead(void)
+{
+    overhead = UINT64_MAX;
+    for (int i = 0; i < 16; i++) {
+        uint64_t c0 = sheap_board_icount();
+        uint64_t c1 = sheap_board_icount();
+        if (c1 - c0 < overhead)
+            overhead = c1 - c0;
+    }
+}
+
+int main(void)
+{
+    const char *board = sheap_board_name();
+    if (!sheap_board_has_icount()) {
+        printf("board %s has no exact instruction counter\n", board);
+        return 1;
+    }
+    measure_overhead();
+#ifdef BENCH_CHECK
+    /* CI: the small workload's steady-state maxima against the committed
+     * bounds (tests/bench/bounds.txt, passed in by the Makefile). */
+    struct opstats f;
+    struct opstats m = run_one(board, &alloc_sheap, &bench_workloads[0], &f);
+    int passed = 0, failed = 0;
+    printf("%s malloc max %lu <= bound %lu\n", m.max <= BENCH_BOUND_MALLOC_MAX ? "PASS" : "FAIL",
+           (unsigned long)m.max, (unsigned long)BENCH_BOUND_MALLOC_MAX);
+    m.max <= BENCH_BOUND_MALLOC_MAX ? passed++ : failed++;
+    printf("%s free max %lu <= bound %lu\n", f.max <= BENCH_BOUND_FREE_MAX ? "PASS" : "FAIL",
+           (unsigned long)f.max, (unsigned long)BENCH_BOUND_FREE_MAX);
+    f.max <= BENCH_BOUND_FREE_MAX ? passed++ : failed++;
+    printf("SUITE bench-bound: %d passed, %d failed\n", passed, failed);
+    return failed != 0;
+#else
+    const struct bench_workload *w = &bench_workloads[BENCH_WORKLOAD];
+    struct opstats f;
+    printf("META %s overhead=%llu workload=%s desc=\"%s\"\n", board, (unsigned long long)overhead, w->name, w->desc);
+    run_one(board, &alloc_sheap, w, &f);
+    run_one(board, &alloc_pico, w, &f);
+    printf("DONE %s %s\n", board, w->name);
+    return 0;
+#endif
+}
