@@ -14,6 +14,8 @@
 
 BOARDS_ALL := host qemu-virt-aarch64 qemu-virt-riscv64
 # Boards join the list below as they come up (one line each).
+BOARDS_ALL += mps2-an385 mps2-an505
+BOARDS_ALL += qemu-virt-riscv32
 DEFAULT_BOARD := qemu-virt-aarch64
 BOARD ?= $(DEFAULT_BOARD)
 BOARD_DIR := boards/$(BOARD)
@@ -152,6 +154,7 @@ $(B)/tests/tests/harness/%.o: tests/harness/%.c $(wildcard tests/harness/*.h inc
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 vpath %.c tests/unit tests/mmu
+vpath %.c tests/static
 $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
@@ -332,10 +335,12 @@ DEB_PACKAGES := make gcc libc6-dev python3 binutils \
 	gcc-i686-linux-gnu libc6-dev-i386-cross qemu-user \
 	qemu-system-arm gcc-aarch64-linux-gnu picolibc-aarch64-linux-gnu \
 	qemu-system-misc gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf \
+	gcc-arm-none-eabi picolibc-arm-none-eabi \
 	clang libclang-rt-14-dev valgrind
 DEB_PACKAGES += $(DEB_PACKAGES_BENCH)
 DEPS_TOOLS := gcc python3 i686-linux-gnu-gcc qemu-i386 qemu-system-aarch64 aarch64-linux-gnu-gcc clang valgrind \
-	qemu-system-riscv64 riscv64-unknown-elf-gcc
+	qemu-system-riscv64 riscv64-unknown-elf-gcc arm-none-eabi-gcc qemu-system-arm
+DEPS_TOOLS += qemu-system-riscv32
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -348,6 +353,7 @@ deps-check:
 	 [ -f /usr/i686-linux-gnu/lib/libc.a ] || missing="$$missing libc6-dev-i386-cross"; \
 	 [ -f /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs ] || missing="$$missing picolibc-aarch64-linux-gnu"; \
 	 [ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || missing="$$missing picolibc-riscv64-unknown-elf"; \
+	 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || missing="$$missing picolibc-arm-none-eabi"; \
 	 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$$missing libclang-rt-14-dev"; \
 	 if [ -n "$$missing" ]; then echo "missing:$$missing; running make deps"; $(MAKE) --no-print-directory deps; fi
 

@@ -25,7 +25,9 @@
 #define SHEAP_ARENA_SHIFT 22 /* 4 MB */
 #define SHEAP_REGION_BASE 0x80000000u
 #define SHEAP_REGION_SIZE (16u << 20)
-#define SHEAP_INITIAL_RESERVE (8u << 20) /* two arenas; the rest by their hint */
+/* The initial reservation is the whole region: growth never needs a hint
+ * (see docs/PORTING.md, "Initial reservation"). */
+#define SHEAP_INITIAL_RESERVE (16u << 20)
 #define SHEAP_META_CHUNK (16u * 1024u)
 #define SHEAP_STATIC_META_SIZE (1024u * 1024u)
 

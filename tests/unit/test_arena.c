@@ -697,7 +697,8 @@ static void test_32bit_upfront(void)
     uintptr_t space = as.end - space_base;
     CHECK_EQ(space_base & (ARENA - 1), 0);
     CHECK(space >= ARENA && (uint64_t)space <= (uint64_t)SHEAP_INITIAL_RESERVE);
-    CHECK_EQ(space & (space - 1), 0);
+    CHECK((uint64_t)SHEAP_INITIAL_RESERVE % space == 0);
+    CHECK_EQ(((uint64_t)SHEAP_INITIAL_RESERVE / space) & ((uint64_t)SHEAP_INITIAL_RESERVE / space - 1), 0);
     CHECK_EQ(as.next - space_base, narenas * ARENA);
     CHECK(top.addr == as.end && !top.down);
 
