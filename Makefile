@@ -15,6 +15,7 @@
 BOARDS_ALL := host qemu-virt-aarch64 qemu-virt-riscv64
 # Boards join the list below as they come up (one line each).
 BOARDS_ALL += mps2-an385 mps2-an505
+BOARDS_ALL += qemu-virt-riscv32
 DEFAULT_BOARD := qemu-virt-aarch64
 BOARD ?= $(DEFAULT_BOARD)
 BOARD_DIR := boards/$(BOARD)
@@ -153,6 +154,7 @@ $(B)/tests/tests/harness/%.o: tests/harness/%.c $(wildcard tests/harness/*.h inc
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 vpath %.c tests/unit tests/mmu
+vpath %.c tests/static
 $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
@@ -338,6 +340,7 @@ DEB_PACKAGES := make gcc libc6-dev python3 binutils \
 DEB_PACKAGES += $(DEB_PACKAGES_BENCH)
 DEPS_TOOLS := gcc python3 i686-linux-gnu-gcc qemu-i386 qemu-system-aarch64 aarch64-linux-gnu-gcc clang valgrind \
 	qemu-system-riscv64 riscv64-unknown-elf-gcc arm-none-eabi-gcc qemu-system-arm
+DEPS_TOOLS += qemu-system-riscv32
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
