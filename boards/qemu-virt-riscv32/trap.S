@@ -12,6 +12,9 @@
  * returns with mret.  mret goes back to M-mode (MPP = M), keeps MPRV = 1
  * (the spec clears it only when returning below M) and sets MPP to U, the
  * least-privileged mode: data accesses are checked against the PMP again.
+ * Restoring the saved mstatus before mret is what keeps a nested trap
+ * (one taken inside a handler that re-enabled interrupts) from returning
+ * the outer handler to U-mode: the inner trap and mret leave MPP = U.
  */
 #define FRAME 144 /* 32 + 2 slots of 4 bytes, rounded to a multiple of 16 */
 #define MEPC_OFF 128

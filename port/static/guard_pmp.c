@@ -23,9 +23,11 @@
  * changes mode, semihosting and the console work as before.  A trap sets
  * MPP = M, so the handler's own accesses are unchecked; mret back to M
  * keeps MPRV = 1 (it is cleared only by a return below M) and sets MPP to
- * U again, so checking resumes in the interrupted code.  The alternative,
- * main in U-mode, would need an ecall for the lock (mstatus is an M-mode
- * CSR) and for every other CSR the firmware touches; MPRV needs none.
+ * U again, so checking resumes in the interrupted code.  (So trap and
+ * interrupt handlers themselves are not guarded: heap memory they touch
+ * above the watermark does not fault.)  The alternative, main in U-mode,
+ * would need an ecall for the lock (mstatus is an M-mode CSR) and for
+ * every other CSR the firmware touches; MPRV needs none.
  *
  * QEMU 7.2 findings (checked with a probe program and by tests/static):
  *   - MPRV with MPP = U applies the unlocked entries to M-mode loads and
