@@ -45,7 +45,7 @@
 #define SHEAP_META_CHUNK (2u * 1024u)
 #define SHEAP_STATIC_META_SIZE (16u * 1024u)
 /* Test sizing. */
-#define SHEAP_TEST_RAM_BYTES (160u * 1024u)
+#define SHEAP_TEST_RAM_BYTES (64u * 1024u)
 #define SHEAP_TEST_STRESS_OPS 100000
 #define SHEAP_TEST_CHECK_EVERY 5000
 #else

@@ -10,7 +10,7 @@
 # -O2 for the tests; the size figures in the report are taken at -Os
 # (OPT=-Os builds the same tree that way).
 FLAVOR ?= native
-TEST_FLAVORS := native
+TEST_FLAVORS := native small
 PORT := static
 PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.

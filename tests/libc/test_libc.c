@@ -177,7 +177,14 @@ static void test_reallocarray(void)
 
 static void test_aligned_alloc(void)
 {
-    for (size_t a = 1; a <= ((size_t)1 << 20); a <<= 1) {
+    /* Up to 1 MB, or a quarter of what a board with less RAM lets the tests
+     * use (board.h SHEAP_TEST_RAM_BYTES). */
+#if defined(SHEAP_TEST_RAM_BYTES) && SHEAP_TEST_RAM_BYTES < (4u << 20)
+    const size_t amax = SHEAP_TEST_RAM_BYTES / 4;
+#else
+    const size_t amax = (size_t)1 << 20;
+#endif
+    for (size_t a = 1; a <= amax; a <<= 1) {
         size_t n = a / 2 + 3; /* need not be a multiple of the alignment */
         void *p = aligned_alloc(a, n);
         CHECK(p != NULL);

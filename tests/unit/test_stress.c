@@ -25,10 +25,14 @@
 /* Live bytes the random walk may reach: beyond it a block that would not
  * fit is skipped, so that a NULL always means a real failure. */
 #define LIVE_BUDGET (SHEAP_TEST_RAM_BYTES / 4 * 3)
+/* Alignments up to 64 KB, but at most a sixteenth of that memory: a heap of
+ * a few arenas has few addresses aligned that much. */
+#define ALIGN_MAX (SHEAP_TEST_RAM_BYTES / 16 < 65536 ? SHEAP_TEST_RAM_BYTES / 16 : 65536)
 #else
 #define HUGE_MAX (80u << 20) /* beyond one 64 MB arena */
 #define RUN_MAX (512u << 10)
 #define LIVE_BUDGET ((size_t)-1)
+#define ALIGN_MAX 65536
 #endif
 
 /* Operations and validation interval: a board may ask for more (board.h:
@@ -152,6 +156,12 @@ static void test_random_ops(void)
                     CHECK(s->p[i] == 0);
             } else {
                 size_t align = (size_t)1 << (harness_rand() % 17);
+                while (align > ALIGN_MAX)
+                    align >>= 1;
+                /* An aligned block may take up to align bytes more than n
+                 * (a page run for a page alignment): count that in the budget. */
+                if (shadow_usable + n + align > LIVE_BUDGET)
+                    n = 0, align = 8;
                 s->p = sheap_aligned_alloc(align, n);
                 if (s->p == NULL) {
                     printf("  op %ld: aligned_alloc(%zu, %zu) failed\n", op, align, n);
