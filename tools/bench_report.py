@@ -328,8 +328,9 @@ def main():
       "step counts × the scale below, one fresh process per (allocator, workload, round); calls per second, "
       "median over the rounds, as ratios sheap / other (> 1: sheap is faster). glibc is the C library's "
       "malloc; mimalloc is dlopened (`mi_malloc`, `mi_free`, `mi_realloc`); jemalloc is preloaded "
-      "(`LD_PRELOAD`, `mallocx`, `dallocx`, `rallocx`) since it cannot be dlopened. Wall-clock time, "
-      "so only the ratios mean anything, and only on a quiet machine.")
+      "(`LD_PRELOAD`, `mallocx`, `dallocx`, `rallocx`) since it cannot be dlopened. Time is the process's "
+      "CPU time (user + system, page faults included), which other load on the machine disturbs less than "
+      "wall-clock time; only the ratios mean anything, and the spread column says how much the rounds varied.")
     w("")
 
     # ---- per board

@@ -16,6 +16,7 @@
  *
  * Output, one record a line (tools/bench_report.py reads them):
  *   BENCH <board> <alloc> <wl> <op> n= mean= p50= p90= p99= max= growth_n= growth_mean= growth_max=
+ *         dropped= max_at=   (max_at: the call number, counted from 0, of the worst call)
  *   QUANT <board> <alloc> <wl> <op> v0,v1,...,v200     (the 0.5 % quantiles)
  *   FOOT  <board> <alloc> <wl> peak_live= peak_foot= peak_frames=
  *   SERIES <board> <alloc> <wl> calls=... live=... foot=...
@@ -96,6 +97,9 @@ static const struct bench_alloc alloc_pico = {
 static uint32_t samples[BENCH_NOPS][MAX_SAMPLES];
 static unsigned nsamples[BENCH_NOPS];
 static unsigned long dropped[BENCH_NOPS];
+/* The workload's call number of each op's worst steady-state call. */
+static uint32_t worst[BENCH_NOPS];
+static unsigned long worst_at[BENCH_NOPS];
 struct growth {
     uint64_t n, sum, max;
 };
@@ -118,6 +122,8 @@ static void reset(void)
     for (int op = 0; op < BENCH_NOPS; op++) {
         nsamples[op] = 0;
         dropped[op] = 0;
+        worst[op] = 0;
+        worst_at[op] = 0;
         growth[op] = (struct growth){0, 0, 0};
     }
     peak_foot = peak_frames = 0;
@@ -150,10 +156,14 @@ static void record(struct bench_run *r, enum bench_op op, uint64_t cost, bool gr
         g->n++;
         g->sum += cost;
         g->max = cost > g->max ? cost : g->max;
-    } else if (nsamples[op] < MAX_SAMPLES) {
-        samples[op][nsamples[op]++] = cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
     } else {
-        dropped[op]++;
+        uint32_t c = cost > UINT32_MAX ? UINT32_MAX : (uint32_t)cost;
+        if (c > worst[op])
+            worst[op] = c, worst_at[op] = r->calls;
+        if (nsamples[op] < MAX_SAMPLES)
+            samples[op][nsamples[op]++] = c;
+        else
+            dropped[op]++;
     }
 }
 
@@ -253,11 +263,12 @@ static struct opstats report_op(const char *board, const char *alloc, const char
     uint64_t mean10 = n ? (st.sum * 10 + n / 2) / n : 0;
     uint64_t gmean = g->n ? g->sum / g->n : 0;
     printf("BENCH %s %s %s %s n=%u mean=%llu.%llu p50=%lu p90=%lu p99=%lu max=%lu growth_n=%llu "
-           "growth_mean=%llu growth_max=%llu dropped=%lu\n",
+           "growth_mean=%llu growth_max=%llu dropped=%lu max_at=%lu\n",
            board, alloc, wl, bench_op_name[op], n, (unsigned long long)(mean10 / 10),
            (unsigned long long)(mean10 % 10), (unsigned long)st.p50,
            (unsigned long)(n ? quantile(s, n, 9, 10) : 0), (unsigned long)st.p99, (unsigned long)st.max,
-           (unsigned long long)g->n, (unsigned long long)gmean, (unsigned long long)g->max, dropped[op]);
+           (unsigned long long)g->n, (unsigned long long)gmean, (unsigned long long)g->max, dropped[op],
+           worst_at[op]);
 #ifndef BENCH_CHECK
     if (n) {
         printf("QUANT %s %s %s %s ", board, alloc, wl, bench_op_name[op]);
