@@ -298,7 +298,8 @@ static void test_guard(void)
 static void *blocks[MAXBLK];
 static size_t sizes[MAXBLK];
 
-/* Allocate a mixed pattern until nothing fits: at each size, from a third
+/* Allocate a mixed pattern until nothing fits: 96 small blocks of sizes 8 to
+ * 3.5 KB, then at each size, from a third
  * of the region (a run across arenas) down to 8 bytes, blocks of that size,
  * 3 bytes more (calloc) and 100 bytes more in turn until one fails.
  * Returns the block count; *first_fail the first size that failed. */
@@ -307,6 +308,18 @@ static unsigned fill_heap(size_t *first_fail)
     static const size_t odd[] = {0, 3, 100};
     unsigned n = 0, k = 0;
     *first_fail = 0;
+    /* First small blocks of many classes, so that small spans sit between
+     * the page runs that follow. */
+    for (unsigned i = 0; i < 96 && n < MAXBLK; i++) {
+        size_t sz = 8 + (size_t)i * 37;
+        void *p = sheap_malloc(sz);
+        if (p == NULL)
+            break;
+        memset(p, (int)(n & 0xff), sz < 64 ? sz : 64);
+        blocks[n] = p;
+        sizes[n] = sz;
+        n++;
+    }
     for (size_t s = SHEAP_REGION_SIZE / 3; s >= 8; s /= 2) {
         while (n < MAXBLK) {
             size_t sz = s + odd[k % 3];
@@ -322,6 +335,11 @@ static unsigned fill_heap(size_t *first_fail)
             sizes[n] = sz;
             n++;
         }
+    }
+    /* Last, the smallest class until it fails too: no free page is left. */
+    while (n < MAXBLK && (blocks[n] = sheap_malloc(8)) != NULL) {
+        memset(blocks[n], (int)(n & 0xff), 8);
+        sizes[n++] = 8;
     }
     return n;
 }
