@@ -104,7 +104,7 @@ void static_guard_init(uintptr_t base, uintptr_t end)
     if (dregion < first_region + levels)
         sheap_port_fault("sheap: MPU guard: not enough MPU regions", (void *)(uintptr_t)dregion, true);
     static_guard_set(base);
-    MPU_CTRL = CTRL_ENABLE | CTRL_PRIVDEFENA;
+    MPU_CTRL |= CTRL_ENABLE | CTRL_PRIVDEFENA; /* the board's HFNMIENA stays */
     barrier();
 }
 

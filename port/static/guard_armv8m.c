@@ -73,7 +73,7 @@ void static_guard_init(uintptr_t base, uintptr_t end)
     volatile uint32_t *mair = &MPU_MAIR[SHEAP_STATIC_MPU_ATTR / 4u];
     *mair = (*mair & ~(0xffu << shift)) | (MAIR_NORMAL_WB << shift);
     static_guard_set(base);
-    MPU_CTRL = CTRL_ENABLE | CTRL_PRIVDEFENA;
+    MPU_CTRL |= CTRL_ENABLE | CTRL_PRIVDEFENA; /* the board's HFNMIENA stays */
     barrier();
 }
 
