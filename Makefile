@@ -53,7 +53,7 @@ GEN := $(B)/gen/sheap_size_classes.h
 obj = $(patsubst %.S,$(B)/$(1)/%.o,$(patsubst %.c,$(B)/$(1)/%.o,$(2)))
 
 .PHONY: all lib run test deps deps-check clean suite fuzz fuzz-ci soak soak-run \
-	bench bench-board bench-host bench-deps-check
+	bench bench-board bench-host bench-deps-check bench-probe-check
 all: lib
 
 # ---- generated size classes ---------------------------------------------------
@@ -273,31 +273,60 @@ BENCH_HOST_SCALE ?= 20
 BENCH_PYTHON ?= /usr/bin/python3
 BENCH_SRC := tests/bench/workloads.c
 BENCH_HDR := tests/bench/workloads.h
-BENCH_IMAGES := $(foreach i,0 1 2 3 4 5,$(B)/bench/bench-$(i))
+# Boards without an instruction counter, counted by a QEMU plugin
+# (tests/bench/icount_plugin.c) around probe calls; the small workload only.
+BENCH_PROBE_BOARDS := mps2-an385 mps2-an505
+BENCH_PROBES := $(filter $(BOARD),$(BENCH_PROBE_BOARDS))
+BENCH_WL_IDX := $(if $(BENCH_PROBES),0,0 1 2 3 4 5)
+BENCH_IMAGES := $(foreach i,$(BENCH_WL_IDX),$(B)/bench/bench-$(i))
 # The bench image swaps the board's linker script for one with a larger
-# picolibc heap (tests/bench/bench-<board>.ld).
-BENCH_LDFLAGS := $(filter-out -T%,$(ARCH_LDFLAGS)) -T$(CURDIR)/tests/bench/bench-$(BOARD).ld
+# picolibc heap (tests/bench/bench-<board>.ld) where there is one.
+BENCH_LD := $(wildcard tests/bench/bench-$(BOARD).ld)
+BENCH_LDFLAGS := $(if $(BENCH_LD),$(filter-out -T%,$(ARCH_LDFLAGS)) -T$(CURDIR)/$(BENCH_LD),$(ARCH_LDFLAGS))
+BENCH_PLUGIN := $(BENCH_OUT)/libicount.so
+bench_comma := ,
 
 $(B)/bench/libpico_malloc.a: tools/bench_pico_malloc.sh
 	@mkdir -p $(dir $@)
 	tools/bench_pico_malloc.sh $@ $(CC) $(ARCH_CFLAGS)
 $(B)/bench/bench-%: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) $(LIB) $(LIB_BOARD) $(GEN) \
-		$(B)/bench/libpico_malloc.a tests/bench/bench-$(BOARD).ld
-	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_WORKLOAD=$* tests/bench/bench_target.c \
+		$(B)/bench/libpico_malloc.a $(BENCH_LD)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_WORKLOAD=$* $(if $(BENCH_PROBES),-DBENCH_PROBES) \
+	  tests/bench/bench_target.c \
 	  $(BENCH_SRC) $(BENCH_LDFLAGS) -L$(B) -L$(B)/bench -lsheap -lpico_malloc $(BOARD_LIB) $(LDLIBS) -o $@
 $(B)/bench/bench_host: tests/bench/bench_host.c $(BENCH_SRC) $(BENCH_HDR) $(LIB) $(GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) tests/bench/bench_host.c $(BENCH_SRC) \
 	  $(ARCH_LDFLAGS) -L$(B) -lsheap -ldl -o $@
 
+# The same small-workload image counted by the plugin on a board that has a
+# counter: the report checks that both ways give the same statistics.
+$(B)/bench/probe-%: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) $(LIB) $(LIB_BOARD) $(GEN) \
+		$(B)/bench/libpico_malloc.a $(BENCH_LD)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_WORKLOAD=$* -DBENCH_PROBES tests/bench/bench_target.c \
+	  $(BENCH_SRC) $(BENCH_LDFLAGS) -L$(B) -L$(B)/bench -lsheap -lpico_malloc $(BOARD_LIB) $(LDLIBS) -o $@
+bench-probe-check: $(B)/bench/probe-0 $(BENCH_PLUGIN)
+	@echo "  bench $(BOARD): plugin cross-check"
+	@$(subst -kernel,-plugin $(BENCH_PLUGIN)$(bench_comma)out=$(BENCH_OUT)/$(BOARD)-probe.events -kernel,$(RUN)) \
+	  $(B)/bench/probe-0 > $(BENCH_OUT)/$(BOARD)-probe.log 2>&1
+	@$(BENCH_PYTHON) tools/bench_probes.py $(BENCH_OUT)/$(BOARD)-probe.events $(BENCH_OUT)/$(BOARD)-probe.log \
+	  > $(BENCH_OUT)/$(BOARD).probecheck
+
+$(BENCH_PLUGIN): tests/bench/icount_plugin.c
+	@mkdir -p $(dir $@)
+	gcc -shared -fPIC -O2 -std=gnu11 $(WARN) $< -o $@
+
 # One board's images, run one after the other into build/bench/<board>.txt.
-bench-board: $(BENCH_IMAGES)
+bench-board: $(BENCH_IMAGES) $(if $(BENCH_PROBES),$(BENCH_PLUGIN))
 	@mkdir -p $(BENCH_OUT) && : > $(BENCH_OUT)/$(BOARD).txt
-	@for i in 0 1 2 3 4 5; do \
+	@for i in $(BENCH_WL_IDX); do \
 	  echo "  bench $(BOARD) workload $$i"; \
-	  $(RUN) $(B)/bench/bench-$$i > $(BENCH_OUT)/$(BOARD)-$$i.log 2>&1 || \
-	    { echo "bench image $$i failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-$$i.log; exit 1; }; \
-	  grep -E '^(META|BENCH|QUANT|FOOT|SERIES|DONE) ' $(BENCH_OUT)/$(BOARD)-$$i.log >> $(BENCH_OUT)/$(BOARD).txt; \
+	  log=$(BENCH_OUT)/$(BOARD)-$$i.log; ev=$(BENCH_OUT)/$(BOARD)-$$i.events; \
+	  $(if $(BENCH_PROBES),$(subst -kernel,-plugin $(BENCH_PLUGIN)$(bench_comma)out=$$ev -kernel,$(RUN)),$(RUN)) \
+	    $(B)/bench/bench-$$i > $$log 2>&1 || \
+	    { echo "bench image $$i failed on $(BOARD):"; tail -n 20 $$log; exit 1; }; \
+	  $(if $(BENCH_PROBES),$(BENCH_PYTHON) tools/bench_probes.py $$ev $$log, \
+	    grep -E '^(META|BENCH|QUANT|FOOT|SERIES|DONE) ' $$log) >> $(BENCH_OUT)/$(BOARD).txt || exit 1; \
 	done
 
 bench-host: $(B)/bench/bench_host
@@ -306,7 +335,8 @@ bench-host: $(B)/bench/bench_host
 	@tools/bench_host.sh $(B)/bench/bench_host $(BENCH_OUT)/host.txt $(BENCH_HOST_REPS) $(BENCH_HOST_SCALE) $(BENCH_WORKLOADS)
 
 bench: bench-deps-check
-	@for b in $(BENCH_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b bench-board || exit 1; done
+	@for b in $(BENCH_BOARDS) $(BENCH_PROBE_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b bench-board || exit 1; done
+	@$(MAKE) --no-print-directory BOARD=qemu-virt-aarch64 bench-probe-check
 	@$(MAKE) --no-print-directory BOARD=host bench-host
 	@tools/bench_size.sh $(BENCH_OUT)/size.txt
 	$(BENCH_PYTHON) tools/bench_report.py $(BENCH_OUT) docs

@@ -23,7 +23,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 WORKLOADS = ["small", "loguni", "uniform", "fifo", "realloc", "frag"]
-BOARD_ORDER = ["qemu-virt-aarch64", "qemu-virt-riscv64"]
+BOARD_ORDER = ["qemu-virt-aarch64", "qemu-virt-riscv64", "mps2-an385", "mps2-an505"]
+# Boards counted by the QEMU plugin (tests/bench/icount_plugin.c), not by a guest counter.
+PROBE_BOARDS = ["mps2-an385", "mps2-an505"]
+CHECK_FIELDS = ["n", "mean", "p50", "p90", "p99", "max", "growth_n", "growth_max"]
 ALLOCS = ["sheap", "picolibc"]
 HOST_ALLOCS = ["sheap", "glibc", "mimalloc", "jemalloc"]
 # The targets of issue #8.
@@ -129,9 +132,14 @@ def git_rev():
 
 # ---- plots ---------------------------------------------------------------------------
 
+def board_workloads(d):
+    return [wl for wl in WORKLOADS if any(k[1] == wl for k in d["bench"])]
+
+
 def plot_cdf(board, d, path):
-    fig, axes = plt.subplots(2, len(WORKLOADS), figsize=(3.2 * len(WORKLOADS), 6.4), squeeze=False)
-    for col, wl in enumerate(WORKLOADS):
+    wls = board_workloads(d)
+    fig, axes = plt.subplots(2, len(wls), figsize=(max(3.2 * len(wls), 6.4), 6.4), squeeze=False)
+    for col, wl in enumerate(wls):
         for row, ops in enumerate([("realloc", "malloc") if wl == "realloc" else ("malloc",), ("free",)]):
             ax = axes[row][col]
             op = next((o for o in ops if ("sheap", wl, o) in d["quant"]), ops[0])
@@ -151,7 +159,7 @@ def plot_cdf(board, d, path):
                 ax.set_xlabel("instructions per call")
     axes[0][0].legend(loc="lower right", fontsize=8)
     fig.suptitle(f"{board}: instructions per call, steady state (growth calls excluded)\n"
-                 f"reproduce: make bench   (or make BOARD={board} bench-board; "
+                 f"reproduce: make bench\n(or make BOARD={board} bench-board; "
                  f"/usr/bin/python3 tools/bench_report.py build/bench docs)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=80)
@@ -159,9 +167,12 @@ def plot_cdf(board, d, path):
 
 
 def plot_footprint(board, d, path):
-    fig, axes = plt.subplots(2, 3, figsize=(14, 7.5), squeeze=False)
-    for i, wl in enumerate(WORKLOADS):
-        ax = axes[i // 3][i % 3]
+    wls = board_workloads(d)
+    cols = min(3, len(wls))
+    rows = (len(wls) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(max(4.7 * cols, 7), 3.75 * rows + 0.5), squeeze=False)
+    for i, wl in enumerate(wls):
+        ax = axes[i // cols][i % cols]
         live_done = False
         for alloc in ALLOCS:
             s = d["series"].get((alloc, wl))
@@ -225,6 +236,15 @@ def main():
         if name in boards or name in ("host", "size") or not os.path.exists(p):
             continue
         boards[name] = parse_board(p)
+    # Plugin cross-checks: <board>.probecheck, the same image counted by the plugin.
+    checks = {}
+    for b in boards:
+        p = os.path.join(raw, b + ".probecheck")
+        if os.path.exists(p):
+            pc = parse_board(p)["bench"]
+            same = [k for k in pc if k in boards[b]["bench"] and
+                    all(pc[k][f] == boards[b]["bench"][k][f] for f in CHECK_FIELDS)]
+            checks[b] = (len(same), len(pc), sorted(set(pc) - set(same)))
     host, hostinfo = parse_host(os.path.join(raw, "host.txt"))
     sizes, sizeinfo = parse_size(os.path.join(raw, "size.txt"))
 
@@ -309,13 +329,30 @@ def main():
       "`-icount shift=0`, which the board QEMU commands pass). The back-to-back cost of two counter reads "
       f"(measured at start-up, {ovh} on aarch64) is subtracted, so a count is the call itself, including "
       "its call, indirect branch and return. Both allocators are called through the same function pointers.")
+    probe_boards = [b for b in boards if b in PROBE_BOARDS]
+    if probe_boards:
+        txt = ("- **Cortex-M** (" + ", ".join(probe_boards) + "; small workload only): QEMU models no instruction "
+               "counter there, so a TCG plugin counts (`tests/bench/icount_plugin.c`, built by `make bench` with the "
+               "host gcc against QEMU 7.2's plugin API): every translated block adds its length to a counter, and "
+               "the guest calls empty `bench_probe_*` functions around each call (`-DBENCH_PROBES`); "
+               "`tools/bench_probes.py` turns the plugin's log into the same statistics, with the back-to-back "
+               "probe cost subtracted.")
+        for b, (same, total, diff) in checks.items():
+            if same == total:
+                txt += (f" Cross-check: the same small-workload image on {b}, counted by the plugin, gives exactly "
+                        f"the {', '.join(CHECK_FIELDS)} of the guest counter for all {total} allocator/op pairs.")
+            else:
+                txt += (f" Cross-check on {b}: only {same} of {total} allocator/op pairs agree with the guest "
+                        f"counter (differ: {diff}); treat the Cortex-M counts with care.")
+        w(txt)
     w("- **Same image, same workload**: one image per workload holds sheap (`sheap_malloc` …, the board's "
       "release `libsheap.a`, `-O2`) and picolibc's own allocator (nano-malloc from the board's picolibc "
       "`libc.a`, as Debian built it), renamed `pico_malloc` … by `tools/bench_pico_malloc.sh` "
       "(`objcopy --redefine-sym`, code unchanged). The image runs the workload on sheap, then on "
-      "picolibc; each heap starts empty. The bench image uses `tests/bench/bench-<board>.ld`: the board's "
-      "memory map with 48 MB of image RAM, so that picolibc's sbrk heap has about 46 MB; sheap keeps a "
-      "78 MB frame pool.")
+      "picolibc; each heap starts empty. On the QEMU virt boards the bench image uses "
+      "`tests/bench/bench-<board>.ld`: the board's memory map with 48 MB of image RAM, so that picolibc's "
+      "sbrk heap has about 46 MB; sheap keeps a 78 MB frame pool. The Cortex-M boards keep their own "
+      "linker scripts.")
     w("- **Growth calls** are counted apart from the steady state: a call after which the allocator held "
       "more memory (sheap: Ready, metadata or reserved bytes, arena count or translation-table frames "
       "changed; picolibc: the sbrk break moved). The tables give their number and their maximum; the "
@@ -337,7 +374,9 @@ def main():
     for b, d in boards.items():
         w(f"## {b}")
         w("")
-        w(f"Instructions per call, steady state. Reproduce: `make bench` (this board alone: "
+        how = ("counted by the QEMU plugin (see [Method](#method))" if b in PROBE_BOARDS
+               else "counted by the guest's instruction counter")
+        w(f"Instructions per call, steady state, {how}. Reproduce: `make bench` (this board alone: "
           f"`make BOARD={b} bench-board`, then `/usr/bin/python3 tools/bench_report.py build/bench docs`).")
         w("")
         w("| workload | op | sheap mean | p50 | p99 | max | picolibc mean | p50 | p99 | max | "
@@ -368,7 +407,7 @@ def main():
         w("")
         w(f"Footprint at the peak. Reproduce: `make bench`.")
         w("")
-        w("| workload | peak live | sheap Ready + metadata | ratio | sheap frames (with tables) | ratio | "
+        w("| workload | peak live | sheap Ready + metadata | ratio | sheap frames (MMU: with tables) | ratio | "
           "picolibc sbrk extent | ratio |")
         w("|---|---:|---:|---:|---:|---:|---:|---:|")
         for wl in WORKLOADS:
@@ -439,8 +478,13 @@ def main():
     # ---- not measured
     w("## Not measured")
     w("")
-    w("- Instructions per call on Cortex-M (mps2-an385, mps2-an505): QEMU's DWT cycle counter reads 0 and "
-      "Debian ships no `qemu-plugin.h` for a counting TCG plugin; the Cortex-M figures are code size only.")
+    missing = [b for b in PROBE_BOARDS if b not in boards]
+    if missing:
+        w(f"- Instructions per call on {', '.join(missing)}: no results in build/bench/.")
+    if any(b in boards for b in PROBE_BOARDS):
+        w("- On Cortex-M only the small workload is counted: the other workloads need several MB for picolibc's "
+          "sbrk heap, which these boards' memory maps do not give it.")
+    w("- Instructions per call on qemu-virt-riscv32 (not in `make bench` yet).")
     w("- Multi-threaded host throughput: every workload is single-threaded.")
     w("")
 

@@ -14,6 +14,10 @@
  * translation-table frames; picolibc: the sbrk break) is a growth call: it
  * goes to a bucket of its own, not into the steady-state statistics.
  *
+ * With -DBENCH_PROBES (Cortex-M, no counter), the counting is done outside
+ * the guest: see "counting" below; the BENCH and QUANT lines then come from
+ * tools/bench_probes.py.
+ *
  * Output, one record a line (tools/bench_report.py reads them):
  *   BENCH <board> <alloc> <wl> <op> n= mean= p50= p90= p99= max= growth_n= growth_mean= growth_max=
  *         dropped= max_at=   (max_at: the call number, counted from 0, of the worst call)
@@ -91,6 +95,32 @@ static const struct bench_alloc alloc_pico = {
 };
 #endif
 
+/* ---- counting ------------------------------------------------------------------ */
+
+#ifdef BENCH_PROBES
+/*
+ * Boards without an instruction counter (Cortex-M under QEMU): the counting
+ * is done by a TCG plugin (tests/bench/icount_plugin.c) that logs the
+ * instruction count whenever a bench_probe_* function is entered, and
+ * tools/bench_probes.py turns that log into the BENCH lines.  Around each
+ * call: probe start, the call, probe <op>; then probe grew (a growth call)
+ * or probe drop (a warm-up call) when that applies.  The bodies differ so
+ * that no two probes are folded into one.
+ */
+static volatile unsigned probe_mark;
+#define PROBE(name, k)                                                                    \
+    __attribute__((noinline, noipa)) void bench_probe_##name(void);                      \
+    __attribute__((noinline, noipa)) void bench_probe_##name(void) { probe_mark = (k); }
+PROBE(start, 1)
+PROBE(malloc, 2)
+PROBE(free, 3)
+PROBE(realloc, 4)
+PROBE(grew, 5)
+PROBE(drop, 6)
+PROBE(run, 7)
+PROBE(cal, 8)
+#endif
+
 /* ---- samples ------------------------------------------------------------------ */
 
 #define MAX_SAMPLES 70000
@@ -146,6 +176,16 @@ static void note_growth(const struct bench_run *r)
 
 static void record(struct bench_run *r, enum bench_op op, uint64_t cost, bool grew)
 {
+#ifdef BENCH_PROBES
+    (void)op, (void)cost;
+    if (grew)
+        note_growth(r);
+    if (r->phase != BENCH_STEADY)
+        bench_probe_drop();
+    else if (grew)
+        bench_probe_grew();
+    return;
+#endif
     cost = cost > overhead ? cost - overhead : 0;
     if (grew)
         note_growth(r);
@@ -171,9 +211,16 @@ void *bench_do_malloc(struct bench_run *r, size_t n)
 {
     void *(*fn)(size_t) = r->a->malloc;
     uint64_t g = r->a->growth_token();
+#ifdef BENCH_PROBES
+    bench_probe_start();
+    void *p = fn(n);
+    bench_probe_malloc();
+    uint64_t t0 = 0, t1 = 0;
+#else
     uint64_t t0 = sheap_board_icount();
     void *p = fn(n);
     uint64_t t1 = sheap_board_icount();
+#endif
     record(r, BENCH_MALLOC, t1 - t0, r->a->growth_token() != g);
     return p;
 }
@@ -182,9 +229,16 @@ void bench_do_free(struct bench_run *r, void *p)
 {
     void (*fn)(void *) = r->a->free;
     uint64_t g = r->a->growth_token();
+#ifdef BENCH_PROBES
+    bench_probe_start();
+    fn(p);
+    bench_probe_free();
+    uint64_t t0 = 0, t1 = 0;
+#else
     uint64_t t0 = sheap_board_icount();
     fn(p);
     uint64_t t1 = sheap_board_icount();
+#endif
     record(r, BENCH_FREE, t1 - t0, r->a->growth_token() != g);
 }
 
@@ -192,9 +246,16 @@ void *bench_do_realloc(struct bench_run *r, void *p, size_t n)
 {
     void *(*fn)(void *, size_t) = r->a->realloc;
     uint64_t g = r->a->growth_token();
+#ifdef BENCH_PROBES
+    bench_probe_start();
+    void *q = fn(p, n);
+    bench_probe_realloc();
+    uint64_t t0 = 0, t1 = 0;
+#else
     uint64_t t0 = sheap_board_icount();
     void *q = fn(p, n);
     uint64_t t1 = sheap_board_icount();
+#endif
     record(r, BENCH_REALLOC, t1 - t0, r->a->growth_token() != g);
     return q;
 }
@@ -242,6 +303,12 @@ struct opstats {
     uint32_t p50, p99, max;
     uint64_t sum;
 };
+
+#ifdef BENCH_PROBES
+#define BENCH_HAS_PROBES 1
+#else
+#define BENCH_HAS_PROBES 0
+#endif
 
 static struct opstats report_op(const char *board, const char *alloc, const char *wl, enum bench_op op)
 {
@@ -302,15 +369,25 @@ static struct opstats run_one(const char *board, const struct bench_alloc *a, co
     struct bench_run r;
     reset();
     bench_run_init(&r, a, 1);
+#ifdef BENCH_PROBES
+    printf("RUN %s %s %s\n", board, a->name, w->name);
+    bench_probe_run();
+#endif
     w->run(&r);
     if (r.failed) {
         printf("FAIL %s %s: an allocation failed after %lu calls\n", a->name, w->name, r.calls);
         sheap_board_exit(2);
     }
     note_growth(&r);
+#ifdef BENCH_PROBES
+    struct opstats m = {0, 0, 0, 0, 0};
+    (void)report_op, (void)free_st;
+    bench_probe_run(); /* the end of the run */
+#else
     struct opstats m = report_op(board, a->name, w->name, BENCH_MALLOC);
     *free_st = report_op(board, a->name, w->name, BENCH_FREE);
     report_op(board, a->name, w->name, BENCH_REALLOC);
+#endif
 #ifndef BENCH_CHECK
     printf("FOOT %s %s %s peak_live=%lu peak_foot=%lu peak_frames=%lu calls=%lu\n", board, a->name, w->name,
            (unsigned long)r.peak_live, (unsigned long)peak_foot, (unsigned long)peak_frames, r.calls);
@@ -332,6 +409,15 @@ static struct opstats run_one(const char *board, const struct bench_alloc *a, co
 
 static void measure_overhead(void)
 {
+#ifdef BENCH_PROBES
+    /* Back-to-back probes: tools/bench_probes.py takes the least difference. */
+    for (int i = 0; i < 16; i++) {
+        bench_probe_start();
+        bench_probe_cal();
+    }
+    overhead = 0;
+    return;
+#endif
     overhead = UINT64_MAX;
     for (int i = 0; i < 16; i++) {
         uint64_t c0 = sheap_board_icount();
@@ -344,7 +430,7 @@ static void measure_overhead(void)
 int main(void)
 {
     const char *board = sheap_board_name();
-    if (!sheap_board_has_icount()) {
+    if (!sheap_board_has_icount() && !BENCH_HAS_PROBES) {
         printf("board %s has no exact instruction counter\n", board);
         return 1;
     }
