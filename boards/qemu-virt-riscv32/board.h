@@ -43,10 +43,11 @@
 #define SHEAP_REGION_BASE 0x81000000u
 #define SHEAP_REGION_SIZE (16u << 20)
 #define SHEAP_REGION_ARENAS 4
-/* The initial reservation takes half the region (two arenas); the heap then
- * grows at the hint left at its end, contiguously, as the seed's 32-bit
- * heap does once its first reservation is used up. */
-#define SHEAP_INITIAL_RESERVE (8u << 20)
+/* The initial reservation is the whole region: growth never needs a hint,
+ * and a block may span every free arena (with half the region reserved
+ * first, malloc(11 MB) failed next to 12 free contiguous MB; see
+ * docs/PORTING.md, "Initial reservation"). */
+#define SHEAP_INITIAL_RESERVE SHEAP_REGION_SIZE
 /* The metadata pool [__sheap_meta_start, __sheap_meta_end) of the linker
  * script, and the piece the metadata allocator (span records, ...) takes of
  * it at a time.  Sized for the worst case, one span per page of the
@@ -58,8 +59,8 @@
 
 /* Test sizing: the heap region is 16 MB.  The stress suite keeps at most
  * 3/4 of this live (6 MB, blocks up to 512 KB) and leaves the rest of the
- * region to fragmentation: at 12 MB its fixed seed reaches a 680 KB
- * request that none of 137 free runs (6.6 MB in all) can hold. */
+ * region to fragmentation: at 12 MB its fixed seed reaches a 570 KB
+ * request that none of 165 free runs (6.2 MB in all) can hold. */
 #define SHEAP_TEST_RAM_BYTES (8u << 20)
 /* The stress suite: validated every 10^4 operations. */
 #define SHEAP_TEST_STRESS_OPS 1000000
