@@ -317,13 +317,41 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
         return SHEAP_PORT_ENOMEM;
     n = round_up(n, SHEAP_ARENA_SIZE);
 
-    /* 1. The initial reservation (32-bit mode): already Reserved. */
-    uintptr_t space_next = h->arena_space.next;
+    /* 1. The initial reservation (32-bit mode): already Reserved.  When its
+     * rest is too short, try to reserve the missing part right after it, so
+     * that the rest is not stranded below a request that would fit with it
+     * (on a fixed region this is often the only room left). */
+    uintptr_t space_next = h->arena_space.next, space_end = h->arena_space.end, extended = 0;
+    if (space_end != 0 && space_next < space_end && !linear_fits(&h->arena_space, n, SHEAP_ARENA_SIZE)) {
+        uintptr_t rest = space_end - round_up(space_next, SHEAP_ARENA_SIZE);
+        uintptr_t got;
+        if (rest < n && !beyond_index(space_end, n - rest) &&
+            sheap_port_reserve(space_end, n - rest, &got) == SHEAP_PORT_OK) {
+            /* Part of the initial reservation from now on, also if this
+             * growth fails later on (then it waits there for the next). */
+            extended = n - rest;
+            h->arena_space.end = space_end + extended;
+            h->c.reserved_bytes += extended;
+            for (unsigned i = 0; i < h->nhints; i++) /* the up hint follows the end */
+                if (!h->hints[i].down && h->hints[i].addr == space_end)
+                    h->hints[i].addr = space_end + extended;
+        }
+    }
     if (linear_fits(&h->arena_space, n, SHEAP_ARENA_SIZE)) {
         uintptr_t grown;
         v = linear_take(&h->arena_space, n, SHEAP_ARENA_SIZE, false, &grown);
-        if (v == 0)
-            return SHEAP_PORT_ENOMEM; /* map() failed: nothing changed */
+        if (v == 0) {
+            /* map() failed: undo the extension; nothing else changed. */
+            if (extended) {
+                h->arena_space.end = space_end;
+                h->c.reserved_bytes -= extended;
+                for (unsigned i = 0; i < h->nhints; i++)
+                    if (!h->hints[i].down && h->hints[i].addr == space_end + extended)
+                        h->hints[i].addr = space_end;
+                sheap_port_release(space_end, extended);
+            }
+            return SHEAP_PORT_ENOMEM;
+        }
         from_space = true;
     }
 

@@ -216,7 +216,8 @@ static int check_stashes(const struct tally *t)
             if (++n > t->stashed[cls] || s->state != SPAN_SMALL || s->cls != cls || s->on_partial != ON_STASH)
                 return SHEAP_CHECK_PARTIAL;
         }
-        if (n != t->stashed[cls] || n != h->cpu.nstash[cls] || n > SHEAP_STASH_SPANS)
+        if (n != t->stashed[cls] || n != h->cpu.nstash[cls] || n > SHEAP_STASH_SPANS ||
+            (n != 0) != bit_get(h->cpu.stash_map, cls))
             return SHEAP_CHECK_PARTIAL;
     }
     return 0;

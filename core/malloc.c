@@ -127,6 +127,7 @@ static inline void stash_push(unsigned cls, struct sheap_span *s)
     s->prev = NULL;
     s->on_partial = ON_STASH;
     h->cpu.stash[cls] = s;
+    h->cpu.stash_map[cls / WORD_BITS] |= (uintptr_t)1 << (cls % WORD_BITS);
     h->cpu.nstash[cls]++;
     h->cpu.stash_pages += s->npages;
 }
@@ -136,6 +137,8 @@ static inline struct sheap_span *stash_pop(unsigned cls)
     struct sheap_span *s = h->cpu.stash[cls];
     if (s != NULL) {
         h->cpu.stash[cls] = s->next;
+        if (s->next == NULL)
+            h->cpu.stash_map[cls / WORD_BITS] &= ~((uintptr_t)1 << (cls % WORD_BITS));
         h->cpu.nstash[cls]--;
         h->cpu.stash_pages -= s->npages;
         s->on_partial = 0;
@@ -143,20 +146,42 @@ static inline struct sheap_span *stash_pop(unsigned cls)
     return s;
 }
 
+uintptr_t small_release_empty(uintptr_t need)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t pages = h->cpu.stash_pages;
+    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
+        struct sheap_span *s = h->cpu.classes[cls].partial;
+        if (s && s->nfree == s->nelems)
+            pages += s->npages;
+    }
+    if (pages == 0 || pages + h->c.free_pages < need)
+        return 0; /* giving them back could not make room for need pages */
+    small_stash_release(UINTPTR_MAX);
+    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
+        struct sheap_class *c = &h->cpu.classes[cls];
+        struct sheap_span *s = c->partial;
+        if (s && s->nfree == s->nelems) {
+            partial_remove(c, s);
+            ph_free(s);
+        }
+    }
+    return pages;
+}
+
 void small_stash_release(uintptr_t want_ready)
 {
     SHEAP_ASSERT_LOCKED();
-    /* Classes are visited from where the last call stopped, so that no
-     * class's stash is always the first to go. */
-    for (unsigned n = 0; n < SHEAP_NUM_CLASSES && h->cpu.stash_pages != 0; n++) {
-        unsigned cls = h->cpu.stash_cursor;
-        h->cpu.stash_cursor = cls + 1 < SHEAP_NUM_CLASSES ? cls + 1 : 1;
-        struct sheap_span *s;
-        while ((s = stash_pop(cls)) != NULL) {
-            ph_free(s);
-            if (h->free_ready_pages >= want_ready)
-                return;
-        }
+    /* Stashes are taken from the class after the last one taken, round
+     * robin, so that no class's stash is always the first to go. */
+    while (h->cpu.stash_pages != 0) {
+        uintptr_t cls = bits_next(h->cpu.stash_map, h->cpu.stash_cursor, SHEAP_NUM_CLASSES, true);
+        if (cls >= SHEAP_NUM_CLASSES)
+            cls = bits_next(h->cpu.stash_map, 0, SHEAP_NUM_CLASSES, true);
+        h->cpu.stash_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
+        ph_free(stash_pop((unsigned)cls));
+        if (h->free_ready_pages >= want_ready)
+            return;
     }
 }
 
@@ -567,16 +592,8 @@ int sheap_posix_memalign(void **out, size_t align, size_t n)
 size_t sheap_trim(void)
 {
     lock();
-    /* Kept empty heads first, so their pages join the free runs. */
-    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
-        struct sheap_class *c = &h->cpu.classes[cls];
-        struct sheap_span *s = c->partial;
-        if (s && s->nfree == s->nelems) {
-            partial_remove(c, s);
-            ph_free(s);
-        }
-    }
-    small_stash_release(UINTPTR_MAX);
+    /* Kept empty spans first, so their pages join the free runs. */
+    small_release_empty(0);
     size_t released = ph_trim();
     unlock();
     return released;

@@ -369,13 +369,20 @@ struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_s
         small_stash_release(need);
     bool oom_backing = false;
     struct sheap_span *s = ph_alloc_once(npages, align_pages, state, &oom_backing);
-    if (s == NULL && oom_backing && (h->free_ready_pages > 0 || h->cpu.stash_pages != 0)) {
-        /* Physical memory ran out while free runs still hold Ready pages
-         * (freed memory is kept backed for reuse): give those back to the
-         * port and try once more.  O(free runs), on this failure path only. */
-        small_stash_release(UINTPTR_MAX);
-        ph_trim();
-        s = ph_alloc_once(npages, align_pages, state, &oom_backing);
+    if (s == NULL) {
+        /* Out of address space or of physical memory while memory is kept
+         * for reuse: empty spans of the size classes (stashes, kept heads)
+         * go back to the free runs, where they may coalesce into the run
+         * wanted (when there could be enough of them); and when backing
+         * failed, free Ready pages go back to the port.  Then one more try.  O(classes + free runs), on this
+         * failure path only. */
+        bool retry = small_release_empty(need) != 0;
+        if (oom_backing && h->free_ready_pages > 0) {
+            ph_trim();
+            retry = true;
+        }
+        if (retry)
+            s = ph_alloc_once(npages, align_pages, state, &oom_backing);
     }
     return s;
 }

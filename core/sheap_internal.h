@@ -196,6 +196,9 @@ struct sheap_cpu {
     uint8_t nstash[SHEAP_NUM_CLASSES];
     uintptr_t stash_pages;   /* pages held by all stashes */
     unsigned stash_cursor;   /* class small_stash_release starts at */
+    /* Bit cls set: stash[cls] is not empty (so small_stash_release finds
+     * the next stash in a word scan, not a walk over every class). */
+    uintptr_t stash_map[(SHEAP_NUM_CLASSES + 8 * sizeof(uintptr_t) - 1) / (8 * sizeof(uintptr_t))];
 };
 
 _Static_assert(SHEAP_STASH_SPANS < 256, "nstash counts fit a byte");
@@ -399,6 +402,10 @@ uintptr_t ph_trim(void);
 /* Give stashed empty spans back to the page heap until it has want_ready
  * free Ready pages (UINTPTR_MAX: all of them).  malloc.c. */
 void small_stash_release(uintptr_t want_ready);
+/* Give every kept empty span (stashes and empty partial-list heads) back to
+ * the page heap, unless their pages and the free pages together are fewer
+ * than need; returns the pages that went back.  malloc.c. */
+uintptr_t small_release_empty(uintptr_t need);
 
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);

@@ -21,8 +21,10 @@
  *   Failure   Failing calls return NULL (or an error number) and set errno
  *             through the port to SHEAP_ENOMEM or SHEAP_EINVAL; the heap is
  *             unchanged by a failed call, except that an allocation that
- *             fails for lack of physical memory first hands free Ready pages
- *             back to the port (as sheap_trim would) and tries once more.
+ *             fails first gives the empty spans the size classes keep for
+ *             reuse back to the free runs and, when it lacked physical
+ *             memory, hands free Ready pages back to the port (both as
+ *             sheap_trim would), then tries once more.
  *   Misuse    A pointer that sheap did not return, a pointer into the middle
  *             of a block, a pointer to free memory and a double free are
  *             detected from the span map and the allocation bitmaps.  They

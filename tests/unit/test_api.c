@@ -1168,6 +1168,42 @@ static void test_stash(void)
     CHECK_HEAP();
 }
 
+/* An allocation that finds no room gives kept empty spans (heads and
+ * stashes) back first: with growth made to fail, a block as large as the
+ * whole free heap still fits after every class has kept an empty span. */
+static void test_failure_releases_kept_spans(void)
+{
+    sheap_trim();
+    struct sheap_stats s0 = stats_now();
+    if (s0.live_blocks != 0 || s0.spans_free != 1) {
+        printf("  skipped: needs an empty heap that is one free run (%zu live, %zu runs)\n", s0.live_blocks,
+               s0.spans_free);
+        return;
+    }
+    for (unsigned c = 1; c < SHEAP_NUM_CLASSES; c++) {
+        void *p = sheap_malloc(sheap_class_size[c]);
+        CHECK(p != NULL);
+        sheap_free(p);
+    }
+    struct sheap_stats kept = stats_now();
+    CHECK_EQ(kept.spans_small, SHEAP_NUM_CLASSES - 1);
+    CHECK(kept.free_bytes < s0.free_bytes);
+    /* No growth: neither new address space nor the rest of a 32-bit
+     * initial reservation (which needs map). */
+    sheap_fault_inject_all(SHEAP_OP_RESERVE, true);
+    sheap_fault_inject_all(SHEAP_OP_MAP, true);
+    void *big = sheap_malloc(s0.free_bytes);
+    sheap_fault_inject_all(SHEAP_OP_RESERVE, false);
+    sheap_fault_inject_all(SHEAP_OP_MAP, false);
+    CHECK(big != NULL);
+    struct sheap_stats a = stats_now();
+    CHECK_EQ(a.spans_small, 0);
+    CHECK_EQ(a.arenas, s0.arenas);
+    CHECK_HEAP();
+    sheap_free(big);
+    sheap_trim();
+}
+
 /* Allocate k blocks of class c, all live, each overwritten to its very last
  * byte with 0xFF; exactly ceil(k / nelems) new spans; the heap stays sound. */
 static void fill_class(unsigned c, unsigned k)
@@ -1251,46 +1287,30 @@ static void test_check_and_hook_api(void)
     CHECK_HEAP();
 }
 
-/*
- * On a board with little RAM (TEST_RAM < 1 MB), every test starts from a trimmed
- * heap: the empty span each class keeps (hysteresis) is given back only by
- * sheap_trim, not by an allocation that finds no room, and the kept heads
- * of all classes can fill a heap this small (mps2-an385-small: 165 of 192
- * pages).  Elsewhere the tests run back to back as they are.
- */
-#if defined(SHEAP_TEST_RAM_BYTES) && SHEAP_TEST_RAM_BYTES < (1u << 20)
-#define RUN_T(fn)                                                                                  \
-    do {                                                                                           \
-        sheap_trim();                                                                              \
-        RUN(fn);                                                                                   \
-    } while (0)
-#else
-#define RUN_T(fn) RUN(fn)
-#endif
-
 int main(void)
 {
-    RUN_T(test_size_class_table);
-    RUN_T(test_check_and_hook_api);
-    RUN_T(test_stats_exact);
-    RUN_T(test_malloc_zero_and_one);
-    RUN_T(test_class_boundaries);
-    RUN_T(test_page_boundaries);
-    RUN_T(test_arena_boundaries);
-    RUN_T(test_huge_fails);
-    RUN_T(test_calloc_zeroed);
-    RUN_T(test_calloc_overflow);
-    RUN_T(test_realloc_null_and_zero);
-    RUN_T(test_realloc_content);
-    RUN_T(test_realloc_same_class_in_place);
-    RUN_T(test_realloc_large_in_place);
-    RUN_T(test_realloc_failure);
-    RUN_T(test_aligned_alloc);
-    RUN_T(test_posix_memalign);
-    RUN_T(test_walk);
-    RUN_T(test_hysteresis);
-    RUN_T(test_stash);
-    RUN_T(test_small_blocks_pack_into_few_spans);
-    RUN_T(test_trim);
+    RUN(test_size_class_table);
+    RUN(test_check_and_hook_api);
+    RUN(test_stats_exact);
+    RUN(test_malloc_zero_and_one);
+    RUN(test_class_boundaries);
+    RUN(test_page_boundaries);
+    RUN(test_arena_boundaries);
+    RUN(test_huge_fails);
+    RUN(test_calloc_zeroed);
+    RUN(test_calloc_overflow);
+    RUN(test_realloc_null_and_zero);
+    RUN(test_realloc_content);
+    RUN(test_realloc_same_class_in_place);
+    RUN(test_realloc_large_in_place);
+    RUN(test_realloc_failure);
+    RUN(test_aligned_alloc);
+    RUN(test_posix_memalign);
+    RUN(test_walk);
+    RUN(test_hysteresis);
+    RUN(test_stash);
+    RUN(test_failure_releases_kept_spans);
+    RUN(test_small_blocks_pack_into_few_spans);
+    RUN(test_trim);
     return harness_finish("api");
 }

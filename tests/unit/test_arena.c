@@ -725,11 +725,31 @@ static void test_32bit_upfront(void)
     CHECK_SAME(&s0, &s1, 0);
     CHECK_HEAP();
 
-    /* Use up the rest: one growth of exactly what is left. */
+    /* Use up the rest.  A growth one arena larger than what is left extends
+     * the reservation right after its end (when that range is free and in
+     * the region), so the rest is not stranded below it; the up hint moves
+     * along.  Otherwise: one growth of exactly what is left. */
     heap_lock();
     uintptr_t next = hp->arena_space.next, rest = hp->arena_space.end - next;
     heap_unlock();
-    if (rest > 0) {
+    bool can_extend = rest > 0 && (uint64_t)as.end + ARENA <= (uint64_t)SHEAP_REGION_BASE + SHEAP_REGION_SIZE &&
+                      range_free(as.end, ARENA);
+    if (can_extend) {
+        take_snap(&s0);
+        CHECK(grow(rest + ARENA, &v, &size));
+        CHECK_EQ(v, next);
+        CHECK_EQ(size, rest + ARENA);
+        take_snap(&s1);
+        heap_lock();
+        uintptr_t end2 = hp->arena_space.end;
+        struct arena_hint top2 = hp->nhints ? hp->hints[hp->nhints - 1] : (struct arena_hint){0, false};
+        heap_unlock();
+        CHECK_EQ(end2, as.end + ARENA);
+        CHECK_EQ(s1.st.reserved_bytes, s0.st.reserved_bytes + ARENA);
+        CHECK(top2.addr == end2 && !top2.down);
+        printf("  a growth of the rest plus one arena extended the reservation in place\n");
+        as.end = end2;
+    } else if (rest > 0) {
         CHECK(grow(rest, &v, &size));
         CHECK_EQ(v, next);
         CHECK_EQ(size, rest);
