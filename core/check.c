@@ -31,17 +31,15 @@ static int check_small(const struct sheap_span *s, struct tally *t)
         s->divmul != sheap_class_divmul[cls] || s->obj_bytes != (uintptr_t)s->nelems * s->elem_size)
         return SHEAP_CHECK_SPAN;
     uintptr_t free = 0;
-    for (unsigned w = 0; w < BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS); w++) {
+    for (unsigned w = 0; w < SPAN_BITMAP_WORDS; w++) {
         uintptr_t bits = s->freebits[w];
         /* no free bit at or above nelems */
         for (unsigned b = 0; b < WORD_BITS && bits; b++)
             if (((bits >> b) & 1u) && w * WORD_BITS + b >= s->nelems)
                 return SHEAP_CHECK_BITMAP;
-        if (w < s->hint && bits != 0)
-            return SHEAP_CHECK_BITMAP;
         free += popcount_word(bits);
     }
-    if (free != s->nfree || s->nfree > s->nelems)
+    if (free != s->nfree || s->nfree > s->nelems || s->hint >= SPAN_BITMAP_WORDS)
         return SHEAP_CHECK_BITMAP;
     if (s->on_partial == ON_STASH) {
         if (s->nfree != s->nelems)

@@ -187,14 +187,16 @@ void small_stash_release(uintptr_t want_ready)
 
 /* ---- Small blocks -------------------------------------------------------------- */
 
-/* Take a free slot of s (nfree > 0).  The scan is bounded by the bitmap size
- * and starts at the word hint below which every slot is in use. */
+/* Take a free slot of s (nfree > 0).  The scan starts at the word where the
+ * last one found a slot and wraps around: free does not move the hint (that
+ * would cost it a load, a compare and a store), so free slots may lie below
+ * it.  nfree > 0 ends the scan within one round of the bitmap's words. */
 static inline void *small_take(struct sheap_class *c, struct sheap_span *s)
 {
     unsigned w = s->hint;
     uintptr_t bits;
     while ((bits = s->freebits[w]) == 0)
-        w++;
+        w = (w + 1) & (SPAN_BITMAP_WORDS - 1);
     s->freebits[w] = bits & (bits - 1);
     s->hint = w;
     uintptr_t slot = (uintptr_t)w * WORD_BITS + ctz_word(bits);
@@ -226,7 +228,7 @@ static struct sheap_span *small_refill(unsigned cls)
     s->nfree = nelems;
     s->obj_bytes = (uintptr_t)nelems * s->elem_size;
     s->hint = 0;
-    for (unsigned i = 0; i < BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS); i++) {
+    for (unsigned i = 0; i < SPAN_BITMAP_WORDS; i++) {
         unsigned lo = i * WORD_BITS;
         s->freebits[i] = nelems >= lo + WORD_BITS ? ~(uintptr_t)0
                          : nelems > lo           ? ((uintptr_t)1 << (nelems - lo)) - 1
@@ -363,17 +365,23 @@ __attribute__((noinline)) static void small_transition_unlock(struct sheap_span 
     unlock();
 }
 
+/* After a free raised s->nfree to nfree: true when the span was full (nfree
+ * is 1) or is now empty (nfree is nelems).  One unsigned compare covers
+ * both: nfree - 2 wraps to the top for 1, and nelems - 2 is the largest
+ * value below that the test accepts (also when nelems is 1). */
+static inline bool span_crossed(const struct sheap_span *s, uint32_t nfree)
+{
+    return __builtin_expect(nfree - 2u >= s->nelems - 2u, 0);
+}
+
 /* Free slot `slot` of SMALL span s.  Lock held.  Returns true when the span
  * crossed a boundary and small_transition must run. */
 static inline bool small_free(struct sheap_span *s, uintptr_t slot)
 {
     unsigned w = (unsigned)(slot / WORD_BITS);
     s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
-    if (w < s->hint)
-        s->hint = w;
     count_free(s->elem_size);
-    unsigned nfree = ++s->nfree;
-    return __builtin_expect(nfree == 1 || nfree == s->nelems, 0);
+    return span_crossed(s, ++s->nfree);
 }
 
 /* Free the live block of span s (slot for SMALL spans).  Lock held. */
@@ -412,9 +420,11 @@ __attribute__((noinline)) static void *malloc_slow(size_t n)
 void *sheap_malloc(size_t n)
 {
     /* Fast path: a small size whose class has a partial span.  It makes no
-     * calls, so it needs no stack frame. */
+     * calls, so it needs no stack frame.  Sizes up to SHEAP_CLASS8_LIMIT
+     * (the most common) are tested first: one compare before the lookup. */
     if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
-        unsigned cls = size_to_class(n);
+        unsigned cls = __builtin_expect(n <= SHEAP_CLASS8_LIMIT, 1) ? sheap_size_to_class8[(n + 7) >> 3]
+                                                                    : size_to_class(n);
         lock();
         struct sheap_class *c = &h->cpu.classes[cls];
         struct sheap_span *s = c->partial;
@@ -446,16 +456,31 @@ void sheap_free(void *ptr)
 {
     if (ptr == NULL)
         return;
-    uintptr_t slot = 0;
+    /* Fast path: a live block of a SMALL span.  The checks of block_of,
+     * written out so that the bitmap word is loaded once for the double-free
+     * test and the update.  Anything else (large blocks, misuse) takes
+     * free_slow, which checks again. */
+    uintptr_t p = (uintptr_t)ptr;
     lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
-    if (__builtin_expect(s != NULL && s->state == SPAN_SMALL, 1)) {
-        if (small_free(s, slot)) {
-            small_transition_unlock(s);
-            return;
+    struct sheap_arena *a = arena_of_cached(p);
+    if (__builtin_expect(a != NULL, 1)) {
+        struct sheap_span *s = a->spans[arena_page_index(a, p)];
+        uintptr_t off;
+        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
+            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t *word = &s->freebits[i / WORD_BITS];
+            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
+            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+                *word = bits | bit;
+                count_free(s->elem_size);
+                if (span_crossed(s, ++s->nfree)) {
+                    small_transition_unlock(s);
+                    return;
+                }
+                unlock();
+                return;
+            }
         }
-        unlock();
-        return;
     }
     unlock();
     free_slow(ptr);

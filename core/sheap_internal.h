@@ -57,6 +57,14 @@ _Static_assert(_Alignof(max_align_t) <= 16, "classes of 16 B and above are 16-al
 #define WORD_BITS (8u * (unsigned)sizeof(uintptr_t))
 #define BITMAP_WORDS(nbits) (((nbits) + WORD_BITS - 1) / WORD_BITS)
 
+/* Words of a span's allocation bitmap: enough for the largest slot count,
+ * rounded up to a power of two so that malloc's wrapping scan is a mask. */
+#define SPAN_BITMAP_WORDS_MIN BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS)
+#define SPAN_BITMAP_WORDS                                                                          \
+    (SPAN_BITMAP_WORDS_MIN <= 1 ? 1 : SPAN_BITMAP_WORDS_MIN <= 2 ? 2 : SPAN_BITMAP_WORDS_MIN <= 4 ? 4 \
+     : SPAN_BITMAP_WORDS_MIN <= 8 ? 8 : SPAN_BITMAP_WORDS_MIN <= 16 ? 16 : 32)
+_Static_assert(SPAN_BITMAP_WORDS >= SPAN_BITMAP_WORDS_MIN, "span bitmap holds every slot");
+
 /* Debug-only internal assertions (-DSHEAP_DEBUG); O(1) each. */
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
@@ -103,10 +111,10 @@ struct sheap_span {
                                 ON_STASH (its stash of empty spans) or 0 */
     uint32_t nelems;         /* SMALL: slots in the span */
     uint32_t nfree;          /* SMALL: free slots */
-    uint32_t hint;           /* SMALL: no free bit below word `hint` */
+    uint32_t hint;           /* SMALL: the word where malloc's scan starts */
     uint32_t elem_size;      /* SMALL: copy of the class size (fast path) */
     uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32 */
-    uintptr_t freebits[BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS)]; /* SMALL: 1 = free slot */
+    uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot */
 };
 
 /* ---- Arenas ----------------------------------------------------------------*/

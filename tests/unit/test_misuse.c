@@ -752,16 +752,16 @@ static void test_corruption_small_span(void)
     EXPECT_CORRUPTION(SHEAP_CHECK_BITMAP, *w ^= bit, *w ^= bit);
     /* A free bit at or beyond nelems. */
     unsigned beyond = s->nelems;
-    if (beyond < WORD_BITS * BITMAP_WORDS(SHEAP_CLASS_MAX_OBJS)) {
+    if (beyond < WORD_BITS * SPAN_BITMAP_WORDS) {
         uintptr_t *bw = &s->freebits[beyond / WORD_BITS], bb = (uintptr_t)1 << (beyond % WORD_BITS);
         EXPECT_CORRUPTION(SHEAP_CHECK_BITMAP, *bw |= bb, *bw &= ~bb);
     }
     /* The count of free slots. */
     EXPECT_CORRUPTION(SHEAP_CHECK_BITMAP, s->nfree++, s->nfree--);
     EXPECT_CORRUPTION(SHEAP_CHECK_BITMAP, s->nfree--, s->nfree++);
-    /* The scan hint past a word with free slots. */
-    uint16_t hint = s->hint;
-    EXPECT_CORRUPTION(SHEAP_CHECK_BITMAP, s->hint = (uint16_t)(slot / WORD_BITS + 1), s->hint = hint);
+    /* The scan hint outside the bitmap (malloc would read past it). */
+    uint32_t hint = s->hint;
+    EXPECT_CORRUPTION(SHEAP_CHECK_BITMAP, s->hint = SPAN_BITMAP_WORDS, s->hint = hint);
     /* Record fields. */
     uint32_t es = s->elem_size;
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN, s->elem_size += 16, s->elem_size = es);
