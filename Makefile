@@ -263,7 +263,7 @@ $(B)/demo: tests/demo/demo.c $(LIB) $(LIB_BOARD) $(GEN)
 # allocator in one image, one image per workload), host throughput against
 # glibc, mimalloc and jemalloc, Cortex-M code size; raw lines in build/bench/,
 # the report in docs/BENCHMARKS.md and docs/bench/*.png (tools/bench_report.py).
-BENCH_BOARDS := qemu-virt-aarch64 qemu-virt-riscv64
+BENCH_BOARDS := qemu-virt-aarch64 qemu-virt-riscv64 qemu-virt-riscv32
 BENCH_WORKLOADS := small loguni uniform fifo realloc frag
 BENCH_OUT := $(CURDIR)/build/bench
 BENCH_HOST_REPS ?= 5

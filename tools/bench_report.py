@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 WORKLOADS = ["small", "loguni", "uniform", "fifo", "realloc", "frag"]
-BOARD_ORDER = ["qemu-virt-aarch64", "qemu-virt-riscv64", "mps2-an385", "mps2-an505"]
+BOARD_ORDER = ["qemu-virt-aarch64", "qemu-virt-riscv64", "qemu-virt-riscv32", "mps2-an385", "mps2-an505"]
 # Boards counted by the QEMU plugin (tests/bench/icount_plugin.c), not by a guest counter.
 PROBE_BOARDS = ["mps2-an385", "mps2-an505"]
 CHECK_FIELDS = ["n", "mean", "p50", "p90", "p99", "max", "growth_n", "growth_max"]
@@ -325,7 +325,7 @@ def main():
     w("")
     ovh = next((d["meta"].get("overhead") for d in boards.values() if d["meta"].get("overhead")), "?")
     w("- **Instructions per call** (QEMU boards, `tests/bench/bench_target.c`): each call is bracketed by "
-      "`sheap_board_icount()` (PMCCNTR on aarch64, `rdinstret` on riscv64; exact and repeatable under "
+      "`sheap_board_icount()` (PMCCNTR on aarch64, `rdinstret` on riscv64 and riscv32; exact and repeatable under "
       "`-icount shift=0`, which the board QEMU commands pass). The back-to-back cost of two counter reads "
       f"(measured at start-up, {ovh} on aarch64) is subtracted, so a count is the call itself, including "
       "its call, indirect branch and return. Both allocators are called through the same function pointers.")
@@ -351,8 +351,9 @@ def main():
       "(`objcopy --redefine-sym`, code unchanged). The image runs the workload on sheap, then on "
       "picolibc; each heap starts empty. On the QEMU virt boards the bench image uses "
       "`tests/bench/bench-<board>.ld`: the board's memory map with 48 MB of image RAM, so that picolibc's "
-      "sbrk heap has about 46 MB; sheap keeps a 78 MB frame pool. The Cortex-M boards keep their own "
-      "linker scripts.")
+      "sbrk heap has about 46 MB; sheap keeps a 78 MB frame pool. The other boards keep their own "
+      "linker scripts (qemu-virt-riscv32: 16 MB heap region for sheap, about 13 MB of image RAM for "
+      "picolibc's heap).")
     w("- **Growth calls** are counted apart from the steady state: a call after which the allocator held "
       "more memory (sheap: Ready, metadata or reserved bytes, arena count or translation-table frames "
       "changed; picolibc: the sbrk break moved). The tables give their number and their maximum; the "
@@ -478,13 +479,12 @@ def main():
     # ---- not measured
     w("## Not measured")
     w("")
-    missing = [b for b in PROBE_BOARDS if b not in boards]
+    missing = [b for b in BOARD_ORDER if b not in boards]
     if missing:
         w(f"- Instructions per call on {', '.join(missing)}: no results in build/bench/.")
     if any(b in boards for b in PROBE_BOARDS):
         w("- On Cortex-M only the small workload is counted: the other workloads need several MB for picolibc's "
           "sbrk heap, which these boards' memory maps do not give it.")
-    w("- Instructions per call on qemu-virt-riscv32 (not in `make bench` yet).")
     w("- Multi-threaded host throughput: every workload is single-threaded.")
     w("")
 
