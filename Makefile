@@ -328,6 +328,8 @@ bench-board: $(BENCH_IMAGES) $(if $(BENCH_PROBES),$(BENCH_PLUGIN))
 	  $(if $(BENCH_PROBES),$(BENCH_PYTHON) tools/bench_probes.py $$ev $$log, \
 	    grep -E '^(META|BENCH|QUANT|FOOT|SERIES|DONE) ' $$log) >> $(BENCH_OUT)/$(BOARD).txt || exit 1; \
 	done
+	@echo "PICO $(BOARD) $$(cat $(B)/bench/libpico_malloc.a.producer)" >> $(BENCH_OUT)/$(BOARD).txt
+	@echo "SHEAPFLAGS $(BOARD) $(CC) $(filter -O% -m%,$(ARCH_CFLAGS))" >> $(BENCH_OUT)/$(BOARD).txt
 
 bench-host: $(B)/bench/bench_host
 	@mkdir -p $(BENCH_OUT)

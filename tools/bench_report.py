@@ -52,7 +52,7 @@ def num(v):
 
 
 def parse_board(path):
-    d = {"bench": {}, "quant": {}, "foot": {}, "series": {}, "meta": {}, "done": set()}
+    d = {"bench": {}, "quant": {}, "foot": {}, "series": {}, "meta": {}, "done": set(), "flags": {}}
     with open(path) as f:
         for line in f:
             t = line.split()
@@ -77,6 +77,12 @@ def parse_board(path):
                 d["meta"]["overhead"] = m.get("overhead")
             elif t[0] == "DONE":
                 d["done"].add(t[2])
+            elif t[0] == "PICO":
+                d["flags"]["picolibc"] = " ".join(x for x in t[2:] if x.startswith(("-O", "-m")))
+                d["flags"]["picolibc_cc"] = " ".join(t[2:5])
+            elif t[0] == "SHEAPFLAGS":
+                d["flags"]["sheap"] = " ".join(t[3:])
+                d["flags"]["sheap_cc"] = t[2]
     return d
 
 
@@ -354,6 +360,18 @@ def main():
       "sbrk heap has about 46 MB; sheap keeps a 78 MB frame pool. The other boards keep their own "
       "linker scripts (qemu-virt-riscv32: 16 MB heap region for sheap, about 13 MB of image RAM for "
       "picolibc's heap).")
+    if any(d["flags"] for d in boards.values()):
+        w("- **Compiler flags** (optimisation and machine flags only): sheap is built by the board's flags; "
+          "picolibc's allocator is Debian's binary, its flags read from its debug info (`DW_AT_producer`). "
+          "Same compiler release (gcc 12.2), but not the same optimisation level where the columns differ:")
+        w("")
+        w("  | board | sheap (`libsheap.a`) | picolibc nano-malloc |")
+        w("  |---|---|---|")
+        for b, d in boards.items():
+            if d["flags"]:
+                w(f"  | {b} | `{d['flags'].get('sheap', '?')}` | `{d['flags'].get('picolibc', '?')}` "
+                  f"({d['flags'].get('picolibc_cc', '')}) |")
+        w("")
     w("- **Growth calls** are counted apart from the steady state: a call after which the allocator held "
       "more memory (sheap: Ready, metadata or reserved bytes, arena count or translation-table frames "
       "changed; picolibc: the sbrk break moved). The tables give their number and their maximum; the "
