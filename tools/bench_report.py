@@ -352,7 +352,7 @@ def main():
                         f"counter (differ: {diff}); treat the Cortex-M counts with care.")
         w(txt)
     w("- **Same image, same workload**: one image per workload holds sheap (`sheap_malloc` …, the board's "
-      "release `libsheap.a`, `-O2`) and picolibc's own allocator (nano-malloc from the board's picolibc "
+      "release `libsheap.a`) and picolibc's own allocator (nano-malloc from the board's picolibc "
       "`libc.a`, as Debian built it), renamed `pico_malloc` … by `tools/bench_pico_malloc.sh` "
       "(`objcopy --redefine-sym`, code unchanged). The image runs the workload on sheap, then on "
       "picolibc; each heap starts empty. On the QEMU virt boards the bench image uses "
@@ -363,7 +363,7 @@ def main():
     if any(d["flags"] for d in boards.values()):
         w("- **Compiler flags** (optimisation and machine flags only): sheap is built by the board's flags; "
           "picolibc's allocator is Debian's binary, its flags read from its debug info (`DW_AT_producer`). "
-          "Same compiler release (gcc 12.2), but not the same optimisation level where the columns differ:")
+          "Where the columns differ, the two were not compiled alike:")
         w("")
         w("  | board | sheap (`libsheap.a`) | picolibc nano-malloc |")
         w("  |---|---|---|")
