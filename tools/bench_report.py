@@ -393,7 +393,10 @@ def main():
       "malloc; mimalloc is dlopened (`mi_malloc`, `mi_free`, `mi_realloc`); jemalloc is preloaded "
       "(`LD_PRELOAD`, `mallocx`, `dallocx`, `rallocx`) since it cannot be dlopened. Time is the process's "
       "CPU time (user + system, page faults included), which other load on the machine disturbs less than "
-      "wall-clock time; only the ratios mean anything, and the spread column says how much the rounds varied.")
+      "wall-clock time; only the ratios mean anything, and the spread column says how much the rounds varied. "
+      "sheap keeps freed pages Ready (`SHEAP_RETAIN_BYTES` is unlimited by default and nothing calls "
+      "`sheap_trim` here), while glibc and jemalloc hand free memory back to the kernel as they go and pay "
+      "page faults to get it again: part of the ratios on the larger workloads is that policy, not speed.")
     w("")
 
     # ---- per board
