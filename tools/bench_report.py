@@ -395,8 +395,9 @@ def main():
       "CPU time (user + system, page faults included), which other load on the machine disturbs less than "
       "wall-clock time; only the ratios mean anything, and the spread column says how much the rounds varied. "
       "sheap keeps freed pages Ready (`SHEAP_RETAIN_BYTES` is unlimited by default and nothing calls "
-      "`sheap_trim` here), while glibc and jemalloc hand free memory back to the kernel as they go and pay "
-      "page faults to get it again: part of the ratios on the larger workloads is that policy, not speed.")
+      "`sheap_trim` here), while glibc (heap-top trimming) and jemalloc (timed purging of dirty pages) may "
+      "hand free memory back to the kernel and pay page faults to get it again: on the larger workloads part "
+      "of a ratio may be that policy rather than speed (not separated here).")
     w("")
 
     # ---- per board
