@@ -263,7 +263,7 @@ $(B)/demo: tests/demo/demo.c $(LIB) $(LIB_BOARD) $(GEN)
 # allocator in one image, one image per workload), host throughput against
 # glibc, mimalloc and jemalloc, Cortex-M code size; raw lines in build/bench/,
 # the report in docs/BENCHMARKS.md and docs/bench/*.png (tools/bench_report.py).
-BENCH_BOARDS := qemu-virt-aarch64 qemu-virt-riscv64
+BENCH_BOARDS := qemu-virt-aarch64 qemu-virt-riscv64 qemu-virt-riscv32
 BENCH_WORKLOADS := small loguni uniform fifo realloc frag
 BENCH_OUT := $(CURDIR)/build/bench
 BENCH_HOST_REPS ?= 5
@@ -328,6 +328,8 @@ bench-board: $(BENCH_IMAGES) $(if $(BENCH_PROBES),$(BENCH_PLUGIN))
 	  $(if $(BENCH_PROBES),$(BENCH_PYTHON) tools/bench_probes.py $$ev $$log, \
 	    grep -E '^(META|BENCH|QUANT|FOOT|SERIES|DONE) ' $$log) >> $(BENCH_OUT)/$(BOARD).txt || exit 1; \
 	done
+	@echo "PICO $(BOARD) $$(cat $(B)/bench/libpico_malloc.a.producer)" >> $(BENCH_OUT)/$(BOARD).txt
+	@echo "SHEAPFLAGS $(BOARD) $(CC) $(filter -O% -m%,$(ARCH_CFLAGS))" >> $(BENCH_OUT)/$(BOARD).txt
 
 bench-host: $(B)/bench/bench_host
 	@mkdir -p $(BENCH_OUT)

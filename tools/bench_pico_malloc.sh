@@ -28,6 +28,9 @@ for m in $members; do
   "$objcopy" $redef "$tmp/$m" "$tmp/pico-$m"
   "$ar" rcs "$out" "$tmp/pico-$m"
 done
+# How Debian compiled it (DW_AT_producer), for the report: OUT.a.producer.
+${cc%gcc}readelf --debug-dump=info "$tmp/nano-malloc-malloc.c.o" 2>/dev/null |
+  sed -n 's/.*DW_AT_producer *: *\(([^)]*): *\)\{0,1\}//p' | head -n 1 > "$out.producer"
 # Nothing may still be called malloc, free, realloc or sbrk.
 if "$nm" "$out" | grep -Eq ' [TDBU] (malloc|free|realloc|sbrk|__malloc_[a-z_]*)$'; then
   echo "bench_pico_malloc.sh: unrenamed allocator symbols in $out" >&2; exit 1

@@ -19,6 +19,9 @@ OPS = ("malloc", "free", "realloc")
 
 
 def stats_lines(board, alloc, wl, op, samples, growth):
+    """samples: (instructions, call number) of the steady-state calls."""
+    max_at = min((c for v, c in samples if v == max(samples)[0]), default=0)
+    samples = [v for v, _ in samples]
     n = len(samples)
     g_n, g_sum, g_max = len(growth), sum(growth), max(growth) if growth else 0
     if n == 0 and g_n == 0:
@@ -29,7 +32,7 @@ def stats_lines(board, alloc, wl, op, samples, growth):
     out = [f"BENCH {board} {alloc} {wl} {op} n={n} mean={mean10 // 10}.{mean10 % 10} "
            f"p50={q(1, 2) if n else 0} p90={q(9, 10) if n else 0} p99={q(99, 100) if n else 0} "
            f"max={s[-1] if n else 0} growth_n={g_n} growth_mean={g_sum // g_n if g_n else 0} "
-           f"growth_max={g_max} dropped=0"]
+           f"growth_max={g_max} dropped=0 max_at={max_at}"]
     if n:
         out.append(f"QUANT {board} {alloc} {wl} {op} " + ",".join(str(q(i, 200)) for i in range(201)))
     return out
@@ -49,7 +52,8 @@ def main():
     run_idx, in_run = -1, False
     samples = {op: [] for op in OPS}
     growth = {op: [] for op in OPS}
-    last = None  # (op, value) of the last call
+    last = None  # the op of the last call
+    call = -1  # its call number in the run, warm-up included
     out = []
     overhead = None
 
@@ -66,6 +70,7 @@ def main():
             count = int(count)
             if name == "start":
                 start = count
+                call += 1
             elif name == "cal":
                 cal.append(count - start)
             elif name == "run":
@@ -78,12 +83,13 @@ def main():
                     run_idx += 1
                     in_run = True
                 last = None
+                call = -1
             elif name in OPS and in_run:
                 v = max(count - start - overhead, 0)
-                samples[name].append(v)
+                samples[name].append((v, call))
                 last = name
             elif name == "grew" and last:
-                growth[last].append(samples[last].pop())
+                growth[last].append(samples[last].pop()[0])
                 last = None
             elif name == "drop" and last:
                 samples[last].pop()

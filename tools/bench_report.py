@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 WORKLOADS = ["small", "loguni", "uniform", "fifo", "realloc", "frag"]
-BOARD_ORDER = ["qemu-virt-aarch64", "qemu-virt-riscv64", "mps2-an385", "mps2-an505"]
+BOARD_ORDER = ["qemu-virt-aarch64", "qemu-virt-riscv64", "qemu-virt-riscv32", "mps2-an385", "mps2-an505"]
 # Boards counted by the QEMU plugin (tests/bench/icount_plugin.c), not by a guest counter.
 PROBE_BOARDS = ["mps2-an385", "mps2-an505"]
 CHECK_FIELDS = ["n", "mean", "p50", "p90", "p99", "max", "growth_n", "growth_max"]
@@ -52,7 +52,7 @@ def num(v):
 
 
 def parse_board(path):
-    d = {"bench": {}, "quant": {}, "foot": {}, "series": {}, "meta": {}, "done": set()}
+    d = {"bench": {}, "quant": {}, "foot": {}, "series": {}, "meta": {}, "done": set(), "flags": {}}
     with open(path) as f:
         for line in f:
             t = line.split()
@@ -77,6 +77,12 @@ def parse_board(path):
                 d["meta"]["overhead"] = m.get("overhead")
             elif t[0] == "DONE":
                 d["done"].add(t[2])
+            elif t[0] == "PICO":
+                d["flags"]["picolibc"] = " ".join(x for x in t[2:] if x.startswith(("-O", "-m")))
+                d["flags"]["picolibc_cc"] = " ".join(t[2:5])
+            elif t[0] == "SHEAPFLAGS":
+                d["flags"]["sheap"] = " ".join(t[3:])
+                d["flags"]["sheap_cc"] = t[2]
     return d
 
 
@@ -221,6 +227,11 @@ def plot_host(ratios, path):
 
 # ---- markdown ---------------------------------------------------------------------------
 
+def at(x):
+    """Where the worst call was: its call number in the workload (counted from 0, warm-up included)."""
+    return f" (call #{x['max_at']})" if "max_at" in x else ""
+
+
 def verdict(ok):
     return "**met**" if ok else "**not met**"
 
@@ -274,7 +285,8 @@ def main():
     w("## Targets")
     w("")
     w("Where sheap stands against the targets of issue #8 (steady state: calls that grew the heap are "
-      "left out, see [Method](#method)). Reproduce: `make bench`.")
+      "left out, see [Method](#method)). A maximum names its call: the call number in the workload, from 0, "
+      "warm-up included (the same on every run). Reproduce: `make bench`.")
     w("")
     w("| target | board | measured | status |")
     w("|---|---|---|---|")
@@ -284,10 +296,11 @@ def main():
         if m:
             w(f"| small workload malloc mean ≤ {T_MALLOC_MEAN} instructions | {b} | {m['mean']} | "
               f"{verdict(m['mean'] <= T_MALLOC_MEAN)} |")
-            w(f"| small workload malloc max ≤ {T_MALLOC_MAX} | {b} | {m['max']} | {verdict(m['max'] <= T_MALLOC_MAX)} |")
+            w(f"| small workload malloc max ≤ {T_MALLOC_MAX} | {b} | {m['max']}{at(m)} | "
+              f"{verdict(m['max'] <= T_MALLOC_MAX)} |")
         if f:
             w(f"| small workload free mean ≤ {T_FREE_MEAN} | {b} | {f['mean']} | {verdict(f['mean'] <= T_FREE_MEAN)} |")
-            w(f"| small workload free max ≤ {T_FREE_MAX} | {b} | {f['max']} | {verdict(f['max'] <= T_FREE_MAX)} |")
+            w(f"| small workload free max ≤ {T_FREE_MAX} | {b} | {f['max']}{at(f)} | {verdict(f['max'] <= T_FREE_MAX)} |")
     for b, d in boards.items():
         for wl in WORKLOADS:
             ft = d["foot"].get(("sheap", wl))
@@ -325,7 +338,7 @@ def main():
     w("")
     ovh = next((d["meta"].get("overhead") for d in boards.values() if d["meta"].get("overhead")), "?")
     w("- **Instructions per call** (QEMU boards, `tests/bench/bench_target.c`): each call is bracketed by "
-      "`sheap_board_icount()` (PMCCNTR on aarch64, `rdinstret` on riscv64; exact and repeatable under "
+      "`sheap_board_icount()` (PMCCNTR on aarch64, `rdinstret` on riscv64 and riscv32; exact and repeatable under "
       "`-icount shift=0`, which the board QEMU commands pass). The back-to-back cost of two counter reads "
       f"(measured at start-up, {ovh} on aarch64) is subtracted, so a count is the call itself, including "
       "its call, indirect branch and return. Both allocators are called through the same function pointers.")
@@ -346,13 +359,26 @@ def main():
                         f"counter (differ: {diff}); treat the Cortex-M counts with care.")
         w(txt)
     w("- **Same image, same workload**: one image per workload holds sheap (`sheap_malloc` …, the board's "
-      "release `libsheap.a`, `-O2`) and picolibc's own allocator (nano-malloc from the board's picolibc "
+      "release `libsheap.a`) and picolibc's own allocator (nano-malloc from the board's picolibc "
       "`libc.a`, as Debian built it), renamed `pico_malloc` … by `tools/bench_pico_malloc.sh` "
       "(`objcopy --redefine-sym`, code unchanged). The image runs the workload on sheap, then on "
       "picolibc; each heap starts empty. On the QEMU virt boards the bench image uses "
       "`tests/bench/bench-<board>.ld`: the board's memory map with 48 MB of image RAM, so that picolibc's "
-      "sbrk heap has about 46 MB; sheap keeps a 78 MB frame pool. The Cortex-M boards keep their own "
-      "linker scripts.")
+      "sbrk heap has about 46 MB; sheap keeps a 78 MB frame pool. The other boards keep their own "
+      "linker scripts (qemu-virt-riscv32: 16 MB heap region for sheap, about 13 MB of image RAM for "
+      "picolibc's heap).")
+    if any(d["flags"] for d in boards.values()):
+        w("- **Compiler flags** (optimisation and machine flags only): sheap is built by the board's flags; "
+          "picolibc's allocator is Debian's binary, its flags read from its debug info (`DW_AT_producer`). "
+          "Where the columns differ, the two were not compiled alike:")
+        w("")
+        w("  | board | sheap (`libsheap.a`) | picolibc nano-malloc |")
+        w("  |---|---|---|")
+        for b, d in boards.items():
+            if d["flags"]:
+                w(f"  | {b} | `{d['flags'].get('sheap', '?')}` | `{d['flags'].get('picolibc', '?')}` "
+                  f"({d['flags'].get('picolibc_cc', '')}) |")
+        w("")
     w("- **Growth calls** are counted apart from the steady state: a call after which the allocator held "
       "more memory (sheap: Ready, metadata or reserved bytes, arena count or translation-table frames "
       "changed; picolibc: the sbrk break moved). The tables give their number and their maximum; the "
@@ -367,7 +393,11 @@ def main():
       "malloc; mimalloc is dlopened (`mi_malloc`, `mi_free`, `mi_realloc`); jemalloc is preloaded "
       "(`LD_PRELOAD`, `mallocx`, `dallocx`, `rallocx`) since it cannot be dlopened. Time is the process's "
       "CPU time (user + system, page faults included), which other load on the machine disturbs less than "
-      "wall-clock time; only the ratios mean anything, and the spread column says how much the rounds varied.")
+      "wall-clock time; only the ratios mean anything, and the spread column says how much the rounds varied. "
+      "sheap keeps freed pages Ready (`SHEAP_RETAIN_BYTES` is unlimited by default and nothing calls "
+      "`sheap_trim` here), while glibc (heap-top trimming) and jemalloc (timed purging of dirty pages) may "
+      "hand free memory back to the kernel and pay page faults to get it again: on the larger workloads part "
+      "of a ratio may be that policy rather than speed (not separated here).")
     w("")
 
     # ---- per board
@@ -478,13 +508,12 @@ def main():
     # ---- not measured
     w("## Not measured")
     w("")
-    missing = [b for b in PROBE_BOARDS if b not in boards]
+    missing = [b for b in BOARD_ORDER if b not in boards]
     if missing:
         w(f"- Instructions per call on {', '.join(missing)}: no results in build/bench/.")
     if any(b in boards for b in PROBE_BOARDS):
         w("- On Cortex-M only the small workload is counted: the other workloads need several MB for picolibc's "
           "sbrk heap, which these boards' memory maps do not give it.")
-    w("- Instructions per call on qemu-virt-riscv32 (not in `make bench` yet).")
     w("- Multi-threaded host throughput: every workload is single-threaded.")
     w("")
 
