@@ -198,6 +198,9 @@ static int check_partial_lists(const struct tally *t)
         } while (s != head);
         if (n != t->partial[cls])
             return SHEAP_CHECK_PARTIAL;
+        /* An empty (kept) head is known to small_release_empty. */
+        if (head->nfree == head->nelems && !bit_get(h->cpu.head_map, cls))
+            return SHEAP_CHECK_PARTIAL;
     }
     return 0;
 }

@@ -146,43 +146,68 @@ static inline struct sheap_span *stash_pop(unsigned cls)
     return s;
 }
 
-uintptr_t small_release_empty(uintptr_t need)
+/* The empty head of class cls, or NULL; clears a stale head_map bit. */
+static struct sheap_span *empty_head(uintptr_t cls)
 {
-    SHEAP_ASSERT_LOCKED();
-    uintptr_t pages = h->cpu.stash_pages;
-    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
-        struct sheap_span *s = h->cpu.classes[cls].partial;
-        if (s && s->nfree == s->nelems)
-            pages += s->npages;
+    struct sheap_span *s = h->cpu.classes[cls].partial;
+    if (s && s->nfree == s->nelems)
+        return s;
+    h->cpu.head_map[cls / WORD_BITS] &= ~((uintptr_t)1 << (cls % WORD_BITS));
+    return NULL;
+}
+
+/* Give class cls's kept empty spans back, stash first, then its empty head,
+ * until *budget spans have gone.  Returns the pages given back. */
+static uintptr_t release_class(uintptr_t cls, uintptr_t *budget)
+{
+    uintptr_t pages = 0;
+    struct sheap_span *s;
+    while (*budget != 0 && (s = stash_pop((unsigned)cls)) != NULL) {
+        pages += s->npages;
+        ph_free(s);
+        --*budget;
     }
-    if (pages == 0 || pages + h->c.free_pages < need)
-        return 0; /* giving them back could not make room for need pages */
-    small_stash_release(UINTPTR_MAX);
-    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
-        struct sheap_class *c = &h->cpu.classes[cls];
-        struct sheap_span *s = c->partial;
-        if (s && s->nfree == s->nelems) {
-            partial_remove(c, s);
-            ph_free(s);
-        }
+    if (*budget != 0 && (s = empty_head(cls)) != NULL) {
+        pages += s->npages;
+        partial_remove(&h->cpu.classes[cls], s);
+        ph_free(s);
+        h->cpu.head_map[cls / WORD_BITS] &= ~((uintptr_t)1 << (cls % WORD_BITS));
+        --*budget;
     }
     return pages;
 }
 
-void small_stash_release(uintptr_t want_ready)
+uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans)
 {
     SHEAP_ASSERT_LOCKED();
-    /* Stashes are taken from the class after the last one taken, round
-     * robin, so that no class's stash is always the first to go. */
-    while (h->cpu.stash_pages != 0) {
-        uintptr_t cls = bits_next(h->cpu.stash_map, h->cpu.stash_cursor, SHEAP_NUM_CLASSES, true);
-        if (cls >= SHEAP_NUM_CLASSES)
-            cls = bits_next(h->cpu.stash_map, 0, SHEAP_NUM_CLASSES, true);
-        h->cpu.stash_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
-        ph_free(stash_pop((unsigned)cls));
-        if (h->free_ready_pages >= want_ready)
-            return;
+    struct sheap_span *s;
+    if (need != 0) {
+        uintptr_t pages = h->cpu.stash_pages;
+        for (uintptr_t cls = bits_next(h->cpu.head_map, 0, SHEAP_NUM_CLASSES, true); cls < SHEAP_NUM_CLASSES;
+             cls = bits_next(h->cpu.head_map, cls + 1, SHEAP_NUM_CLASSES, true))
+            if ((s = empty_head(cls)) != NULL)
+                pages += s->npages;
+        if (pages + h->c.free_pages < need)
+            return 0; /* giving them back could not make room for need pages */
     }
+    /* Classes with a stash or a (maybe) empty head.  A bounded batch goes
+     * round robin from the class after the last one visited, so that no
+     * class always goes first; giving back all of them goes in class order,
+     * so that the free runs it leaves do not depend on earlier batches. */
+    uintptr_t released = 0, budget = max_spans;
+    uintptr_t start = max_spans == UINTPTR_MAX ? 0 : h->cpu.release_cursor;
+    for (unsigned n = 0; n < 2 && budget != 0; n++) {
+        uintptr_t from = n == 0 ? start : 0, to = n == 0 ? SHEAP_NUM_CLASSES : start;
+        for (uintptr_t cls = from; cls < to && budget != 0; cls++) {
+            uintptr_t a = bits_next(h->cpu.stash_map, cls, to, true), b = bits_next(h->cpu.head_map, cls, to, true);
+            cls = a < b ? a : b;
+            if (cls >= to)
+                break;
+            released += release_class(cls, &budget);
+            h->cpu.release_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
+        }
+    }
+    return released;
 }
 
 /* ---- Small blocks -------------------------------------------------------------- */
@@ -256,10 +281,13 @@ static void *small_alloc(unsigned cls, bool zero)
 /* A slot of s was freed and s is now empty.  Lock held. */
 static void small_span_empty(struct sheap_class *c, struct sheap_span *s)
 {
-    if (c->partial == s)
-        return; /* the head is kept: hysteresis */
+    if (c->partial == s) {
+        /* The head is kept: hysteresis.  Noted for small_release_empty. */
+        h->cpu.head_map[s->cls / WORD_BITS] |= (uintptr_t)1 << (s->cls % WORD_BITS);
+        return;
+    }
     partial_remove(c, s);
-    if (h->cpu.nstash[s->cls] < SHEAP_STASH_SPANS)
+    if (s->npages == 1 && h->cpu.nstash[s->cls] + 1u <= (unsigned)SHEAP_STASH_SPANS) /* see SHEAP_STASH_SPANS */
         stash_push(s->cls, s);
     else
         ph_free(s);
@@ -618,7 +646,7 @@ size_t sheap_trim(void)
 {
     lock();
     /* Kept empty spans first, so their pages join the free runs. */
-    small_release_empty(0);
+    small_release_empty(0, UINTPTR_MAX);
     size_t released = ph_trim();
     unlock();
     return released;

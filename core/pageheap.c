@@ -305,6 +305,23 @@ static void split_tail(struct sheap_span *s, uintptr_t npages)
 
 /* ---- Allocation and free of runs -------------------------------------------- */
 
+static void piece_count_ready(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    *(uintptr_t *)ctx += bits_count_range(a->ready, first, n);
+}
+
+/* Whether the run fl_find picks for n pages has n Ready pages at its start,
+ * so that taking them backs nothing.  O(n / word). */
+static bool fit_is_ready(uintptr_t n)
+{
+    struct sheap_span *s = fl_find(n);
+    if (s == NULL)
+        return false;
+    uintptr_t ready = 0;
+    each_piece(s->base, n, piece_count_ready, &ready);
+    return ready == n;
+}
+
 /* One attempt of ph_alloc; *oom_backing tells a failure to back the run
  * (no physical memory) from a failure to find or grow address space. */
 static struct sheap_span *ph_alloc_once(uintptr_t npages, uintptr_t align_pages, enum span_state state,
@@ -360,29 +377,30 @@ struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_s
      * them first means nothing below fails half way. */
     if (!span_pool_reserve(3))
         return NULL;
-    /* Too few free Ready pages to serve this without backing new ones (or
-     * growing): stashed empty spans go back first, until there are enough,
-     * so the stashes do not make the heap bigger.  Bounded by the stashes'
-     * size (SHEAP_STASH_SPANS per class); usually one span. */
+    /* Memory kept for reuse should not make the heap bigger: when the run
+     * this would take is not Ready already (so pages would be backed, or
+     * the heap would grow), up to SHEAP_RELEASE_BATCH of the empty spans
+     * the size classes keep (stashes, kept heads) go back to the free runs
+     * first, where they coalesce and may serve this very request; the next
+     * such allocation takes the next ones.  O(pages wanted + classes / word
+     * + SHEAP_RELEASE_BATCH run frees), on this path only, which backs
+     * pages anyway. */
     uintptr_t need = npages + align_pages - 1;
-    if (h->cpu.stash_pages != 0 && h->free_ready_pages < need)
-        small_stash_release(need);
+    if (!fit_is_ready(need))
+        small_release_empty(0, SHEAP_RELEASE_BATCH);
     bool oom_backing = false;
     struct sheap_span *s = ph_alloc_once(npages, align_pages, state, &oom_backing);
-    if (s == NULL) {
-        /* Out of address space or of physical memory while memory is kept
-         * for reuse: empty spans of the size classes (stashes, kept heads)
-         * go back to the free runs, where they may coalesce into the run
-         * wanted (when there could be enough of them); and when backing
-         * failed, free Ready pages go back to the port.  Then one more try.  O(classes + free runs), on this
-         * failure path only. */
-        bool retry = small_release_empty(need) != 0;
-        if (oom_backing && h->free_ready_pages > 0) {
-            ph_trim();
-            retry = true;
-        }
-        if (retry)
-            s = ph_alloc_once(npages, align_pages, state, &oom_backing);
+    /* Out of address space or of physical memory while memory is kept for
+     * reuse.  First every empty span the size classes keep goes back to the
+     * free runs (when there could be enough of them), where they may
+     * coalesce into the run wanted: try again.  Then, when backing failed,
+     * free Ready pages go back to the port, whose frames they free: one
+     * last try.  O(classes + free runs), on these failure paths only. */
+    if (s == NULL && small_release_empty(need, UINTPTR_MAX) != 0)
+        s = ph_alloc_once(npages, align_pages, state, &oom_backing);
+    if (s == NULL && oom_backing && h->free_ready_pages > 0) {
+        ph_trim();
+        s = ph_alloc_once(npages, align_pages, state, &oom_backing);
     }
     return s;
 }

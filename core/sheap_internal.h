@@ -192,21 +192,26 @@ struct sheap_class {
 struct sheap_cpu {
     struct sheap_class classes[SHEAP_NUM_CLASSES];
     /* Per class, a stack (linked through next) of at most SHEAP_STASH_SPANS
-     * empty spans kept off the partial list, so that a class whose
+     * empty one-page spans kept off the partial list, so that a class whose
      * population swings by a span does not take a run from the page heap
      * and give it back each time: both ends of that swing cost a few
      * hundred instructions, a stash push or pop a few dozen.  Stashed spans
-     * are still SMALL (their pages Ready and in use); the page heap takes
-     * them all back (small_stash_release) before it would back new pages
-     * or grow, and sheap_trim does too, so the stash never makes the heap
-     * bigger. */
+     * are still SMALL (their pages Ready and in use).  Before the page heap
+     * backs new pages it takes up to SHEAP_RELEASE_BATCH kept spans back
+     * (small_release_empty); a failing allocation and sheap_trim take all
+     * of them. */
     struct sheap_span *stash[SHEAP_NUM_CLASSES];
     uint8_t nstash[SHEAP_NUM_CLASSES];
     uintptr_t stash_pages;   /* pages held by all stashes */
-    unsigned stash_cursor;   /* class small_stash_release starts at */
-    /* Bit cls set: stash[cls] is not empty (so small_stash_release finds
-     * the next stash in a word scan, not a walk over every class). */
+    /* Bit cls set: stash[cls] is not empty (so small_release_empty finds
+     * the stashes in a word scan, not a walk over every class). */
     uintptr_t stash_map[(SHEAP_NUM_CLASSES + 8 * sizeof(uintptr_t) - 1) / (8 * sizeof(uintptr_t))];
+    /* Bit cls set: the head of classes[cls].partial became empty and was
+     * kept (hysteresis).  It may be stale (the head took a block since:
+     * the fast path does not clear it); small_release_empty checks and
+     * clears.  Every class with an empty head has its bit set. */
+    uintptr_t head_map[(SHEAP_NUM_CLASSES + 8 * sizeof(uintptr_t) - 1) / (8 * sizeof(uintptr_t))];
+    unsigned release_cursor; /* class small_release_empty visits first */
 };
 
 _Static_assert(SHEAP_STASH_SPANS < 256, "nstash counts fit a byte");
@@ -407,13 +412,11 @@ void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl);
 typedef int (*span_visit_fn)(struct sheap_span *s, void *ctx);
 int ph_each_span(span_visit_fn fn, void *ctx);
 uintptr_t ph_trim(void);
-/* Give stashed empty spans back to the page heap until it has want_ready
- * free Ready pages (UINTPTR_MAX: all of them).  malloc.c. */
-void small_stash_release(uintptr_t want_ready);
-/* Give every kept empty span (stashes and empty partial-list heads) back to
- * the page heap, unless their pages and the free pages together are fewer
- * than need; returns the pages that went back.  malloc.c. */
-uintptr_t small_release_empty(uintptr_t need);
+/* Give kept empty spans (stashes and empty partial-list heads) back to the
+ * page heap, at most max_spans of them, round robin over the classes; none
+ * when need != 0 and all of them with the free pages are fewer than need
+ * pages.  Returns the pages that went back.  malloc.c. */
+uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans);
 
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);

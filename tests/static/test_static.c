@@ -393,8 +393,14 @@ static void test_exhaustion(void)
     CHECK_EQ(after.live_blocks, full.live_blocks);
     CHECK_EQ(after.live_bytes, full.live_bytes);
 
-    /* Free everything (interleaved, odd then even), then the same
-     * allocations succeed again. */
+    /* Free everything (interleaved, odd then even).  Then recovery, twice:
+     * (1) as it is: filling the heap again from where the frees left it
+     * gets as far as the first fill, give or take the empty spans the size
+     * classes keep (a kept head per class; they shape where blocks land and
+     * go back to the free runs when an allocation fails);
+     * (2) from the state the first fill started in (sheap_trim gives kept
+     * spans back): the very same allocations succeed again, to the last
+     * byte of the region. */
     for (unsigned i = 1; i < n; i += 2)
         sheap_free(blocks[i]);
     CHECK_HEAP();
@@ -402,12 +408,26 @@ static void test_exhaustion(void)
         sheap_free(blocks[i]);
     CHECK_HEAP();
     CHECK_EQ(stats_now().live_blocks, s0.live_blocks);
+    static size_t first_sizes[MAXBLK];
+    for (unsigned i = 0; i < n; i++)
+        first_sizes[i] = sizes[i];
+    size_t ff2;
+    unsigned n2 = fill_heap(&ff2);
+    struct sheap_stats full2 = stats_now();
+    printf("  refill after the frees: %u blocks, live %llu KB (first fill %llu KB)\n", n2,
+           U(full2.live_bytes >> 10), U(full.live_bytes >> 10));
+    CHECK(full2.live_bytes >= full.live_bytes - full.live_bytes / 10);
+    CHECK_HEAP();
+    for (unsigned i = 0; i < n2; i++)
+        sheap_free(blocks[i]);
+    sheap_trim();
+    CHECK_EQ(stats_now().live_blocks, s0.live_blocks);
     for (unsigned i = 0; i < n; i++) {
-        blocks[i] = sheap_malloc(sizes[i]);
+        blocks[i] = sheap_malloc(first_sizes[i]);
         if (blocks[i] == NULL)
-            printf("  recovery: block %u of %llu B failed\n", i, U(sizes[i]));
+            printf("  recovery: block %u of %llu B failed\n", i, U(first_sizes[i]));
         CHECK(blocks[i] != NULL);
-        memset(blocks[i], 0x33, sizes[i] < 64 ? sizes[i] : 64);
+        memset(blocks[i], 0x33, first_sizes[i] < 64 ? first_sizes[i] : 64);
     }
     CHECK_HEAP();
     printf("  recovery: the same %u allocations succeeded again\n", n);
