@@ -1,11 +1,11 @@
 /*
- * board.c for "qemu-virt-riscv32": M-mode startup before main, console on
- * the NS16550 (picolibc's stdout, stderr and stdin are this board's), exit
- * through the sifive_test finisher (semihosting as a fallback), the
+ * board.c for "qemu-virt-riscv32": M-mode startup before main, the
  * instruction counter (rdinstret/rdinstreth, exact under -icount shift=0),
  * and the M-mode trap handler behind trap.S, which records an expected
  * access fault and skips the faulting instruction, or prints mcause, mtval
- * and mepc for an unexpected trap and exits non-zero.
+ * and mepc for an unexpected trap and exits non-zero.  The console (NS16550
+ * as picolibc's stdout) and _exit (sifive_test finisher, semihosting as a
+ * fallback) are shared with qemu-virt-riscv64: boards/common/qemu_virt_riscv.c.
  *
  * Privilege state of a program on this board: always M-mode.
  *   reset .. board_start      picolibc's crt0: stack, gp, .data/.bss,
@@ -60,56 +60,7 @@ static void board_start(void)
 
 __attribute__((section(".preinit_array"), used)) static void (*const board_preinit)(void) = board_start;
 
-/* ---- Console: NS16550, byte registers, no init needed under QEMU ------------ */
-
-#define UART_THR 0
-#define UART_LSR 5
-#define UART_LSR_THRE (1u << 5)
-
-static int uart_putc(char c, FILE *f)
-{
-    (void)f;
-    volatile uint8_t *uart = (volatile uint8_t *)(uintptr_t)BOARD_UART_BASE;
-    while (!(uart[UART_LSR] & UART_LSR_THRE))
-        ;
-    uart[UART_THR] = (uint8_t)c;
-    return (unsigned char)c;
-}
-
-static FILE uart_file = FDEV_SETUP_STREAM(uart_putc, NULL, NULL, _FDEV_SETUP_WRITE);
-FILE *const stdout = &uart_file;
-FILE *const stderr = &uart_file;
-FILE *const stdin = &uart_file;
-
-const char *sheap_board_name(void) { return SHEAP_BOARD_NAME; }
-
-void sheap_board_puts(const char *s) { fputs(s, stdout); }
-
-/* ---- Exit ------------------------------------------------------------------------ */
-
-#define FINISHER_PASS 0x5555u
-#define FINISHER_FAIL 0x3333u /* | code << 16: QEMU exits with code */
-
-void _exit(int code)
-{
-    volatile uint32_t *finisher = (volatile uint32_t *)(uintptr_t)BOARD_TEST_FINISHER;
-    *finisher = code == 0 ? FINISHER_PASS : FINISHER_FAIL | ((uint32_t)code & 0xffffu) << 16;
-    /* No finisher: semihosting SYS_EXIT with ADP_Stopped_ApplicationExit. */
-    uint32_t block[2] = {0x20026, (uint32_t)code};
-    register uint32_t a0 __asm__("a0") = 0x18;
-    register uint32_t a1 __asm__("a1") = (uint32_t)(uintptr_t)block;
-    __asm__ volatile(".option push\n\t"
-                     ".option norvc\n\t"
-                     ".balign 16\n\t" /* the three instructions in one page */
-                     "slli zero, zero, 0x1f\n\t"
-                     "ebreak\n\t"
-                     "srai zero, zero, 7\n\t"
-                     ".option pop" ::"r"(a0),
-                     "r"(a1)
-                     : "memory");
-    for (;;)
-        ;
-}
+/* Console (NS16550 as stdout) and _exit: boards/common/qemu_virt_riscv.c. */
 
 _Noreturn void sheap_board_exit(int code) { exit(code); }
 

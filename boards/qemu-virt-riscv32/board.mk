@@ -12,7 +12,7 @@ TEST_FLAVORS := native
 PORT := static
 PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
-BOARD_COMMON := expected_fault
+BOARD_COMMON := expected_fault qemu_virt_riscv
 CC := riscv64-unknown-elf-gcc
 AR := riscv64-unknown-elf-ar
 NM := riscv64-unknown-elf-nm
