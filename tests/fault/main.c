@@ -1,8 +1,11 @@
 /*
  * main.c - an unexpected fault must stop the firmware with a report and a
- * non-zero exit status (tools/run_fault_test.sh checks both).  It touches a
- * heap page after handing it back to the port, which on an MMU board has no
- * translation any more.
+ * non-zero exit status (tools/run_fault_test.sh checks both).  It stores to
+ * a heap page after handing it back to the port: on an MMU board the page
+ * has no translation any more; on a static-region board it lies above the
+ * Ready watermark, which the MPU or PMP guards.  A store, not a load: the
+ * ARMv8-M guard is privileged read-only (that MPU has no no-access
+ * permission), so only stores fault everywhere.
  */
 #include <stdio.h>
 
@@ -16,6 +19,7 @@ int main(void)
     p[0] = 1;
     sheap_free((void *)p);
     sheap_trim();
-    printf("touching a page returned to the port at %p\n", (void *)p);
-    return p[0] == 1 ? 0 : 3; /* must not get here */
+    printf("storing to a page returned to the port at %p\n", (void *)p);
+    p[0] = 2;
+    return 3; /* must not get here */
 }
