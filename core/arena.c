@@ -306,6 +306,15 @@ static bool beyond_index(uintptr_t v, uintptr_t n)
     return last < v || ((last >> (SHEAP_VA_BITS - 1)) >> 1) != 0;
 }
 
+/* The upward hint at from (the end of the initial reservation) moves to to,
+ * as the reservation's end does. */
+static void move_up_hint(uintptr_t from, uintptr_t to)
+{
+    for (unsigned i = 0; i < h->nhints; i++)
+        if (!h->hints[i].down && h->hints[i].addr == from)
+            h->hints[i].addr = to;
+}
+
 int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
 {
     SHEAP_ASSERT_LOCKED();
@@ -332,9 +341,7 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
             extended = n - rest;
             h->arena_space.end = space_end + extended;
             h->c.reserved_bytes += extended;
-            for (unsigned i = 0; i < h->nhints; i++) /* the up hint follows the end */
-                if (!h->hints[i].down && h->hints[i].addr == space_end)
-                    h->hints[i].addr = space_end + extended;
+            move_up_hint(space_end, space_end + extended);
         }
     }
     if (linear_fits(&h->arena_space, n, SHEAP_ARENA_SIZE)) {
@@ -345,9 +352,7 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
             if (extended) {
                 h->arena_space.end = space_end;
                 h->c.reserved_bytes -= extended;
-                for (unsigned i = 0; i < h->nhints; i++)
-                    if (!h->hints[i].down && h->hints[i].addr == space_end + extended)
-                        h->hints[i].addr = space_end;
+                move_up_hint(space_end + extended, space_end);
                 sheap_port_release(space_end, extended);
             }
             return SHEAP_PORT_ENOMEM;

@@ -127,7 +127,7 @@ static inline void stash_push(unsigned cls, struct sheap_span *s)
     s->prev = NULL;
     s->on_partial = ON_STASH;
     h->cpu.stash[cls] = s;
-    h->cpu.stash_map[cls / WORD_BITS] |= (uintptr_t)1 << (cls % WORD_BITS);
+    bit_set(h->cpu.stash_map, cls);
     h->cpu.nstash[cls]++;
     h->cpu.stash_pages += s->npages;
 }
@@ -138,7 +138,7 @@ static inline struct sheap_span *stash_pop(unsigned cls)
     if (s != NULL) {
         h->cpu.stash[cls] = s->next;
         if (s->next == NULL)
-            h->cpu.stash_map[cls / WORD_BITS] &= ~((uintptr_t)1 << (cls % WORD_BITS));
+            bit_clear(h->cpu.stash_map, cls);
         h->cpu.nstash[cls]--;
         h->cpu.stash_pages -= s->npages;
         s->on_partial = 0;
@@ -152,7 +152,7 @@ static struct sheap_span *empty_head(uintptr_t cls)
     struct sheap_span *s = h->cpu.classes[cls].partial;
     if (s && s->nfree == s->nelems)
         return s;
-    h->cpu.head_map[cls / WORD_BITS] &= ~((uintptr_t)1 << (cls % WORD_BITS));
+    bit_clear(h->cpu.head_map, cls);
     return NULL;
 }
 
@@ -171,7 +171,7 @@ static uintptr_t release_class(uintptr_t cls, uintptr_t *budget)
         pages += s->npages;
         partial_remove(&h->cpu.classes[cls], s);
         ph_free(s);
-        h->cpu.head_map[cls / WORD_BITS] &= ~((uintptr_t)1 << (cls % WORD_BITS));
+        bit_clear(h->cpu.head_map, cls);
         --*budget;
     }
     return pages;
@@ -283,7 +283,7 @@ static void small_span_empty(struct sheap_class *c, struct sheap_span *s)
 {
     if (c->partial == s) {
         /* The head is kept: hysteresis.  Noted for small_release_empty. */
-        h->cpu.head_map[s->cls / WORD_BITS] |= (uintptr_t)1 << (s->cls % WORD_BITS);
+        bit_set(h->cpu.head_map, s->cls);
         return;
     }
     partial_remove(c, s);

@@ -383,10 +383,10 @@ struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_s
      * the size classes keep (stashes, kept heads) go back to the free runs
      * first, where they coalesce and may serve this very request; the next
      * such allocation takes the next ones.  O(pages wanted + classes / word
-     * + SHEAP_RELEASE_BATCH run frees), on this path only, which backs
-     * pages anyway. */
+     * + SHEAP_RELEASE_BATCH run frees) when anything is kept; a look at the
+     * stash count and the head bitmap otherwise. */
     uintptr_t need = npages + align_pages - 1;
-    if (!fit_is_ready(need))
+    if (small_kept_maybe() && !fit_is_ready(need))
         small_release_empty(0, SHEAP_RELEASE_BATCH);
     bool oom_backing = false;
     struct sheap_span *s = ph_alloc_once(npages, align_pages, state, &oom_backing);

@@ -205,12 +205,12 @@ struct sheap_cpu {
     uintptr_t stash_pages;   /* pages held by all stashes */
     /* Bit cls set: stash[cls] is not empty (so small_release_empty finds
      * the stashes in a word scan, not a walk over every class). */
-    uintptr_t stash_map[(SHEAP_NUM_CLASSES + 8 * sizeof(uintptr_t) - 1) / (8 * sizeof(uintptr_t))];
+    uintptr_t stash_map[BITMAP_WORDS(SHEAP_NUM_CLASSES)];
     /* Bit cls set: the head of classes[cls].partial became empty and was
      * kept (hysteresis).  It may be stale (the head took a block since:
      * the fast path does not clear it); small_release_empty checks and
      * clears.  Every class with an empty head has its bit set. */
-    uintptr_t head_map[(SHEAP_NUM_CLASSES + 8 * sizeof(uintptr_t) - 1) / (8 * sizeof(uintptr_t))];
+    uintptr_t head_map[BITMAP_WORDS(SHEAP_NUM_CLASSES)];
     unsigned release_cursor; /* class small_release_empty visits first */
 };
 
@@ -295,6 +295,8 @@ static inline unsigned ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); 
 static inline unsigned log2_floor(uintptr_t x) { return WORD_BITS - 1u - (unsigned)__builtin_clzl((unsigned long)x); }
 static inline unsigned popcount_word(uintptr_t x) { return (unsigned)__builtin_popcountl((unsigned long)x); }
 static inline bool bit_get(const uintptr_t *map, uintptr_t i) { return (map[i / WORD_BITS] >> (i % WORD_BITS)) & 1u; }
+static inline void bit_set(uintptr_t *map, uintptr_t i) { map[i / WORD_BITS] |= (uintptr_t)1 << (i % WORD_BITS); }
+static inline void bit_clear(uintptr_t *map, uintptr_t i) { map[i / WORD_BITS] &= ~((uintptr_t)1 << (i % WORD_BITS)); }
 static inline uintptr_t round_up(uintptr_t x, uintptr_t a) { return (x + a - 1) & ~(a - 1); }
 
 void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n);
@@ -417,6 +419,18 @@ uintptr_t ph_trim(void);
  * when need != 0 and all of them with the free pages are fewer than need
  * pages.  Returns the pages that went back.  malloc.c. */
 uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans);
+/* Whether any span may be kept empty (a stash, or a head_map bit, which may
+ * be stale): false means small_release_empty has nothing to give back, so
+ * callers can skip the work of deciding whether to call it. */
+static inline bool small_kept_maybe(void)
+{
+    if (sheap_heap.cpu.stash_pages != 0)
+        return true;
+    for (unsigned w = 0; w < BITMAP_WORDS(SHEAP_NUM_CLASSES); w++)
+        if (sheap_heap.cpu.head_map[w] != 0)
+            return true;
+    return false;
+}
 
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);
