@@ -370,6 +370,10 @@ DEB_PACKAGES := make gcc libc6-dev python3 binutils \
 	gcc-arm-none-eabi picolibc-arm-none-eabi \
 	clang libclang-rt-14-dev valgrind
 DEB_PACKAGES += $(DEB_PACKAGES_BENCH)
+# issue 16: newlib (nano and full) and C++ on the Arm boards, CMake and the
+# host C++ compiler for the consumer builds.
+DEB_PACKAGES += libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib libstdc++-arm-none-eabi-picolibc \
+	cmake g++
 DEPS_TOOLS := gcc python3 i686-linux-gnu-gcc qemu-i386 qemu-system-aarch64 aarch64-linux-gnu-gcc clang valgrind \
 	qemu-system-riscv64 riscv64-unknown-elf-gcc arm-none-eabi-gcc qemu-system-arm
 DEPS_TOOLS += qemu-system-riscv32
