@@ -21,7 +21,7 @@ LDLIBS :=
 QEMU := qemu-system-arm -M mps2-an505 -nographic -semihosting-config enable=on,target=native \
 	-monitor none -serial stdio -net none -kernel
 RUN := timeout 300 $(QEMU)
-NEEDS := arm-none-eabi-gcc qemu-system-arm
+NEEDS := arm-none-eabi-gcc qemu-system-arm /usr/lib/picolibc/arm-none-eabi/picolibc.specs
 BOARD_TESTS := tests/static/test_static.c
 # The Makefile finds test sources through vpath; add the static suite's directory.
 vpath %.c tests/static

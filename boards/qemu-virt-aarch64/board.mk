@@ -18,7 +18,7 @@ LDLIBS :=
 QEMU := qemu-system-aarch64 -M virt -cpu cortex-a57 -m 128M -nographic -icount shift=0 \
 	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
 RUN := timeout 600 $(QEMU)
-NEEDS := aarch64-linux-gnu-gcc qemu-system-aarch64
+NEEDS := aarch64-linux-gnu-gcc qemu-system-aarch64 /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 BOARD_TESTS := tests/mmu/test_mmu.c
 FAULT_TEST := yes
 # make test checks the small workload's instructions per call against tests/bench/bounds.txt.

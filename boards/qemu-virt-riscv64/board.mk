@@ -38,7 +38,7 @@ LDLIBS :=
 QEMU := qemu-system-riscv64 -M virt -bios none -m 128M -nographic -icount shift=0 \
 	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
 RUN := timeout 600 $(QEMU)
-NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv64
+NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv64 /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
 BOARD_TESTS := tests/mmu/test_mmu.c
 # tests/fault: an unexpected page fault is reported (scause, stval, sepc) and
 # exits non-zero (tools/run_fault_test.sh).
