@@ -66,7 +66,7 @@ GEN := $(B)/gen/sheap_size_classes.h
 
 obj = $(patsubst %.S,$(B)/$(1)/%.o,$(patsubst %.c,$(B)/$(1)/%.o,$(2)))
 
-.PHONY: all lib run test deps deps-check print-needs clean suite fuzz fuzz-ci soak soak-run \
+.PHONY: all lib run test deps deps-check print-needs print-cmake clean suite fuzz fuzz-ci soak soak-run \
 	bench bench-board bench-host bench-deps-check bench-probe-check
 all: lib
 
@@ -196,6 +196,34 @@ $(B)/sheap.mk: $(BOARD_DIR)/board.mk Makefile
 	   echo "LDFLAGS = \$$(SHEAP_ARCH_LDFLAGS) -L\$$(SHEAP_LIB_DIR) \$$(SHEAP_LIBC_LDFLAGS) \$$(SHEAP_CXX_LDFLAGS)"; \
 	   echo "LDLIBS = \$$(SHEAP_CXX_LDLIBS) \$$(SHEAP_LIBC_LDLIBS) -lsheap $(SHEAP_MK_LDLIBS)"; \
 	   echo "QEMU := $(QEMU)"; } > $@
+
+# ---- CMake (issue 16) --------------------------------------------------------------
+# CMakeLists.txt and cmake/sheap-toolchain.cmake take a board's compiler,
+# flags and source lists from here (one place: board.mk and this Makefile),
+# by running `make -s BOARD=<b> [FLAVOR=] [LIBC=] print-cmake`, which prints
+# them as CMake set() commands.  Paths are relative to this directory.
+cmake_set = @printf 'set(%s [==[%s]==])\n' '$(1)' '$(strip $(2))';
+print-cmake:
+	$(call cmake_set,SHEAP_MK_BOARD,$(BOARD))
+	$(call cmake_set,SHEAP_MK_FLAVOR,$(FLAVOR))
+	$(call cmake_set,SHEAP_MK_LIBC,$(LIBC))
+	$(call cmake_set,SHEAP_MK_LIBC_NAME,$(LIBC_TEST))
+	$(call cmake_set,SHEAP_MK_LIBC_DEFAULT,$(SHEAP_LIBC_DEFAULT))
+	$(call cmake_set,SHEAP_MK_CC,$(CC))
+	$(call cmake_set,SHEAP_MK_CXX,$(CXX))
+	$(call cmake_set,SHEAP_MK_ARCH_CFLAGS,$(ARCH_CFLAGS))
+	$(call cmake_set,SHEAP_MK_ARCH_LDFLAGS,$(ARCH_LDFLAGS))
+	$(call cmake_set,SHEAP_MK_LDLIBS,$(LDLIBS))
+	$(call cmake_set,SHEAP_MK_CORE_CFLAGS,-std=c11 -ffreestanding -fno-builtin $(CORE_NOLIBCALLS))
+	$(call cmake_set,SHEAP_MK_PORT_CFLAGS,$(PORT_CFLAGS))
+	$(call cmake_set,SHEAP_MK_WARN,$(WARN))
+	$(call cmake_set,SHEAP_MK_PORT,$(PORT))
+	$(call cmake_set,SHEAP_MK_CORE_SRC,$(CORE_SRC))
+	$(call cmake_set,SHEAP_MK_PORT_SRC,$(PORT_SRC))
+	$(call cmake_set,SHEAP_MK_BOARD_SRC,$(BOARD_SRC))
+	$(call cmake_set,SHEAP_MK_LIBC_SRC,$(wildcard port/libc/*.c))
+	$(call cmake_set,SHEAP_MK_CXX_SRC,$(wildcard port/libc/*.cc))
+	$(call cmake_set,SHEAP_MK_QEMU,$(QEMU))
 
 lib: $(LIB) $(LIB_BOARD) $(LIB_LIBC) $(if $(wildcard port/libc/*.cc),$(LIB_CXX)) $(B)/sheap.mk
 
