@@ -140,8 +140,9 @@ $(LIB_LIBC): $(call obj,rel,$(wildcard port/libc/*.c))
 
 # ---- C++ operator new/delete (issue 16) -----------------------------------------
 # port/libc/sheap_new.cc: every standard form of operator new and delete
-# over sheap, opt-in (libsheap_cxx.a, SHEAP_CXX=yes in sheap.mk).  CXX is the
-# C compiler's g++ unless board.mk sets it.
+# over sheap, opt-in (libsheap_cxx.a, SHEAP_CXX=yes in sheap.mk), built on
+# the boards whose board.mk sets CXX_TEST.  CXX is the C compiler's g++
+# unless board.mk sets it.
 CXX := $(patsubst %gcc,%g++,$(CC))
 CXX_STD ?= -std=gnu++17
 # -Wshadow is left out: C++ sees sheap.h's sheap_stats() and struct
@@ -225,7 +226,9 @@ print-cmake:
 	$(call cmake_set,SHEAP_MK_CXX_SRC,$(wildcard port/libc/*.cc))
 	$(call cmake_set,SHEAP_MK_QEMU,$(QEMU))
 
-lib: $(LIB) $(LIB_BOARD) $(LIB_LIBC) $(if $(wildcard port/libc/*.cc),$(LIB_CXX)) $(B)/sheap.mk
+# libsheap_cxx.a where board.mk says the board has a C++ toolchain
+# (CXX_TEST): not every cross gcc here has a g++ and a C++ library.
+lib: $(LIB) $(LIB_BOARD) $(LIB_LIBC) $(if $(CXX_TEST),$(LIB_CXX)) $(B)/sheap.mk
 
 # ---- tests ------------------------------------------------------------------------
 # Every test program prints one line "SUITE <name>: N passed, M failed".

@@ -19,7 +19,10 @@ sheap_read_board("${_sheap_src}" "${SHEAP_BOARD}" "${SHEAP_FLAVOR}" "${SHEAP_LIB
 
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_C_COMPILER "${SHEAP_MK_CC}")
-set(CMAKE_CXX_COMPILER "${SHEAP_MK_CXX}")
+find_program(_sheap_cxx "${SHEAP_MK_CXX}")
+if(_sheap_cxx) # not every cross gcc here comes with a g++
+  set(CMAKE_CXX_COMPILER "${SHEAP_MK_CXX}")
+endif()
 # The compiler alone cannot link an image without the board's flags:
 # check it by building a static library.
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)

@@ -36,7 +36,8 @@ NEEDS := gcc g++ cmake
 # The C library binding's tests replace glibc's malloc in this flavour only:
 # ASan needs its own malloc, and the static i686 glibc is not tried.
 LIBC_TEST := glibc
-# issue 16: C++ operators and the CMake consumer builds, native flavour.
+# issue 16: C++ (libsheap_cxx.a and tests/cxx) and the CMake consumer
+# builds, native flavour.
 CXX_TEST := yes
 CMAKE_TEST := yes
 endif

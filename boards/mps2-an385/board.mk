@@ -74,7 +74,7 @@ vpath %.c tests/static
 # tests/fault: an unexpected MemManage fault (a load from a page handed back
 # to the port, under the MPU guard) is reported and exits non-zero.
 FAULT_TEST := yes
-# issue 16: C++ operators on every C library; the minimal firmware of its
+# issue 16: C++ (libsheap_cxx.a and tests/cxx) on every C library; the minimal firmware of its
 # own and the CMake consumer builds with picolibc, native flavour.
 CXX_TEST := yes
 MINIMAL_TEST := $(if $(filter picolibc,$(LIBC)),$(if $(filter native,$(FLAVOR)),yes))
