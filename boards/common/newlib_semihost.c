@@ -119,7 +119,8 @@ int _close(int fd)
     return semihost(SYS_CLOSE, args) == 0 ? 0 : -1;
 }
 
-int _write(int fd, const void *buf, size_t n)
+/* SYS_WRITE or SYS_READ: both return the bytes not transferred. */
+static int transfer(long op, int fd, const void *buf, size_t n)
 {
     long h = handle_of(fd);
     if (h < 0) {
@@ -127,23 +128,14 @@ int _write(int fd, const void *buf, size_t n)
         return -1;
     }
     long args[3] = {h, (long)(uintptr_t)buf, (long)n};
-    long left = semihost(SYS_WRITE, args); /* bytes not written */
-    files[fd].pos += (long)n - left;
-    return (int)((long)n - left);
+    long done = (long)n - semihost(op, args);
+    files[fd].pos += done;
+    return (int)done;
 }
 
-int _read(int fd, void *buf, size_t n)
-{
-    long h = handle_of(fd);
-    if (h < 0) {
-        errno = EBADF;
-        return -1;
-    }
-    long args[3] = {h, (long)(uintptr_t)buf, (long)n};
-    long left = semihost(SYS_READ, args); /* bytes not read */
-    files[fd].pos += (long)n - left;
-    return (int)((long)n - left);
-}
+int _write(int fd, const void *buf, size_t n) { return transfer(SYS_WRITE, fd, buf, n); }
+
+int _read(int fd, void *buf, size_t n) { return transfer(SYS_READ, fd, buf, n); }
 
 off_t _lseek(int fd, off_t off, int whence)
 {
