@@ -273,6 +273,8 @@ TEST_BOARDS := $(BOARD)
 else
 TEST_BOARDS := $(BOARDS_ALL)
 endif
+# make BOARD=<b> LIBC=<c> test: that C library only, native flavour.
+TEST_ONE_LIBC := $(if $(filter command,$(origin LIBC)),$(LIBC))
 
 test: deps-check
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
@@ -281,6 +283,8 @@ test: deps-check
 	    for f in native i686 san; do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
+	  elif [ -n "$(TEST_ONE_LIBC)" ]; then \
+	    $(MAKE) --no-print-directory BOARD=$$b FLAVOR=native LIBC=$(TEST_ONE_LIBC) suite RESULTS=$(RESULTS); \
 	  else \
 	    for f in $$(sed -n 's/^TEST_FLAVORS *:*= *//p' boards/$$b/board.mk); do \
 	      $(MAKE) --no-print-directory BOARD=$$b FLAVOR=$$f suite RESULTS=$(RESULTS); done; \

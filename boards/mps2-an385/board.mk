@@ -53,6 +53,11 @@ BOARD_COMMON += newlib_semihost
 else
 $(error LIBC=$(LIBC): mps2-an385 links one of $(LIBCS))
 endif
+ifneq ($(filter newlib%,$(LIBC)),)
+ifeq ($(FLAVOR),small)
+$(error LIBC=$(LIBC): newlib is built for the native flavour only (linker/mps2-an385-newlib.ld))
+endif
+endif
 ARCH_CFLAGS := $(LIBC_CFLAGS) -mcpu=cortex-m3 -mthumb $(BOARD_MODE_FLAGS) $(OPT) -g \
 	-ffunction-sections -fdata-sections
 ARCH_LDFLAGS := $(LIBC_LDFLAGS) -Wl,--gc-sections
