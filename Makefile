@@ -267,6 +267,8 @@ endif
 	@if [ -n "$(CXX_TEST)" ]; then tools/run_cxx_test.sh $(B) "$(RUN)" $(RESULTS); fi
 	@if [ -n "$(MINIMAL_TEST)" ]; then NM=$(NM) tools/run_minimal_test.sh $(B) "$(RUN)" $(RESULTS); fi
 	@if [ -n "$(CMAKE_TEST)" ]; then tools/run_cmake_test.sh $(BOARD) $(B) "$(RUN)" $(RESULTS); fi
+	@# The ARMv8-M guard compiles to a real guard for v8-M and v8.1-M, gcc and clang.
+	@if [ -n "$(GUARD_ARCH_CHECK)" ]; then tools/check_guard_arch.sh $(B) >> $(RESULTS); fi
 
 ifeq ($(origin BOARD),command line)
 TEST_BOARDS := $(BOARD)

@@ -28,3 +28,5 @@ vpath %.c tests/static
 # tests/fault stores to a page handed back to the port (the ARMv8-M guard
 # stops stores only: there is no privileged no-access permission).
 FAULT_TEST := yes
+# The ARMv8-M guard also compiles for ARMv8.1-M (Cortex-M55), with gcc and clang.
+GUARD_ARCH_CHECK := yes
