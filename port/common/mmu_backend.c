@@ -61,6 +61,8 @@ static void unmap_pages(struct sheap_mmu *m, uintptr_t v, uintptr_t end)
 static int mmu_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
 {
     struct sheap_mmu *m = ctx;
+    if (!vaspace_contains(m, v, n))
+        return SHEAP_BACKEND_ENOMEM; /* not ours: never touch the entries */
     pte_t leaf = pte_leaf_base(m->leaf);
     bool new_tables = false;
     for (uintptr_t va = v; va < v + n; va += PAGE) {
@@ -84,13 +86,18 @@ static int mmu_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
     return SHEAP_BACKEND_OK;
 }
 
+/* unused and release of a range the instance did not reserve (a caller's
+ * bug) do nothing: the entries there are someone else's. */
 static void mmu_unused(void *ctx, uintptr_t v, uintptr_t n)
 {
-    unmap_pages(ctx, v, v + n);
+    if (vaspace_contains(ctx, v, n))
+        unmap_pages(ctx, v, v + n);
 }
 
 static void mmu_release(void *ctx, uintptr_t v, uintptr_t n)
 {
+    if (!vaspace_contains(ctx, v, n))
+        return;
     unmap_pages(ctx, v, v + n);
     vaspace_release(ctx, v, n);
 }

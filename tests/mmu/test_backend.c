@@ -27,6 +27,8 @@ extern char __sheap_frames_start[], __sheap_frames_end[];
 
 static uintptr_t root;
 static unsigned va_bits;
+/* Memory of the program's own (firmware-mapped RAM). */
+static volatile char fw_ram_page[PAGE] __attribute__((aligned(4096))) = {42};
 
 static uint64_t root_sum(void)
 {
@@ -229,10 +231,20 @@ static void test_second_instance(void)
     CHECK_EQ(sheap_mmu_translate(&m2, big), 0);
     ops->release(b.ctx, big, bign);
 
-    /* The default heap is unaffected meanwhile. */
-    void *p = sheap_malloc(3 * PAGE);
+    /* The default heap is unaffected meanwhile, also by calls on its pages
+     * (or the firmware's) through this instance: they change nothing. */
+    char *p = sheap_malloc(3 * PAGE);
     CHECK(p != NULL);
     memset(p, 1, 3 * PAGE);
+    uintptr_t pv = (uintptr_t)p & ~(uintptr_t)(PAGE - 1);
+    ops->unused(b.ctx, pv, PAGE);
+    ops->release(b.ctx, pv, PAGE);
+    ops->unused(b.ctx, (uintptr_t)fw_ram_page & ~(uintptr_t)(PAGE - 1), PAGE);
+    CHECK_EQ(ops->used(b.ctx, pv, PAGE, &zeroed), SHEAP_BACKEND_ENOMEM);
+    CHECK(sheap_mmu_is_mapped(pv));
+    CHECK_EQ(p[0], 1);
+    CHECK_EQ(fw_ram_page[0], 42);
+    CHECK_EQ(stats_of(&m2).free, s1.free);
     sheap_free(p);
     CHECK_HEAP();
 
