@@ -8,7 +8,8 @@
  * never writes TCR, MAIR, SCTLR or SATP.  The firmware hands over
  * (struct sheap_mmu_config):
  *   - the live top-level table (its physical address, from TTBR0_EL1 or
- *     satp: sheap_mmu_read_regime reads both) and the regime's VA bits;
+ *     satp: sheap_mmu_read_regime reads both) and the regime's VA and PA
+ *     bits;
  *   - a VA window for the heap: whole top-level entries (512 GB each with
  *     four levels, 1 GB with three) that are invalid when the backend is
  *     created;
@@ -88,6 +89,9 @@ struct sheap_mmu_frame_range {
 struct sheap_mmu_config {
     uintptr_t root;        /* physical address of the live top-level table */
     unsigned va_bits;      /* the regime: 39 or 48 */
+    unsigned pa_bits;      /* physical addresses the regime outputs (AArch64
+                              TCR_EL1.IPS); 0: the descriptor format's
+                              limit (48 AArch64, 56 RISC-V) */
     uintptr_t window_base; /* the heap's VA: whole top-level entries */
     uintptr_t window_size;
     uintptr_t any_base;    /* reservations without a hint go here; */
@@ -140,11 +144,12 @@ int sheap_mmu_backend_init(struct sheap_mmu *m, const struct sheap_mmu_config *c
 /* Unregister m; EBUSY (nothing changed) while any VA is still reserved. */
 int sheap_mmu_backend_fini(struct sheap_mmu *m);
 
-/* The running regime: the root table's physical address and the VA bits
- * (AArch64: TTBR0_EL1 and 64 - TCR_EL1.T0SZ; RISC-V: satp).  EOFF when
- * translation is off, EINVAL for a regime the backend does not support
- * (AArch64 granule other than 4 KB, TTBR0 walks disabled). */
-int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits);
+/* The running regime: the root table's physical address, the VA bits and
+ * the PA bits (AArch64: TTBR0_EL1, 64 - TCR_EL1.T0SZ, TCR_EL1.IPS; RISC-V:
+ * satp, and 56).  EOFF when translation is off, EINVAL for a regime the
+ * backend does not support (AArch64 granule other than 4 KB, TTBR0 walks
+ * disabled); the outputs are then unchanged. */
+int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits, unsigned *pa_bits);
 
 /* Frame counts of an instance; the physical address backing va (0 when va
  * is not Ready).  The caller holds the heap's lock. */

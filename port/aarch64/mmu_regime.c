@@ -9,9 +9,10 @@
 #define TCR_T0SZ(t) ((unsigned)((t) & 63))
 #define TCR_EPD0 (1ull << 7)
 #define TCR_TG0(t) (((t) >> 14) & 3) /* 0: 4 KB */
+#define TCR_IPS(t) ((unsigned)((t) >> 32) & 7)
 #define TTBR_BADDR 0x0000fffffffff000ull
 
-int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits)
+int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits, unsigned *pa_bits)
 {
     uint64_t sctlr, tcr, ttbr0;
     __asm__ volatile("mrs %0, sctlr_el1\n\t"
@@ -23,6 +24,8 @@ int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits)
     if (TCR_TG0(tcr) != 0 || (tcr & TCR_EPD0))
         return SHEAP_MMU_EINVAL;
     *root = (uintptr_t)(ttbr0 & TTBR_BADDR);
+    static const unsigned char ips_bits[8] = {32, 36, 40, 42, 44, 48, 52, 52};
     *va_bits = 64 - TCR_T0SZ(tcr);
+    *pa_bits = ips_bits[TCR_IPS(tcr)];
     return SHEAP_MMU_OK;
 }

@@ -36,6 +36,8 @@ typedef uint64_t pte_t;
 /* 1 when the regime's VA bits are supported, the window's upper limit. */
 static inline bool pt_arch_va_bits_ok(unsigned va_bits) { return va_bits == 39 || va_bits == 48; }
 static inline uintptr_t pt_arch_va_limit(unsigned va_bits) { return (uintptr_t)1 << va_bits; }
+/* Output addresses a 4 KB-granule descriptor holds: bits [47:12]. */
+#define PT_PA_BITS_MAX 48u
 
 static inline bool pt_arch_attrs_ok(uint64_t attrs)
 {

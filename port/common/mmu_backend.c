@@ -118,7 +118,12 @@ static bool overlap(uintptr_t a, uintptr_t an, uintptr_t b, uintptr_t bn) { retu
 /* The shape of the request alone: sizes, alignment, regime, attributes. */
 static int check_config(const struct sheap_mmu_config *c)
 {
-    if (c->root == 0 || !page_aligned(c->root) || !pt_arch_va_bits_ok(c->va_bits))
+    if (c->root == 0 || !page_aligned(c->root) || !pt_arch_va_bits_ok(c->va_bits) || c->pa_bits > PT_PA_BITS_MAX ||
+        (c->pa_bits != 0 && c->pa_bits < 32))
+        return SHEAP_MMU_EINVAL;
+    /* Last physical address the regime reaches (pa_bits 0: the format's). */
+    uintptr_t pa_last = ((uintptr_t)2 << ((c->pa_bits ? c->pa_bits : PT_PA_BITS_MAX) - 1)) - 1;
+    if (c->root > pa_last)
         return SHEAP_MMU_EINVAL;
     unsigned levels = (c->va_bits - 12) / 9;
     uintptr_t slot = (uintptr_t)1 << (12 + 9 * (levels - 1)); /* VA one root entry covers */
@@ -138,7 +143,8 @@ static int check_config(const struct sheap_mmu_config *c)
     for (unsigned i = 0; i < c->nframes; i++) {
         const struct sheap_mmu_frame_range *r = &c->frames[i];
         if (!page_aligned(r->base) || !page_aligned(r->size) || r->base == 0 || r->base + r->size < r->base ||
-            r->size <= frames_counter_bytes(r->size) || overlap(r->base, r->size, c->root, PAGE))
+            r->size <= frames_counter_bytes(r->size) || r->base + r->size - 1 > pa_last ||
+            overlap(r->base, r->size, c->root, PAGE))
             return SHEAP_MMU_EINVAL;
         for (unsigned j = 0; j < i; j++)
             if (overlap(r->base, r->size, c->frames[j].base, c->frames[j].size))

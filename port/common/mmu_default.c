@@ -1,8 +1,8 @@
 /*
  * mmu_default.c - the default heap's MMU backend instance, built from the
  * board's configuration on first use:
- *   root, VA bits          the running regime (sheap_mmu_read_regime:
- *                          TTBR0_EL1 + TCR_EL1.T0SZ, or satp), set up by
+ *   root, VA and PA bits   the running regime (sheap_mmu_read_regime:
+ *                          TTBR0_EL1 + TCR_EL1.T0SZ/IPS, or satp), set up by
  *                          the firmware before the first heap call
  *   window                 SHEAP_MMU_WINDOW_BASE .. SHEAP_MMU_WINDOW_END
  *   reservations anywhere  SHEAP_MMU_ANY_BASE .. SHEAP_MMU_ANY_END
@@ -68,7 +68,7 @@ const struct sheap_backend *sheap_port_default_backend(void)
         .nframes = n,
         .leaf_attrs = SHEAP_MMU_LEAF_ATTRS,
     };
-    int r = sheap_mmu_read_regime(&cfg.root, &cfg.va_bits);
+    int r = sheap_mmu_read_regime(&cfg.root, &cfg.va_bits, &cfg.pa_bits);
     if (r == SHEAP_MMU_OK)
         r = sheap_mmu_backend_init(&default_mmu, &cfg, &default_backend);
     if (r != SHEAP_MMU_OK)

@@ -8,7 +8,7 @@
 #define SATP_MODE(s) ((unsigned)((s) >> 60))
 #define SATP_PPN(s) ((s) & ((1ull << 44) - 1))
 
-int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits)
+int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits, unsigned *pa_bits)
 {
     uint64_t satp;
     __asm__ volatile("csrr %0, satp" : "=r"(satp));
@@ -25,5 +25,6 @@ int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits)
         return SHEAP_MMU_EINVAL;
     }
     *root = (uintptr_t)(SATP_PPN(satp) << 12);
+    *pa_bits = 56;
     return SHEAP_MMU_OK;
 }

@@ -48,6 +48,8 @@ typedef uint64_t pte_t;
 static inline bool pt_arch_va_bits_ok(unsigned va_bits) { return va_bits == 39 || va_bits == 48; }
 /* Lower half of the canonical space only. */
 static inline uintptr_t pt_arch_va_limit(unsigned va_bits) { return (uintptr_t)1 << (va_bits - 1); }
+/* Physical addresses a PTE's 44-bit PPN reaches. */
+#define PT_PA_BITS_MAX 56u
 
 static inline bool pt_arch_attrs_ok(uint64_t attrs)
 {

@@ -26,7 +26,7 @@
 extern char __sheap_frames_start[], __sheap_frames_end[];
 
 static uintptr_t root;
-static unsigned va_bits;
+static unsigned va_bits, pa_bits;
 /* Memory of the program's own (firmware-mapped RAM). */
 static volatile char fw_ram_page[PAGE] __attribute__((aligned(4096))) = {42};
 
@@ -51,6 +51,7 @@ static struct sheap_mmu_config good_config(void)
     struct sheap_mmu_config c = {
         .root = root,
         .va_bits = va_bits,
+        .pa_bits = pa_bits,
         .window_base = SHEAP_TEST_MMU2_WINDOW_BASE,
         .window_size = SHEAP_TEST_MMU2_WINDOW_SIZE,
         .frames = mmu2_frames,
@@ -65,11 +66,12 @@ static void test_regime_is_the_firmwares(void)
     void *p = sheap_malloc(100); /* the default heap attaches now */
     CHECK(p != NULL);
     sheap_free(p);
-    CHECK_EQ(sheap_mmu_read_regime(&root, &va_bits), SHEAP_MMU_OK);
+    CHECK_EQ(sheap_mmu_read_regime(&root, &va_bits, &pa_bits), SHEAP_MMU_OK);
     CHECK(root != 0 && (root & (PAGE - 1)) == 0);
     CHECK_EQ(va_bits, SHEAP_VA_BITS);
-    printf("  root table at %#lx, %u-bit VA, top-level entries of %lu GB\n", (unsigned long)root, va_bits,
-           (unsigned long)(slot() >> 30));
+    CHECK(pa_bits >= 32 && pa_bits <= 56);
+    printf("  root table at %#lx, %u-bit VA, %u-bit PA, top-level entries of %lu GB\n", (unsigned long)root, va_bits,
+           pa_bits, (unsigned long)(slot() >> 30));
     CHECK_EQ(board_mmu_intact(), 0);
 }
 
@@ -82,6 +84,7 @@ static void test_bad_configs_change_nothing(void)
         {SHEAP_TEST_MMU2_FRAMES_BASE, 1u << 20}, {SHEAP_TEST_MMU2_FRAMES_BASE + (512u << 10), 1u << 20}};
     static const struct sheap_mmu_frame_range five[5] = {{SHEAP_TEST_MMU2_FRAMES_BASE, 1u << 20}};
     struct sheap_mmu_frame_range on_root[] = {{root & ~(uintptr_t)0xffff, 1u << 16}};
+    static const struct sheap_mmu_frame_range high_frames[] = {{(uintptr_t)1 << 32, 1u << 20}};
     struct sheap_mmu_frame_range default_heaps[] = {
         {(uintptr_t)__sheap_frames_start, 1u << 20}};
     uintptr_t limit = (uintptr_t)1 << va_bits;
@@ -127,6 +130,9 @@ static void test_bad_configs_change_nothing(void)
     CASE("frames holding the root table", SHEAP_MMU_EINVAL, c->frames = on_root);
     CASE("frames of the default heap", SHEAP_MMU_EBUSY, c->frames = default_heaps);
     CASE("unsupported VA bits", SHEAP_MMU_EINVAL, c->va_bits = 40);
+    CASE("PA bits beyond the descriptor format", SHEAP_MMU_EINVAL, c->pa_bits = 57);
+    CASE("frames beyond the regime's PA bits", SHEAP_MMU_EINVAL, c->pa_bits = 32;
+         c->frames = high_frames);
     CASE("no root", SHEAP_MMU_EINVAL, c->root = 0);
     CASE("misaligned root", SHEAP_MMU_EINVAL, c->root += 8);
     CASE("leaf attributes the backend sets itself", SHEAP_MMU_EINVAL, c->leaf_attrs |= 1);
