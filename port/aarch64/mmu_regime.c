@@ -24,7 +24,9 @@ int sheap_mmu_read_regime(uintptr_t *root, unsigned *va_bits, unsigned *pa_bits)
     if (TCR_TG0(tcr) != 0 || (tcr & TCR_EPD0))
         return SHEAP_MMU_EINVAL;
     *root = (uintptr_t)(ttbr0 & TTBR_BADDR);
-    static const unsigned char ips_bits[8] = {32, 36, 40, 42, 44, 48, 52, 52};
+    /* IPS 52 needs FEAT_LPA2's descriptor format with a 4 KB granule; in
+     * the classic format the backend writes, output addresses stop at 48. */
+    static const unsigned char ips_bits[8] = {32, 36, 40, 42, 44, 48, 48, 48};
     *va_bits = 64 - TCR_T0SZ(tcr);
     *pa_bits = ips_bits[TCR_IPS(tcr)];
     return SHEAP_MMU_OK;
