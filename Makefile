@@ -54,7 +54,7 @@ PORT_CPPFLAGS := -Iport/$(PORT) -Iport/common
 CORE_NOLIBCALLS ?= -fno-tree-loop-distribute-patterns
 CORE_CFLAGS := -std=c11 -ffreestanding -fno-builtin $(CORE_NOLIBCALLS) $(WARN)
 PORT_CFLAGS ?= -std=c11
-TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness
+TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness -Iboards/common
 # Test builds add debug asserts and port fault injection; the release library
 # (libsheap.a) has neither.
 TEST_DEFS := -DSHEAP_DEBUG -DSHEAP_FAULT_INJECTION
