@@ -21,4 +21,17 @@ void sheap_mmu_frame_stats(struct sheap_frame_stats *out);
 /* true when va is mapped (Ready) in the heap's translation tables. */
 bool sheap_mmu_is_mapped(uintptr_t va);
 
+/*
+ * Transitional: the MMU ports' memory functions under their old port
+ * contract names (memory states and rules as in sheap_backend.h, without
+ * ctx).  port/common/mmu_legacy_backend.c wraps them as the default
+ * backend; both go away when the MMU backend takes their place.
+ */
+uintptr_t sheap_port_page_size(void);
+int sheap_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out);
+int sheap_port_map(uintptr_t v, uintptr_t n);
+int sheap_port_used(uintptr_t v, uintptr_t n, bool *zeroed);
+void sheap_port_unused(uintptr_t v, uintptr_t n);
+void sheap_port_release(uintptr_t v, uintptr_t n);
+
 #endif

@@ -2,7 +2,7 @@
 # --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
 # every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
 PORT := aarch64
-PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc
+PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc mmu_legacy_backend
 # Shared board code (boards/common): resuming after expected faults.
 BOARD_COMMON := expected_fault
 CC := aarch64-linux-gnu-gcc

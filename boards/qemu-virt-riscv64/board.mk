@@ -15,7 +15,7 @@ FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native sv48
 PORT := riscv
-PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc
+PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc mmu_legacy_backend
 # Shared board code (boards/common): resuming after expected faults.
 BOARD_COMMON := expected_fault qemu_virt_riscv
 CC := riscv64-unknown-elf-gcc

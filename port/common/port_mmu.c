@@ -57,8 +57,6 @@ uintptr_t sheap_port_page_size(void)
 int sheap_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
 {
     mmu_ensure();
-    if (sheap_fault_inject_hit(SHEAP_OP_RESERVE))
-        return SHEAP_PORT_ENOMEM;
     if (hint != 0 && hint < SHEAP_MMU_VA_MIN)
         return SHEAP_PORT_EBUSY; /* the identity-mapped low part */
     if (hint != 0 && (hint > SHEAP_MMU_VA_END || n > SHEAP_MMU_VA_END - hint))
@@ -68,8 +66,6 @@ int sheap_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
 
 int sheap_port_map(uintptr_t v, uintptr_t n)
 {
-    if (sheap_fault_inject_hit(SHEAP_OP_MAP))
-        return SHEAP_PORT_ENOMEM;
     if (!vaspace_contains(v, n))
         sheap_port_fault("sheap: map() of a range that was never reserved", (void *)v, true);
     return SHEAP_PORT_OK;
@@ -89,8 +85,6 @@ static void unmap_pages(uintptr_t v, uintptr_t end)
 
 int sheap_port_used(uintptr_t v, uintptr_t n, bool *zeroed)
 {
-    if (sheap_fault_inject_hit(SHEAP_OP_USED))
-        return SHEAP_PORT_ENOMEM;
     for (uintptr_t va = v; va < v + n; va += PAGE) {
         uintptr_t pa = frame_alloc();
         if (pa != 0) {
