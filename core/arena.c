@@ -423,6 +423,39 @@ void heap_release_all(struct sheap_heap *h)
 
 /* ---- Growth (the seed's sysAlloc) ----------------------------------------------- */
 
+/* Where h's metadata allocator stood, so that an allocation can be taken
+ * back (arena_grow, when the index cannot take the new arenas). */
+struct meta_mark {
+    struct linear_alloc meta;
+    struct meta_chunk *chunks;
+    uintptr_t reserved_bytes, meta_bytes;
+};
+
+static void meta_mark(const struct sheap_heap *h, struct meta_mark *m)
+{
+    m->meta = h->meta;
+    m->chunks = h->chunks;
+    m->reserved_bytes = h->c.reserved_bytes;
+    m->meta_bytes = h->c.meta_bytes;
+}
+
+/* Take back what meta_alloc handed out since m: a new chunk goes back to
+ * the backend whole; in the old chunk only the cursor moves back (pages
+ * made Ready stay Ready and counted, for the next allocation). */
+static void meta_undo(struct sheap_heap *h, const struct meta_mark *m)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (h->chunks != m->chunks) {
+        be_release(h, h->chunks->base, h->chunks->size);
+        h->meta = m->meta;
+        h->chunks = m->chunks;
+        h->c.reserved_bytes = m->reserved_bytes;
+        h->c.meta_bytes = m->meta_bytes;
+    } else if (h->meta.end == m->meta.end) {
+        h->meta.next = m->meta.next;
+    }
+}
+
 /* Metadata for k new arenas. */
 static void *arena_meta_alloc(struct sheap_heap *h, uintptr_t k)
 {
@@ -612,11 +645,16 @@ int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *vout, uintptr_t *si
             return r;
     }
 
-    /* Index tables and metadata for the new arenas: failure undoes the
-     * reservation (the initial reservation's part stays Prepared there). */
-    struct sheap_arena *meta = NULL;
-    if (index_prepare(v, n))
-        meta = arena_meta_alloc(h, n >> SHEAP_ARENA_SHIFT);
+    /* Metadata for the new arenas, then the index tables they need (from
+     * the default backend): failure undoes the reservation (the initial
+     * reservation's part stays Prepared there). */
+    struct meta_mark mark;
+    meta_mark(h, &mark);
+    struct sheap_arena *meta = arena_meta_alloc(h, n >> SHEAP_ARENA_SHIFT);
+    if (meta != NULL && !index_prepare(v, n)) {
+        meta_undo(h, &mark);
+        meta = NULL;
+    }
     if (meta == NULL) {
         if (src == GROW_SPACE)
             h->arena_space.next = space_next;

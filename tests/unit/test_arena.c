@@ -118,6 +118,28 @@ static bool grow(uintptr_t n, uintptr_t *v, uintptr_t *size)
     return ok;
 }
 
+/* 32-bit mode: grow until the initial reservation is used up, so that the
+ * next growth goes to the hints (each test starts on a fresh heap, whose
+ * initial reservation is whole).  True when it is. */
+static bool use_up_space(void)
+{
+#if SHEAP_32BIT_MODE
+    for (unsigned i = 0; i < REGION_ARENAS; i++) {
+        heap_lock();
+        bool left = hp->arena_space.end != 0 && hp->arena_space.end - hp->arena_space.next >= ARENA;
+        heap_unlock();
+        uintptr_t v, size;
+        if (!left)
+            return true;
+        if (!grow(ARENA, &v, &size))
+            return false;
+    }
+    return false;
+#else
+    return true;
+#endif
+}
+
 /* ---- helpers: state snapshots ------------------------------------------------ */
 
 struct snap {
@@ -1045,6 +1067,7 @@ static void test_grow_failures(void)
     struct snap s0, s1;
     const uintptr_t n = META_ARENAS * ARENA;
     CHECK(prep());
+    CHECK(use_up_space());
     CHECK(ensure_hint());
 
     /* reserve() fails at a usable hint with ENOMEM (not EBUSY): growth
@@ -1310,6 +1333,7 @@ static void test_hint_collision(void)
     void *sink[16];
     unsigned nsink = 0, rounds = 0, taken = 0;
     CHECK(prep());
+    CHECK(use_up_space());
     /* Keep the next 3 hints only (the seed's KeepNArenaHints(3)). */
     heap_lock();
     if (hp->nhints > 3) {
@@ -1407,6 +1431,7 @@ static void test_fallback_hints(void)
     unsigned nh;
     struct arena_hint t, bottom;
     CHECK(prep());
+    CHECK(use_up_space());
     /* Every hint fails: here, there is none. */
     heap_lock();
     hp->nhints = 0;

@@ -202,6 +202,14 @@ static void test_sweep_map_growing(void)
     unsigned long calls = sweep(SHEAP_OP_MAP, true, &ok);
     total_calls += calls;
     CHECK(ok);
+#if SHEAP_32BIT_MODE
+    sheap_stats(&st);
+    if (calls == 0 && st.arenas == ((uint64_t)SHEAP_REGION_SIZE >> SHEAP_ARENA_SHIFT)) {
+        printf("  skipped: the warm-up run took the whole heap region (%zu arenas); growth cannot reach map()\n",
+               st.arenas);
+        return;
+    }
+#endif
     CHECK(calls > 0);
 }
 
