@@ -19,8 +19,8 @@
  *
  * Page states: pages of free runs are Prepared or Ready (the ready bitmap
  * says which).  ph_alloc backs the Prepared pages of the run it hands out
- * (port used()), so every page of a SMALL or LARGE span is Ready.  Freed runs
- * stay Ready up to SHEAP_RETAIN_BYTES; beyond that they go back to the port
+ * (the backend's used()), so every page of a SMALL or LARGE span is Ready.  Freed runs
+ * stay Ready up to SHEAP_RETAIN_BYTES; beyond that they go back to the backend
  * at once, and sheap_trim returns the rest on request.
  *
  * Every function works on one heap, h; the span map it reads and writes
@@ -137,7 +137,7 @@ struct backing {
     struct sheap_heap *h;
     uintptr_t was_ready; /* pages already Ready before */
     uintptr_t newly;     /* pages made Ready now */
-    bool zeroed;         /* every page was fresh from the port and zero */
+    bool zeroed;         /* every page was fresh from the backend and zero */
     int err;
 };
 
@@ -149,7 +149,7 @@ static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void
     b->was_ready += ready;
     if (ready != 0)
         b->zeroed = false;
-    /* Back each stretch of pages that are not Ready with one port call. */
+    /* Back each stretch of pages that are not Ready with one backend call. */
     for (uintptr_t i = bits_next(a->ready, first, end, false); i < end && b->err == SHEAP_PORT_OK;
          i = bits_next(a->ready, i, end, false)) {
         uintptr_t j = bits_next(a->ready, i, end, true);

@@ -216,10 +216,10 @@ struct sheap_cpu {
      * population swings by a span does not take a run from the page heap
      * and give it back each time: both ends of that swing cost a few
      * hundred instructions, a stash push or pop a few dozen.  Stashed spans
-     * are still SMALL (their pages Ready and in use).  Before the page heap
-     * backs new pages it takes up to SHEAP_RELEASE_BATCH kept spans back
-     * (small_release_empty); a failing allocation and sheap_trim take all
-     * of them. */
+     * are still SMALL (their pages Ready and in use).  Before a new span
+     * makes the page heap back new pages, span_alloc (malloc.c) gives up to
+     * SHEAP_RELEASE_BATCH kept spans back (small_release_empty); a failing
+     * allocation and sheap_trim give all of them. */
     struct sheap_span *stash[SHEAP_NUM_CLASSES];
     uint8_t nstash[SHEAP_NUM_CLASSES];
     uintptr_t stash_pages;   /* pages held by all stashes */
@@ -479,7 +479,7 @@ int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t
 /*
  * The seed's sysAlloc: grow the heap by at least n bytes.  On success returns
  * an arena-aligned range [*v, *v + *size) in state Prepared whose arenas are
- * in the index; on failure returns the port error and changes nothing but
+ * in the index; on failure returns the backend error and changes nothing but
  * dropping hints that proved unusable.
  */
 int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size);

@@ -24,20 +24,20 @@
  *   Alignment Every block is aligned to 16 bytes when its size is at least
  *             16 (>= _Alignof(max_align_t) on every supported target), to 8
  *             otherwise, and to the page size when it is a page run.
- *   Zeroing   Only sheap_calloc zeroes.  Fresh memory that the port reports
+ *   Zeroing   Only sheap_calloc zeroes.  Fresh memory that the backend reports
  *             as zero is not cleared a second time.
  *   Time      Small blocks (<= SHEAP_MAX_SMALL_SIZE): O(1), a few dozen
  *             instructions when the size class has a partial span.  Page
  *             runs: O(1) in the size of the heap and in the number of free
  *             runs, plus O(pages) to back and map the run's own pages.
- *             Growing the heap calls the port (reserve, map) and is bounded by
- *             the port's cost for one arena.
+ *             Growing a heap calls its backend (reserve, map) and is bounded
+ *             by the backend's cost for one arena.
  *   Failure   Failing calls return NULL (or an error number) and set errno
  *             through the port to SHEAP_ENOMEM or SHEAP_EINVAL; the heap is
  *             unchanged by a failed call, except that an allocation that
  *             fails first gives the empty spans the size classes keep for
  *             reuse back to the free runs and, when it lacked physical
- *             memory, hands free Ready pages back to the port (both as
+ *             memory, hands free Ready pages back to the backend (both as
  *             sheap_trim would), then tries once more.
  *   Misuse    A pointer that sheap did not return, a pointer into the middle
  *             of a block, a pointer to free memory and a double free are
@@ -317,7 +317,7 @@ int sheap_arena_walk(sheap_arena_fn fn, void *ctx);
 int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx);
 
 /*
- * Returns every free page that is still Ready to the port (Ready ->
+ * Returns every free page that is still Ready to the backend (Ready ->
  * Prepared), including empty small spans kept for reuse.  Returns the bytes
  * released.  O(free runs).
  */
