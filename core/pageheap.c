@@ -262,7 +262,7 @@ static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     if (s->base >= PAGE) {
-        struct sheap_span *p = span_of(s->base - PAGE);
+        struct sheap_span *p = span_of_heap(h, s->base - PAGE);
         if (p && p->state == SPAN_FREE) {
             fl_remove(h, p);
             p->npages += s->npages;
@@ -273,7 +273,7 @@ static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
     }
     uintptr_t end = SPAN_END(s);
     if (end != 0) {
-        struct sheap_span *n = span_of(end);
+        struct sheap_span *n = span_of_heap(h, end);
         if (n && n->state == SPAN_FREE) {
             fl_remove(h, n);
             s->npages += n->npages;
@@ -448,7 +448,7 @@ bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npag
     if (npages <= s->npages || end == 0)
         return false;
     uintptr_t extra = npages - s->npages;
-    struct sheap_span *n = span_of(end);
+    struct sheap_span *n = span_of_heap(h, end);
     if (n == NULL || n->state != SPAN_FREE || n->npages < extra)
         return false;
     bool zeroed;
@@ -486,7 +486,7 @@ int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx)
 {
     SHEAP_ASSERT_LOCKED();
     for (struct sheap_arena *a = h->arenas; a; a = a->next) {
-        if (a->base >= SHEAP_ARENA_SIZE && arena_of(a->base - 1) != NULL)
+        if (a->base >= SHEAP_ARENA_SIZE && arena_of_heap(h, a->base - 1) != NULL)
             continue; /* walked from the start of its group */
         uintptr_t addr = a->base;
         do {
@@ -497,7 +497,7 @@ int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx)
             if (r != 0)
                 return r;
             addr = SPAN_END(s);
-        } while (addr != 0 && arena_of(addr) != NULL);
+        } while (addr != 0 && arena_of_heap(h, addr) != NULL);
     }
     return 0;
 }

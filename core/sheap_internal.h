@@ -421,6 +421,22 @@ static inline struct sheap_span *span_of(uintptr_t addr)
     return a ? a->spans[arena_page_index(a, addr)] : NULL;
 }
 
+/* The arena of h whose frame holds addr, or NULL (no arena, or another
+ * heap's: runs, neighbours and walks never cross from one heap into
+ * another, even where their arenas touch). */
+static inline struct sheap_arena *arena_of_heap(const struct sheap_heap *h, uintptr_t addr)
+{
+    struct sheap_arena *a = arena_of(addr);
+    return a != NULL && a->heap == h ? a : NULL;
+}
+
+/* span_of restricted to h's arenas. */
+static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintptr_t addr)
+{
+    struct sheap_arena *a = arena_of_heap(h, addr);
+    return a ? a->spans[arena_page_index(a, addr)] : NULL;
+}
+
 /* Initialise zeroed record h for cfg (checked by the caller) and link it
  * into shared.heaps.  32-bit mode reserves the arena metadata and the
  * initial reservation here; failing those is not fatal (the heap grows

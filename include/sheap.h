@@ -82,7 +82,8 @@ void *sheap_malloc(size_t n);
  * A heap.  Opaque: its size is known at compile time (SHEAP_HEAP_STORAGE_WORDS
  * in sheap_config.h, checked by the core), so firmware can place one in any
  * storage it owns (`static struct sheap sram_heap;`).  All-zero storage is
- * "no heap": per-heap calls on it fail with EINVAL.
+ * "no heap": per-heap calls on it fail with EINVAL.  A live heap must stay
+ * where it is (its arena records point at it) until it is destroyed.
  */
 struct sheap {
     union {
@@ -161,7 +162,8 @@ int sheap_default_heap_create(const struct sheap_config *cfg);
  * NULL; not reported).  O(1). */
 struct sheap *sheap_heap_of(const void *p);
 
-/* Name and capabilities given at creation (NULL / 0 for no heap). */
+/* Name and capabilities given at creation (NULL / 0 for no heap).  O(1),
+ * no lock (they do not change while the heap lives). */
 const char *sheap_heap_name(const struct sheap *heap);
 uint32_t sheap_heap_caps(const struct sheap *heap);
 

@@ -490,6 +490,47 @@ static void test_destroy_gives_back(void)
     TEARDOWN();
 }
 
+/* Two heaps whose arenas touch: runs never coalesce across them, walks and
+ * the validator keep to each heap's own arenas. */
+static void test_adjacent_arenas(void)
+{
+#if SHEAP_32BIT_MODE
+    printf("  skipped: 32-bit heaps start from an initial reservation, not from hints\n");
+#else
+    SETUP();
+    void *d = sheap_malloc(64);
+    CHECK(d != NULL);
+    uintptr_t a = arena_of((uintptr_t)d)->base;
+    /* The fast heap again, told to grow right after the default heap's arena. */
+    CHECK(fast_gone());
+    const uintptr_t hint[] = {a + SHEAP_ARENA_SIZE};
+    struct sheap_config cfg = {.backend = &fast_fb.backend, .caps = FAST_CAPS, .name = "fast", .hints = hint,
+                               .nhints = 1};
+    CHECK_EQ(sheap_heap_create(&fast, &cfg), 0);
+    void *f = sheap_heap_malloc(&fast, 64);
+    CHECK(f != NULL);
+    uintptr_t b = arena_of((uintptr_t)f)->base;
+    printf("  default heap's arena at 0x%llx, fast heap's at 0x%llx%s\n", U(a), U(b),
+           b == a + SHEAP_ARENA_SIZE ? " (touching)" : " (the hint was taken: not touching)");
+    /* Both free runs at the boundary, large blocks on either side. */
+    void *x = sheap_malloc(SHEAP_ARENA_SIZE / 2), *y = sheap_heap_malloc(&fast, SHEAP_ARENA_SIZE / 2);
+    CHECK(x != NULL && y != NULL);
+    CHECK(sheap_heap_of(x) == sheap_default_heap() && sheap_heap_of(y) == &fast);
+    CHECK_EQ(sheap_heap_check(&fast), 0);
+    CHECK_HEAP();
+    sheap_free(x);
+    sheap_free(y);
+    sheap_free(f);
+    CHECK_EQ(sheap_heap_check(&fast), 0);
+    CHECK_HEAP();
+    struct walk_tally wf = {0, 0, false, &fast};
+    CHECK_EQ(sheap_heap_walk(&fast, walk_count, &wf), 0);
+    CHECK_EQ(wf.used, 0);
+    sheap_free(d);
+    TEARDOWN();
+#endif
+}
+
 int main(void)
 {
     printf("heaps on %s: struct sheap %llu B (heap record %llu B), struct sheap_arena %llu B\n",
@@ -501,5 +542,6 @@ int main(void)
     RUN(test_free_realloc_any_heap);
     RUN(test_fallback_and_exhaustion);
     RUN(test_destroy_gives_back);
+    RUN(test_adjacent_arenas);
     return harness_finish("heaps");
 }
