@@ -55,12 +55,14 @@ CORE_NOLIBCALLS ?= -fno-tree-loop-distribute-patterns
 CORE_CFLAGS := -std=c11 -ffreestanding -fno-builtin $(CORE_NOLIBCALLS) $(WARN)
 PORT_CFLAGS ?= -std=c11
 TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness -Iboards/common
-# Test builds add debug asserts and port fault injection; the release library
-# (libsheap.a) has neither.
-TEST_DEFS := -DSHEAP_DEBUG -DSHEAP_FAULT_INJECTION
+# Test builds add debug asserts and the expensive tier (each span a
+# transition touched is validated); the release library (libsheap.a) has
+# neither.  Fault injection is a test backend in tests/harness, never in a
+# library (make test checks libsheap.a with nm).
+TEST_DEFS := -DSHEAP_DEBUG -DSHEAP_DEBUG_EXPENSIVE
 
 CORE_SRC := $(wildcard core/*.c)
-PORT_SRC := $(wildcard port/$(PORT)/*.c) $(patsubst %,port/common/%.c,fault_inject $(PORT_COMMON))
+PORT_SRC := $(wildcard port/$(PORT)/*.c) $(patsubst %,port/common/%.c,$(PORT_COMMON))
 BOARD_SRC := $(wildcard $(BOARD_DIR)/*.c $(BOARD_DIR)/*.S) $(patsubst %,boards/common/%.c,$(BOARD_COMMON))
 GEN := $(B)/gen/sheap_size_classes.h
 
@@ -238,7 +240,7 @@ HARNESS_SRC := $(wildcard tests/harness/*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 HARNESS_OBJ := $(patsubst %.c,$(B)/tests/%.o,$(HARNESS_SRC))
 
-$(B)/tests/tests/harness/%.o: tests/harness/%.c $(wildcard tests/harness/*.h include/*.h)
+$(B)/tests/tests/harness/%.o: tests/harness/%.c $(GEN) $(wildcard tests/harness/*.h include/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 vpath %.c tests/unit tests/mmu
@@ -256,6 +258,7 @@ suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound)
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
 	@NM=$(NM) tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
+	@NM=$(NM) tools/check_no_fault_injection.sh $(B)/libsheap.a >> $(RESULTS)
 	@tools/run_link_test.sh $(B) >> $(RESULTS)
 	@if [ -n "$(FAULT_TEST)" ]; then tools/run_fault_test.sh $(B) >> $(RESULTS); fi
 	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/bench-bound "$(RESULTS)"; fi
@@ -324,8 +327,9 @@ FUZZ_SECONDS ?= 300
 FUZZ_CI_RUNS ?= 8000
 FUZZ_BIN := $(BUILD)/host-fuzz/fuzz_heap
 
-$(B)/fuzz_heap: tests/fuzz/fuzz_heap.c $(LIB_TEST) $(GEN) $(wildcard core/*.h include/*.h)
-	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(ARCH_LDFLAGS) \
+$(B)/fuzz_heap: tests/fuzz/fuzz_heap.c tests/harness/fault_backend.c $(LIB_TEST) $(GEN) $(wildcard core/*.h include/*.h)
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< tests/harness/fault_backend.c \
+	  $(ARCH_LDFLAGS) \
 	  -L$(B) -lsheap_test -o $@
 
 fuzz: deps-check

@@ -11,16 +11,19 @@
  *   - arena_grow, the seed's sysAlloc: the one function that adds address
  *     space to the heap;
  *   - 32-bit mode: arena metadata for the whole heap region and a large
- *     initial reservation, both made up front.
+ *     initial reservation, both made up front;
+ *   - heap creation and destruction (heap_init, heap_release_all).
+ *
+ * Every heap has its own metadata, hints and reservations, all from its
+ * backend; the index is shared (struct sheap_shared), and its L2 tables
+ * come from the port's default backend.
  *
  * All functions expect the heap lock held (see sheap_internal.h).
  */
 #include "sheap_internal.h"
 
+struct sheap_shared sheap_shared;
 struct sheap_heap sheap_heap;
-static struct sheap_heap *const h = &sheap_heap;
-
-static const uintptr_t configured_hints[] = SHEAP_ARENA_HINTS;
 
 /* ---- Linear allocator ------------------------------------------------------ */
 
@@ -39,12 +42,14 @@ static bool linear_fits(const struct linear_alloc *l, uintptr_t size, uintptr_t 
     return l->end != 0 && p >= l->next && p + size >= p && p + size <= l->end;
 }
 
-/* Hand out size bytes aligned to align.  When ready is false the pages are
- * only mapped (Prepared); used for heap address space.  *grown receives the
- * bytes that became Ready.  Returns 0, changing nothing, on failure. */
-static uintptr_t linear_take(struct linear_alloc *l, uintptr_t size, uintptr_t align, bool ready,
-                             uintptr_t *grown)
+/* Hand out size bytes aligned to align, backed through b.  When ready is
+ * false the pages are only mapped (Prepared); used for heap address space.
+ * *grown receives the bytes that became Ready.  Returns 0, changing
+ * nothing, on failure. */
+static uintptr_t linear_take(const struct sheap_backend *b, struct linear_alloc *l, uintptr_t size, uintptr_t align,
+                             bool ready, uintptr_t *grown)
 {
+    SHEAP_ASSERT_LOCKED();
     *grown = 0;
     /* Metadata takes at most page alignment: a bigger one would make padding
      * pages Ready.  (Heap address space is handed out in whole arenas.) */
@@ -55,14 +60,14 @@ static uintptr_t linear_take(struct linear_alloc *l, uintptr_t size, uintptr_t a
         return 0;
     uintptr_t need = round_up(p + size, SHEAP_PAGE_SIZE);
     if (need > l->prepared) {
-        if (sheap_port_map(l->prepared, need - l->prepared) != SHEAP_PORT_OK)
+        if (b->ops->map(b->ctx, l->prepared, need - l->prepared) != SHEAP_PORT_OK)
             return 0;
         l->prepared = need;
     }
     if (ready && need > l->ready) {
         uintptr_t n = need - l->ready;
         bool zeroed = false;
-        if (sheap_port_used(l->ready, n, &zeroed) != SHEAP_PORT_OK)
+        if (b->ops->used(b->ctx, l->ready, n, &zeroed) != SHEAP_PORT_OK)
             return 0; /* [ready, prepared) stays Prepared for the next try */
         if (!zeroed)
             mem_zero((void *)l->ready, n);
@@ -73,119 +78,190 @@ static uintptr_t linear_take(struct linear_alloc *l, uintptr_t size, uintptr_t a
     return p;
 }
 
-uintptr_t linear_alloc(struct linear_alloc *l, uintptr_t size, uintptr_t align, uintptr_t *ready_grown)
+uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, uintptr_t size, uintptr_t align,
+                       uintptr_t *ready_grown)
 {
-    return linear_take(l, size, align, true, ready_grown);
+    return linear_take(b, l, size, align, true, ready_grown);
 }
 
 /* ---- Metadata allocator ---------------------------------------------------- */
 
-void *meta_alloc(uintptr_t size, uintptr_t align)
+/*
+ * From chunk allocator *l over backend b: size bytes aligned to align, or
+ * NULL with nothing changed.  When the chunk is exhausted (or there is none
+ * yet) a new one of at least SHEAP_META_CHUNK is reserved; the old chunk's
+ * tail stays Reserved (address space only).  *chunk_new receives the new
+ * chunk's size (0 when none was made) and *grown the bytes made Ready.
+ * When chunks is not NULL each new chunk records itself in its first bytes
+ * and is pushed on *chunks.
+ */
+static void *chunk_alloc(const struct sheap_backend *b, struct linear_alloc *l, struct meta_chunk **chunks,
+                         uintptr_t size, uintptr_t align, uintptr_t *chunk_new, uintptr_t *grown)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t grown;
     uintptr_t p;
-    if (linear_fits(&h->meta, size, align)) {
-        /* A port failure here leaves the chunk as it was, for the next try. */
-        p = linear_alloc(&h->meta, size, align, &grown);
-        if (p == 0)
-            return NULL;
-    } else {
-        /* Current chunk exhausted (or none yet): reserve a new one.  The old
-         * chunk's tail stays Reserved; it costs address space only. */
-        uintptr_t chunk = SHEAP_META_CHUNK;
-        uintptr_t want = round_up(size + align, SHEAP_PAGE_SIZE);
-        if (want < size)
-            return NULL;
-        if (chunk < want)
-            chunk = want;
-        uintptr_t base;
-        if (sheap_port_reserve(0, chunk, &base) != SHEAP_PORT_OK)
-            return NULL;
-        struct linear_alloc l;
-        linear_init(&l, base, chunk);
-        p = linear_alloc(&l, size, align, &grown);
-        if (p == 0) {
-            sheap_port_release(base, chunk);
+    *chunk_new = 0;
+    if (linear_fits(l, size, align)) {
+        /* A backend failure here leaves the chunk as it was, for the next try. */
+        p = linear_alloc(b, l, size, align, grown);
+        return (void *)p;
+    }
+    uintptr_t chunk = SHEAP_META_CHUNK;
+    uintptr_t want = round_up(size + align + sizeof(struct meta_chunk), SHEAP_PAGE_SIZE);
+    if (want < size)
+        return NULL;
+    if (chunk < want)
+        chunk = want;
+    uintptr_t base;
+    if (b->ops->reserve(b->ctx, 0, chunk, &base) != SHEAP_PORT_OK)
+        return NULL;
+    struct linear_alloc nl;
+    linear_init(&nl, base, chunk);
+    struct meta_chunk *rec = NULL;
+    uintptr_t g0 = 0;
+    if (chunks != NULL) {
+        rec = (struct meta_chunk *)linear_alloc(b, &nl, sizeof(*rec), sizeof(void *), &g0);
+        if (rec == NULL) {
+            b->ops->release(b->ctx, base, chunk);
             return NULL;
         }
-        h->meta = l;
-        h->c.reserved_bytes += chunk;
     }
-    h->c.meta_bytes += grown;
+    p = linear_alloc(b, &nl, size, align, grown);
+    if (p == 0) {
+        b->ops->release(b->ctx, base, chunk);
+        return NULL;
+    }
+    *grown += g0;
+    if (rec != NULL) {
+        rec->base = base;
+        rec->size = chunk;
+        rec->next = *chunks;
+        *chunks = rec;
+    }
+    *l = nl;
+    *chunk_new = chunk;
     return (void *)p;
 }
 
-/* ---- Arena index ------------------------------------------------------------ */
+void *meta_alloc(struct sheap_heap *h, uintptr_t size, uintptr_t align)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t grown, chunk;
+    void *p = chunk_alloc(&h->backend, &h->meta, &h->chunks, size, align, &chunk, &grown);
+    if (p != NULL) {
+        h->c.reserved_bytes += chunk;
+        h->c.meta_bytes += grown;
+    }
+    return p;
+}
+
+/* ---- Arena index (shared by every heap) ------------------------------------------ */
 
 uintptr_t index_static_bytes(void)
 {
 #if INDEX_LEVELS == 1
-    return sizeof(h->index);
+    return sizeof(sheap_shared.index);
 #else
-    return sizeof(h->index_l1);
+    return sizeof(sheap_shared.index_l1);
 #endif
 }
 
 uintptr_t index_bytes(void)
 {
 #if INDEX_LEVELS == 1
-    return sizeof(h->index);
+    return sizeof(sheap_shared.index);
 #else
-    return sizeof(h->index_l1) + h->index_l2_count * sizeof(struct index_l2);
+    return sizeof(sheap_shared.index_l1) + sheap_shared.index_l2_count * sizeof(struct index_l2);
 #endif
 }
 
+#if INDEX_LEVELS == 2
+/* An L2 table, zeroed, from the index's own metadata (the port's default
+ * backend: the index outlives every heap), or NULL. */
+static struct index_l2 *index_l2_alloc(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t grown, chunk;
+    struct index_l2 *l2 = chunk_alloc(sheap_port_default_backend(), &sheap_shared.index_meta, NULL,
+                                      sizeof(struct index_l2), sizeof(void *), &chunk, &grown);
+    if (l2 != NULL) {
+        sheap_shared.index_reserved += chunk;
+        sheap_shared.index_ready += grown;
+        sheap_shared.index_l2_count++;
+    }
+    return l2;
+}
+#endif
+
 int index_set(uintptr_t addr, struct sheap_arena *a)
 {
-    h->last_arena = NULL; /* the cache may name the entry being replaced */
+    SHEAP_ASSERT_LOCKED();
+    sheap_shared.last_arena = NULL; /* the cache may name the entry being replaced */
 #if INDEX_LEVELS == 1
 #if !SHEAP_32BIT_MODE || SHEAP_VA_BITS < 32
     if (addr >> SHEAP_VA_BITS)
         return SHEAP_PORT_ENOMEM;
 #endif
-    h->index[addr >> SHEAP_ARENA_SHIFT] = a;
+    sheap_shared.index[addr >> SHEAP_ARENA_SHIFT] = a;
     return SHEAP_PORT_OK;
 #else
     if (addr >> SHEAP_VA_BITS)
         return SHEAP_PORT_ENOMEM;
     uintptr_t frame = addr >> SHEAP_ARENA_SHIFT;
-    struct index_l2 **slot = &h->index_l1[frame >> INDEX_L2_BITS];
+    struct index_l2 **slot = &sheap_shared.index_l1[frame >> INDEX_L2_BITS];
     if (*slot == NULL) {
         if (a == NULL)
             return SHEAP_PORT_OK;
-        struct index_l2 *l2 = meta_alloc(sizeof(*l2), sizeof(void *));
+        struct index_l2 *l2 = index_l2_alloc();
         if (l2 == NULL)
             return SHEAP_PORT_ENOMEM;
         *slot = l2;
-        h->index_l2_count++;
     }
     (*slot)->arena[frame & (INDEX_L2_ENTRIES - 1)] = a;
     return SHEAP_PORT_OK;
 #endif
 }
 
-/* L2 tables that arenas [v, v+size) still need. */
-static uintptr_t index_l2_missing(uintptr_t v, uintptr_t size)
+/* Make the L2 tables that arenas [v, v+size) need; false (the tables made
+ * so far stay: empty tables are harmless) when metadata runs out. */
+static bool index_prepare(uintptr_t v, uintptr_t size)
 {
+    SHEAP_ASSERT_LOCKED();
 #if INDEX_LEVELS == 1
     (void)v;
     (void)size;
-    return 0;
+    return true;
 #else
-    uintptr_t missing = 0;
     uintptr_t first = (v >> SHEAP_ARENA_SHIFT) >> INDEX_L2_BITS;
     uintptr_t last = ((v + size - 1) >> SHEAP_ARENA_SHIFT) >> INDEX_L2_BITS;
-    for (uintptr_t i = first; i <= last; i++)
-        missing += h->index_l1[i] == NULL;
-    return missing;
+    for (uintptr_t i = first; i <= last; i++) {
+        if (sheap_shared.index_l1[i] == NULL) {
+            struct index_l2 *l2 = index_l2_alloc();
+            if (l2 == NULL)
+                return false;
+            sheap_shared.index_l1[i] = l2;
+        }
+    }
+    return true;
 #endif
+}
+
+/* Whether any arena frame of [v, v + n) is in the index already: another
+ * heap's memory (a backend that hands out what another heap owns). */
+static bool index_any(uintptr_t v, uintptr_t n)
+{
+    SHEAP_ASSERT_LOCKED();
+    for (uintptr_t a = v; a - v < n; a += SHEAP_ARENA_SIZE)
+        if (arena_of(a) != NULL)
+            return true;
+    return false;
 }
 
 /* ---- Hints -------------------------------------------------------------- */
 
-static void hint_push(uintptr_t addr, bool down)
+static void hint_push(struct sheap_heap *h, uintptr_t addr, bool down)
 {
+    SHEAP_ASSERT_LOCKED();
     if (h->nhints == SHEAP_MAX_HINTS) {
         /* Full: forget the least preferred hint (the bottom of the stack). */
         for (unsigned i = 1; i < h->nhints; i++)
@@ -199,102 +275,201 @@ static void hint_push(uintptr_t addr, bool down)
 
 /* ---- Aligned reservation ----------------------------------------------------- */
 
-int reserve_aligned(uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out)
+int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out)
 {
+    SHEAP_ASSERT_LOCKED();
     uintptr_t p;
     int r;
     if (hint != 0) {
         if (hint & (align - 1))
             return SHEAP_PORT_EBUSY;
-        return sheap_port_reserve(hint, n, out);
+        return be_reserve(h, hint, n, out);
     }
-    /* A port may hand out aligned ranges by itself (the static port does):
+    /* A backend may hand out aligned ranges by itself (the static one does):
      * try the exact size first and keep it when it happens to be aligned. */
-    r = sheap_port_reserve(0, n, &p);
+    r = be_reserve(h, 0, n, &p);
     if (r != SHEAP_PORT_OK)
         return r;
     if ((p & (align - 1)) == 0) {
         *out = p;
         return SHEAP_PORT_OK;
     }
-    sheap_port_release(p, n);
+    be_release(h, p, n);
     /* Over-reserve by the alignment and trim both ends. */
     if (n + align < n)
         return SHEAP_PORT_ENOMEM;
-    r = sheap_port_reserve(0, n + align, &p);
+    r = be_reserve(h, 0, n + align, &p);
     if (r != SHEAP_PORT_OK)
         return r;
     uintptr_t aligned = round_up(p, align);
     if (aligned > p)
-        sheap_port_release(p, aligned - p);
+        be_release(h, p, aligned - p);
     uintptr_t tail = (p + n + align) - (aligned + n);
     if (tail)
-        sheap_port_release(aligned + n, tail);
+        be_release(h, aligned + n, tail);
     *out = aligned;
     return SHEAP_PORT_OK;
 }
 
-/* ---- Initialisation ----------------------------------------------------------- */
+/* ---- Creation and destruction ------------------------------------------------ */
 
-int heap_init(void)
+/* Link h into shared.heaps: after every heap of lower or equal order. */
+static void heap_link(struct sheap_heap *h)
 {
     SHEAP_ASSERT_LOCKED();
-    if (h->initialized)
-        return SHEAP_PORT_OK;
-    uintptr_t phys = sheap_port_page_size();
-    if (phys == 0 || (SHEAP_PAGE_SIZE % phys) != 0)
-        sheap_panic("sheap: SHEAP_PAGE_SIZE is not a multiple of the port's page size");
+    struct sheap_heap **pp = &sheap_shared.heaps;
+    while (*pp != NULL && (*pp)->order <= h->order)
+        pp = &(*pp)->next_heap;
+    h->next_heap = *pp;
+    *pp = h;
+}
 
-    for (unsigned i = sizeof(configured_hints) / sizeof(configured_hints[0]); i-- > 0;) {
-        if (configured_hints[i] != 0)
-            hint_push(round_up(configured_hints[i], SHEAP_ARENA_SIZE), false);
+static void heap_unlink(struct sheap_heap *h)
+{
+    SHEAP_ASSERT_LOCKED();
+    for (struct sheap_heap **pp = &sheap_shared.heaps; *pp != NULL; pp = &(*pp)->next_heap) {
+        if (*pp == h) {
+            *pp = h->next_heap;
+            return;
+        }
     }
+}
 
 #if SHEAP_32BIT_MODE
-    /* Metadata for every arena frame of the region, reserved up front so it
-     * is never interleaved with the heap (it is made Ready per arena). */
-    uintptr_t frames = (uintptr_t)(((uint64_t)SHEAP_REGION_SIZE) >> SHEAP_ARENA_SHIFT);
+/* Metadata for every arena frame of region_size bytes, reserved up front so
+ * it is never interleaved with the heap (it is made Ready per arena); then
+ * a large initial reservation, which keeps the heap contiguous (smaller
+ * sizes are tried until one fits; none fitting is not an error). */
+static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t initial)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t frames = region_size >> SHEAP_ARENA_SHIFT;
+    if (region_size == 0)
+        frames = (uintptr_t)(((uint64_t)SHEAP_REGION_SIZE) >> SHEAP_ARENA_SHIFT);
     uintptr_t meta_size = round_up(frames * sizeof(struct sheap_arena), SHEAP_PAGE_SIZE);
     uintptr_t m;
-    if (sheap_port_reserve(0, meta_size, &m) == SHEAP_PORT_OK) {
-        linear_init(&h->arena_meta, m, meta_size);
-        h->c.reserved_bytes += meta_size;
-    }
-    /* A large initial reservation keeps the 32-bit heap contiguous; try
-     * smaller sizes until one fits. */
-    for (uint64_t size = SHEAP_INITIAL_RESERVE; size >= SHEAP_ARENA_SIZE; size /= 2) {
+    if (be_reserve(h, 0, meta_size, &m) != SHEAP_PORT_OK)
+        return SHEAP_PORT_ENOMEM;
+    linear_init(&h->arena_meta, m, meta_size);
+    h->arena_meta_base = m;
+    h->c.reserved_bytes += meta_size;
+    uint64_t first = initial != 0 ? initial : SHEAP_INITIAL_RESERVE;
+    for (uint64_t size = first; size >= SHEAP_ARENA_SIZE; size /= 2) {
         uintptr_t a;
-        if (reserve_aligned(0, (uintptr_t)size, SHEAP_ARENA_SIZE, &a) == SHEAP_PORT_OK) {
-            linear_init(&h->arena_space, a, (uintptr_t)size);
-            h->c.reserved_bytes += (uintptr_t)size;
-            /* Grow on from either end once it is used up. */
-            hint_push(a, true);
-            if (a + (uintptr_t)size != 0)
-                hint_push(a + (uintptr_t)size, false);
-            break;
+        if (reserve_aligned(h, 0, (uintptr_t)size, SHEAP_ARENA_SIZE, &a) != SHEAP_PORT_OK)
+            continue;
+        if (index_any(a, (uintptr_t)size)) {
+            /* The backend handed out another heap's memory. */
+            be_release(h, a, (uintptr_t)size);
+            continue;
         }
+        linear_init(&h->arena_space, a, (uintptr_t)size);
+        h->space_base = a;
+        h->c.reserved_bytes += (uintptr_t)size;
+        /* Grow on from either end once it is used up. */
+        hint_push(h, a, true);
+        if (a + (uintptr_t)size != 0)
+            hint_push(h, a + (uintptr_t)size, false);
+        break;
+    }
+    return SHEAP_PORT_OK;
+}
+#endif
+
+int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
+{
+    SHEAP_ASSERT_LOCKED();
+    h->backend = *cfg->backend;
+    h->caps = cfg->caps;
+    h->order = cfg->order;
+    h->name = cfg->name;
+    for (unsigned i = cfg->nhints; i-- > 0;)
+        if (cfg->hints[i] != 0)
+            hint_push(h, round_up(cfg->hints[i], SHEAP_ARENA_SIZE), false);
+#if SHEAP_32BIT_MODE
+    if (heap_init_32(h, cfg->region_size, cfg->initial_reserve) != SHEAP_PORT_OK) {
+        mem_zero(h, sizeof(*h));
+        return SHEAP_PORT_ENOMEM;
     }
 #endif
     h->initialized = true;
+    heap_link(h);
     return SHEAP_PORT_OK;
+}
+
+void heap_release_all(struct sheap_heap *h)
+{
+    SHEAP_ASSERT_LOCKED();
+    heap_unlink(h);
+    /* Arenas: out of the index first, then back to the backend (those of
+     * the initial reservation go with it, below). */
+    uintptr_t s0 = h->space_base, s1 = h->arena_space.end;
+    for (struct sheap_arena *a = h->arenas; a != NULL; a = a->next) {
+        index_set(a->base, NULL);
+        if (s1 == 0 || a->base < s0 || a->base >= s1)
+            be_release(h, a->base, SHEAP_ARENA_SIZE);
+    }
+    if (s1 != 0)
+        be_release(h, s0, s1 - s0);
+    if (h->arena_meta.end != 0)
+        be_release(h, h->arena_meta_base, h->arena_meta.end - h->arena_meta_base);
+    /* Metadata chunks last: the arena records and chunk records live there. */
+    for (struct meta_chunk *c = h->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        be_release(h, c->base, c->size);
+    }
+    mem_zero(h, sizeof(*h));
 }
 
 /* ---- Growth (the seed's sysAlloc) ----------------------------------------------- */
 
-/* Metadata for k new arenas plus the L2 tables they need, in one allocation
- * so that failure leaves nothing half made. */
-static void *arena_meta_alloc(uintptr_t k, uintptr_t l2_tables)
+/* Where h's metadata allocator stood, so that an allocation can be taken
+ * back (arena_grow, when the index cannot take the new arenas). */
+struct meta_mark {
+    struct linear_alloc meta;
+    struct meta_chunk *chunks;
+    uintptr_t reserved_bytes, meta_bytes;
+};
+
+static void meta_mark(const struct sheap_heap *h, struct meta_mark *m)
 {
-    uintptr_t bytes = k * sizeof(struct sheap_arena) + l2_tables * sizeof(struct index_l2);
-    if (l2_tables == 0 && linear_fits(&h->arena_meta, bytes, sizeof(void *))) {
+    m->meta = h->meta;
+    m->chunks = h->chunks;
+    m->reserved_bytes = h->c.reserved_bytes;
+    m->meta_bytes = h->c.meta_bytes;
+}
+
+/* Take back what meta_alloc handed out since m: a new chunk goes back to
+ * the backend whole; in the old chunk only the cursor moves back (pages
+ * made Ready stay Ready and counted, for the next allocation). */
+static void meta_undo(struct sheap_heap *h, const struct meta_mark *m)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (h->chunks != m->chunks) {
+        be_release(h, h->chunks->base, h->chunks->size);
+        h->meta = m->meta;
+        h->chunks = m->chunks;
+        h->c.reserved_bytes = m->reserved_bytes;
+        h->c.meta_bytes = m->meta_bytes;
+    } else if (h->meta.end == m->meta.end) {
+        h->meta.next = m->meta.next;
+    }
+}
+
+/* Metadata for k new arenas. */
+static void *arena_meta_alloc(struct sheap_heap *h, uintptr_t k)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t bytes = k * sizeof(struct sheap_arena);
+    if (linear_fits(&h->arena_meta, bytes, sizeof(void *))) {
         uintptr_t grown;
-        uintptr_t p = linear_alloc(&h->arena_meta, bytes, sizeof(void *), &grown);
+        uintptr_t p = linear_alloc(&h->backend, &h->arena_meta, bytes, sizeof(void *), &grown);
         if (p == 0)
-            return NULL; /* the port failed; the region is kept for the next try */
+            return NULL; /* the backend failed; the region is kept for the next try */
         h->c.meta_bytes += grown;
         return (void *)p;
     }
-    return meta_alloc(bytes, sizeof(void *));
+    return meta_alloc(h, bytes, sizeof(void *));
 }
 
 /* Whether [v, v + n) wraps around or leaves the address bits the index
@@ -308,64 +483,76 @@ static bool beyond_index(uintptr_t v, uintptr_t n)
 
 /* The upward hint at from (the end of the initial reservation) moves to to,
  * as the reservation's end does. */
-static void move_up_hint(uintptr_t from, uintptr_t to)
+static void move_up_hint(struct sheap_heap *h, uintptr_t from, uintptr_t to)
 {
+    SHEAP_ASSERT_LOCKED();
     for (unsigned i = 0; i < h->nhints; i++)
         if (!h->hints[i].down && h->hints[i].addr == from)
             h->hints[i].addr = to;
 }
 
-int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
+/* Where a growth of n bytes came from: what undoing it and committing it
+ * have to do. */
+enum grow_source {
+    GROW_SPACE,    /* the initial reservation (already Reserved, now Prepared) */
+    GROW_HINT,     /* a fresh reservation at the top hint */
+    GROW_FALLBACK, /* a fresh reservation anywhere */
+};
+
+/*
+ * Step 1 (32-bit mode): take n bytes from the initial reservation.  When its
+ * rest is too short, first try to reserve the missing part right after it,
+ * so that the rest is not stranded below a request that would fit with it
+ * (on a fixed region this is often the only room left).  Returns the base,
+ * 0 when the reservation cannot serve n (nothing changed; an extension
+ * stays part of the reservation), or 1 when map() failed (nothing changed:
+ * growth fails).
+ */
+static uintptr_t grow_from_space(struct sheap_heap *h, uintptr_t n)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t v = 0;
-    int r = SHEAP_PORT_ENOMEM;
-    bool from_space = false, at_hint = false, fallback = false;
-
-    if (n == 0 || n > ((uintptr_t)1 << (SHEAP_VA_BITS - 1)))
-        return SHEAP_PORT_ENOMEM;
-    n = round_up(n, SHEAP_ARENA_SIZE);
-
-    /* 1. The initial reservation (32-bit mode): already Reserved.  When its
-     * rest is too short, try to reserve the missing part right after it, so
-     * that the rest is not stranded below a request that would fit with it
-     * (on a fixed region this is often the only room left). */
-    uintptr_t space_next = h->arena_space.next, space_end = h->arena_space.end, extended = 0;
-    if (space_end != 0 && space_next < space_end && !linear_fits(&h->arena_space, n, SHEAP_ARENA_SIZE)) {
-        uintptr_t rest = space_end - round_up(space_next, SHEAP_ARENA_SIZE);
+    struct linear_alloc *sp = &h->arena_space;
+    uintptr_t space_end = sp->end, extended = 0;
+    if (space_end == 0 || sp->next >= space_end)
+        return 0;
+    if (!linear_fits(sp, n, SHEAP_ARENA_SIZE)) {
+        uintptr_t rest = space_end - round_up(sp->next, SHEAP_ARENA_SIZE);
         uintptr_t got;
-        if (rest < n && !beyond_index(space_end, n - rest) &&
-            sheap_port_reserve(space_end, n - rest, &got) == SHEAP_PORT_OK) {
+        if (rest < n && !beyond_index(space_end, n - rest) && !index_any(space_end, n - rest) &&
+            be_reserve(h, space_end, n - rest, &got) == SHEAP_PORT_OK) {
             /* Part of the initial reservation from now on, also if this
              * growth fails later on (then it waits there for the next). */
             extended = n - rest;
-            h->arena_space.end = space_end + extended;
+            sp->end = space_end + extended;
             h->c.reserved_bytes += extended;
-            move_up_hint(space_end, space_end + extended);
+            move_up_hint(h, space_end, space_end + extended);
         }
     }
-    if (linear_fits(&h->arena_space, n, SHEAP_ARENA_SIZE)) {
-        uintptr_t grown;
-        v = linear_take(&h->arena_space, n, SHEAP_ARENA_SIZE, false, &grown);
-        if (v == 0) {
-            /* map() failed: undo the extension; nothing else changed. */
-            if (extended) {
-                h->arena_space.end = space_end;
-                h->c.reserved_bytes -= extended;
-                move_up_hint(space_end + extended, space_end);
-                sheap_port_release(space_end, extended);
-            }
-            return SHEAP_PORT_ENOMEM;
-        }
-        from_space = true;
+    if (!linear_fits(sp, n, SHEAP_ARENA_SIZE))
+        return 0;
+    uintptr_t grown;
+    uintptr_t v = linear_take(&h->backend, sp, n, SHEAP_ARENA_SIZE, false, &grown);
+    if (v == 0 && extended) {
+        /* map() failed: undo the extension; nothing else changed. */
+        sp->end = space_end;
+        h->c.reserved_bytes -= extended;
+        move_up_hint(h, space_end + extended, space_end);
+        be_release(h, space_end, extended);
     }
+    return v == 0 ? 1 : v;
+}
 
-    /* 2. Hints, most preferred first.  A hint whose range is taken (EBUSY) or
-     * outside the index is dropped.  Any other failure (the port could not
-     * reserve there: out of reach for it, or short of memory) keeps every
-     * hint and moves on to the fallback, which fails cleanly in turn if the
-     * port really is out of address space. */
-    while (v == 0 && h->nhints > 0) {
+/*
+ * Step 2: hints, most preferred first.  A hint whose range is taken (EBUSY)
+ * or outside the index is dropped.  Any other failure (the backend could
+ * not reserve there: out of reach for it, or short of memory) keeps every
+ * hint and moves on to the fallback, which fails cleanly in turn if the
+ * backend really is out of address space.  Returns the base or 0.
+ */
+static uintptr_t grow_at_hint(struct sheap_heap *h, uintptr_t n)
+{
+    SHEAP_ASSERT_LOCKED();
+    while (h->nhints > 0) {
         struct arena_hint *hint = &h->hints[h->nhints - 1];
         uintptr_t p = hint->addr;
         bool usable = true;
@@ -377,65 +564,40 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
             usable = false;
         if (usable) {
             uintptr_t got;
-            r = sheap_port_reserve(p, n, &got);
-            if (r == SHEAP_PORT_OK) {
-                v = p;
-                at_hint = true;
-                break;
-            }
+            int r = be_reserve(h, p, n, &got);
+            if (r == SHEAP_PORT_OK)
+                return p;
             if (r != SHEAP_PORT_EBUSY)
-                break;
+                return 0;
         }
         h->nhints--;
     }
+    return 0;
+}
 
-    /* 3. Every hint failed: take any aligned range and hint around it. */
-    if (v == 0) {
-        r = reserve_aligned(0, n, SHEAP_ARENA_SIZE, &v);
-        if (r != SHEAP_PORT_OK)
-            return r;
-        fallback = true;
-    }
+/* Step 3 for a fresh reservation [v, v + n): refuse it when the index cannot
+ * hold it or another heap owns part of it, then Reserved -> Prepared.  On
+ * failure the range is released. */
+static int grow_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    SHEAP_ASSERT_LOCKED();
+    int r = SHEAP_PORT_ENOMEM;
+    if (!beyond_index(v, n) && !index_any(v, n))
+        r = be_map(h, v, n);
+    if (r != SHEAP_PORT_OK)
+        be_release(h, v, n);
+    return r;
+}
 
-    /* Reserved -> Prepared (the initial reservation was mapped by linear_take). */
-    if (!from_space) {
-        if (beyond_index(v, n)) {
-            sheap_port_release(v, n);
-            return SHEAP_PORT_ENOMEM;
-        }
-        r = sheap_port_map(v, n);
-        if (r != SHEAP_PORT_OK) {
-            sheap_port_release(v, n);
-            return r;
-        }
-    }
-
-    /* Metadata for the new arenas. */
+/* Step 4: the new arenas [v, v + n) with their metadata go into the index
+ * and the arena list; hints follow.  Cannot fail. */
+static void grow_commit(struct sheap_heap *h, uintptr_t v, uintptr_t n, struct sheap_arena *a, enum grow_source src)
+{
+    SHEAP_ASSERT_LOCKED();
     uintptr_t k = n >> SHEAP_ARENA_SHIFT;
-    uintptr_t l2_tables = index_l2_missing(v, n);
-    uint8_t *meta = arena_meta_alloc(k, l2_tables);
-    if (meta == NULL) {
-        if (from_space)
-            h->arena_space.next = space_next; /* stays Prepared; reused next time */
-        else
-            sheap_port_release(v, n);
-        return SHEAP_PORT_ENOMEM;
-    }
-
-    /* Commit: nothing below can fail. */
-#if INDEX_LEVELS == 2
-    struct index_l2 *l2 = (struct index_l2 *)(meta + k * sizeof(struct sheap_arena));
-    for (uintptr_t i = (v >> SHEAP_ARENA_SHIFT) >> INDEX_L2_BITS;
-         i <= ((v + n - 1) >> SHEAP_ARENA_SHIFT) >> INDEX_L2_BITS; i++) {
-        if (h->index_l1[i] == NULL) {
-            h->index_l1[i] = l2++;
-            h->index_l2_count++;
-        }
-    }
-#endif
-    struct sheap_arena *a = (struct sheap_arena *)meta;
     for (uintptr_t i = 0; i < k; i++, a++) {
         a->base = v + i * SHEAP_ARENA_SIZE;
+        a->heap = h;
         a->next = NULL;
         if (index_set(a->base, a) != SHEAP_PORT_OK)
             sheap_panic("sheap: arena index table missing after allocation");
@@ -445,17 +607,62 @@ int arena_grow(uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
             h->arenas = a;
         h->arenas_tail = a;
     }
-    if (at_hint) {
+    if (src == GROW_HINT) {
         struct arena_hint *hint = &h->hints[h->nhints - 1];
         hint->addr = hint->down ? v : v + n;
+    } else if (src == GROW_FALLBACK) {
+        hint_push(h, v, true);
+        hint_push(h, v + n, false);
     }
-    if (fallback) {
-        hint_push(v, true);
-        hint_push(v + n, false);
-    }
-    if (!from_space)
+    if (src != GROW_SPACE)
         h->c.reserved_bytes += n;
     h->c.arenas += k;
+}
+
+int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (n == 0 || n > ((uintptr_t)1 << (SHEAP_VA_BITS - 1)))
+        return SHEAP_PORT_ENOMEM;
+    n = round_up(n, SHEAP_ARENA_SIZE);
+
+    enum grow_source src = GROW_SPACE;
+    uintptr_t space_next = h->arena_space.next;
+    uintptr_t v = grow_from_space(h, n);
+    if (v == 1)
+        return SHEAP_PORT_ENOMEM;
+    if (v == 0) {
+        src = GROW_HINT;
+        v = grow_at_hint(h, n);
+        if (v == 0) {
+            src = GROW_FALLBACK;
+            int r = reserve_aligned(h, 0, n, SHEAP_ARENA_SIZE, &v);
+            if (r != SHEAP_PORT_OK)
+                return r;
+        }
+        int r = grow_prepare(h, v, n);
+        if (r != SHEAP_PORT_OK)
+            return r;
+    }
+
+    /* Metadata for the new arenas, then the index tables they need (from
+     * the default backend): failure undoes the reservation (the initial
+     * reservation's part stays Prepared there). */
+    struct meta_mark mark;
+    meta_mark(h, &mark);
+    struct sheap_arena *meta = arena_meta_alloc(h, n >> SHEAP_ARENA_SHIFT);
+    if (meta != NULL && !index_prepare(v, n)) {
+        meta_undo(h, &mark);
+        meta = NULL;
+    }
+    if (meta == NULL) {
+        if (src == GROW_SPACE)
+            h->arena_space.next = space_next;
+        else
+            be_release(h, v, n);
+        return SHEAP_PORT_ENOMEM;
+    }
+    grow_commit(h, v, n, meta, src);
     *vout = v;
     *sizeout = n;
     return SHEAP_PORT_OK;

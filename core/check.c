@@ -9,11 +9,10 @@
  */
 #include "sheap_internal.h"
 
-static struct sheap_heap *const h = &sheap_heap;
-
 #define PAGE SHEAP_PAGE_SIZE
 
 struct tally {
+    struct sheap_heap *h;
     uintptr_t spans[3];
     uintptr_t free_pages, ready_pages, free_ready_pages;
     uintptr_t live_bytes, live_blocks;
@@ -25,6 +24,7 @@ struct tally {
 
 static int check_small(const struct sheap_span *s, struct tally *t)
 {
+    SHEAP_ASSERT_LOCKED();
     unsigned cls = s->cls;
     if (cls == 0 || cls >= SHEAP_NUM_CLASSES || s->elem_size != sheap_class_size[cls] ||
         s->nelems != sheap_class_nelems[cls] || s->npages != sheap_class_npages[cls] ||
@@ -58,6 +58,7 @@ static int check_small(const struct sheap_span *s, struct tally *t)
 
 static int check_span(struct sheap_span *s, void *ctx)
 {
+    SHEAP_ASSERT_LOCKED();
     struct tally *t = ctx;
     if (s->state > SPAN_LARGE || (s->base & (PAGE - 1)) != 0)
         return SHEAP_CHECK_SPAN;
@@ -77,7 +78,7 @@ static int check_span(struct sheap_span *s, void *ctx)
     uintptr_t addr = s->base, left = s->npages;
     while (left > 0) {
         struct sheap_arena *a = arena_of(addr);
-        if (a == NULL)
+        if (a == NULL || a->heap != t->h)
             return SHEAP_CHECK_SPAN_MAP;
         uintptr_t first = arena_page_index(a, addr);
         uintptr_t n = SHEAP_ARENA_PAGES - first < left ? SHEAP_ARENA_PAGES - first : left;
@@ -113,12 +114,15 @@ static int check_span(struct sheap_span *s, void *ctx)
     return 0;
 }
 
-static int check_index(void)
+/* h's arenas against the shared index: each is indexed under its frame and
+ * names h; the index names h exactly that often. */
+static int check_index(const struct sheap_heap *h)
 {
+    SHEAP_ASSERT_LOCKED();
     uintptr_t n = 0;
     for (struct sheap_arena *a = h->arenas; a; a = a->next) {
         if (++n > h->c.arenas || (a->base & (SHEAP_ARENA_SIZE - 1)) != 0 || arena_of(a->base) != a ||
-            arena_of(a->base + SHEAP_ARENA_SIZE - 1) != a)
+            arena_of(a->base + SHEAP_ARENA_SIZE - 1) != a || a->heap != h)
             return SHEAP_CHECK_INDEX;
     }
     if (n != h->c.arenas || n * SHEAP_ARENA_PAGES != h->c.arena_pages)
@@ -127,32 +131,37 @@ static int check_index(void)
     uintptr_t entries = 0;
 #if INDEX_LEVELS == 1
     for (uintptr_t f = 0; f < INDEX_L2_ENTRIES; f++) {
-        struct sheap_arena *a = h->index[f];
-        if (a && (++entries, a->base != (f << SHEAP_ARENA_SHIFT)))
+        struct sheap_arena *a = sheap_shared.index[f];
+        if (a == NULL || a->heap != h)
+            continue;
+        if (++entries, a->base != (f << SHEAP_ARENA_SHIFT))
             return SHEAP_CHECK_INDEX;
     }
 #else
     uintptr_t tables = 0;
     for (uintptr_t i = 0; i < INDEX_L1_ENTRIES; i++) {
-        struct index_l2 *l2 = h->index_l1[i];
+        struct index_l2 *l2 = sheap_shared.index_l1[i];
         if (l2 == NULL)
             continue;
         tables++;
         for (uintptr_t j = 0; j < INDEX_L2_ENTRIES; j++) {
             struct sheap_arena *a = l2->arena[j];
             uintptr_t frame = (i << INDEX_L2_BITS) | j;
-            if (a && (++entries, a->base != (frame << SHEAP_ARENA_SHIFT)))
+            if (a == NULL || a->heap != h)
+                continue;
+            if (++entries, a->base != (frame << SHEAP_ARENA_SHIFT))
                 return SHEAP_CHECK_INDEX;
         }
     }
-    if (tables != h->index_l2_count)
+    if (tables != sheap_shared.index_l2_count)
         return SHEAP_CHECK_INDEX;
 #endif
     return entries == n ? 0 : SHEAP_CHECK_INDEX;
 }
 
-static int check_free_lists(uintptr_t free_spans)
+static int check_free_lists(const struct sheap_heap *h, uintptr_t free_spans)
 {
+    SHEAP_ASSERT_LOCKED();
     uintptr_t seen = 0;
     for (unsigned fl = 0; fl < FL_COUNT; fl++) {
         bool fl_nonempty = false;
@@ -180,8 +189,9 @@ static int check_free_lists(uintptr_t free_spans)
     return seen == free_spans ? 0 : SHEAP_CHECK_FREE_LIST;
 }
 
-static int check_partial_lists(const struct tally *t)
+static int check_partial_lists(const struct sheap_heap *h, const struct tally *t)
 {
+    SHEAP_ASSERT_LOCKED();
     for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
         struct sheap_span *head = h->cpu.classes[cls].partial, *s = head;
         uintptr_t n = 0;
@@ -207,8 +217,9 @@ static int check_partial_lists(const struct tally *t)
 
 /* Each stash holds exactly the spans marked ON_STASH for its class, at most
  * SHEAP_STASH_SPANS of them, and the page count matches. */
-static int check_stashes(const struct tally *t)
+static int check_stashes(const struct sheap_heap *h, const struct tally *t)
 {
+    SHEAP_ASSERT_LOCKED();
     if (t->stash_pages != h->cpu.stash_pages)
         return SHEAP_CHECK_PARTIAL;
     for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
@@ -224,20 +235,22 @@ static int check_stashes(const struct tally *t)
     return 0;
 }
 
-int sheap_check(void)
+/* Every invariant of live heap h.  Lock held. */
+static int heap_check(struct sheap_heap *h)
 {
+    SHEAP_ASSERT_LOCKED();
     struct tally t;
     mem_zero(&t, sizeof(t));
-    heap_lock();
-    int r = check_index();
+    t.h = h;
+    int r = check_index(h);
     if (r == 0)
-        r = ph_each_span(check_span, &t);
+        r = ph_each_span(h, check_span, &t);
     if (r == 0)
-        r = check_free_lists(t.spans[SPAN_FREE]);
+        r = check_free_lists(h, t.spans[SPAN_FREE]);
     if (r == 0)
-        r = check_partial_lists(&t);
+        r = check_partial_lists(h, &t);
     if (r == 0)
-        r = check_stashes(&t);
+        r = check_stashes(h, &t);
     if (r == 0) {
         const struct sheap_counters *c = &h->c;
         if (t.spans[SPAN_FREE] != c->spans[SPAN_FREE] || t.spans[SPAN_SMALL] != c->spans[SPAN_SMALL] ||
@@ -247,8 +260,36 @@ int sheap_check(void)
             c->peak_live_bytes < c->live_bytes)
             r = SHEAP_CHECK_STATS;
     }
+    return r;
+}
+
+int sheap_heap_check(const struct sheap *heap)
+{
+    struct sheap_heap *h = (struct sheap_heap *)(uintptr_t)heap;
+    heap_lock();
+    /* An uncreated default heap is empty, hence consistent. */
+    int r = h->initialized ? heap_check(h) : h == &sheap_heap ? 0 : SHEAP_CHECK_INDEX;
     heap_unlock();
     return r;
+}
+
+int sheap_check(void)
+{
+    return sheap_heap_check(heap_pub(&sheap_heap));
+}
+
+/* Expensive debug tier: the local invariants of one span (span map, page
+ * bits, a small span's bitmap and list membership); no counters, which may
+ * be mid-update.  Lock held. */
+void debug_validate_span(struct sheap_heap *h, struct sheap_span *s)
+{
+    SHEAP_ASSERT_LOCKED();
+    struct tally t;
+    mem_zero(&t, sizeof(t));
+    t.h = h;
+    struct sheap_arena *a = arena_of(s->base);
+    if (a == NULL || a->heap != h || check_span(s, &t) != 0)
+        sheap_panic("sheap: span broken by a transition (SHEAP_DEBUG_EXPENSIVE)");
 }
 
 const char *sheap_check_message(int result)
@@ -277,6 +318,7 @@ struct walk_ctx {
 
 static int walk_span(struct sheap_span *s, void *arg)
 {
+    SHEAP_ASSERT_LOCKED();
     struct walk_ctx *w = arg;
     if (s->state != SPAN_SMALL)
         return w->fn((void *)s->base, s->npages << SHEAP_PAGE_SHIFT, s->state == SPAN_LARGE, w->ctx);
@@ -289,20 +331,32 @@ static int walk_span(struct sheap_span *s, void *arg)
     return 0;
 }
 
-int sheap_walk(sheap_walk_fn fn, void *ctx)
+int sheap_heap_walk(const struct sheap *heap, sheap_walk_fn fn, void *ctx)
 {
+    struct sheap_heap *h = (struct sheap_heap *)(uintptr_t)heap;
     struct walk_ctx w = {fn, ctx};
     heap_lock();
-    int r = ph_each_span(walk_span, &w);
+    int r = h->initialized ? ph_each_span(h, walk_span, &w) : 0;
     heap_unlock();
     return r;
 }
 
+int sheap_walk(sheap_walk_fn fn, void *ctx)
+{
+    return sheap_heap_walk(heap_pub(&sheap_heap), fn, ctx);
+}
+
 int sheap_arena_walk(sheap_arena_fn fn, void *ctx)
 {
+    return sheap_heap_arena_walk(heap_pub(&sheap_heap), fn, ctx);
+}
+
+int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx)
+{
+    const struct sheap_heap *h = (const struct sheap_heap *)(const void *)heap;
     int r = 0;
     heap_lock();
-    for (struct sheap_arena *a = sheap_heap.arenas; a && r == 0; a = a->next) {
+    for (struct sheap_arena *a = h->initialized ? h->arenas : NULL; a && r == 0; a = a->next) {
         struct sheap_arena_info info = {
             .base = a->base,
             .size = SHEAP_ARENA_SIZE,

@@ -18,13 +18,18 @@
  *
  * Large blocks are whole page runs (SPAN_LARGE).
  *
- * Locking: each entry point takes the heap lock once; misuse reports and
- * errno are delivered after it is dropped.
+ * Heaps: every function works on one heap record h.  The plain calls pass
+ * the default heap (sheap_heap, at a fixed address, so their fast paths
+ * are the per-heap ones with a constant); sheap_free and friends take h
+ * from the arena record of the pointer (a->heap), found through the shared
+ * index.  The default heap is made on first use, off the fast path: an
+ * uncreated heap has no partial spans, so its first malloc goes slow.
+ *
+ * Locking: each entry point takes the heap lock (one for all heaps) once;
+ * misuse reports and errno are delivered after it is dropped.
  */
 #define SHEAP_SIZE_CLASSES_DEFINE
 #include "sheap_internal.h"
-
-static struct sheap_heap *const h = &sheap_heap;
 
 /* Largest request considered at all: half the address space the index
  * covers.  Anything bigger fails with ENOMEM before any arithmetic. */
@@ -41,19 +46,19 @@ static inline void lock(void)
 {
     sheap_port_lock_inline();
 #ifdef SHEAP_DEBUG
-    h->locked = true;
+    sheap_shared.locked = true;
 #endif
 }
 
 static inline void unlock(void)
 {
 #ifdef SHEAP_DEBUG
-    h->locked = false;
+    sheap_shared.locked = false;
 #endif
     sheap_port_unlock_inline();
 }
 
-static inline void count_alloc(uintptr_t bytes)
+static inline void count_alloc(struct sheap_heap *h, uintptr_t bytes)
 {
     h->c.live_bytes += bytes;
     h->c.live_blocks++;
@@ -61,7 +66,7 @@ static inline void count_alloc(uintptr_t bytes)
         h->c.peak_live_bytes = h->c.live_bytes;
 }
 
-static inline void count_free(uintptr_t bytes)
+static inline void count_free(struct sheap_heap *h, uintptr_t bytes)
 {
     h->c.live_bytes -= bytes;
     h->c.live_blocks--;
@@ -71,8 +76,8 @@ static inline void count_free(uintptr_t bytes)
 static void report_misuse(const char *msg, const void *p)
 {
     lock();
-    h->c.misuse++;
-    sheap_fault_hook hook = h->fault_hook;
+    sheap_shared.misuse++;
+    sheap_fault_hook hook = sheap_shared.fault_hook;
     unlock();
     if (hook)
         hook(msg, p);
@@ -80,10 +85,12 @@ static void report_misuse(const char *msg, const void *p)
         sheap_port_fault(msg, p, false);
 }
 
-static void *fail_oom(void)
+/* Called without the lock: count (h may be NULL) and set errno. */
+static void *fail_oom(struct sheap_heap *h)
 {
     lock();
-    h->c.oom++;
+    if (h != NULL)
+        h->c.oom++;
     unlock();
     sheap_port_set_errno(SHEAP_ENOMEM);
     return NULL;
@@ -93,6 +100,7 @@ static void *fail_oom(void)
 
 static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     if (s->next == s) {
         c->partial = NULL;
     } else {
@@ -106,6 +114,7 @@ static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
 
 static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_span *head = c->partial;
     if (head == NULL) {
         s->next = s->prev = s;
@@ -121,8 +130,9 @@ static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
 
 /* ---- Stashes of empty spans ------------------------------------------------------ */
 
-static inline void stash_push(unsigned cls, struct sheap_span *s)
+static inline void stash_push(struct sheap_heap *h, unsigned cls, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     s->next = h->cpu.stash[cls];
     s->prev = NULL;
     s->on_partial = ON_STASH;
@@ -132,8 +142,9 @@ static inline void stash_push(unsigned cls, struct sheap_span *s)
     h->cpu.stash_pages += s->npages;
 }
 
-static inline struct sheap_span *stash_pop(unsigned cls)
+static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_span *s = h->cpu.stash[cls];
     if (s != NULL) {
         h->cpu.stash[cls] = s->next;
@@ -147,8 +158,9 @@ static inline struct sheap_span *stash_pop(unsigned cls)
 }
 
 /* The empty head of class cls, or NULL; clears a stale head_map bit. */
-static struct sheap_span *empty_head(uintptr_t cls)
+static struct sheap_span *empty_head(struct sheap_heap *h, uintptr_t cls)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_span *s = h->cpu.classes[cls].partial;
     if (s && s->nfree == s->nelems)
         return s;
@@ -158,26 +170,27 @@ static struct sheap_span *empty_head(uintptr_t cls)
 
 /* Give class cls's kept empty spans back, stash first, then its empty head,
  * until *budget spans have gone.  Returns the pages given back. */
-static uintptr_t release_class(uintptr_t cls, uintptr_t *budget)
+static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *budget)
 {
+    SHEAP_ASSERT_LOCKED();
     uintptr_t pages = 0;
     struct sheap_span *s;
-    while (*budget != 0 && (s = stash_pop((unsigned)cls)) != NULL) {
+    while (*budget != 0 && (s = stash_pop(h, (unsigned)cls)) != NULL) {
         pages += s->npages;
-        ph_free(s);
+        ph_free(h, s);
         --*budget;
     }
-    if (*budget != 0 && (s = empty_head(cls)) != NULL) {
+    if (*budget != 0 && (s = empty_head(h, cls)) != NULL) {
         pages += s->npages;
         partial_remove(&h->cpu.classes[cls], s);
-        ph_free(s);
+        ph_free(h, s);
         bit_clear(h->cpu.head_map, cls);
         --*budget;
     }
     return pages;
 }
 
-uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans)
+uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t max_spans)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_span *s;
@@ -185,7 +198,7 @@ uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans)
         uintptr_t pages = h->cpu.stash_pages;
         for (uintptr_t cls = bits_next(h->cpu.head_map, 0, SHEAP_NUM_CLASSES, true); cls < SHEAP_NUM_CLASSES;
              cls = bits_next(h->cpu.head_map, cls + 1, SHEAP_NUM_CLASSES, true))
-            if ((s = empty_head(cls)) != NULL)
+            if ((s = empty_head(h, cls)) != NULL)
                 pages += s->npages;
         if (pages + h->c.free_pages < need)
             return 0; /* giving them back could not make room for need pages */
@@ -203,7 +216,7 @@ uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans)
             cls = a < b ? a : b;
             if (cls >= to)
                 break;
-            released += release_class(cls, &budget);
+            released += release_class(h, cls, &budget);
             h->cpu.release_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
         }
     }
@@ -216,8 +229,9 @@ uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans)
  * last one found a slot and wraps around: free does not move the hint (that
  * would cost it a load, a compare and a store), so free slots may lie below
  * it.  nfree > 0 ends the scan within one round of the bitmap's words. */
-static inline void *small_take(struct sheap_class *c, struct sheap_span *s)
+static inline void *small_take(struct sheap_heap *h, struct sheap_class *c, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     unsigned w = s->hint;
     uintptr_t bits;
     while ((bits = s->freebits[w]) == 0)
@@ -227,22 +241,56 @@ static inline void *small_take(struct sheap_class *c, struct sheap_span *s)
     uintptr_t slot = (uintptr_t)w * WORD_BITS + ctz_word(bits);
     if (__builtin_expect(--s->nfree == 0, 0))
         partial_remove(c, s);
-    count_alloc(s->elem_size);
+    count_alloc(h, s->elem_size);
     return (void *)(s->base + slot * s->elem_size);
+}
+
+/*
+ * A run of npages for a new span of h (ph_alloc), with the policy for
+ * memory the size classes keep for reuse: it should not make the heap
+ * bigger.  When the run this would take is not Ready already (so pages
+ * would be backed, or the heap would grow), up to SHEAP_RELEASE_BATCH of
+ * the kept empty spans (stashes, kept heads) go back to the free runs
+ * first, where they coalesce and may serve this very request; the next
+ * such allocation takes the next ones.  If the page heap still fails (out
+ * of address space or of physical memory), every kept span goes back (when
+ * there could be enough of them) and it tries again; then, when backing
+ * failed, free Ready pages go back to the backend, whose memory they free:
+ * one last try.  O(pages wanted + classes / word + SHEAP_RELEASE_BATCH run
+ * frees) when anything is kept; O(classes + free runs) on the failure
+ * paths only.  Lock held.
+ */
+static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                     enum span_state state)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t need = npages + align_pages - 1;
+    if (need < npages)
+        return NULL;
+    if (small_kept_maybe(h) && !ph_fit_is_ready(h, need))
+        small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
+    bool oom_backing = false;
+    struct sheap_span *s = ph_alloc(h, npages, align_pages, state, &oom_backing);
+    if (s == NULL && small_release_empty(h, need, UINTPTR_MAX) != 0)
+        s = ph_alloc(h, npages, align_pages, state, &oom_backing);
+    if (s == NULL && oom_backing && h->free_ready_pages > 0) {
+        ph_trim(h);
+        s = ph_alloc(h, npages, align_pages, state, &oom_backing);
+    }
+    return s;
 }
 
 /* The class has no partial span: take a stashed empty one, or start a new
  * one.  Lock held. */
-static struct sheap_span *small_refill(unsigned cls)
+static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
 {
-    struct sheap_span *s = stash_pop(cls);
+    SHEAP_ASSERT_LOCKED();
+    struct sheap_span *s = stash_pop(h, cls);
     if (s != NULL) {
         partial_append(&h->cpu.classes[cls], s);
         return s;
     }
-    if (!h->initialized)
-        heap_init();
-    s = ph_alloc(sheap_class_npages[cls], 1, SPAN_SMALL);
+    s = span_alloc(h, sheap_class_npages[cls], 1, SPAN_SMALL);
     if (s == NULL)
         return NULL;
     unsigned nelems = sheap_class_nelems[cls];
@@ -260,17 +308,19 @@ static struct sheap_span *small_refill(unsigned cls)
                                                  : 0;
     }
     partial_append(&h->cpu.classes[cls], s);
+    SHEAP_VALIDATE_SPAN(h, s);
     return s;
 }
 
 /* Lock held.  Returns NULL when the page heap cannot supply a span. */
-static void *small_alloc(unsigned cls, bool zero)
+static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_class *c = &h->cpu.classes[cls];
     struct sheap_span *s = c->partial;
-    if (s == NULL && (s = small_refill(cls)) == NULL)
+    if (s == NULL && (s = small_refill(h, cls)) == NULL)
         return NULL;
-    void *p = small_take(c, s);
+    void *p = small_take(h, c, s);
     /* Freed slots are not tracked as dirty (that would cost the free fast
      * path a store), so calloc clears every small block. */
     if (zero)
@@ -279,8 +329,9 @@ static void *small_alloc(unsigned cls, bool zero)
 }
 
 /* A slot of s was freed and s is now empty.  Lock held. */
-static void small_span_empty(struct sheap_class *c, struct sheap_span *s)
+static void small_span_empty(struct sheap_heap *h, struct sheap_class *c, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     if (c->partial == s) {
         /* The head is kept: hysteresis.  Noted for small_release_empty. */
         bit_set(h->cpu.head_map, s->cls);
@@ -288,9 +339,9 @@ static void small_span_empty(struct sheap_class *c, struct sheap_span *s)
     }
     partial_remove(c, s);
     if (s->npages == 1 && h->cpu.nstash[s->cls] + 1u <= (unsigned)SHEAP_STASH_SPANS) /* see SHEAP_STASH_SPANS */
-        stash_push(s->cls, s);
+        stash_push(h, s->cls, s);
     else
-        ph_free(s);
+        ph_free(h, s);
 }
 
 /* ---- Large blocks ------------------------------------------------------------------ */
@@ -301,15 +352,14 @@ static inline uintptr_t pages_for(uintptr_t n)
 }
 
 /* Lock held. */
-static void *large_alloc(uintptr_t n, uintptr_t align_pages, bool zero)
+static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_pages, bool zero)
 {
-    if (!h->initialized)
-        heap_init();
+    SHEAP_ASSERT_LOCKED();
     uintptr_t npages = pages_for(n ? n : 1);
-    struct sheap_span *s = ph_alloc(npages, align_pages, SPAN_LARGE);
+    struct sheap_span *s = span_alloc(h, npages, align_pages, SPAN_LARGE);
     if (s == NULL)
         return NULL;
-    count_alloc(npages << SHEAP_PAGE_SHIFT);
+    count_alloc(h, npages << SHEAP_PAGE_SHIFT);
     if (zero && s->needzero)
         mem_zero((void *)s->base, npages << SHEAP_PAGE_SHIFT);
     return (void *)s->base;
@@ -320,14 +370,17 @@ static void *large_alloc(uintptr_t n, uintptr_t align_pages, bool zero)
 /*
  * The span of the live block that starts at p, or NULL when p is not the
  * start of a live block.  For a SMALL span *slot receives the slot number.
- * Reads only the index, the span map and the span record: O(1), and cheap
- * enough for the free fast path.  misuse_cause() explains a NULL.
+ * *hp receives the heap that owns the arena.  Reads only the index, the
+ * span map and the span record: O(1), and cheap enough for the free fast
+ * path.  misuse_cause() explains a NULL.
  */
-static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot)
+static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct sheap_heap **hp)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_arena *a = arena_of_cached(p);
     if (a == NULL)
         return NULL;
+    *hp = a->heap;
     struct sheap_span *s = a->spans[arena_page_index(a, p)];
     if (s == NULL)
         return NULL;
@@ -348,6 +401,7 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot)
 /* Why block_of refused p: the probable misuse, for the fault hook.  Lock held. */
 static const char *misuse_cause(uintptr_t p)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_arena *a = arena_of(p);
     if (a == NULL)
         return "sheap: pointer not from this heap (foreign or stack pointer?)";
@@ -376,20 +430,23 @@ static void reject_pointer(const void *p)
 
 /* The span's free count crossed a boundary: it was full (join the partial
  * list) or is now empty (maybe return it).  Lock held; off the fast path. */
-static void small_transition(struct sheap_span *s)
+static void small_transition(struct sheap_heap *h, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_class *c = &h->cpu.classes[s->cls];
     if (s->nfree == 1)
         partial_append(c, s);
     if (s->nfree == s->nelems)
-        small_span_empty(c, s);
+        small_span_empty(h, c, s);
+    else
+        SHEAP_VALIDATE_SPAN(h, s);
 }
 
 /* small_transition, then drop the lock: a tail call keeps the free fast
  * path free of calls (no stack frame). */
-__attribute__((noinline)) static void small_transition_unlock(struct sheap_span *s)
+__attribute__((noinline)) static void small_transition_unlock(struct sheap_heap *h, struct sheap_span *s)
 {
-    small_transition(s);
+    small_transition(h, s);
     unlock();
 }
 
@@ -404,52 +461,214 @@ static inline bool span_crossed(const struct sheap_span *s, uint32_t nfree)
 
 /* Free slot `slot` of SMALL span s.  Lock held.  Returns true when the span
  * crossed a boundary and small_transition must run. */
-static inline bool small_free(struct sheap_span *s, uintptr_t slot)
+static inline bool small_free(struct sheap_heap *h, struct sheap_span *s, uintptr_t slot)
 {
+    SHEAP_ASSERT_LOCKED();
     unsigned w = (unsigned)(slot / WORD_BITS);
     s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
-    count_free(s->elem_size);
+    count_free(h, s->elem_size);
     return span_crossed(s, ++s->nfree);
 }
 
 /* Free the live block of span s (slot for SMALL spans).  Lock held. */
-static void free_block(struct sheap_span *s, uintptr_t slot)
+static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slot)
 {
+    SHEAP_ASSERT_LOCKED();
     if (s->state == SPAN_LARGE) {
-        count_free(s->npages << SHEAP_PAGE_SHIFT);
-        ph_free(s);
+        count_free(h, s->npages << SHEAP_PAGE_SHIFT);
+        ph_free(h, s);
         return;
     }
-    if (small_free(s, slot))
-        small_transition(s);
+    if (small_free(h, s, slot))
+        small_transition(h, s);
 }
 
-/* ---- Public API ------------------------------------------------------------------- */
+/* ---- Heaps: creation, the default heap ------------------------------------------------ */
 
-/* Everything sheap_malloc does not finish on its fast path: refilling a
- * class, large blocks, failure. */
-__attribute__((noinline)) static void *malloc_slow(size_t n)
+static const uintptr_t configured_hints[] = SHEAP_ARENA_HINTS;
+
+/* Whether cfg can make a heap (see sheap_heap_create for the rules). */
+static bool config_ok(const struct sheap_config *cfg)
 {
-    void *p;
-    if (n <= SHEAP_CLASS_MAX_SIZE) {
-        lock();
-        p = small_alloc(size_to_class(n), false);
+    const struct sheap_backend *b = cfg ? cfg->backend : NULL;
+    if (b == NULL || b->ops == NULL || b->ops->reserve == NULL || b->ops->map == NULL || b->ops->used == NULL ||
+        b->ops->unused == NULL || b->ops->release == NULL)
+        return false;
+    uintptr_t page = b->page_size;
+    if (page == 0 || (page & (page - 1)) != 0 || page > SHEAP_PAGE_SIZE)
+        return false;
+    if (cfg->nhints > SHEAP_MAX_HINTS || (cfg->nhints != 0 && cfg->hints == NULL))
+        return false;
+    return (cfg->region_size & (SHEAP_ARENA_SIZE - 1)) == 0 && (cfg->initial_reserve & (SHEAP_ARENA_SIZE - 1)) == 0;
+}
+
+/* Create heap h from cfg.  Lock held.  Returns 0 or an SHEAP_E* code. */
+static int heap_create_locked(struct sheap_heap *h, const struct sheap_config *cfg)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (!config_ok(cfg))
+        return SHEAP_EINVAL;
+    if (h->initialized)
+        return SHEAP_EBUSY;
+    mem_zero(h, sizeof(*h));
+    return heap_init(h, cfg) == SHEAP_PORT_OK ? 0 : SHEAP_ENOMEM;
+}
+
+/* The default heap exists (made from the port's default backend now if it
+ * did not).  Lock held; off every fast path. */
+static bool default_ensure(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (__builtin_expect(sheap_heap.initialized, 1))
+        return true;
+    struct sheap_config cfg;
+    mem_zero(&cfg, sizeof(cfg)); /* not an initialiser: that may call memset */
+    cfg.backend = sheap_port_default_backend();
+    cfg.caps = SHEAP_DEFAULT_HEAP_CAPS;
+    cfg.name = "default";
+    cfg.order = SHEAP_DEFAULT_HEAP_ORDER;
+    cfg.hints = configured_hints;
+    cfg.nhints = sizeof(configured_hints) / sizeof(configured_hints[0]);
+    /* The port's backend is trusted but for its page size. */
+    uintptr_t page = cfg.backend->page_size;
+    if (page == 0 || (page & (page - 1)) != 0 || page > SHEAP_PAGE_SIZE)
+        sheap_panic("sheap: SHEAP_PAGE_SIZE is not a multiple of the default backend's page size");
+    return heap_init(&sheap_heap, &cfg) == SHEAP_PORT_OK;
+}
+
+/* Whether h can serve an allocation: a live heap, or the default heap,
+ * which is made here on first use.  Lock held. */
+static inline bool heap_ready(struct sheap_heap *h)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (__builtin_expect(h->initialized, 1))
+        return true;
+    return h == &sheap_heap && default_ensure();
+}
+
+int sheap_heap_create(struct sheap *heap, const struct sheap_config *cfg)
+{
+    if (heap == NULL)
+        return SHEAP_EINVAL;
+    lock();
+    int r = heap_create_locked(heap_rec(heap), cfg);
+    unlock();
+    return r;
+}
+
+int sheap_default_heap_create(const struct sheap_config *cfg)
+{
+    return sheap_heap_create(heap_pub(&sheap_heap), cfg);
+}
+
+int sheap_heap_destroy(struct sheap *heap)
+{
+    struct sheap_heap *h = heap ? heap_rec(heap) : NULL;
+    lock();
+    if (h == NULL || !h->initialized) {
         unlock();
-    } else {
-        if (n > MAX_REQUEST)
-            return fail_oom();
-        lock();
-        p = large_alloc(n, 1, false);
-        unlock();
+        return SHEAP_EINVAL;
     }
-    return p ? p : fail_oom();
+    heap_release_all(h);
+    unlock();
+    return 0;
 }
 
-void *sheap_malloc(size_t n)
+struct sheap *sheap_default_heap(void)
 {
-    /* Fast path: a small size whose class has a partial span.  It makes no
-     * calls, so it needs no stack frame.  Sizes up to SHEAP_CLASS8_LIMIT
-     * (the most common) are tested first: one compare before the lookup. */
+    lock();
+    bool ok = default_ensure();
+    unlock();
+    return ok ? heap_pub(&sheap_heap) : NULL;
+}
+
+struct sheap *sheap_heap_of(const void *p)
+{
+    uintptr_t slot;
+    struct sheap_heap *h = NULL;
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)p, &slot, &h);
+    unlock();
+    return s != NULL ? heap_pub(h) : NULL;
+}
+
+const char *sheap_heap_name(const struct sheap *heap)
+{
+    const struct sheap_heap *h = (const struct sheap_heap *)(const void *)heap;
+    return h && h->initialized ? h->name : NULL;
+}
+
+uint32_t sheap_heap_caps(const struct sheap *heap)
+{
+    const struct sheap_heap *h = (const struct sheap_heap *)(const void *)heap;
+    return h && h->initialized ? h->caps : 0;
+}
+
+/* ---- Allocation ---------------------------------------------------------------------- */
+
+static int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+/* n bytes from live heap h, aligned to align when align > 1 (a power of two
+ * no larger than an arena; the caller checked), zeroed when zero.  Lock
+ * held; NULL when h is out of memory. */
+static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zero)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (align <= 1)
+        return n <= SHEAP_CLASS_MAX_SIZE ? small_alloc(h, size_to_class(n), zero) : large_alloc(h, n, 1, zero);
+    if (n < align && align <= 16)
+        n = align; /* class 8 is only 8-aligned; 16 and up are 16-aligned */
+    if (n <= SHEAP_CLASS_MAX_SIZE && align <= SHEAP_PAGE_SIZE) {
+        /* A class whose size is a multiple of align has every slot aligned,
+         * since spans start on page boundaries. */
+        unsigned cls = size_to_class(n);
+        while (cls < SHEAP_NUM_CLASSES && (sheap_class_size[cls] & (align - 1)) != 0)
+            cls++;
+        if (cls < SHEAP_NUM_CLASSES)
+            return small_alloc(h, cls, zero);
+        return large_alloc(h, n, 1, zero);
+    }
+    uintptr_t align_pages = align > SHEAP_PAGE_SIZE ? align >> SHEAP_PAGE_SHIFT : 1;
+    return large_alloc(h, n, align_pages, zero);
+}
+
+/* An allocation on heap h that the fast path could not finish: refilling a
+ * class, large blocks, alignment, zeroing, failure; h is made if it is the
+ * default heap and does not exist yet. */
+static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
+{
+    if (n > MAX_REQUEST)
+        return fail_oom(h);
+    lock();
+    if (!heap_ready(h)) {
+        unlock();
+        sheap_port_set_errno(h == &sheap_heap ? SHEAP_ENOMEM : SHEAP_EINVAL);
+        return NULL;
+    }
+    void *p = alloc_locked(h, n, align, zero);
+    unlock();
+    return p ? p : fail_oom(h);
+}
+
+__attribute__((noinline)) static void *malloc_slow(struct sheap_heap *h, size_t n)
+{
+    return alloc_slow(h, n, 0, false);
+}
+
+/* The same for the default heap: sheap_malloc's fast path then needs no
+ * register for the heap's address on the way out. */
+__attribute__((noinline)) static void *malloc_slow_default(size_t n)
+{
+    return alloc_slow(&sheap_heap, n, 0, false);
+}
+
+/* The small-block fast path of every malloc: a small size whose class has
+ * a partial span.  It makes no calls, so it needs no stack frame.  Sizes up
+ * to SHEAP_CLASS8_LIMIT (the most common) are tested first: one compare
+ * before the lookup.  Inlined with h constant into sheap_malloc (deflt:
+ * h is the default heap). */
+static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap *h, size_t n, bool deflt)
+{
     if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
         unsigned cls = __builtin_expect(n <= SHEAP_CLASS8_LIMIT, 1) ? sheap_size_to_class8[(n + 7) >> 3]
                                                                     : size_to_class(n);
@@ -457,26 +676,146 @@ void *sheap_malloc(size_t n)
         struct sheap_class *c = &h->cpu.classes[cls];
         struct sheap_span *s = c->partial;
         if (__builtin_expect(s != NULL, 1)) {
-            void *p = small_take(c, s);
+            void *p = small_take(h, c, s);
             unlock();
             return p;
         }
         unlock();
     }
-    return malloc_slow(n);
+    return deflt ? malloc_slow_default(n) : malloc_slow(h, n);
 }
+
+void *sheap_malloc(size_t n)
+{
+    return heap_malloc(&sheap_heap, n, true);
+}
+
+void *sheap_heap_malloc(struct sheap *heap, size_t n)
+{
+    return heap_malloc(heap_rec(heap), n, false);
+}
+
+static void *heap_calloc(struct sheap_heap *h, size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n))
+        return fail_oom(h);
+    return alloc_slow(h, n, 0, true);
+}
+
+void *sheap_calloc(size_t count, size_t size)
+{
+    return heap_calloc(&sheap_heap, count, size);
+}
+
+void *sheap_heap_calloc(struct sheap *heap, size_t count, size_t size)
+{
+    return heap_calloc(heap_rec(heap), count, size);
+}
+
+static void *heap_aligned_alloc(struct sheap_heap *h, size_t align, size_t n)
+{
+    if (!is_pow2(align) || align > SHEAP_ARENA_SIZE) {
+        sheap_port_set_errno(SHEAP_EINVAL);
+        return NULL;
+    }
+    return alloc_slow(h, n, align, false);
+}
+
+void *sheap_aligned_alloc(size_t align, size_t n)
+{
+    return heap_aligned_alloc(&sheap_heap, align, n);
+}
+
+void *sheap_heap_aligned_alloc(struct sheap *heap, size_t align, size_t n)
+{
+    return heap_aligned_alloc(heap_rec(heap), align, n);
+}
+
+static int heap_posix_memalign(struct sheap_heap *h, void **out, size_t align, size_t n)
+{
+    if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE)
+        return SHEAP_EINVAL;
+    void *p = heap_aligned_alloc(h, align, n);
+    if (p == NULL)
+        return h->initialized || h == &sheap_heap ? SHEAP_ENOMEM : SHEAP_EINVAL;
+    *out = p;
+    return 0;
+}
+
+int sheap_posix_memalign(void **out, size_t align, size_t n)
+{
+    return heap_posix_memalign(&sheap_heap, out, align, n);
+}
+
+int sheap_heap_posix_memalign(struct sheap *heap, void **out, size_t align, size_t n)
+{
+    return heap_posix_memalign(heap_rec(heap), out, align, n);
+}
+
+/* ---- Allocation by capability ----------------------------------------------------------- */
+
+static void *caps_alloc(uint32_t caps, size_t n, size_t align, bool zero)
+{
+    if (n > MAX_REQUEST)
+        return fail_oom(NULL);
+    lock();
+    default_ensure(); /* the default heap takes part; failing that is not fatal */
+    struct sheap_heap *first = NULL;
+    void *p = NULL;
+    for (struct sheap_heap *h = sheap_shared.heaps; h != NULL && p == NULL; h = h->next_heap) {
+        if ((h->caps & caps) != caps)
+            continue;
+        if (first == NULL)
+            first = h;
+        p = alloc_locked(h, n, align, zero);
+    }
+    unlock();
+    if (p != NULL)
+        return p;
+    if (first == NULL) {
+        sheap_port_set_errno(SHEAP_EINVAL); /* no heap has caps */
+        return NULL;
+    }
+    return fail_oom(first);
+}
+
+void *sheap_malloc_caps(uint32_t caps, size_t n)
+{
+    return caps_alloc(caps, n, 0, false);
+}
+
+void *sheap_calloc_caps(uint32_t caps, size_t count, size_t size)
+{
+    size_t n;
+    if (__builtin_mul_overflow(count, size, &n))
+        return fail_oom(NULL);
+    return caps_alloc(caps, n, 0, true);
+}
+
+void *sheap_aligned_alloc_caps(uint32_t caps, size_t align, size_t n)
+{
+    if (!is_pow2(align) || align > SHEAP_ARENA_SIZE) {
+        sheap_port_set_errno(SHEAP_EINVAL);
+        return NULL;
+    }
+    return caps_alloc(caps, n, align, false);
+}
+
+/* ---- Free, realloc, usable size: any heap's block ------------------------------------- */
 
 /* Large blocks and pointers the fast path refused (reported as misuse). */
 __attribute__((noinline)) static void free_slow(void *ptr)
 {
     uintptr_t slot = 0;
+    struct sheap_heap *h;
     lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
     if (s == NULL) {
         reject_pointer(ptr);
         return;
     }
-    free_block(s, slot);
+    free_block(h, s, slot);
     unlock();
 }
 
@@ -484,10 +823,10 @@ void sheap_free(void *ptr)
 {
     if (ptr == NULL)
         return;
-    /* Fast path: a live block of a SMALL span.  The checks of block_of,
-     * written out so that the bitmap word is loaded once for the double-free
-     * test and the update.  Anything else (large blocks, misuse) takes
-     * free_slow, which checks again. */
+    /* Fast path: a live block of a SMALL span, of whichever heap owns the
+     * arena.  The checks of block_of, written out so that the bitmap word
+     * is loaded once for the double-free test and the update.  Anything
+     * else (large blocks, misuse) takes free_slow, which checks again. */
     uintptr_t p = (uintptr_t)ptr;
     lock();
     struct sheap_arena *a = arena_of_cached(p);
@@ -499,10 +838,11 @@ void sheap_free(void *ptr)
             uintptr_t *word = &s->freebits[i / WORD_BITS];
             uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
             if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+                struct sheap_heap *h = a->heap;
                 *word = bits | bit;
-                count_free(s->elem_size);
+                count_free(h, s->elem_size);
                 if (span_crossed(s, ++s->nfree)) {
-                    small_transition_unlock(s);
+                    small_transition_unlock(h, s);
                     return;
                 }
                 unlock();
@@ -514,28 +854,14 @@ void sheap_free(void *ptr)
     free_slow(ptr);
 }
 
-void *sheap_calloc(size_t count, size_t size)
-{
-    size_t n;
-    if (__builtin_mul_overflow(count, size, &n) || n > MAX_REQUEST)
-        return fail_oom();
-    void *p;
-    lock();
-    if (n <= SHEAP_CLASS_MAX_SIZE)
-        p = small_alloc(size_to_class(n), true);
-    else
-        p = large_alloc(n, 1, true);
-    unlock();
-    return p ? p : fail_oom();
-}
-
 size_t sheap_usable_size(const void *ptr)
 {
     if (ptr == NULL)
         return 0;
     uintptr_t slot;
+    struct sheap_heap *h;
     lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
     if (s == NULL) {
         reject_pointer(ptr);
         return 0;
@@ -553,15 +879,18 @@ void *sheap_realloc(void *ptr, size_t n)
         sheap_free(ptr);
         return NULL;
     }
-    if (n > MAX_REQUEST)
-        return fail_oom();
     uintptr_t slot;
     size_t old;
+    struct sheap_heap *h;
     lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
     if (s == NULL) {
         reject_pointer(ptr);
         return NULL;
+    }
+    if (n > MAX_REQUEST) {
+        unlock();
+        return fail_oom(h);
     }
     if (s->state == SPAN_SMALL) {
         old = s->elem_size;
@@ -577,9 +906,9 @@ void *sheap_realloc(void *ptr, size_t n)
              * the block.  Either may decline (no span record, neighbour in
              * use), which the size test below sorts out. */
             if (want < s->npages)
-                ph_shrink(s, want);
+                ph_shrink(h, s, want);
             else if (want > s->npages)
-                ph_grow_in_place(s, want);
+                ph_grow_in_place(h, s, want);
             if (s->npages >= want) {
                 h->c.live_bytes = h->c.live_bytes - old + (s->npages << SHEAP_PAGE_SHIFT);
                 if (h->c.live_bytes > h->c.peak_live_bytes)
@@ -590,8 +919,9 @@ void *sheap_realloc(void *ptr, size_t n)
         }
     }
     unlock();
-    /* Move: allocate, copy, free.  On failure the old block stays. */
-    void *q = sheap_malloc(n);
+    /* Move, within the block's heap: allocate, copy, free.  On failure the
+     * old block stays. */
+    void *q = alloc_slow(h, n, 0, false);
     if (q == NULL)
         return NULL;
     mem_copy(q, ptr, n < old ? n : old);
@@ -599,91 +929,100 @@ void *sheap_realloc(void *ptr, size_t n)
     return q;
 }
 
-static int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+/* ---- Trim, statistics, fault hook ---------------------------------------------------------- */
 
-void *sheap_aligned_alloc(size_t align, size_t n)
+static size_t heap_trim(struct sheap_heap *h)
 {
-    if (!is_pow2(align) || align > SHEAP_ARENA_SIZE) {
-        sheap_port_set_errno(SHEAP_EINVAL);
-        return NULL;
-    }
-    if (n > MAX_REQUEST)
-        return fail_oom();
-    if (n < align && align <= 16)
-        n = align; /* class 8 is only 8-aligned; 16 and up are 16-aligned */
-    void *p = NULL;
+    size_t released = 0;
     lock();
-    if (n <= SHEAP_CLASS_MAX_SIZE && align <= SHEAP_PAGE_SIZE) {
-        /* A class whose size is a multiple of align has every slot aligned,
-         * since spans start on page boundaries. */
-        unsigned cls = size_to_class(n);
-        while (cls < SHEAP_NUM_CLASSES && (sheap_class_size[cls] & (align - 1)) != 0)
-            cls++;
-        if (cls < SHEAP_NUM_CLASSES)
-            p = small_alloc(cls, false);
-        else
-            p = large_alloc(n, 1, false);
-    } else {
-        uintptr_t align_pages = align > SHEAP_PAGE_SIZE ? align >> SHEAP_PAGE_SHIFT : 1;
-        p = large_alloc(n, align_pages, false);
+    if (h->initialized) {
+        /* Kept empty spans first, so their pages join the free runs. */
+        small_release_empty(h, 0, UINTPTR_MAX);
+        released = ph_trim(h);
     }
     unlock();
-    return p ? p : fail_oom();
-}
-
-int sheap_posix_memalign(void **out, size_t align, size_t n)
-{
-    if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE)
-        return SHEAP_EINVAL;
-    void *p = sheap_aligned_alloc(align, n);
-    if (p == NULL)
-        return SHEAP_ENOMEM;
-    *out = p;
-    return 0;
+    return released;
 }
 
 size_t sheap_trim(void)
 {
-    lock();
-    /* Kept empty spans first, so their pages join the free runs. */
-    small_release_empty(0, UINTPTR_MAX);
-    size_t released = ph_trim();
-    unlock();
-    return released;
+    return heap_trim(&sheap_heap);
+}
+
+size_t sheap_heap_trim(struct sheap *heap)
+{
+    return heap_trim(heap_rec(heap));
 }
 
 sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook)
 {
     lock();
-    sheap_fault_hook old = h->fault_hook;
-    h->fault_hook = hook;
+    sheap_fault_hook old = sheap_shared.fault_hook;
+    sheap_shared.fault_hook = hook;
     unlock();
     return old;
 }
 
-void sheap_stats(struct sheap_stats *out)
+/* Heap h's figures, added to *out (shared ones not included).  Lock held. */
+static void stats_add(const struct sheap_heap *h, struct sheap_stats *out)
 {
+    SHEAP_ASSERT_LOCKED();
+    out->live_bytes += h->c.live_bytes;
+    out->peak_live_bytes += h->c.peak_live_bytes;
+    out->live_blocks += h->c.live_blocks;
+    out->ready_bytes += h->c.ready_pages << SHEAP_PAGE_SHIFT;
+    out->prepared_bytes += (h->c.arena_pages - h->c.ready_pages) << SHEAP_PAGE_SHIFT;
+    out->free_bytes += h->c.free_pages << SHEAP_PAGE_SHIFT;
+    out->metadata_bytes += h->c.meta_bytes;
+    out->reserved_bytes += h->c.reserved_bytes;
+    out->arenas += h->c.arenas;
+    out->spans_free += h->c.spans[SPAN_FREE];
+    out->spans_small += h->c.spans[SPAN_SMALL];
+    out->spans_large += h->c.spans[SPAN_LARGE];
+    out->oom_count += h->c.oom;
+    out->grow_count += h->c.grows;
+}
+
+/* What every heap shares: the index (static part plus L2 tables) and the
+ * misuse count.  Lock held. */
+static void stats_shared(struct sheap_stats *out)
+{
+    SHEAP_ASSERT_LOCKED();
+    out->metadata_bytes += index_bytes();
+    out->misuse_count = sheap_shared.misuse;
+}
+
+static void heap_stats(const struct sheap_heap *h, struct sheap_stats *out)
+{
+    mem_zero(out, sizeof(*out));
     lock();
-    out->live_bytes = h->c.live_bytes;
-    out->peak_live_bytes = h->c.peak_live_bytes;
-    out->live_blocks = h->c.live_blocks;
-    out->ready_bytes = h->c.ready_pages << SHEAP_PAGE_SHIFT;
-    out->prepared_bytes = (h->c.arena_pages - h->c.ready_pages) << SHEAP_PAGE_SHIFT;
-    out->free_bytes = h->c.free_pages << SHEAP_PAGE_SHIFT;
-    /* Ready metadata from the metadata allocator (L2 index tables included)
-     * plus the index's static first level. */
-    out->metadata_bytes = h->c.meta_bytes + index_static_bytes();
-    out->reserved_bytes = h->c.reserved_bytes;
-    out->arenas = h->c.arenas;
-    out->spans_free = h->c.spans[SPAN_FREE];
-    out->spans_small = h->c.spans[SPAN_SMALL];
-    out->spans_large = h->c.spans[SPAN_LARGE];
-    out->oom_count = h->c.oom;
-    out->misuse_count = h->c.misuse;
-    out->grow_count = h->c.grows;
+    if (h->initialized)
+        stats_add(h, out);
+    if (h->initialized || h == &sheap_heap)
+        stats_shared(out);
     unlock();
 }
 
-/* Internal lock access for check.c (same file-local discipline). */
+void sheap_stats(struct sheap_stats *out)
+{
+    heap_stats(&sheap_heap, out);
+}
+
+void sheap_heap_stats(const struct sheap *heap, struct sheap_stats *out)
+{
+    heap_stats((const struct sheap_heap *)(const void *)heap, out);
+}
+
+void sheap_stats_total(struct sheap_stats *out)
+{
+    mem_zero(out, sizeof(*out));
+    lock();
+    for (const struct sheap_heap *h = sheap_shared.heaps; h != NULL; h = h->next_heap)
+        stats_add(h, out);
+    stats_shared(out);
+    unlock();
+}
+
+/* Internal lock access for check.c and white-box tests. */
 void heap_lock(void) { lock(); }
 void heap_unlock(void) { unlock(); }

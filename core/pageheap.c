@@ -19,28 +19,30 @@
  *
  * Page states: pages of free runs are Prepared or Ready (the ready bitmap
  * says which).  ph_alloc backs the Prepared pages of the run it hands out
- * (port used()), so every page of a SMALL or LARGE span is Ready.  Freed runs
- * stay Ready up to SHEAP_RETAIN_BYTES; beyond that they go back to the port
+ * (the backend's used()), so every page of a SMALL or LARGE span is Ready.  Freed runs
+ * stay Ready up to SHEAP_RETAIN_BYTES; beyond that they go back to the backend
  * at once, and sheap_trim returns the rest on request.
+ *
+ * Every function works on one heap, h; the span map it reads and writes
+ * is in h's arena records, reached through the shared index.
  *
  * Lock: everything here runs with the heap lock held.
  */
 #include "sheap_internal.h"
-
-static struct sheap_heap *const h = &sheap_heap;
 
 #define PAGE SHEAP_PAGE_SIZE
 #define SPAN_END(s) ((s)->base + ((s)->npages << SHEAP_PAGE_SHIFT))
 
 /* ---- Span records ---------------------------------------------------------- */
 
-bool span_pool_reserve(unsigned n)
+bool span_pool_reserve(struct sheap_heap *h, unsigned n)
 {
+    SHEAP_ASSERT_LOCKED();
     while (h->span_pool_count < n) {
         uintptr_t batch = PAGE / sizeof(struct sheap_span);
         if (batch == 0)
             batch = 1;
-        struct sheap_span *arr = meta_alloc(batch * sizeof(*arr), _Alignof(struct sheap_span));
+        struct sheap_span *arr = meta_alloc(h, batch * sizeof(*arr), _Alignof(struct sheap_span));
         if (arr == NULL)
             return false;
         for (uintptr_t i = 0; i < batch; i++) {
@@ -54,8 +56,9 @@ bool span_pool_reserve(unsigned n)
 }
 
 /* The caller reserved the record with span_pool_reserve. */
-static struct sheap_span *span_new(uintptr_t base, uintptr_t npages)
+static struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr_t npages)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_span *s = h->span_pool;
     SHEAP_ASSERT(s != NULL);
     h->span_pool = s->next;
@@ -70,8 +73,9 @@ static struct sheap_span *span_new(uintptr_t base, uintptr_t npages)
     return s;
 }
 
-static void span_dispose(struct sheap_span *s)
+static void span_dispose(struct sheap_heap *h, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     s->state = SPAN_DEAD;
     s->obj_bytes = 0;
     s->next = h->span_pool;
@@ -86,6 +90,7 @@ typedef void (*piece_fn)(struct sheap_arena *a, uintptr_t first, uintptr_t n, vo
 
 static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
 {
+    SHEAP_ASSERT_LOCKED();
     while (npages > 0) {
         struct sheap_arena *a = arena_of(base);
         uintptr_t first = arena_page_index(a, base);
@@ -118,6 +123,7 @@ static void piece_inuse_clear(struct sheap_arena *a, uintptr_t first, uintptr_t 
 
 static void map_bounds(struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     struct sheap_arena *a = arena_of(s->base);
     a->spans[arena_page_index(a, s->base)] = s;
     uintptr_t last = SPAN_END(s) - PAGE;
@@ -128,9 +134,10 @@ static void map_bounds(struct sheap_span *s)
 /* ---- Backing ------------------------------------------------------------ */
 
 struct backing {
+    struct sheap_heap *h;
     uintptr_t was_ready; /* pages already Ready before */
     uintptr_t newly;     /* pages made Ready now */
-    bool zeroed;         /* every page was fresh from the port and zero */
+    bool zeroed;         /* every page was fresh from the backend and zero */
     int err;
 };
 
@@ -142,12 +149,12 @@ static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void
     b->was_ready += ready;
     if (ready != 0)
         b->zeroed = false;
-    /* Back each stretch of pages that are not Ready with one port call. */
+    /* Back each stretch of pages that are not Ready with one backend call. */
     for (uintptr_t i = bits_next(a->ready, first, end, false); i < end && b->err == SHEAP_PORT_OK;
          i = bits_next(a->ready, i, end, false)) {
         uintptr_t j = bits_next(a->ready, i, end, true);
         bool z = false;
-        b->err = sheap_port_used(a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT, &z);
+        b->err = be_used(b->h, a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT, &z);
         if (b->err != SHEAP_PORT_OK)
             break;
         bits_set_range(a->ready, i, j - i);
@@ -159,9 +166,10 @@ static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void
 
 /* Make every page of [base, +npages) Ready.  The pages belong to a FREE span
  * (or were just taken from one), so the free-ready count moves with them. */
-static int back_range(uintptr_t base, uintptr_t npages, bool *zeroed)
+static int back_range(struct sheap_heap *h, uintptr_t base, uintptr_t npages, bool *zeroed)
 {
-    struct backing b = {0, 0, true, SHEAP_PORT_OK};
+    SHEAP_ASSERT_LOCKED();
+    struct backing b = {h, 0, 0, true, SHEAP_PORT_OK};
     each_piece(base, npages, piece_back, &b);
     h->c.ready_pages += b.newly;
     if (b.err != SHEAP_PORT_OK) {
@@ -188,8 +196,9 @@ void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
     }
 }
 
-static void fl_insert(struct sheap_span *s)
+static void fl_insert(struct sheap_heap *h, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
     ph_mapping(s->npages, &fl, &sl);
     struct sheap_span **head = &h->free_lists[fl][sl];
@@ -202,8 +211,9 @@ static void fl_insert(struct sheap_span *s)
     h->sl_bitmap[fl] |= 1u << sl;
 }
 
-static void fl_remove(struct sheap_span *s)
+static void fl_remove(struct sheap_heap *h, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
     ph_mapping(s->npages, &fl, &sl);
     if (s->prev)
@@ -220,8 +230,9 @@ static void fl_remove(struct sheap_span *s)
 }
 
 /* A free run of at least n pages, or NULL.  O(1). */
-static struct sheap_span *fl_find(uintptr_t n)
+static struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
 {
+    SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
     uintptr_t r = n;
     if (n >= SL_COUNT)
@@ -247,60 +258,64 @@ static struct sheap_span *fl_find(uintptr_t n)
 
 /* File FREE span s, merging it with free neighbours first.  Each merge
  * retires one record, so the count of free spans drops with it. */
-static void coalesce_insert(struct sheap_span *s)
+static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     if (s->base >= PAGE) {
-        struct sheap_span *p = span_of(s->base - PAGE);
+        struct sheap_span *p = span_of_heap(h, s->base - PAGE);
         if (p && p->state == SPAN_FREE) {
-            fl_remove(p);
+            fl_remove(h, p);
             p->npages += s->npages;
-            span_dispose(s);
+            span_dispose(h, s);
             h->c.spans[SPAN_FREE]--;
             s = p;
         }
     }
     uintptr_t end = SPAN_END(s);
     if (end != 0) {
-        struct sheap_span *n = span_of(end);
+        struct sheap_span *n = span_of_heap(h, end);
         if (n && n->state == SPAN_FREE) {
-            fl_remove(n);
+            fl_remove(h, n);
             s->npages += n->npages;
-            span_dispose(n);
+            span_dispose(h, n);
             h->c.spans[SPAN_FREE]--;
         }
     }
     map_bounds(s);
-    fl_insert(s);
+    fl_insert(h, s);
+    SHEAP_VALIDATE_SPAN(h, s);
 }
 
 /* ---- Growth ----------------------------------------------------------------- */
 
-bool ph_grow(uintptr_t npages)
+bool ph_grow(struct sheap_heap *h, uintptr_t npages)
 {
+    SHEAP_ASSERT_LOCKED();
     if (npages > ((uintptr_t)-1 >> SHEAP_PAGE_SHIFT))
         return false;
     uintptr_t v, size;
-    if (arena_grow(npages << SHEAP_PAGE_SHIFT, &v, &size) != SHEAP_PORT_OK)
+    if (arena_grow(h, npages << SHEAP_PAGE_SHIFT, &v, &size) != SHEAP_PORT_OK)
         return false;
     uintptr_t pages = size >> SHEAP_PAGE_SHIFT;
     h->c.arena_pages += pages;
     h->c.free_pages += pages;
     h->c.spans[SPAN_FREE]++;
     h->c.grows++;
-    coalesce_insert(span_new(v, pages));
+    coalesce_insert(h, span_new(h, v, pages));
     return true;
 }
 
 /* Split the first npages off FREE span s (not filed); the rest is filed. */
-static void split_tail(struct sheap_span *s, uintptr_t npages)
+static void split_tail(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
 {
+    SHEAP_ASSERT_LOCKED();
     if (s->npages == npages)
         return;
-    struct sheap_span *rest = span_new(s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+    struct sheap_span *rest = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
     s->npages = npages;
     h->c.spans[SPAN_FREE]++;
     map_bounds(rest);
-    fl_insert(rest);
+    fl_insert(h, rest);
 }
 
 /* ---- Allocation and free of runs -------------------------------------------- */
@@ -310,11 +325,10 @@ static void piece_count_ready(struct sheap_arena *a, uintptr_t first, uintptr_t 
     *(uintptr_t *)ctx += bits_count_range(a->ready, first, n);
 }
 
-/* Whether the run fl_find picks for n pages has n Ready pages at its start,
- * so that taking them backs nothing.  O(n / word). */
-static bool fit_is_ready(uintptr_t n)
+bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n)
 {
-    struct sheap_span *s = fl_find(n);
+    SHEAP_ASSERT_LOCKED();
+    struct sheap_span *s = fl_find(h, n);
     if (s == NULL)
         return false;
     uintptr_t ready = 0;
@@ -322,38 +336,43 @@ static bool fit_is_ready(uintptr_t n)
     return ready == n;
 }
 
-/* One attempt of ph_alloc; *oom_backing tells a failure to back the run
- * (no physical memory) from a failure to find or grow address space. */
-static struct sheap_span *ph_alloc_once(uintptr_t npages, uintptr_t align_pages, enum span_state state,
-                                        bool *oom_backing)
+struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
+                            bool *oom_backing)
 {
+    SHEAP_ASSERT_LOCKED();
+    if (npages == 0 || npages + align_pages - 1 < npages)
+        return NULL;
+    /* Records for a front trim, a tail split and a growth run: reserving
+     * them first means nothing below fails half way. */
+    if (!span_pool_reserve(h, 3))
+        return NULL;
     uintptr_t need = npages + align_pages - 1;
-    struct sheap_span *s = fl_find(need);
+    struct sheap_span *s = fl_find(h, need);
     if (s == NULL) {
-        if (!ph_grow(need))
+        if (!ph_grow(h, need))
             return NULL;
-        s = fl_find(need);
+        s = fl_find(h, need);
         if (s == NULL)
             return NULL;
     }
-    fl_remove(s);
+    fl_remove(h, s);
     if (align_pages > 1) {
         uintptr_t aligned = round_up(s->base, align_pages << SHEAP_PAGE_SHIFT);
         uintptr_t lead = (aligned - s->base) >> SHEAP_PAGE_SHIFT;
         if (lead > 0) {
             struct sheap_span *front = s;
-            s = span_new(aligned, front->npages - lead);
+            s = span_new(h, aligned, front->npages - lead);
             front->npages = lead;
             h->c.spans[SPAN_FREE]++;
             map_bounds(front);
-            fl_insert(front);
+            fl_insert(h, front);
         }
     }
-    split_tail(s, npages);
+    split_tail(h, s, npages);
 
     bool zeroed = false;
-    if (back_range(s->base, npages, &zeroed) != SHEAP_PORT_OK) {
-        coalesce_insert(s); /* merges back with the pieces split off above */
+    if (back_range(h, s->base, npages, &zeroed) != SHEAP_PORT_OK) {
+        coalesce_insert(h, s); /* merges back with the pieces split off above */
         *oom_backing = true;
         return NULL;
     }
@@ -365,43 +384,8 @@ static struct sheap_span *ph_alloc_once(uintptr_t npages, uintptr_t align_pages,
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
     h->c.free_pages -= npages;
-    return s;
-}
-
-struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_state state)
-{
-    SHEAP_ASSERT_LOCKED();
-    if (npages == 0 || npages + align_pages - 1 < npages)
-        return NULL;
-    /* Records for a front trim, a tail split and a growth run: reserving
-     * them first means nothing below fails half way. */
-    if (!span_pool_reserve(3))
-        return NULL;
-    /* Memory kept for reuse should not make the heap bigger: when the run
-     * this would take is not Ready already (so pages would be backed, or
-     * the heap would grow), up to SHEAP_RELEASE_BATCH of the empty spans
-     * the size classes keep (stashes, kept heads) go back to the free runs
-     * first, where they coalesce and may serve this very request; the next
-     * such allocation takes the next ones.  O(pages wanted + classes / word
-     * + SHEAP_RELEASE_BATCH run frees) when anything is kept; a look at the
-     * stash count and the head bitmap otherwise. */
-    uintptr_t need = npages + align_pages - 1;
-    if (small_kept_maybe() && !fit_is_ready(need))
-        small_release_empty(0, SHEAP_RELEASE_BATCH);
-    bool oom_backing = false;
-    struct sheap_span *s = ph_alloc_once(npages, align_pages, state, &oom_backing);
-    /* Out of address space or of physical memory while memory is kept for
-     * reuse.  First every empty span the size classes keep goes back to the
-     * free runs (when there could be enough of them), where they may
-     * coalesce into the run wanted: try again.  Then, when backing failed,
-     * free Ready pages go back to the port, whose frames they free: one
-     * last try.  O(classes + free runs), on these failure paths only. */
-    if (s == NULL && small_release_empty(need, UINTPTR_MAX) != 0)
-        s = ph_alloc_once(npages, align_pages, state, &oom_backing);
-    if (s == NULL && oom_backing && h->free_ready_pages > 0) {
-        ph_trim();
-        s = ph_alloc_once(npages, align_pages, state, &oom_backing);
-    }
+    if (state == SPAN_LARGE) /* a SMALL span is validated once its caller set it up */
+        SHEAP_VALIDATE_SPAN(h, s);
     return s;
 }
 
@@ -412,20 +396,22 @@ static void piece_ready_clear(struct sheap_arena *a, uintptr_t first, uintptr_t 
 }
 
 /* Release Ready pages of a just-freed run beyond the retention limit. */
-static void retain_or_release(struct sheap_span *s)
+static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     if (SHEAP_RETAIN_BYTES == (uintptr_t)-1 || h->free_ready_pages <= (SHEAP_RETAIN_BYTES >> SHEAP_PAGE_SHIFT))
         return;
     /* Every page of s is Ready: it was in use until now. */
-    sheap_port_unused(s->base, s->npages << SHEAP_PAGE_SHIFT);
+    be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);
     each_piece(s->base, s->npages, piece_ready_clear, NULL);
     h->free_ready_pages -= s->npages;
     h->c.ready_pages -= s->npages;
 }
 
 /* In-use span s (or its tail) becomes a free run. */
-static void release_run(struct sheap_span *s)
+static void release_run(struct sheap_heap *h, struct sheap_span *s)
 {
+    SHEAP_ASSERT_LOCKED();
     each_piece(s->base, s->npages, piece_inuse_clear, NULL);
     s->state = SPAN_FREE;
     s->obj_bytes = 0;
@@ -433,48 +419,50 @@ static void release_run(struct sheap_span *s)
     h->c.spans[SPAN_FREE]++;
     h->c.free_pages += s->npages;
     h->free_ready_pages += s->npages;
-    retain_or_release(s);
-    coalesce_insert(s);
+    retain_or_release(h, s);
+    coalesce_insert(h, s);
 }
 
-void ph_free(struct sheap_span *s)
+void ph_free(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     h->c.spans[s->state]--;
-    release_run(s);
+    release_run(h, s);
 }
 
-void ph_shrink(struct sheap_span *s, uintptr_t npages)
+void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
 {
-    if (npages >= s->npages || !span_pool_reserve(1))
+    SHEAP_ASSERT_LOCKED();
+    if (npages >= s->npages || !span_pool_reserve(h, 1))
         return;
-    struct sheap_span *tail = span_new(s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+    struct sheap_span *tail = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
     s->npages = npages;
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
-    release_run(tail);
+    release_run(h, tail);
 }
 
-bool ph_grow_in_place(struct sheap_span *s, uintptr_t npages)
+bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
 {
+    SHEAP_ASSERT_LOCKED();
     uintptr_t end = SPAN_END(s);
     if (npages <= s->npages || end == 0)
         return false;
     uintptr_t extra = npages - s->npages;
-    struct sheap_span *n = span_of(end);
+    struct sheap_span *n = span_of_heap(h, end);
     if (n == NULL || n->state != SPAN_FREE || n->npages < extra)
         return false;
     bool zeroed;
-    if (back_range(end, extra, &zeroed) != SHEAP_PORT_OK)
+    if (back_range(h, end, extra, &zeroed) != SHEAP_PORT_OK)
         return false;
-    fl_remove(n);
+    fl_remove(h, n);
     if (n->npages == extra) {
-        span_dispose(n);
+        span_dispose(h, n);
         h->c.spans[SPAN_FREE]--;
     } else {
         n->base += extra << SHEAP_PAGE_SHIFT;
         n->npages -= extra;
         map_bounds(n);
-        fl_insert(n);
+        fl_insert(h, n);
     }
     each_piece(end, extra, piece_map, s);
     each_piece(end, extra, piece_inuse_set, NULL);
@@ -494,10 +482,11 @@ bool ph_grow_in_place(struct sheap_span *s, uintptr_t npages)
  * runs that cross arena boundaries.  Returns fn's non-zero value, or
  * SHEAP_CHECK_SPAN_MAP when the chain of spans is broken (corruption).
  */
-int ph_each_span(span_visit_fn fn, void *ctx)
+int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx)
 {
+    SHEAP_ASSERT_LOCKED();
     for (struct sheap_arena *a = h->arenas; a; a = a->next) {
-        if (a->base >= SHEAP_ARENA_SIZE && arena_of(a->base - 1) != NULL)
+        if (a->base >= SHEAP_ARENA_SIZE && arena_of_heap(h, a->base - 1) != NULL)
             continue; /* walked from the start of its group */
         uintptr_t addr = a->base;
         do {
@@ -508,32 +497,38 @@ int ph_each_span(span_visit_fn fn, void *ctx)
             if (r != 0)
                 return r;
             addr = SPAN_END(s);
-        } while (addr != 0 && arena_of(addr) != NULL);
+        } while (addr != 0 && arena_of_heap(h, addr) != NULL);
     }
     return 0;
 }
 
+struct trim {
+    struct sheap_heap *h;
+    uintptr_t released;
+};
+
 static void piece_trim(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
 {
-    uintptr_t *released = ctx;
+    struct trim *t = ctx;
     uintptr_t end = first + n;
     for (uintptr_t i = bits_next(a->ready, first, end, true); i < end; i = bits_next(a->ready, i, end, true)) {
         uintptr_t j = bits_next(a->ready, i, end, false);
-        sheap_port_unused(a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT);
+        be_unused(t->h, a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT);
         bits_clear_range(a->ready, i, j - i);
-        *released += j - i;
+        t->released += j - i;
         i = j;
     }
 }
 
-uintptr_t ph_trim(void)
+uintptr_t ph_trim(struct sheap_heap *h)
 {
-    uintptr_t released = 0;
+    SHEAP_ASSERT_LOCKED();
+    struct trim t = {h, 0};
     for (unsigned fl = 0; fl < FL_COUNT; fl++)
         for (unsigned sl = 0; sl < SL_COUNT; sl++)
             for (struct sheap_span *s = h->free_lists[fl][sl]; s; s = s->next)
-                each_piece(s->base, s->npages, piece_trim, &released);
-    h->free_ready_pages -= released;
-    h->c.ready_pages -= released;
-    return released << SHEAP_PAGE_SHIFT;
+                each_piece(s->base, s->npages, piece_trim, &t);
+    h->free_ready_pages -= t.released;
+    h->c.ready_pages -= t.released;
+    return t.released << SHEAP_PAGE_SHIFT;
 }

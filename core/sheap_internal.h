@@ -18,10 +18,18 @@
  *   struct sheap_span   one per run of pages: free, small (one size class,
  *                       free-slot bitmap inside the record) or large.
  *
- * Locking: every field of struct sheap_heap and everything reachable from it
- * is protected by the port's heap lock (sheap_port_lock).  Functions whose
- * name starts with a layer prefix (arena_, index_, meta_, ph_, span_) expect
- * it held; SHEAP_ASSERT_LOCKED checks that in debug builds.
+ * Heaps and the shared index: every heap is a struct sheap_heap (the storage
+ * behind the public struct sheap); the arena index is one for the whole
+ * address space (struct sheap_shared), and each arena record names the heap
+ * it belongs to, so a pointer leads to its heap in O(1).  Index L2 tables
+ * belong to the index, not to a heap: they come from the port's default
+ * backend and stay when a heap is destroyed.
+ *
+ * Locking: one lock, the port's heap lock (sheap_port_lock), protects every
+ * heap, everything reachable from them, and struct sheap_shared (a lock per
+ * heap or per CPU is later work).  Functions whose name starts with a layer
+ * prefix (arena_, index_, meta_, ph_, span_, small_, heap_) expect it held;
+ * each checks that with SHEAP_ASSERT_LOCKED in debug builds.
  */
 #ifndef SHEAP_INTERNAL_H
 #define SHEAP_INTERNAL_H
@@ -68,10 +76,20 @@ _Static_assert(SPAN_BITMAP_WORDS >= SPAN_BITMAP_WORDS_MIN, "span bitmap holds ev
 /* Debug-only internal assertions (-DSHEAP_DEBUG); O(1) each. */
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
-#define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(sheap_heap.locked)
+#define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(sheap_shared.locked)
 #else
 #define SHEAP_ASSERT(c) ((void)0)
 #define SHEAP_ASSERT_LOCKED() ((void)0)
+#endif
+
+/* Expensive debug tier (-DSHEAP_DEBUG_EXPENSIVE, used by the tests): every
+ * span a transition touched (taken from or given to the page heap, a small
+ * span filling up or emptying) is validated on the spot, O(its pages and
+ * bitmap words), so a broken invariant is caught where it happens. */
+#ifdef SHEAP_DEBUG_EXPENSIVE
+#define SHEAP_VALIDATE_SPAN(h, s) debug_validate_span((h), (s))
+#else
+#define SHEAP_VALIDATE_SPAN(h, s) ((void)0)
 #endif
 
 /* ---- Spans ---------------------------------------------------------------- */
@@ -122,9 +140,11 @@ struct sheap_span {
 #define ARENA_BITMAP_WORDS BITMAP_WORDS(SHEAP_ARENA_PAGES)
 
 /* Per-arena metadata: Prepared or Ready pages of one arena frame. */
+struct sheap_heap;
 struct sheap_arena {
     uintptr_t base;                        /* arena-aligned */
-    struct sheap_arena *next;              /* all arenas, in creation order */
+    struct sheap_heap *heap;               /* the heap it belongs to */
+    struct sheap_arena *next;              /* the heap's arenas, in creation order */
     uintptr_t ready[ARENA_BITMAP_WORDS];   /* page is Ready (backed) */
     uintptr_t inuse[ARENA_BITMAP_WORDS];   /* page is in a SMALL or LARGE span */
     struct sheap_span *spans[SHEAP_ARENA_PAGES]; /* span map, see struct sheap_span */
@@ -196,10 +216,10 @@ struct sheap_cpu {
      * population swings by a span does not take a run from the page heap
      * and give it back each time: both ends of that swing cost a few
      * hundred instructions, a stash push or pop a few dozen.  Stashed spans
-     * are still SMALL (their pages Ready and in use).  Before the page heap
-     * backs new pages it takes up to SHEAP_RELEASE_BATCH kept spans back
-     * (small_release_empty); a failing allocation and sheap_trim take all
-     * of them. */
+     * are still SMALL (their pages Ready and in use).  Before a new span
+     * makes the page heap back new pages, span_alloc (malloc.c) gives up to
+     * SHEAP_RELEASE_BATCH kept spans back (small_release_empty); a failing
+     * allocation and sheap_trim give all of them. */
     struct sheap_span *stash[SHEAP_NUM_CLASSES];
     uint8_t nstash[SHEAP_NUM_CLASSES];
     uintptr_t stash_pages;   /* pages held by all stashes */
@@ -221,8 +241,10 @@ enum { ON_PARTIAL = 1, ON_STASH = 2 };
 
 /* ---- The heap ------------------------------------------------------------- */
 
+/* live_bytes and live_blocks side by side, at the start of the heap record:
+ * the free fast path updates both with one load pair and one store pair. */
 struct sheap_counters {
-    uintptr_t live_bytes, peak_live_bytes, live_blocks;
+    uintptr_t live_bytes, live_blocks, peak_live_bytes;
     uintptr_t ready_pages;    /* heap pages Ready */
     uintptr_t arena_pages;    /* heap pages in all arenas */
     uintptr_t free_pages;     /* pages in FREE spans */
@@ -233,19 +255,23 @@ struct sheap_counters {
     uintptr_t oom, misuse, grows;
 };
 
-struct sheap_heap {
-    bool initialized;
-    bool locked; /* debug aid for SHEAP_ASSERT_LOCKED */
+/* A chunk of metadata address space, recorded at its own start so that
+ * destroy can give every chunk back. */
+struct meta_chunk {
+    uintptr_t base, size;
+    struct meta_chunk *next;
+};
 
-    /* Arena index: arena frame number -> metadata. */
-#if INDEX_LEVELS == 1
-    struct sheap_arena *index[INDEX_L2_ENTRIES];
-#else
-    struct index_l2 *index_l1[INDEX_L1_ENTRIES];
-    uintptr_t index_l2_count;
-#endif
+struct sheap_heap {
+    struct sheap_counters c; /* first: see struct sheap_counters */
+    bool initialized;
+    uint32_t caps;
+    int order;
+    const char *name;
+    struct sheap_heap *next_heap;             /* capability order (shared.heaps) */
+    struct sheap_backend backend;             /* a copy of the creator's */
+
     struct sheap_arena *arenas, *arenas_tail; /* creation order */
-    struct sheap_arena *last_arena;           /* cache of arena_of_cached */
 
     /* Growth hints; hints[nhints - 1] is tried first. */
     struct arena_hint hints[SHEAP_MAX_HINTS];
@@ -253,10 +279,13 @@ struct sheap_heap {
 
     /* Metadata allocator: chunks of address space, made Ready as used. */
     struct linear_alloc meta;
+    struct meta_chunk *chunks;  /* every metadata chunk, newest first */
     /* 32-bit mode: arena metadata reserved up front, and the initial
      * reservation of heap address space. */
     struct linear_alloc arena_meta;
     struct linear_alloc arena_space;
+    uintptr_t space_base;       /* where arena_space started */
+    uintptr_t arena_meta_base;  /* where arena_meta started */
 
     /* Pool of unused span records. */
     struct sheap_span *span_pool;
@@ -269,11 +298,39 @@ struct sheap_heap {
     uintptr_t free_ready_pages; /* Ready pages inside FREE spans */
 
     struct sheap_cpu cpu;
-    struct sheap_counters c;
-    sheap_fault_hook fault_hook;
 };
 
+/* What all heaps share: the arena index, the list of heaps in capability
+ * order, the fault hook.  Protected by the heap lock. */
+struct sheap_shared {
+    /* Arena index: arena frame number -> metadata (and so its heap). */
+#if INDEX_LEVELS == 1
+    struct sheap_arena *index[INDEX_L2_ENTRIES];
+#else
+    struct index_l2 *index_l1[INDEX_L1_ENTRIES];
+    uintptr_t index_l2_count;
+    struct linear_alloc index_meta;   /* L2 tables, from the default backend */
+    uintptr_t index_reserved;         /* its address space */
+    uintptr_t index_ready;            /* its Ready bytes */
+#endif
+    struct sheap_arena *last_arena;   /* cache of arena_of_cached */
+    struct sheap_heap *heaps;         /* live heaps, by order then creation */
+    sheap_fault_hook fault_hook;
+    uintptr_t misuse;                 /* misuse reports, all heaps */
+    bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
+};
+
+extern struct sheap_shared sheap_shared;
+/* The default heap's record (sheap_malloc's): at a fixed address, so the
+ * plain fast paths pay nothing for there being other heaps. */
 extern struct sheap_heap sheap_heap;
+
+_Static_assert(sizeof(struct sheap_heap) <= sizeof(struct sheap), "SHEAP_HEAP_STORAGE_WORDS holds a heap record");
+_Static_assert(_Alignof(struct sheap_heap) <= _Alignof(struct sheap), "struct sheap is aligned for a heap record");
+_Static_assert(SHEAP_NUM_CLASSES <= SHEAP_CLASSES_MAX, "SHEAP_CLASSES_MAX covers the size classes");
+
+static inline struct sheap_heap *heap_rec(struct sheap *heap) { return (struct sheap_heap *)(void *)heap; }
+static inline struct sheap *heap_pub(struct sheap_heap *h) { return (struct sheap *)(void *)h; }
 
 /* ---- Bit helpers ---------------------------------------------------------- */
 
@@ -315,12 +372,12 @@ static inline struct sheap_arena *arena_of(uintptr_t addr)
     if (addr >> SHEAP_VA_BITS)
         return NULL;
 #endif
-    return sheap_heap.index[addr >> SHEAP_ARENA_SHIFT];
+    return sheap_shared.index[addr >> SHEAP_ARENA_SHIFT];
 #else
     if (addr >> SHEAP_VA_BITS)
         return NULL;
     uintptr_t frame = addr >> SHEAP_ARENA_SHIFT;
-    struct index_l2 *l2 = sheap_heap.index_l1[frame >> INDEX_L2_BITS];
+    struct index_l2 *l2 = sheap_shared.index_l1[frame >> INDEX_L2_BITS];
     return l2 ? l2->arena[frame & (INDEX_L2_ENTRIES - 1)] : NULL;
 #endif
 }
@@ -330,19 +387,19 @@ static inline struct sheap_arena *arena_of(uintptr_t addr)
 /*
  * arena_of with a one-entry cache of the last arena found, for the free
  * path: firmware heaps have few arenas, so most lookups hit and skip the
- * two-level walk.  Arenas are never removed from the index (index_set(.., NULL)
- * exists for tests and clears the cache), so a cached entry stays true.
+ * two-level walk.  index_set clears the cache (a heap's destruction removes
+ * its arenas that way), so a cached entry stays true.
  * Lock held (it writes the cache).
  */
 static inline struct sheap_arena *arena_of_cached(uintptr_t addr)
 {
 #if INDEX_LEVELS == 2
-    struct sheap_arena *a = sheap_heap.last_arena;
+    struct sheap_arena *a = sheap_shared.last_arena;
     if (a != NULL && ((addr ^ a->base) >> SHEAP_ARENA_SHIFT) == 0)
         return a;
     a = arena_of(addr);
     if (a != NULL)
-        sheap_heap.last_arena = a;
+        sheap_shared.last_arena = a;
     return a;
 #else
     return arena_of(addr);
@@ -364,7 +421,51 @@ static inline struct sheap_span *span_of(uintptr_t addr)
     return a ? a->spans[arena_page_index(a, addr)] : NULL;
 }
 
-int heap_init(void);
+/* The arena of h whose frame holds addr, or NULL (no arena, or another
+ * heap's: runs, neighbours and walks never cross from one heap into
+ * another, even where their arenas touch). */
+static inline struct sheap_arena *arena_of_heap(const struct sheap_heap *h, uintptr_t addr)
+{
+    struct sheap_arena *a = arena_of(addr);
+    return a != NULL && a->heap == h ? a : NULL;
+}
+
+/* span_of restricted to h's arenas. */
+static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintptr_t addr)
+{
+    struct sheap_arena *a = arena_of_heap(h, addr);
+    return a ? a->spans[arena_page_index(a, addr)] : NULL;
+}
+
+/* Initialise zeroed record h for cfg (checked by the caller) and link it
+ * into shared.heaps.  32-bit mode reserves the arena metadata and the
+ * initial reservation here; failing those is not fatal (the heap grows
+ * from hints later) except that the metadata reservation must succeed.
+ * Returns SHEAP_PORT_OK or SHEAP_PORT_ENOMEM with nothing changed. */
+int heap_init(struct sheap_heap *h, const struct sheap_config *cfg);
+/* Give everything of h back to its backend and unlink it; h is zeroed. */
+void heap_release_all(struct sheap_heap *h);
+/* Backend calls of heap h. */
+static inline int be_reserve(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t *out)
+{
+    return h->backend.ops->reserve(h->backend.ctx, hint, n, out);
+}
+static inline int be_map(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    return h->backend.ops->map(h->backend.ctx, v, n);
+}
+static inline int be_used(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool *zeroed)
+{
+    return h->backend.ops->used(h->backend.ctx, v, n, zeroed);
+}
+static inline void be_unused(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    h->backend.ops->unused(h->backend.ctx, v, n);
+}
+static inline void be_release(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    h->backend.ops->release(h->backend.ctx, v, n);
+}
 /* Set index entry for the frame of addr (allocating an L2 table on demand).
  * Returns SHEAP_PORT_OK or SHEAP_PORT_ENOMEM with nothing changed. */
 int index_set(uintptr_t addr, struct sheap_arena *a);
@@ -372,62 +473,80 @@ int index_set(uintptr_t addr, struct sheap_arena *a);
 uintptr_t index_bytes(void);
 /* The part of the index that is static (not from the metadata allocator). */
 uintptr_t index_static_bytes(void);
-/* Off-heap metadata: returns zeroed, aligned memory or NULL (nothing changed). */
-void *meta_alloc(uintptr_t size, uintptr_t align);
+/* Ready bytes of the index's L2 tables (from the default backend). */
+static inline uintptr_t index_ready_bytes(void)
+{
+#if INDEX_LEVELS == 2
+    return sheap_shared.index_ready;
+#else
+    return 0;
+#endif
+}
+/* Off-heap metadata of h: returns zeroed, aligned memory or NULL (nothing changed). */
+void *meta_alloc(struct sheap_heap *h, uintptr_t size, uintptr_t align);
 void linear_init(struct linear_alloc *l, uintptr_t base, uintptr_t size);
-/* Returns the address or 0; maps (map + used) only what it hands out. */
-uintptr_t linear_alloc(struct linear_alloc *l, uintptr_t size, uintptr_t align, uintptr_t *ready_grown);
+/* Returns the address or 0; maps (map + used, through backend b) only what
+ * it hands out. */
+uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, uintptr_t size, uintptr_t align,
+                       uintptr_t *ready_grown);
 /* Reserve n bytes aligned to align anywhere (or at hint): over-reserve and
  * trim.  Returns SHEAP_PORT_* and the base in *out. */
-int reserve_aligned(uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out);
+int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out);
 /*
  * The seed's sysAlloc: grow the heap by at least n bytes.  On success returns
  * an arena-aligned range [*v, *v + *size) in state Prepared whose arenas are
- * in the index; on failure returns the port error and changes nothing but
+ * in the index; on failure returns the backend error and changes nothing but
  * dropping hints that proved unusable.
  */
-int arena_grow(uintptr_t n, uintptr_t *v, uintptr_t *size);
+int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size);
 
 /* ---- Page heap (pageheap.c) ---------------------------------------------- */
 
 /* Make sure `n` span records are in the pool; false when metadata is gone. */
-bool span_pool_reserve(unsigned n);
+bool span_pool_reserve(struct sheap_heap *h, unsigned n);
 /* A run of npages, taken from free lists or from new arenas, with every page
  * Ready and mapped to the returned span in the span map.  state is SMALL or
- * LARGE.  Returns NULL on failure (heap unchanged).  align_pages > 1 asks for
- * a run whose base is aligned to that many pages. */
-struct sheap_span *ph_alloc(uintptr_t npages, uintptr_t align_pages, enum span_state state);
+ * LARGE.  Returns NULL on failure (heap unchanged); *oom_backing is set
+ * when the run was found but the backend could not back it.  align_pages
+ * > 1 asks for a run whose base is aligned to that many pages.  One
+ * attempt: the policy of giving kept spans back and retrying is the
+ * caller's (span_alloc in malloc.c). */
+struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
+                            bool *oom_backing);
+/* Whether the run ph_alloc would take for n pages is Ready at its start
+ * (taking it backs nothing).  O(n / word). */
+bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n);
 /* Add arenas for at least npages and file them as a free run (coalesced with
  * a free run they touch).  false, with nothing changed, when growth fails.
  * Needs one span record in the pool (span_pool_reserve(1)) beforehand. */
-bool ph_grow(uintptr_t npages);
+bool ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
-void ph_free(struct sheap_span *s);
+void ph_free(struct sheap_heap *h, struct sheap_span *s);
 /* Shrink in-use span s to npages, freeing the tail. */
-void ph_shrink(struct sheap_span *s, uintptr_t npages);
+void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 /* Grow in-use span s in place to npages from the free run after it; false
  * (nothing changed) when that is not possible. */
-bool ph_grow_in_place(struct sheap_span *s, uintptr_t npages);
+bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 /* Free-list mapping, shared with the validator. */
 void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl);
 /* Walk the spans of every arena; fn returns non-zero to stop. */
 typedef int (*span_visit_fn)(struct sheap_span *s, void *ctx);
-int ph_each_span(span_visit_fn fn, void *ctx);
-uintptr_t ph_trim(void);
+int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx);
+uintptr_t ph_trim(struct sheap_heap *h);
 /* Give kept empty spans (stashes and empty partial-list heads) back to the
  * page heap, at most max_spans of them, round robin over the classes; none
  * when need != 0 and all of them with the free pages are fewer than need
  * pages.  Returns the pages that went back.  malloc.c. */
-uintptr_t small_release_empty(uintptr_t need, uintptr_t max_spans);
+uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t max_spans);
 /* Whether any span may be kept empty (a stash, or a head_map bit, which may
  * be stale): false means small_release_empty has nothing to give back, so
  * callers can skip the work of deciding whether to call it. */
-static inline bool small_kept_maybe(void)
+static inline bool small_kept_maybe(const struct sheap_heap *h)
 {
-    if (sheap_heap.cpu.stash_pages != 0)
+    if (h->cpu.stash_pages != 0)
         return true;
     for (unsigned w = 0; w < BITMAP_WORDS(SHEAP_NUM_CLASSES); w++)
-        if (sheap_heap.cpu.head_map[w] != 0)
+        if (h->cpu.head_map[w] != 0)
             return true;
     return false;
 }
@@ -435,6 +554,9 @@ static inline bool small_kept_maybe(void)
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);
 void heap_unlock(void);
+
+/* Debug: validate one span of h (check.c); panics when it is broken. */
+void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);
 
 /* ---- Misc ----------------------------------------------------------------- */
 

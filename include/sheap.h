@@ -1,29 +1,43 @@
 /*
  * sheap.h - the public contract of sheap, a sparse-arena heap for firmware.
  *
+ * Heaps
+ *   A heap (struct sheap) lives in storage the caller provides and is
+ *   created with a backend (sheap_backend.h: the memory it grows into) and
+ *   capability bits.  The plain functions (sheap_malloc, sheap_calloc,
+ *   sheap_aligned_alloc, sheap_posix_memalign, sheap_stats, sheap_check,
+ *   sheap_walk, sheap_arena_walk, sheap_trim) work on the default heap,
+ *   made on first use from the port's default backend; each has a form
+ *   that names a heap (sheap_heap_malloc, ...).  sheap_free, sheap_realloc
+ *   and sheap_usable_size take a block of any heap: the heap is found from
+ *   the pointer through one arena index shared by all heaps, in O(1).
+ *   sheap_malloc_caps and its forms pick a heap by capability.
+ *
  * Common rules
  *   Locking   Every function takes the port's heap lock (sheap_port.h) for
  *             its whole critical section and is safe to call from any thread
  *             or, with an interrupt-masking lock, from interrupt handlers.
- *             None of them may be called from the fault hook with the lock
- *             held (the hook runs after the lock is dropped).
+ *             That one lock protects every heap and the shared index (a
+ *             lock per heap or per CPU is for later).  None of them may be
+ *             called from the fault hook with the lock held (the hook runs
+ *             after the lock is dropped).
  *   Alignment Every block is aligned to 16 bytes when its size is at least
  *             16 (>= _Alignof(max_align_t) on every supported target), to 8
  *             otherwise, and to the page size when it is a page run.
- *   Zeroing   Only sheap_calloc zeroes.  Fresh memory that the port reports
+ *   Zeroing   Only sheap_calloc zeroes.  Fresh memory that the backend reports
  *             as zero is not cleared a second time.
  *   Time      Small blocks (<= SHEAP_MAX_SMALL_SIZE): O(1), a few dozen
  *             instructions when the size class has a partial span.  Page
  *             runs: O(1) in the size of the heap and in the number of free
  *             runs, plus O(pages) to back and map the run's own pages.
- *             Growing the heap calls the port (reserve, map) and is bounded by
- *             the port's cost for one arena.
+ *             Growing a heap calls its backend (reserve, map) and is bounded
+ *             by the backend's cost for one arena.
  *   Failure   Failing calls return NULL (or an error number) and set errno
  *             through the port to SHEAP_ENOMEM or SHEAP_EINVAL; the heap is
  *             unchanged by a failed call, except that an allocation that
  *             fails first gives the empty spans the size classes keep for
  *             reuse back to the free runs and, when it lacked physical
- *             memory, hands free Ready pages back to the port (both as
+ *             memory, hands free Ready pages back to the backend (both as
  *             sheap_trim would), then tries once more.
  *   Misuse    A pointer that sheap did not return, a pointer into the middle
  *             of a block, a pointer to free memory and a double free are
@@ -40,6 +54,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sheap_backend.h"
+#include "sheap_config.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -48,6 +65,9 @@ extern "C" {
  * sheap_posix_memalign: the POSIX numbers shared by glibc and picolibc. */
 #define SHEAP_ENOMEM 12
 #define SHEAP_EINVAL 22
+/* Returned by sheap_heap_create and sheap_default_heap_create: the storage
+ * is already a live heap, or its memory already belongs to another heap. */
+#define SHEAP_EBUSY 16
 
 /*
  * Returns a block of at least n bytes, or NULL iff the heap cannot grow
@@ -56,8 +76,123 @@ extern "C" {
  */
 void *sheap_malloc(size_t n);
 
+/* ---- Heaps ------------------------------------------------------------------ */
+
 /*
- * Frees a block returned by any allocation function.  NULL is ignored.
+ * A heap.  Opaque: its size is known at compile time (SHEAP_HEAP_STORAGE_WORDS
+ * in sheap_config.h, checked by the core), so firmware can place one in any
+ * storage it owns (`static struct sheap sram_heap;`).  All-zero storage is
+ * "no heap": per-heap calls on it fail with EINVAL.  A live heap must stay
+ * where it is (its arena records point at it) until it is destroyed.
+ */
+struct sheap {
+    union {
+        uintptr_t words[SHEAP_HEAP_STORAGE_WORDS];
+        uint64_t align;
+    } opaque_;
+};
+
+/* Capability bits of a heap.  A request for caps is served by a heap whose
+ * caps include all of them; caps == 0 accepts any heap. */
+#define SHEAP_CAP_DMA          (1u << 0) /* reachable by DMA masters */
+#define SHEAP_CAP_FAST         (1u << 1) /* fast memory: TCM, on-chip SRAM */
+#define SHEAP_CAP_EXTERNAL     (1u << 2) /* external RAM: PSRAM, DDR */
+#define SHEAP_CAP_NONCACHEABLE (1u << 3) /* not cached: no cache maintenance */
+#define SHEAP_CAP_USER(n)      (1u << (16 + (n))) /* n = 0..15: the firmware's own */
+
+struct sheap_config {
+    /* Where the heap's memory comes from; required.  Copied: the backend's
+     * ctx (not this struct) must outlive the heap. */
+    const struct sheap_backend *backend;
+    uint32_t caps;          /* SHEAP_CAP_* bits */
+    const char *name;       /* for reports; may be NULL */
+    /* Place in the capability search: heaps with a lower order are tried
+     * first; equal orders go in creation order. */
+    int order;
+    /* Growth hints: addresses where arenas are tried first, most preferred
+     * first (each rounded up to an arena boundary, growing up).  NULL:
+     * reserve anywhere. */
+    const uintptr_t *hints;
+    unsigned nhints;
+    /* 32-bit mode only (SHEAP_32BIT_MODE), 0 for the default: the address
+     * space the heap may occupy, whose arena metadata is reserved at
+     * creation (SHEAP_REGION_SIZE), and the first size tried for the
+     * initial reservation, halved until one arena fits
+     * (SHEAP_INITIAL_RESERVE).  Both whole arenas. */
+    uintptr_t region_size;
+    uintptr_t initial_reserve;
+};
+
+/*
+ * Creates a heap in *heap (zeroed or destroyed storage) and adds it to the
+ * capability search.  Returns 0, or with nothing changed:
+ *   SHEAP_EINVAL  no backend or ops, a backend page size that is 0, not a
+ *                 power of two or does not divide SHEAP_PAGE_SIZE, more than
+ *                 SHEAP_MAX_HINTS hints (or hints NULL with nhints != 0),
+ *                 region_size / initial_reserve not whole arenas;
+ *   SHEAP_EBUSY   *heap is already a live heap;
+ *   SHEAP_ENOMEM  32-bit mode: the backend could not reserve the metadata.
+ * Reserves address space only in 32-bit mode (the initial reservation).
+ * O(hints), plus the backend's reserve calls.  Takes the heap lock.
+ */
+int sheap_heap_create(struct sheap *heap, const struct sheap_config *cfg);
+
+/*
+ * Gives every arena and all metadata of the heap back to its backend
+ * (release) and leaves *heap zeroed.  Live blocks die with it: their
+ * pointers become foreign (reported as misuse when freed).  The default
+ * heap may be destroyed too; the next plain call makes a new one.
+ * Returns 0, or SHEAP_EINVAL when *heap is not a live heap.
+ * O(arenas + metadata chunks).  Takes the heap lock.
+ */
+int sheap_heap_destroy(struct sheap *heap);
+
+/* The default heap, created now from sheap_port_default_backend() if it is
+ * not yet (NULL when that fails).  O(1) after the first call. */
+struct sheap *sheap_default_heap(void);
+
+/*
+ * Creates the default heap with cfg instead of the port's default backend,
+ * before its first use.  Same results as sheap_heap_create (SHEAP_EBUSY when
+ * the default heap exists already).
+ */
+int sheap_default_heap_create(const struct sheap_config *cfg);
+
+/* The heap whose arena holds the live block p, or NULL (p foreign, free or
+ * NULL; not reported).  O(1). */
+struct sheap *sheap_heap_of(const void *p);
+
+/* Name and capabilities given at creation (NULL / 0 for no heap).  O(1),
+ * no lock (they do not change while the heap lives). */
+const char *sheap_heap_name(const struct sheap *heap);
+uint32_t sheap_heap_caps(const struct sheap *heap);
+
+/*
+ * Per-heap forms of the allocation calls: same contract as the plain ones
+ * (size, alignment, zeroing, errno), from *heap only, and EINVAL when
+ * *heap is not a live heap.  Free them with sheap_free.  The small-block
+ * fast path is the plain one's with the heap as a parameter.
+ */
+void *sheap_heap_malloc(struct sheap *heap, size_t n);
+void *sheap_heap_calloc(struct sheap *heap, size_t count, size_t size);
+void *sheap_heap_aligned_alloc(struct sheap *heap, size_t align, size_t n);
+int sheap_heap_posix_memalign(struct sheap *heap, void **out, size_t align, size_t n);
+
+/*
+ * Allocation by capability: from the first heap, in order (see
+ * sheap_config.order), whose caps include all of caps, falling back along
+ * the order to the next such heap when one is out of memory.  NULL with
+ * EINVAL when no heap has caps (or align is bad for the aligned form),
+ * NULL with ENOMEM when every such heap is full.  The default heap takes
+ * part (created first if need be).  Time: the plain call's, once per heap
+ * tried.
+ */
+void *sheap_malloc_caps(uint32_t caps, size_t n);
+void *sheap_calloc_caps(uint32_t caps, size_t count, size_t size);
+void *sheap_aligned_alloc_caps(uint32_t caps, size_t align, size_t n);
+
+/*
+ * Frees a block returned by any allocation function, of any heap.  NULL is ignored.
  * Any other pointer that is not the start of a live block is reported to
  * the fault hook and ignored.
  */
@@ -119,8 +254,15 @@ struct sheap_stats {
     size_t grow_count;      /* times the heap took new arenas */
 };
 
-/* Fills *out.  O(1): the counters are kept as the heap changes. */
+/* Fills *out for the default heap.  O(1): the counters are kept as the heap
+ * changes.  metadata_bytes counts the heap's own metadata plus the shared
+ * arena index; misuse_count counts every report, whatever the heap. */
 void sheap_stats(struct sheap_stats *out);
+/* The same for *heap (all zero when it is not a live heap). */
+void sheap_heap_stats(const struct sheap *heap, struct sheap_stats *out);
+/* Sums over every live heap (the shared index counted once; peak_live_bytes
+ * is the sum of the heaps' peaks).  O(heaps). */
+void sheap_stats_total(struct sheap_stats *out);
 
 /*
  * Verifies every invariant of the heap without changing it: index and arena
@@ -143,6 +285,9 @@ enum sheap_check_result {
     SHEAP_CHECK_STATS,      /* statistics do not add up */
 };
 int sheap_check(void);
+/* The same for *heap (SHEAP_CHECK_INDEX when it is not a live heap); its
+ * index entries must name it and no other heap's. */
+int sheap_heap_check(const struct sheap *heap);
 /* A one-line description of a sheap_check result. */
 const char *sheap_check_message(int result);
 
@@ -155,6 +300,7 @@ const char *sheap_check_message(int result);
  */
 typedef int (*sheap_walk_fn)(void *ptr, size_t size, bool used, void *ctx);
 int sheap_walk(sheap_walk_fn fn, void *ctx);
+int sheap_heap_walk(const struct sheap *heap, sheap_walk_fn fn, void *ctx);
 
 /*
  * Arena walker: calls fn once per arena, in creation order, with its
@@ -170,17 +316,20 @@ struct sheap_arena_info {
 };
 typedef int (*sheap_arena_fn)(const struct sheap_arena_info *info, void *ctx);
 int sheap_arena_walk(sheap_arena_fn fn, void *ctx);
+int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx);
 
 /*
- * Returns every free page that is still Ready to the port (Ready ->
+ * Returns every free page that is still Ready to the backend (Ready ->
  * Prepared), including empty small spans kept for reuse.  Returns the bytes
  * released.  O(free runs).
  */
 size_t sheap_trim(void);
+size_t sheap_heap_trim(struct sheap *heap);
 
 /*
  * The fault hook receives misuse reports.  The default (NULL) calls the
- * port's sheap_port_fault, which reports and stops.  A hook that returns
+ * port's sheap_port_fault, which reports and stops.  One hook for every
+ * heap (a foreign pointer belongs to none).  A hook that returns
  * lets the program continue; the faulty call then does nothing.  Returns
  * the previous hook.
  */

@@ -143,6 +143,28 @@
 #define SHEAP_MAX_HINTS 16
 #endif
 
+/* Size classes the storage of a heap (struct sheap) makes room for; the
+ * core checks that the generated table has no more. */
+#ifndef SHEAP_CLASSES_MAX
+#define SHEAP_CLASSES_MAX 96
+#endif
+
+/* Capabilities and order of the default heap (sheap_malloc_caps). */
+#ifndef SHEAP_DEFAULT_HEAP_CAPS
+#define SHEAP_DEFAULT_HEAP_CAPS 0u
+#endif
+#ifndef SHEAP_DEFAULT_HEAP_ORDER
+#define SHEAP_DEFAULT_HEAP_ORDER 0
+#endif
+
+/* Words of struct sheap (sheap.h): an upper bound on the core's heap record
+ * (free lists per page-run size, per-class lists, hints, counters), so that
+ * firmware can place heaps in static storage.  The core static-asserts it. */
+#ifndef SHEAP_HEAP_STORAGE_WORDS
+#define SHEAP_HEAP_STORAGE_WORDS                                                                   \
+    (64 + 2 * SHEAP_MAX_HINTS + (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT + 2) * 9 + SHEAP_CLASSES_MAX * 9 / 4)
+#endif
+
 /* Derived constants. */
 #define SHEAP_PAGE_SIZE ((uintptr_t)1 << SHEAP_PAGE_SHIFT)
 #define SHEAP_ARENA_SIZE ((uintptr_t)1 << SHEAP_ARENA_SHIFT)

@@ -65,7 +65,7 @@ $cc $cflags -DNONE -DALLOC= tests/bench/size_main.c $ld -o "$d/none.elf"
 $cc $cflags -DALLOC= tests/bench/size_main.c $ld -o "$d/picolibc.elf"
 $cc $cpp $cflags -DALLOC=sheap_ tests/bench/size_main.c tests/bench/size_port_stub.c $objs $ld -o "$d/sheap.elf"
 sz() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1, $2, $3 }'; }
-stub=$(arm-none-eabi-nm -S --radix=d "$d/sheap.elf" | awk '$4 ~ /^sheap_port_/ && $3 ~ /[Tt]/ { s += $2 } END { print s + 0 }')
+stub=$(arm-none-eabi-nm -S --radix=d "$d/sheap.elf" | awk '$4 ~ /^sheap_port_/ && $3 ~ /[TtRr]/ { s += $2 } END { print s + 0 }')
 stubb=$(arm-none-eabi-nm -S --radix=d "$d/sheap.elf" | awk '$4 ~ /^sheap_port_/ && $3 ~ /[Bb]/ { s += $2 } END { print s + 0 }')
 set -- $(sz "$d/none.elf"); t0=$1 d0=$2 b0=$3
 set -- $(sz "$d/picolibc.elf")

@@ -2,11 +2,15 @@
  * board.h for "mps2-an385": QEMU's MPS2 with the AN385 image (Cortex-M3,
  * ARMv7-M MPU with 8 regions), on the static port (port/static).
  *
- * native flavour (build/mps2-an385):
+ * native flavour (build/mps2-an385): two heaps on two memories
  *   0x0000_0000  SSRAM1, 4 MB: vector table (VTOR = 0), code, read-only data
- *   0x2000_0000  SSRAM2/3: data, bss, stack (3 MB)
- *   0x2030_0000  the metadata pool (1 MB)
- *   0x2100_0000  PSRAM, 16 MB: the heap region, four 4 MB arenas, 4 KB pages
+ *   0x0018_0000  SSRAM1: data, bss, stack (1 MB)
+ *   0x0028_0000  SSRAM1: the second heap's metadata pool (512 KB)
+ *   0x0030_0000  SSRAM1: the default heap's metadata pool (1 MB)
+ *   0x2000_0000  SSRAM2/3, 4 MB: the second heap's region (on-chip SRAM:
+ *                fast, DMA; one 4 MB arena; BOARD_HEAP2_*)
+ *   0x2100_0000  PSRAM, 16 MB: the default heap region, four 4 MB arenas,
+ *                4 KB pages (external)
  *   0x4000_4000  CMSDK UART0 (the console)
  *
  * small flavour (make BOARD=mps2-an385 FLAVOR=small, build/mps2-an385-small,
@@ -59,6 +63,12 @@
 #define SHEAP_INITIAL_RESERVE (16u << 20)
 #define SHEAP_META_CHUNK (16u * 1024u)
 #define SHEAP_STATIC_META_SIZE (1024u * 1024u)
+/* The second memory, for a heap of its own (tests/unit/test_heaps.c); the
+ * linker script keeps it and its pool free. */
+#define BOARD_HEAP2_BASE 0x20000000u
+#define BOARD_HEAP2_SIZE (4u << 20)
+#define BOARD_HEAP2_META_BASE 0x00280000u
+#define BOARD_HEAP2_META_SIZE (512u * 1024u)
 /* Test sizing. */
 #define SHEAP_TEST_RAM_BYTES (8u << 20)
 #define SHEAP_TEST_STRESS_OPS 200000

@@ -5,10 +5,14 @@
  * every address below is the Secure alias.
  *
  *   0x1000_0000  SSRAM1, 4 MB: vector table (VTOR at reset), code, rodata
- *   0x3800_0000  SSRAM2/3: data, bss, stack (3 MB)
- *   0x3830_0000  the metadata pool (1 MB)
+ *   0x1018_0000  SSRAM1: data, bss, stack (1 MB)
+ *   0x1028_0000  SSRAM1: the second heap's metadata pool (512 KB)
+ *   0x1030_0000  SSRAM1: the default heap's metadata pool (1 MB)
+ *   0x3800_0000  SSRAM2/3, 4 MB: the second heap's region (on-chip SRAM:
+ *                fast, DMA; one 4 MB arena; BOARD_HEAP2_*)
  *   0x5020_0000  CMSDK UART0 (the console)
- *   0x8000_0000  PSRAM, 16 MB: the heap region, four 4 MB arenas, 4 KB pages
+ *   0x8000_0000  PSRAM, 16 MB: the default heap region, four 4 MB arenas,
+ *                4 KB pages (external)
  *
  * The guard (port/static/guard_armv8m.c) is one MPU region, privileged
  * read-only above the Ready watermark: stores there fault, loads do not.
@@ -30,6 +34,13 @@
 #define SHEAP_INITIAL_RESERVE (16u << 20)
 #define SHEAP_META_CHUNK (16u * 1024u)
 #define SHEAP_STATIC_META_SIZE (1024u * 1024u)
+
+/* The second memory, for a heap of its own (tests/unit/test_heaps.c); the
+ * linker script keeps it and its pool free. */
+#define BOARD_HEAP2_BASE 0x38000000u
+#define BOARD_HEAP2_SIZE (4u << 20)
+#define BOARD_HEAP2_META_BASE 0x10280000u
+#define BOARD_HEAP2_META_SIZE (512u * 1024u)
 
 /* Test sizing. */
 #define SHEAP_TEST_RAM_BYTES (8u << 20)

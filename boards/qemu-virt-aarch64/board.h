@@ -64,7 +64,8 @@
 
 /* Frames beyond the linker script's range: 16 MB above 3 GB. */
 #define SHEAP_MMU_EXTRA_FRAMES {{0xc0000000u, 16u << 20}}
-/* The second backend instance of tests/mmu/test_backend.c: 8 MB at 2 GB. */
+/* The second MMU instance (tests/mmu/test_backend.c, and the second heap of
+ * tests/unit/test_heaps.c): 8 MB at 2 GB. */
 #define SHEAP_TEST_MMU2_FRAMES_BASE 0x80000000u
 #define SHEAP_TEST_MMU2_FRAMES_SIZE (8u << 20)
 

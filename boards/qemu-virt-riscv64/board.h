@@ -73,7 +73,8 @@
 
 /* Heap leaves: no G, no PBMT (the PMAs decide: RAM is cacheable). */
 #define SHEAP_MMU_LEAF_ATTRS 0
-/* The second backend instance of tests/mmu/test_backend.c. */
+/* The second MMU instance (tests/mmu/test_backend.c, and the second heap of
+ * tests/unit/test_heaps.c). */
 #define SHEAP_TEST_MMU2_FRAMES_BASE 0x88000000u
 #define SHEAP_TEST_MMU2_FRAMES_SIZE (8u << 20)
 

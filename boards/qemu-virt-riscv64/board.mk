@@ -17,8 +17,7 @@ FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native sv48 foreign
 PORT := riscv
-# mmu_port_shim: temporary (the old global port functions over the default backend).
-PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default mmu_port_shim port_picolibc
+PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults, the
 # console and exit, the startup's translation tables.
 BOARD_COMMON := expected_fault qemu_virt_riscv boot_mmu

@@ -21,7 +21,6 @@
 #include "sheap_mmu.h"
 #include "sheap_port.h"
 
-#include "mmu_default.h"
 
 #if !defined(SHEAP_MMU_WINDOW_BASE) || !defined(SHEAP_MMU_WINDOW_END) || !defined(SHEAP_MMU_LEAF_ATTRS)
 #error "board.h of an MMU board sets SHEAP_MMU_WINDOW_BASE, SHEAP_MMU_WINDOW_END and SHEAP_MMU_LEAF_ATTRS"

@@ -11,6 +11,9 @@
  *
  * This keeps the host tests honest: touching memory that is not Ready
  * segfaults here just as it faults on the MMU boards.
+ *
+ * The backend keeps no state of its own (the kernel does), so any number
+ * of heaps can share sheap_port_default_backend().
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,62 +35,69 @@
 
 _Static_assert(SHEAP_ENOMEM == ENOMEM && SHEAP_EINVAL == EINVAL, "sheap errno values match the libc's");
 
-uintptr_t sheap_port_page_size(void)
-{
-    static uintptr_t page;
-    if (page == 0)
-        page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    return page;
-}
+/* ---- The backend: mmap ---------------------------------------------------------- */
 
-int sheap_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
+static int hosted_reserve(void *ctx, uintptr_t hint, uintptr_t n, uintptr_t *out)
 {
-    if (sheap_fault_inject_hit(SHEAP_OP_RESERVE))
-        return SHEAP_PORT_ENOMEM;
+    (void)ctx;
     int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
     if (hint != 0)
         flags |= MAP_FIXED_NOREPLACE;
     void *p = mmap((void *)hint, n, PROT_NONE, flags, -1, 0);
     if (p == MAP_FAILED)
-        return hint != 0 && errno == EEXIST ? SHEAP_PORT_EBUSY : SHEAP_PORT_ENOMEM;
+        return hint != 0 && errno == EEXIST ? SHEAP_BACKEND_EBUSY : SHEAP_BACKEND_ENOMEM;
     if (hint != 0 && (uintptr_t)p != hint) {
         /* A kernel (or qemu-user) that ignores MAP_FIXED_NOREPLACE treats the
          * address as a hint and puts the mapping elsewhere: the range is taken. */
         munmap(p, n);
-        return SHEAP_PORT_EBUSY;
+        return SHEAP_BACKEND_EBUSY;
     }
     *out = (uintptr_t)p;
-    return SHEAP_PORT_OK;
+    return SHEAP_BACKEND_OK;
 }
 
-int sheap_port_map(uintptr_t v, uintptr_t n)
+static int hosted_map(void *ctx, uintptr_t v, uintptr_t n)
 {
+    (void)ctx;
     (void)v;
     (void)n;
-    if (sheap_fault_inject_hit(SHEAP_OP_MAP))
-        return SHEAP_PORT_ENOMEM;
-    return SHEAP_PORT_OK;
+    return SHEAP_BACKEND_OK;
 }
 
-int sheap_port_used(uintptr_t v, uintptr_t n, bool *zeroed)
+static int hosted_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
 {
-    if (sheap_fault_inject_hit(SHEAP_OP_USED))
-        return SHEAP_PORT_ENOMEM;
+    (void)ctx;
     if (mprotect((void *)v, n, PROT_READ | PROT_WRITE) != 0)
-        return SHEAP_PORT_ENOMEM;
+        return SHEAP_BACKEND_ENOMEM;
     *zeroed = true;
-    return SHEAP_PORT_OK;
+    return SHEAP_BACKEND_OK;
 }
 
-void sheap_port_unused(uintptr_t v, uintptr_t n)
+static void hosted_unused(void *ctx, uintptr_t v, uintptr_t n)
 {
+    (void)ctx;
     madvise((void *)v, n, MADV_DONTNEED);
     mprotect((void *)v, n, PROT_NONE);
 }
 
-void sheap_port_release(uintptr_t v, uintptr_t n)
+static void hosted_release(void *ctx, uintptr_t v, uintptr_t n)
 {
+    (void)ctx;
     munmap((void *)v, n);
+}
+
+static const struct sheap_backend_ops hosted_ops = {
+    hosted_reserve, hosted_map, hosted_used, hosted_unused, hosted_release,
+};
+
+const struct sheap_backend *sheap_port_default_backend(void)
+{
+    static struct sheap_backend backend;
+    if (backend.ops == NULL) {
+        backend.page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+        backend.ops = &hosted_ops;
+    }
+    return &backend;
 }
 
 /* A test-and-set spinlock: cheap when uncontended, which is the common case

@@ -33,8 +33,16 @@
  * the range / 32) plus, when the watermark moves down, O(region pages / 32)
  * to find the new top.  All bounded by the board's constants.
  *
+ * Instances: each region is a struct sheap_static_region (sheap_static.h),
+ * a backend of its own, so several heaps can sit on several memories.  The
+ * default instance (the default heap's backend) takes its region and pool
+ * from the linker script and has the guard; sheap_static_region_init makes
+ * more, unguarded, from addresses the firmware gives.  Regions and pools of
+ * live instances never overlap (checked at init).
+ *
  * Locking: every function runs under the heap lock (the core calls them
- * with it held); sheap_static_info takes it itself.
+ * with it held); sheap_static_info and sheap_static_region_init take it
+ * themselves.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,13 +57,10 @@
 #ifndef BOARD_HAS_GUARD
 #define BOARD_HAS_GUARD 1
 #endif
-#ifndef SHEAP_STATIC_META_SIZE
-#error "board.h must set SHEAP_STATIC_META_SIZE, the metadata pool's size (see docs/PORTING.md)"
-#endif
 
 #define PAGE SHEAP_PAGE_SIZE
-#define REGION_PAGES ((uintptr_t)(SHEAP_REGION_SIZE >> SHEAP_PAGE_SHIFT))
-#define META_PAGES ((uintptr_t)(SHEAP_STATIC_META_SIZE >> SHEAP_PAGE_SHIFT))
+#define REGION_PAGES SHEAP_STATIC_REGION_PAGES
+#define META_PAGES SHEAP_STATIC_META_PAGES
 #define WORDS(n) (((n) + 31u) / 32u)
 
 _Static_assert(SHEAP_32BIT_MODE, "the static port is for 32-bit mode");
@@ -74,18 +79,9 @@ extern char __sheap_meta_start[], __sheap_meta_end[];
 /* The heap lock's saved interrupt state (sheap_port_lock.h). */
 unsigned long sheap_port_saved_irq;
 
-struct pool {
-    uintptr_t base, end;
-    uint32_t *reserved; /* one bit per page */
-};
-
-static uint32_t region_reserved[WORDS(REGION_PAGES)];
-static uint32_t region_ready[WORDS(REGION_PAGES)];
-static uint32_t meta_reserved[WORDS(META_PAGES)];
-static struct pool region = {0, 0, region_reserved};
-static struct pool meta = {0, 0, meta_reserved};
-static uintptr_t ready_end; /* the watermark */
-static bool initialized;
+/* The default instance, and every live instance (for the overlap check). */
+static struct sheap_static_region default_region;
+static struct sheap_static_region *regions;
 
 /* ---- bitmaps ----------------------------------------------------------------- */
 
@@ -156,180 +152,269 @@ static uintptr_t count_bits(const uint32_t *map, uintptr_t nbits)
     return c;
 }
 
-/* ---- set-up ------------------------------------------------------------------ */
+/* ---- pools -------------------------------------------------------------------- */
 
-static void port_init(void)
+/* A range of pages with a reserved bit each: an instance's region or pool. */
+struct pool {
+    uintptr_t base, end;
+    uint32_t *reserved;
+};
+
+static struct pool region_pool(struct sheap_static_region *r)
 {
-    region.base = (uintptr_t)__sheap_region_start;
-    region.end = (uintptr_t)__sheap_region_end;
-    meta.base = (uintptr_t)__sheap_meta_start;
-    meta.end = (uintptr_t)__sheap_meta_end;
-    if (region.base != (uintptr_t)SHEAP_REGION_BASE || region.end - region.base != (uintptr_t)SHEAP_REGION_SIZE)
-        sheap_port_fault("sheap: the linker script's __sheap_region_start/end disagree with board.h's "
-                         "SHEAP_REGION_BASE/SIZE",
-                         __sheap_region_start, true);
-    if ((meta.base | meta.end) & (PAGE - 1) || meta.end <= meta.base ||
-        meta.end - meta.base > (uintptr_t)SHEAP_STATIC_META_SIZE)
-        sheap_port_fault("sheap: __sheap_meta_start/end not page aligned, empty, or larger than "
-                         "SHEAP_STATIC_META_SIZE",
-                         __sheap_meta_start, true);
-    if (meta.base < region.end && region.base < meta.end)
-        sheap_port_fault("sheap: the metadata pool overlaps the heap region", __sheap_meta_start, true);
-    ready_end = region.base;
-    initialized = true;
-    static_guard_init(region.base, region.end);
+    struct pool p = {r->base, r->end, r->reserved};
+    return p;
 }
 
-static inline void ensure_init(void)
+static struct pool meta_pool(struct sheap_static_region *r)
 {
-    if (!initialized)
-        port_init();
+    struct pool p = {r->meta_base, r->meta_end, r->meta_reserved};
+    return p;
 }
 
-/* The pool holding all of [v, v + n), or NULL. */
-static struct pool *pool_of(uintptr_t v, uintptr_t n)
+/* The pool of r holding all of [v, v + n), in *p; false when none does. */
+static bool pool_of(struct sheap_static_region *r, uintptr_t v, uintptr_t n, struct pool *p)
 {
     if (v + n < v)
-        return NULL;
-    if (v >= region.base && v + n <= region.end)
-        return &region;
-    if (v >= meta.base && v + n <= meta.end)
-        return &meta;
-    return NULL;
+        return false;
+    if (v >= r->base && v + n <= r->end) {
+        *p = region_pool(r);
+        return true;
+    }
+    if (v >= r->meta_base && v + n <= r->meta_end) {
+        *p = meta_pool(r);
+        return true;
+    }
+    return false;
 }
 
 static inline uintptr_t page_no(const struct pool *p, uintptr_t v) { return (v - p->base) >> SHEAP_PAGE_SHIFT; }
 
 /* After the region's ready bits were cleared somewhere: lower the watermark
  * to the new top when it was inside [v, v + n). */
-static void watermark_drop(uintptr_t v, uintptr_t n)
+static void watermark_drop(struct sheap_static_region *r, uintptr_t v, uintptr_t n)
 {
-    if (ready_end > v && ready_end <= v + n) {
-        ready_end = region.base + (bits_top(region_ready, REGION_PAGES) << SHEAP_PAGE_SHIFT);
-        static_guard_set(ready_end);
+    if (r->ready_end > v && r->ready_end <= v + n) {
+        r->ready_end = r->base + (bits_top(r->ready, REGION_PAGES) << SHEAP_PAGE_SHIFT);
+        if (r->guarded)
+            static_guard_set(r->ready_end);
     }
 }
 
-/* ---- the port contract (sheap_port.h) --------------------------------------- */
+/* ---- the backend (sheap_backend.h) ---------------------------------------------- */
 
-uintptr_t sheap_port_page_size(void)
+static int static_reserve(void *ctx, uintptr_t hint, uintptr_t n, uintptr_t *out)
 {
-    return PAGE;
-}
-
-int sheap_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
-{
-    if (sheap_fault_inject_hit(SHEAP_OP_RESERVE))
-        return SHEAP_PORT_ENOMEM;
-    ensure_init();
+    struct sheap_static_region *r = ctx;
     if (n == 0 || (n & (PAGE - 1)) || (hint & (PAGE - 1)))
-        return SHEAP_PORT_ENOMEM;
+        return SHEAP_BACKEND_ENOMEM;
     uintptr_t npages = n >> SHEAP_PAGE_SHIFT;
+    struct pool p;
     if (hint != 0) {
-        struct pool *p = pool_of(hint, n);
-        if (p == NULL)
-            return SHEAP_PORT_ENOMEM;
-        if (bits_any(p->reserved, page_no(p, hint), npages))
-            return SHEAP_PORT_EBUSY;
-        bits_put(p->reserved, page_no(p, hint), npages, true);
+        if (!pool_of(r, hint, n, &p))
+            return SHEAP_BACKEND_ENOMEM;
+        if (bits_any(p.reserved, page_no(&p, hint), npages))
+            return SHEAP_BACKEND_EBUSY;
+        bits_put(p.reserved, page_no(&p, hint), npages, true);
         *out = hint;
-        return SHEAP_PORT_OK;
+        return SHEAP_BACKEND_OK;
     }
     if ((n & (SHEAP_ARENA_SIZE - 1)) == 0) {
         /* Whole arenas: the first free arena-aligned run of the region. */
-        for (uintptr_t a = region.base; a + n > a && a + n <= region.end; a += SHEAP_ARENA_SIZE) {
-            if (!bits_any(region.reserved, page_no(&region, a), npages)) {
-                bits_put(region.reserved, page_no(&region, a), npages, true);
+        p = region_pool(r);
+        for (uintptr_t a = r->base; a + n > a && a + n <= r->end; a += SHEAP_ARENA_SIZE) {
+            if (!bits_any(p.reserved, page_no(&p, a), npages)) {
+                bits_put(p.reserved, page_no(&p, a), npages, true);
                 *out = a;
-                return SHEAP_PORT_OK;
+                return SHEAP_BACKEND_OK;
             }
         }
-        return SHEAP_PORT_ENOMEM;
+        return SHEAP_BACKEND_ENOMEM;
     }
     /* Anything else is metadata: first fit in the pool, page by page. */
-    uintptr_t total = (meta.end - meta.base) >> SHEAP_PAGE_SHIFT, run = 0;
+    p = meta_pool(r);
+    uintptr_t total = (p.end - p.base) >> SHEAP_PAGE_SHIFT, run = 0;
     for (uintptr_t i = 0; i < total; i++) {
-        if ((meta.reserved[i / 32] >> (i % 32)) & 1u) {
+        if ((p.reserved[i / 32] >> (i % 32)) & 1u) {
             run = 0;
             continue;
         }
         if (++run == npages) {
             uintptr_t first = i + 1 - npages;
-            bits_put(meta.reserved, first, npages, true);
-            *out = meta.base + (first << SHEAP_PAGE_SHIFT);
-            return SHEAP_PORT_OK;
+            bits_put(p.reserved, first, npages, true);
+            *out = p.base + (first << SHEAP_PAGE_SHIFT);
+            return SHEAP_BACKEND_OK;
         }
     }
-    return SHEAP_PORT_ENOMEM;
+    return SHEAP_BACKEND_ENOMEM;
 }
 
-int sheap_port_map(uintptr_t v, uintptr_t n)
+static int static_map(void *ctx, uintptr_t v, uintptr_t n)
 {
-    if (sheap_fault_inject_hit(SHEAP_OP_MAP))
-        return SHEAP_PORT_ENOMEM;
-    ensure_init();
-    struct pool *p = pool_of(v, n);
-    if (p == NULL || !bits_all(p->reserved, page_no(p, v), n >> SHEAP_PAGE_SHIFT))
-        return SHEAP_PORT_ENOMEM; /* not a reservation of ours */
-    return SHEAP_PORT_OK;
+    struct sheap_static_region *r = ctx;
+    struct pool p;
+    if (!pool_of(r, v, n, &p) || !bits_all(p.reserved, page_no(&p, v), n >> SHEAP_PAGE_SHIFT))
+        return SHEAP_BACKEND_ENOMEM; /* not a reservation of ours */
+    return SHEAP_BACKEND_OK;
 }
 
-int sheap_port_used(uintptr_t v, uintptr_t n, bool *zeroed)
+static int static_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
 {
-    if (sheap_fault_inject_hit(SHEAP_OP_USED))
-        return SHEAP_PORT_ENOMEM;
-    ensure_init();
+    struct sheap_static_region *r = ctx;
     *zeroed = false;
-    if (v >= region.base && v < region.end) {
-        bits_put(region_ready, page_no(&region, v), n >> SHEAP_PAGE_SHIFT, true);
-        if (v + n > ready_end) {
-            ready_end = v + n;
-            static_guard_set(ready_end);
+    if (v >= r->base && v < r->end) {
+        struct pool p = region_pool(r);
+        bits_put(r->ready, page_no(&p, v), n >> SHEAP_PAGE_SHIFT, true);
+        if (v + n > r->ready_end) {
+            r->ready_end = v + n;
+            if (r->guarded)
+                static_guard_set(r->ready_end);
         }
     }
-    return SHEAP_PORT_OK;
+    return SHEAP_BACKEND_OK;
 }
 
-void sheap_port_unused(uintptr_t v, uintptr_t n)
+static void static_unused(void *ctx, uintptr_t v, uintptr_t n)
 {
-    ensure_init();
-    if (v >= region.base && v < region.end) {
-        bits_put(region_ready, page_no(&region, v), n >> SHEAP_PAGE_SHIFT, false);
-        watermark_drop(v, n);
+    struct sheap_static_region *r = ctx;
+    if (v >= r->base && v < r->end) {
+        struct pool p = region_pool(r);
+        bits_put(r->ready, page_no(&p, v), n >> SHEAP_PAGE_SHIFT, false);
+        watermark_drop(r, v, n);
     }
 }
 
-void sheap_port_release(uintptr_t v, uintptr_t n)
+static void static_release(void *ctx, uintptr_t v, uintptr_t n)
 {
-    ensure_init();
-    struct pool *p = pool_of(v, n);
-    if (p == NULL) {
+    struct sheap_static_region *r = ctx;
+    struct pool p;
+    if (!pool_of(r, v, n, &p)) {
         sheap_port_fault("sheap: release of a range the static port never reserved", (void *)v, true);
         return;
     }
-    bits_put(p->reserved, page_no(p, v), n >> SHEAP_PAGE_SHIFT, false);
-    if (p == &region) {
-        bits_put(region_ready, page_no(&region, v), n >> SHEAP_PAGE_SHIFT, false);
-        watermark_drop(v, n);
+    bits_put(p.reserved, page_no(&p, v), n >> SHEAP_PAGE_SHIFT, false);
+    if (p.base == r->base) {
+        bits_put(r->ready, page_no(&p, v), n >> SHEAP_PAGE_SHIFT, false);
+        watermark_drop(r, v, n);
     }
+}
+
+static const struct sheap_backend_ops static_ops = {
+    static_reserve, static_map, static_used, static_unused, static_release,
+};
+
+/* ---- instances ------------------------------------------------------------------- */
+
+static bool overlaps(uintptr_t a0, uintptr_t a1, uintptr_t b0, uintptr_t b1) { return a0 < b1 && b0 < a1; }
+
+/* Whether [base, end) overlaps a region or pool of a live instance. */
+static bool taken(uintptr_t base, uintptr_t end)
+{
+    for (const struct sheap_static_region *r = regions; r != NULL; r = r->next)
+        if (overlaps(base, end, r->base, r->end) || overlaps(base, end, r->meta_base, r->meta_end))
+            return true;
+    return false;
+}
+
+/* Set up r over [base, base + size) and its pool [meta, meta + msize).
+ * Lock held.  0 or SHEAP_EINVAL / SHEAP_EBUSY, nothing changed. */
+static int region_init(struct sheap_static_region *r, uintptr_t base, uintptr_t size, uintptr_t meta,
+                       uintptr_t msize)
+{
+    if (size == 0 || size > (uintptr_t)SHEAP_REGION_SIZE || (base | size) & (SHEAP_ARENA_SIZE - 1) ||
+        base + size < base || (uint64_t)base + size > ((uint64_t)1 << SHEAP_VA_BITS) || msize == 0 ||
+        msize > (uintptr_t)SHEAP_STATIC_META_SIZE || (meta | msize) & (PAGE - 1) || meta + msize < meta ||
+        overlaps(base, base + size, meta, meta + msize))
+        return SHEAP_EINVAL;
+    for (const struct sheap_static_region *q = regions; q != NULL; q = q->next)
+        if (q == r)
+            return SHEAP_EBUSY;
+    if (taken(base, base + size) || taken(meta, meta + msize))
+        return SHEAP_EBUSY;
+    for (uintptr_t i = 0; i < sizeof(*r); i++)
+        ((unsigned char *)r)[i] = 0;
+    r->backend.ops = &static_ops;
+    r->backend.ctx = r;
+    r->backend.page_size = PAGE;
+    r->base = base;
+    r->end = base + size;
+    r->meta_base = meta;
+    r->meta_end = meta + msize;
+    r->ready_end = base;
+    r->next = regions;
+    regions = r;
+    return 0;
+}
+
+/* The default instance, from the linker script, guarded.  Lock held. */
+static void default_init(void)
+{
+    uintptr_t base = (uintptr_t)__sheap_region_start, end = (uintptr_t)__sheap_region_end;
+    uintptr_t meta = (uintptr_t)__sheap_meta_start, mend = (uintptr_t)__sheap_meta_end;
+    if (base != (uintptr_t)SHEAP_REGION_BASE || end - base != (uintptr_t)SHEAP_REGION_SIZE)
+        sheap_port_fault("sheap: the linker script's __sheap_region_start/end disagree with board.h's "
+                         "SHEAP_REGION_BASE/SIZE",
+                         __sheap_region_start, true);
+    if ((meta | mend) & (PAGE - 1) || mend <= meta || mend - meta > (uintptr_t)SHEAP_STATIC_META_SIZE)
+        sheap_port_fault("sheap: __sheap_meta_start/end not page aligned, empty, or larger than "
+                         "SHEAP_STATIC_META_SIZE",
+                         __sheap_meta_start, true);
+    if (region_init(&default_region, base, end - base, meta, mend - meta) != 0)
+        sheap_port_fault("sheap: the metadata pool overlaps the heap region, or another region was set up "
+                         "over them first",
+                         __sheap_meta_start, true);
+    default_region.guarded = BOARD_HAS_GUARD;
+    static_guard_init(base, end);
+}
+
+static inline void ensure_default(void)
+{
+    if (default_region.backend.ops == NULL)
+        default_init();
+}
+
+const struct sheap_backend *sheap_port_default_backend(void)
+{
+    ensure_default();
+    return &default_region.backend;
+}
+
+int sheap_static_region_init(struct sheap_static_region *r, uintptr_t base, uintptr_t size, uintptr_t meta_base,
+                             uintptr_t meta_size)
+{
+    if (r == NULL)
+        return SHEAP_EINVAL;
+    sheap_port_lock();
+    ensure_default(); /* the linker script's region is taken first */
+    int rc = region_init(r, base, size, meta_base, meta_size);
+    sheap_port_unlock();
+    return rc;
 }
 
 /* ---- information (sheap_static.h) ---------------------------------------------- */
 
-void sheap_static_info(struct sheap_static_info *info)
+void sheap_static_region_info(const struct sheap_static_region *r, struct sheap_static_info *info)
 {
     sheap_port_lock();
-    ensure_init();
-    info->region_base = region.base;
-    info->region_end = region.end;
-    info->meta_base = meta.base;
-    info->meta_end = meta.end;
-    info->region_reserved_bytes = count_bits(region_reserved, REGION_PAGES) << SHEAP_PAGE_SHIFT;
-    info->region_ready_bytes = count_bits(region_ready, REGION_PAGES) << SHEAP_PAGE_SHIFT;
-    info->meta_reserved_bytes = count_bits(meta_reserved, META_PAGES) << SHEAP_PAGE_SHIFT;
-    info->ready_end = ready_end;
-    info->guard_granule = BOARD_HAS_GUARD ? static_guard_granule() : 0;
+    ensure_default();
+    if (r == NULL)
+        r = &default_region;
+    info->region_base = r->base;
+    info->region_end = r->end;
+    info->meta_base = r->meta_base;
+    info->meta_end = r->meta_end;
+    uintptr_t rpages = (r->end - r->base) >> SHEAP_PAGE_SHIFT, mpages = (r->meta_end - r->meta_base) >> SHEAP_PAGE_SHIFT;
+    info->region_reserved_bytes = count_bits(r->reserved, rpages) << SHEAP_PAGE_SHIFT;
+    info->region_ready_bytes = count_bits(r->ready, rpages) << SHEAP_PAGE_SHIFT;
+    info->meta_reserved_bytes = count_bits(r->meta_reserved, mpages) << SHEAP_PAGE_SHIFT;
+    info->ready_end = r->ready_end;
+    info->guard_granule = BOARD_HAS_GUARD && r->guarded ? static_guard_granule() : 0;
     sheap_port_unlock();
+}
+
+void sheap_static_info(struct sheap_static_info *info)
+{
+    sheap_static_region_info(NULL, info);
 }
 
 #if !BOARD_HAS_GUARD

@@ -9,20 +9,26 @@
 #include "sheap_port.h"
 
 unsigned long sheap_port_saved_irq;
-uintptr_t sheap_port_page_size(void) { return 4096; }
-int sheap_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
+static int sheap_port_stub_reserve(void *c, uintptr_t hint, uintptr_t n, uintptr_t *out)
 {
+    (void)c;
     *out = hint + n;
     return 0;
 }
-int sheap_port_map(uintptr_t v, uintptr_t n) { return (int)(v + n); }
-int sheap_port_used(uintptr_t v, uintptr_t n, bool *zeroed)
+static int sheap_port_stub_map(void *c, uintptr_t v, uintptr_t n) { return (int)(v + n + (uintptr_t)c); }
+static int sheap_port_stub_used(void *c, uintptr_t v, uintptr_t n, bool *zeroed)
 {
     *zeroed = false;
-    return (int)(v + n);
+    return (int)(v + n + (uintptr_t)c);
 }
-void sheap_port_unused(uintptr_t v, uintptr_t n) { (void)v, (void)n; }
-void sheap_port_release(uintptr_t v, uintptr_t n) { (void)v, (void)n; }
+static void sheap_port_stub_unused(void *c, uintptr_t v, uintptr_t n) { (void)c, (void)v, (void)n; }
+static void sheap_port_stub_release(void *c, uintptr_t v, uintptr_t n) { (void)c, (void)v, (void)n; }
+static const struct sheap_backend_ops sheap_port_stub_ops = {
+    sheap_port_stub_reserve, sheap_port_stub_map, sheap_port_stub_used, sheap_port_stub_unused,
+    sheap_port_stub_release,
+};
+static const struct sheap_backend sheap_port_stub_backend = {&sheap_port_stub_ops, 0, 4096};
+const struct sheap_backend *sheap_port_default_backend(void) { return &sheap_port_stub_backend; }
 void sheap_port_lock(void) {}
 void sheap_port_unlock(void) {}
 void sheap_port_fault(const char *msg, const void *ptr, bool fatal) { (void)msg, (void)ptr, (void)fatal; }

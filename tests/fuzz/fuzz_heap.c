@@ -5,8 +5,9 @@
  * (see decode below): malloc, calloc (with overflowing products), realloc,
  * aligned allocation (valid and invalid alignments), posix_memalign, frees of
  * live blocks, and misuse - double frees, interior and foreign pointers,
- * pointers to freed memory - plus port failures armed at the Nth reserve,
- * map or used call.  Sizes come from a table of extremes and boundaries or
+ * pointers to freed memory - plus backend failures armed at the Nth
+ * reserve, map or used call (the default heap sits on the fault-injection
+ * backend of tests/harness).  Sizes come from a table of extremes and boundaries or
  * from the input.
  *
  * A shadow model holds every live block with its size and a canary seed;
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fault_backend.h"
 #include "sheap.h"
 #include "sheap_internal.h"
 #include "sheap_port.h"
@@ -285,6 +287,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static bool hooked;
     if (!hooked) {
+        /* The default heap on the fault-injection backend (tests/harness). */
+        static const uintptr_t hints[] = SHEAP_ARENA_HINTS;
+        fault_backend_init(&harness_fault_backend, sheap_port_default_backend());
+        struct sheap_config cfg = {.backend = &harness_fault_backend.backend,
+                                   .hints = hints,
+                                   .nhints = sizeof(hints) / sizeof(hints[0])};
+        MUST(sheap_default_heap_create(&cfg) == 0);
         sheap_set_fault_hook(count_misuse);
         hooked = true;
     }

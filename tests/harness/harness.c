@@ -21,10 +21,22 @@ void harness_fail_eq(const char *file, int line, const char *expr, unsigned long
     harness_failed_now = 1;
 }
 
+/* Per-test set-up and clean-up; harness_heap.c (linked by the unit tests)
+ * overrides these to give each test a fresh heap.  Non-zero fails the test. */
+__attribute__((weak)) int harness_before_each(void) { return 0; }
+__attribute__((weak)) int harness_after_each(void) { return 0; }
+
 void harness_run(const char *name, void (*fn)(void))
 {
     harness_failed_now = 0;
-    fn();
+    if (harness_before_each() != 0) {
+        printf("  could not set up the test\n");
+        harness_failed_now = 1;
+    } else {
+        fn();
+        if (harness_after_each() != 0)
+            harness_failed_now = 1;
+    }
     if (harness_failed_now) {
         failed++;
         printf("FAIL %s\n", name);
@@ -86,3 +98,4 @@ bool stats_same(const struct sheap_stats *a, const struct sheap_stats *b)
 #undef X
     return same;
 }
+

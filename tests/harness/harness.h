@@ -9,6 +9,13 @@
  * from it).  harness_finish prints "SUITE <name>: N passed, M failed", the
  * line tools/run_test.sh collects, and returns the exit status.
  *
+ * Each test runs on a fresh default heap (harness_heap.c, linked by the
+ * unit tests): RUN creates it on the fault backend (fault_backend.h) before
+ * the test, and after it checks the heap, destroys it and checks that it
+ * gave back everything it reserved.  Programs built from the public
+ * headers only (tests/libc) link harness.c alone and keep one heap.  The
+ * fault hook is shared by all heaps and stays as a test leaves it.
+ *
  * Misuse tests install harness_fault_hook as sheap's fault hook: it counts
  * reports and keeps the last message instead of stopping.
  */
@@ -56,10 +63,34 @@ int harness_finish(const char *suite);
 
 #define RUN(fn) harness_run(#fn, fn)
 
+/* RUN's per-test hooks: weak no-ops in harness.c, the fresh heap in
+ * harness_heap.c.  Non-zero fails the test. */
+int harness_before_each(void);
+int harness_after_each(void);
+
+/* A fresh default heap on harness_fault_backend (destroying the old one);
+ * 0 or the sheap_default_heap_create error.  RUN calls it. */
+int harness_fresh_heap(void);
+/* Destroy the default heap; 0 when its backend got everything back. */
+int harness_release_heap(void);
+
 /* Fault hook that counts misuse reports (see sheap_set_fault_hook). */
 extern unsigned harness_faults;
 extern const char *harness_last_fault;
 void harness_fault_hook(const char *msg, const void *ptr);
+
+#include "fault_backend.h"
+
+/* The test heap's backend (harness_fault_backend over the port's default
+ * backend) called directly, for tests that take address space away from
+ * the heap.  Injected faults apply; what is reserved must be released by
+ * the end of the test. */
+uintptr_t test_port_page_size(void);
+int test_port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out);
+int test_port_map(uintptr_t v, uintptr_t n);
+int test_port_used(uintptr_t v, uintptr_t n, bool *zeroed);
+void test_port_unused(uintptr_t v, uintptr_t n);
+void test_port_release(uintptr_t v, uintptr_t n);
 
 /* Statistics now, and whether two snapshots match field for field (the
  * fields that differ are printed). */

@@ -43,7 +43,7 @@ static uintptr_t frames_in_use(void)
 static uintptr_t meta_ready_bytes(void)
 {
     heap_lock();
-    uintptr_t m = sheap_heap.c.meta_bytes;
+    uintptr_t m = sheap_heap.c.meta_bytes + index_ready_bytes(); /* the heap's and the index's */
     heap_unlock();
     return m;
 }
@@ -70,10 +70,14 @@ static void test_frames_match_ready_pages(void)
 /* Growing by one arena takes frames only for its metadata. */
 static void test_fresh_arena_costs_little(void)
 {
+    heap_lock();
+    bool rec = span_pool_reserve(&sheap_heap, 1); /* ph_grow's span record, made beforehand */
+    heap_unlock();
+    CHECK(rec);
     uintptr_t before = frames_in_use();
     heap_lock();
     uintptr_t arenas = sheap_heap.c.arenas;
-    bool grown = ph_grow(SHEAP_ARENA_PAGES);
+    bool grown = ph_grow(&sheap_heap, SHEAP_ARENA_PAGES);
     struct sheap_arena *a = sheap_heap.arenas_tail;
     heap_unlock();
     CHECK(grown);
@@ -144,7 +148,18 @@ static void test_growth_beyond_ram_fails_cleanly(void)
  * which are far apart; one of them is at or above HIGH_VA.  Each round adds an
  * arena (ph_grow, as a malloc that finds no free run would), checks that it
  * avoided the blocked range, and uses memory in it. */
-static void test_grows_at_far_apart_hints(void)
+static uintptr_t blocked_pages[3];
+static unsigned nblocked;
+
+static void release_blocked(void)
+{
+    heap_lock();
+    while (nblocked > 0)
+        test_port_release(blocked_pages[--nblocked], PAGE);
+    heap_unlock();
+}
+
+static void grows_at_far_apart_hints(void)
 {
     uintptr_t high = 0;
     for (int round = 0; round < 3; round++) {
@@ -152,8 +167,11 @@ static void test_grows_at_far_apart_hints(void)
         unsigned nh = sheap_heap.nhints;
         struct arena_hint hint = sheap_heap.hints[nh ? nh - 1 : 0];
         uintptr_t got, blocked = hint.down ? hint.addr - PAGE : hint.addr;
-        int r = nh ? sheap_port_reserve(blocked, PAGE, &got) : -1;
-        bool grown = r == SHEAP_PORT_OK && ph_grow(SHEAP_ARENA_PAGES);
+        int r = nh ? test_port_reserve(blocked, PAGE, &got) : -1;
+        if (r == SHEAP_PORT_OK)
+            blocked_pages[nblocked++] = blocked;
+        bool grown = r == SHEAP_PORT_OK && span_pool_reserve(&sheap_heap, 1) &&
+                     ph_grow(&sheap_heap, SHEAP_ARENA_PAGES);
         uintptr_t base = sheap_heap.arenas_tail->base;
         heap_unlock();
         CHECK(nh > 0);
@@ -172,6 +190,13 @@ static void test_grows_at_far_apart_hints(void)
         CHECK_HEAP();
     }
     CHECK(high != 0);
+}
+
+/* The pages taken from the heap's hints go back at the end. */
+static void test_grows_at_far_apart_hints(void)
+{
+    grows_at_far_apart_hints();
+    release_blocked();
 }
 
 static void workload(void)

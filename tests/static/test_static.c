@@ -5,8 +5,9 @@
  * recovery of the whole heap, and the metadata figures.
  *
  * Runs on every board whose board.mk names it in BOARD_TESTS (the boards of
- * the static port).  The first test runs before the heap exists, so the
- * whole region is still free for the port checks; the rest use the heap.
+ * the static port).  The first test destroys the fresh heap the harness
+ * made, so the whole region is free for the port checks; the rest use the
+ * heap.
  * Port functions are called under the heap lock, as the core calls them.
  */
 #include <errno.h>
@@ -46,7 +47,7 @@ static struct sheap_static_info info_now(void)
 static int port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
 {
     heap_lock();
-    int r = sheap_port_reserve(hint, n, out);
+    int r = test_port_reserve(hint, n, out);
     heap_unlock();
     return r;
 }
@@ -54,7 +55,7 @@ static int port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
 static void port_release(uintptr_t v, uintptr_t n)
 {
     heap_lock();
-    sheap_port_release(v, n);
+    test_port_release(v, n);
     heap_unlock();
 }
 
@@ -80,6 +81,7 @@ static bool load_faults(uintptr_t addr, uintptr_t *where)
 
 static void test_port_contract(void)
 {
+    CHECK_EQ(harness_release_heap(), 0); /* no heap: nothing reserved */
     struct sheap_static_info in = info_now();
     printf("  region [0x%lx, 0x%lx) = %lu KB, %lu arenas of %lu KB; metadata pool [0x%lx, 0x%lx) = %lu KB\n",
            U(in.region_base), U(in.region_end), U((in.region_end - in.region_base) >> 10), U(REGION_ARENAS),
@@ -89,8 +91,7 @@ static void test_port_contract(void)
     CHECK_EQ(in.region_end - in.region_base, SHEAP_REGION_SIZE);
     CHECK(in.meta_end <= in.region_base || in.meta_base >= in.region_end);
     CHECK(in.meta_end - in.meta_base <= SHEAP_STATIC_META_SIZE);
-    CHECK_EQ(sheap_port_page_size(), PAGE);
-    CHECK(!sheap_heap.initialized); /* runs first: nothing reserved yet */
+    CHECK_EQ(test_port_page_size(), PAGE);
     CHECK_EQ(in.region_reserved_bytes, 0);
     CHECK_EQ(in.ready_end, in.region_base);
 
@@ -131,9 +132,9 @@ static void test_port_contract(void)
      * move it down to the highest Ready page left. */
     bool zeroed = true;
     heap_lock();
-    int rm = sheap_port_map(mid, ARENA);
-    int ru = sheap_port_used(mid, 2 * PAGE, &zeroed);
-    int ru2 = sheap_port_used(a[0], PAGE, &zeroed);
+    int rm = test_port_map(mid, ARENA);
+    int ru = test_port_used(mid, 2 * PAGE, &zeroed);
+    int ru2 = test_port_used(a[0], PAGE, &zeroed);
     heap_unlock();
     CHECK_EQ(rm, SHEAP_PORT_OK);
     CHECK_EQ(ru, SHEAP_PORT_OK);
@@ -143,18 +144,18 @@ static void test_port_contract(void)
     CHECK_EQ(info_now().ready_end, mid + 2 * PAGE);
     CHECK_EQ(info_now().region_ready_bytes, 3 * PAGE);
     heap_lock();
-    sheap_port_unused(mid + PAGE, PAGE);
+    test_port_unused(mid + PAGE, PAGE);
     heap_unlock();
     CHECK_EQ(info_now().ready_end, mid + PAGE);
     port_release(mid, ARENA);
     CHECK_EQ(info_now().ready_end, a[0] + PAGE);
     heap_lock();
-    sheap_port_unused(a[0], PAGE);
+    test_port_unused(a[0], PAGE);
     heap_unlock();
     CHECK_EQ(info_now().ready_end, in.region_base);
     /* map of something never reserved fails */
     heap_lock();
-    rm = sheap_port_map(mid, PAGE);
+    rm = test_port_map(mid, PAGE);
     heap_unlock();
     CHECK_EQ(rm, SHEAP_PORT_ENOMEM);
 

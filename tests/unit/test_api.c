@@ -817,7 +817,7 @@ static void check_stats_consistent(void)
     struct span_tally t;
     memset(&t, 0, sizeof(t));
     heap_lock();
-    int r = ph_each_span(tally_span, &t);
+    int r = ph_each_span(&sheap_heap, tally_span, &t);
     heap_unlock();
     CHECK_EQ(r, 0);
     CHECK_EQ(t.spans[SPAN_FREE], s.spans_free);

@@ -88,7 +88,7 @@ static bool sparse_space(void)
 static bool prep(void)
 {
     heap_lock();
-    bool ok = heap_init() == SHEAP_PORT_OK && span_pool_reserve(4);
+    bool ok = sheap_heap.initialized && span_pool_reserve(&sheap_heap, 4);
     heap_unlock();
     return ok;
 }
@@ -104,10 +104,10 @@ static bool grow(uintptr_t n, uintptr_t *v, uintptr_t *size)
 {
     bool ok = false;
     heap_lock();
-    if (heap_init() == SHEAP_PORT_OK && span_pool_reserve(1)) {
+    if (sheap_heap.initialized && span_pool_reserve(&sheap_heap, 1)) {
         struct sheap_arena *tail = hp->arenas_tail;
         uintptr_t k0 = hp->c.arenas;
-        ok = ph_grow(round_up(n, PAGE) >> SHEAP_PAGE_SHIFT);
+        ok = ph_grow(&sheap_heap, round_up(n, PAGE) >> SHEAP_PAGE_SHIFT);
         if (ok) {
             struct sheap_arena *first = tail ? tail->next : hp->arenas;
             *v = first->base;
@@ -116,6 +116,28 @@ static bool grow(uintptr_t n, uintptr_t *v, uintptr_t *size)
     }
     heap_unlock();
     return ok;
+}
+
+/* 32-bit mode: grow until the initial reservation is used up, so that the
+ * next growth goes to the hints (each test starts on a fresh heap, whose
+ * initial reservation is whole).  True when it is. */
+static bool use_up_space(void)
+{
+#if SHEAP_32BIT_MODE
+    for (unsigned i = 0; i < REGION_ARENAS; i++) {
+        heap_lock();
+        bool left = hp->arena_space.end != 0 && hp->arena_space.end - hp->arena_space.next >= ARENA;
+        heap_unlock();
+        uintptr_t v, size;
+        if (!left)
+            return true;
+        if (!grow(ARENA, &v, &size))
+            return false;
+    }
+    return false;
+#else
+    return true;
+#endif
 }
 
 /* ---- helpers: state snapshots ------------------------------------------------ */
@@ -143,7 +165,7 @@ static void take_snap(struct snap *s)
     s->arena_pages = hp->c.arena_pages;
     s->idx_bytes = index_bytes();
 #if INDEX_LEVELS == 2
-    s->l2_tables = hp->index_l2_count;
+    s->l2_tables = sheap_shared.index_l2_count;
 #endif
     s->meta_next = hp->meta.next;
     s->arena_meta_next = hp->arena_meta.next;
@@ -188,7 +210,7 @@ static const char *snap_diff(const struct snap *a, const struct snap *b, size_t 
 
 /* ---- helpers: address space probes through the port -------------------------- */
 
-static uintptr_t ppage(void) { return sheap_port_page_size(); }
+static uintptr_t ppage(void) { return test_port_page_size(); }
 
 /* [v, v+n) is free: it can be reserved exactly (and is released again). */
 static bool range_free(uintptr_t v, uintptr_t n)
@@ -198,9 +220,9 @@ static bool range_free(uintptr_t v, uintptr_t n)
         return true;
     if (v == 0 || v + n < v)
         return false;
-    if (sheap_port_reserve(v, n, &got) != SHEAP_PORT_OK)
+    if (test_port_reserve(v, n, &got) != SHEAP_PORT_OK)
         return false;
-    sheap_port_release(got, n);
+    test_port_release(got, n);
     return true;
 }
 
@@ -278,8 +300,8 @@ static bool settle_top_hint(uintptr_t n)
         hp->nhints--;
     }
     uintptr_t a;
-    if (!found && reserve_aligned(0, n, ARENA, &a) == SHEAP_PORT_OK) {
-        sheap_port_release(a, n);
+    if (!found && reserve_aligned(&sheap_heap, 0, n, ARENA, &a) == SHEAP_PORT_OK) {
+        test_port_release(a, n);
         hp->hints[0].addr = a;
         hp->hints[0].down = false;
         hp->nhints = 1;
@@ -340,7 +362,7 @@ static void print_figures(const char *when)
     heap_lock();
     uintptr_t ib = index_bytes();
 #if INDEX_LEVELS == 2
-    uintptr_t l2 = hp->index_l2_count;
+    uintptr_t l2 = sheap_shared.index_l2_count;
 #else
     uintptr_t l2 = 0;
 #endif
@@ -373,13 +395,13 @@ static void test_metadata_figures(void)
     CHECK(p != NULL);
     sheap_free(p);
     CHECK_HEAP();
-    CHECK_EQ(sizeof(struct sheap_arena), 2 * sizeof(uintptr_t) + 2 * ARENA_BITMAP_WORDS * sizeof(uintptr_t) +
+    CHECK_EQ(sizeof(struct sheap_arena), 3 * sizeof(uintptr_t) + 2 * ARENA_BITMAP_WORDS * sizeof(uintptr_t) +
                                              SHEAP_ARENA_PAGES * sizeof(struct sheap_span *));
 #if INDEX_LEVELS == 1
     CHECK_EQ(index_bytes(), INDEX_L2_ENTRIES * sizeof(struct sheap_arena *));
 #else
     heap_lock();
-    uintptr_t ib = index_bytes(), l2 = hp->index_l2_count;
+    uintptr_t ib = index_bytes(), l2 = sheap_shared.index_l2_count;
     heap_unlock();
     CHECK_EQ(ib, INDEX_L1_ENTRIES * sizeof(struct index_l2 *) + l2 * sizeof(struct index_l2));
     CHECK(l2 >= 1);
@@ -411,6 +433,8 @@ static __attribute__((unused)) bool frames_free(uintptr_t lo, unsigned k)
 
 static void test_index_lookup(void)
 {
+    void *keep = sheap_malloc(64); /* at least one arena */
+    CHECK(keep != NULL);
     uintptr_t bad;
     uintptr_t n = verify_arena_list(&bad);
     if (n == 0)
@@ -606,10 +630,11 @@ static void test_index_lookup(void)
 }
 
 /*
- * stats.metadata_bytes counts each Ready byte of metadata once.  An L2 index
- * table comes from meta_alloc, which adds its pages to the metadata counter,
- * so the stats may add only the static part of the index on top (adding
- * index_bytes() would count every L2 table twice).
+ * stats.metadata_bytes counts each byte of metadata once: the heap's own
+ * Ready metadata plus the shared index (static part and L2 tables).  An L2
+ * table belongs to the index, not to a heap (it comes from the port's
+ * default backend and outlives heaps), so it adds exactly its size to the
+ * index's part and nothing to the heap's own counter.
  */
 static void test_index_table_counted_once(void)
 {
@@ -618,7 +643,7 @@ static void test_index_table_counted_once(void)
     uintptr_t addr = 0;
     heap_lock();
     for (uintptr_t i = INDEX_L1_ENTRIES; i-- > 0;) {
-        if (hp->index_l1[i] == NULL) {
+        if (sheap_shared.index_l1[i] == NULL) {
             addr = i << INDEX_L2_BITS << SHEAP_ARENA_SHIFT;
             break;
         }
@@ -628,10 +653,10 @@ static void test_index_table_counted_once(void)
     struct sheap_stats s0, s1;
     sheap_stats(&s0);
     heap_lock();
-    uintptr_t m0 = hp->c.meta_bytes, t0 = hp->index_l2_count;
+    uintptr_t m0 = hp->c.meta_bytes, t0 = sheap_shared.index_l2_count;
     syn[0].base = addr;
     int r = index_set(addr, &syn[0]);
-    uintptr_t m1 = hp->c.meta_bytes, t1 = hp->index_l2_count;
+    uintptr_t m1 = hp->c.meta_bytes, t1 = sheap_shared.index_l2_count;
     index_set(addr, NULL);
     heap_unlock();
     sheap_stats(&s1);
@@ -640,11 +665,10 @@ static void test_index_table_counted_once(void)
     /* The table's pages were made Ready and counted.  A table smaller than
      * a page (a small index: Sv39's L2 tables are 1 KB) may fit in the page
      * the metadata allocator has Ready already; the count must match anyway. */
-    if (sizeof(struct index_l2) >= PAGE)
-        CHECK(m1 > m0);
-    printf("  new L2 table: %llu B; Ready metadata grew %llu B; stats.metadata_bytes grew %llu B\n",
+    printf("  new L2 table: %llu B; heap's own metadata grew %llu B; stats.metadata_bytes grew %llu B\n",
            U(sizeof(struct index_l2)), U(m1 - m0), U(s1.metadata_bytes - s0.metadata_bytes));
-    CHECK_EQ(s1.metadata_bytes - s0.metadata_bytes, m1 - m0);
+    CHECK_EQ(m1, m0);
+    CHECK_EQ(s1.metadata_bytes - s0.metadata_bytes, sizeof(struct index_l2));
     CHECK_HEAP();
 #else
     printf("  one-level index: static, no tables made on demand\n");
@@ -664,6 +688,8 @@ static void test_32bit_upfront(void)
     printf("  64-bit mode: no up-front arena metadata and no initial reservation (grown on demand)\n");
 #else
     CHECK(prep());
+    void *keep = sheap_malloc(64); /* at least one arena */
+    CHECK(keep != NULL);
     uintptr_t frames = (uintptr_t)(((uint64_t)SHEAP_REGION_SIZE) >> SHEAP_ARENA_SHIFT);
     uintptr_t meta_size = round_up(frames * sizeof(struct sheap_arena), PAGE);
     heap_lock();
@@ -790,7 +816,7 @@ static void test_reserve_aligned(void)
                 uintptr_t align = aligns[ai], n = sizes[si], a = 0;
                 unsigned long c0 = sheap_fault_inject_calls(SHEAP_OP_RESERVE);
                 heap_lock();
-                int r = reserve_aligned(0, n, align, &a);
+                int r = reserve_aligned(&sheap_heap, 0, n, align, &a);
                 heap_unlock();
                 unsigned long calls = sheap_fault_inject_calls(SHEAP_OP_RESERVE) - c0;
                 CHECK_EQ(r, SHEAP_PORT_OK);
@@ -815,37 +841,37 @@ static void test_reserve_aligned(void)
                     CHECK(below + above >= align);
                     uintptr_t got;
                     if (below) {
-                        CHECK_EQ(sheap_port_reserve(a - below, below, &got), SHEAP_PORT_OK);
+                        CHECK_EQ(test_port_reserve(a - below, below, &got), SHEAP_PORT_OK);
                         CHECK_EQ(got, a - below);
                     }
-                    CHECK_EQ(sheap_port_reserve(a + n, above, &got), SHEAP_PORT_OK);
+                    CHECK_EQ(test_port_reserve(a + n, above, &got), SHEAP_PORT_OK);
                     CHECK_EQ(got, a + n);
-                    sheap_port_release(a + n, above);
+                    test_port_release(a + n, above);
                     if (below)
-                        sheap_port_release(a - below, below);
+                        test_port_release(a - below, below);
                 } else {
                     direct++;
                 }
-                sheap_port_release(a, n);
+                test_port_release(a, n);
                 CHECK(range_free(a, n));
                 /* At a hint: exactly there, or EBUSY for a misaligned one
                  * without asking the port. */
                 uintptr_t b = 0;
                 heap_lock();
-                int r2 = reserve_aligned(a, n, align, &b);
+                int r2 = reserve_aligned(&sheap_heap, a, n, align, &b);
                 heap_unlock();
                 CHECK_EQ(r2, SHEAP_PORT_OK);
                 CHECK_EQ(b, a);
                 heap_lock();
-                int r3 = reserve_aligned(a, n, align, &b); /* taken now */
+                int r3 = reserve_aligned(&sheap_heap, a, n, align, &b); /* taken now */
                 c0 = sheap_fault_inject_calls(SHEAP_OP_RESERVE);
-                int r4 = reserve_aligned(a + pg, n, align, &b);
+                int r4 = reserve_aligned(&sheap_heap, a + pg, n, align, &b);
                 calls = sheap_fault_inject_calls(SHEAP_OP_RESERVE) - c0;
                 heap_unlock();
                 CHECK_EQ(r3, SHEAP_PORT_EBUSY);
                 CHECK_EQ(r4, SHEAP_PORT_EBUSY);
                 CHECK_EQ(calls, 0);
-                sheap_port_release(a, n);
+                test_port_release(a, n);
             }
         }
     }
@@ -857,7 +883,7 @@ static void test_reserve_aligned(void)
         unsigned long i0 = sheap_fault_inject_count();
         sheap_fault_inject_arm(SHEAP_OP_RESERVE, nth);
         heap_lock();
-        int r = reserve_aligned(0, ARENA, 4 * ARENA, &a);
+        int r = reserve_aligned(&sheap_heap, 0, ARENA, 4 * ARENA, &a);
         heap_unlock();
         sheap_fault_inject_arm(SHEAP_OP_RESERVE, 0);
         unsigned long hit = sheap_fault_inject_count() - i0;
@@ -866,7 +892,7 @@ static void test_reserve_aligned(void)
         } else {
             CHECK_EQ(r, SHEAP_PORT_OK);
             CHECK_EQ(a & (4 * ARENA - 1), 0);
-            sheap_port_release(a, ARENA);
+            test_port_release(a, ARENA);
         }
     }
     CHECK_HEAP();
@@ -883,11 +909,20 @@ static bool all_zero(uintptr_t p, uintptr_t n)
     return true;
 }
 
+/* linear_alloc on the test heap's backend, under the lock as the core calls it. */
+static uintptr_t locked_linear_alloc(struct linear_alloc *l, uintptr_t size, uintptr_t align, uintptr_t *grown)
+{
+    heap_lock();
+    uintptr_t p = linear_alloc(&harness_fault_backend.backend, l, size, align, grown);
+    heap_unlock();
+    return p;
+}
+
 static void test_linear_alloc(void)
 {
     const uintptr_t span = 8 * PAGE;
     uintptr_t base = 0;
-    CHECK_EQ(sheap_port_reserve(0, span, &base), SHEAP_PORT_OK);
+    CHECK_EQ(test_port_reserve(0, span, &base), SHEAP_PORT_OK);
     CHECK_EQ(base & (PAGE - 1), 0);
     struct linear_alloc l, before;
     uintptr_t grown = 99, p;
@@ -895,7 +930,7 @@ static void test_linear_alloc(void)
 
     /* An allocator without a reservation hands out nothing. */
     memset(&l, 0, sizeof(l));
-    CHECK_EQ(linear_alloc(&l, 8, 8, &grown), 0);
+    CHECK_EQ(locked_linear_alloc(&l, 8, 8, &grown), 0);
     CHECK_EQ(grown, 0);
 
     linear_init(&l, base, span);
@@ -907,7 +942,7 @@ static void test_linear_alloc(void)
 
     /* 24 bytes: the first page becomes Ready, nothing more. */
     COUNT0();
-    p = linear_alloc(&l, 24, 8, &grown);
+    p = locked_linear_alloc(&l, 24, 8, &grown);
     CHECK_EQ(p, base);
     CHECK_EQ(grown, PAGE);
     CHECK_EQ(MAPS(), 1);
@@ -920,7 +955,7 @@ static void test_linear_alloc(void)
 
     /* Inside the Ready page: no port call at all. */
     COUNT0();
-    p = linear_alloc(&l, 100, 16, &grown);
+    p = locked_linear_alloc(&l, 100, 16, &grown);
     CHECK_EQ(p, base + 32);
     CHECK_EQ(grown, 0);
     CHECK_EQ(MAPS(), 0);
@@ -930,7 +965,7 @@ static void test_linear_alloc(void)
 
     /* Crossing into the second page: exactly that page. */
     COUNT0();
-    p = linear_alloc(&l, PAGE, 8, &grown);
+    p = locked_linear_alloc(&l, PAGE, 8, &grown);
     CHECK_EQ(p, base + 136);
     CHECK_EQ(grown, PAGE);
     CHECK_EQ(MAPS(), 1);
@@ -941,7 +976,7 @@ static void test_linear_alloc(void)
 
     /* Page aligned, one byte: the third page. */
     COUNT0();
-    p = linear_alloc(&l, 1, PAGE, &grown);
+    p = locked_linear_alloc(&l, 1, PAGE, &grown);
     CHECK_EQ(p, base + 2 * PAGE);
     CHECK_EQ(grown, PAGE);
     CHECK_EQ(MAPS(), 1);
@@ -951,10 +986,10 @@ static void test_linear_alloc(void)
     /* Beyond the end, and sizes that wrap: 0, no port call, no change. */
     before = l;
     COUNT0();
-    CHECK_EQ(linear_alloc(&l, span - (l.next - base) + 1, 1, &grown), 0);
+    CHECK_EQ(locked_linear_alloc(&l, span - (l.next - base) + 1, 1, &grown), 0);
     CHECK_EQ(grown, 0);
-    CHECK_EQ(linear_alloc(&l, UINTPTR_MAX - 16, 1, &grown), 0);
-    CHECK_EQ(linear_alloc(&l, 1, (uintptr_t)1 << (PTR_BITS - 1), &grown), 0);
+    CHECK_EQ(locked_linear_alloc(&l, UINTPTR_MAX - 16, 1, &grown), 0);
+    CHECK_EQ(locked_linear_alloc(&l, 1, (uintptr_t)1 << (PTR_BITS - 1), &grown), 0);
     CHECK_EQ(MAPS(), 0);
     CHECK_EQ(USEDS(), 0);
     CHECK(memcmp(&l, &before, sizeof(l)) == 0);
@@ -962,7 +997,7 @@ static void test_linear_alloc(void)
     /* map() fails: nothing changes. */
     before = l;
     sheap_fault_inject_arm(SHEAP_OP_MAP, 1);
-    p = linear_alloc(&l, PAGE, PAGE, &grown);
+    p = locked_linear_alloc(&l, PAGE, PAGE, &grown);
     sheap_fault_inject_arm(SHEAP_OP_MAP, 0);
     CHECK_EQ(p, 0);
     CHECK_EQ(grown, 0);
@@ -971,7 +1006,7 @@ static void test_linear_alloc(void)
     /* used() fails: nothing handed out, the page stays Prepared; the retry
      * makes it Ready without mapping it again. */
     sheap_fault_inject_arm(SHEAP_OP_USED, 1);
-    p = linear_alloc(&l, PAGE, PAGE, &grown);
+    p = locked_linear_alloc(&l, PAGE, PAGE, &grown);
     sheap_fault_inject_arm(SHEAP_OP_USED, 0);
     CHECK_EQ(p, 0);
     CHECK_EQ(grown, 0);
@@ -979,7 +1014,7 @@ static void test_linear_alloc(void)
     CHECK_EQ(l.ready, before.ready);
     CHECK_EQ(l.prepared, base + 4 * PAGE);
     COUNT0();
-    p = linear_alloc(&l, PAGE, PAGE, &grown);
+    p = locked_linear_alloc(&l, PAGE, PAGE, &grown);
     CHECK_EQ(p, base + 3 * PAGE);
     CHECK_EQ(grown, PAGE);
     CHECK_EQ(MAPS(), 0);
@@ -989,14 +1024,14 @@ static void test_linear_alloc(void)
     /* Exactly up to the end, then nothing more. */
     uintptr_t rest = l.end - l.next;
     COUNT0();
-    p = linear_alloc(&l, rest, 1, &grown);
+    p = locked_linear_alloc(&l, rest, 1, &grown);
     CHECK_EQ(p, base + 4 * PAGE);
     CHECK_EQ(grown, rest);
     CHECK_EQ(MAPS(), 1);
     CHECK_EQ(USEDS(), 1);
     CHECK_EQ(l.next, l.end);
     CHECK_EQ(l.ready, l.end);
-    CHECK_EQ(linear_alloc(&l, 1, 1, &grown), 0);
+    CHECK_EQ(locked_linear_alloc(&l, 1, 1, &grown), 0);
     CHECK(all_zero(p, rest));
 
     /* What was written stayed put. */
@@ -1005,7 +1040,7 @@ static void test_linear_alloc(void)
 #undef COUNT0
 #undef MAPS
 #undef USEDS
-    sheap_port_release(base, span);
+    test_port_release(base, span);
     CHECK_HEAP();
 }
 
@@ -1032,6 +1067,7 @@ static void test_grow_failures(void)
     struct snap s0, s1;
     const uintptr_t n = META_ARENAS * ARENA;
     CHECK(prep());
+    CHECK(use_up_space());
     CHECK(ensure_hint());
 
     /* reserve() fails at a usable hint with ENOMEM (not EBUSY): growth
@@ -1063,7 +1099,7 @@ static void test_grow_failures(void)
         /* arena_grow itself passes the port's error on (same state, same call) */
         sheap_fault_inject_arm(SHEAP_OP_RESERVE, 1);
         heap_lock();
-        int r = arena_grow(n, &v, &size);
+        int r = arena_grow(&sheap_heap, n, &v, &size);
         heap_unlock();
         sheap_fault_inject_arm(SHEAP_OP_RESERVE, 0);
         take_snap(&s1);
@@ -1219,9 +1255,9 @@ static void test_unreachable_hint(void)
     };
     uintptr_t bad_hint = 0, got;
     for (unsigned i = 0; i < sizeof(cand) / sizeof(cand[0]) && bad_hint == 0; i++) {
-        int r = sheap_port_reserve(cand[i], ARENA, &got);
+        int r = test_port_reserve(cand[i], ARENA, &got);
         if (r == SHEAP_PORT_OK)
-            sheap_port_release(got, ARENA);
+            test_port_release(got, ARENA);
         else if (r == SHEAP_PORT_ENOMEM)
             bad_hint = cand[i];
     }
@@ -1297,6 +1333,7 @@ static void test_hint_collision(void)
     void *sink[16];
     unsigned nsink = 0, rounds = 0, taken = 0;
     CHECK(prep());
+    CHECK(use_up_space());
     /* Keep the next 3 hints only (the seed's KeepNArenaHints(3)). */
     heap_lock();
     if (hp->nhints > 3) {
@@ -1333,7 +1370,7 @@ static void test_hint_collision(void)
             d.page = t.addr;
         }
         uintptr_t got = 0;
-        int rr = sheap_port_reserve(d.page, pg, &got);
+        int rr = test_port_reserve(d.page, pg, &got);
         d.ours = rr == SHEAP_PORT_OK;
         CHECK(rr != SHEAP_PORT_OK || got == d.page);
         /* A page already taken (by the heap itself: a fallback's up hint can
@@ -1379,7 +1416,7 @@ static void test_hint_collision(void)
     for (unsigned i = 0; i < nsink; i++)
         sheap_free(sink[i]);
     for (unsigned i = 0; i < ndisallowed; i++)
-        sheap_port_release(disallowed[i].page, pg);
+        test_port_release(disallowed[i].page, pg);
     ndisallowed = 0;
     CHECK_HEAP();
 }
@@ -1394,6 +1431,7 @@ static void test_fallback_hints(void)
     unsigned nh;
     struct arena_hint t, bottom;
     CHECK(prep());
+    CHECK(use_up_space());
     /* Every hint fails: here, there is none. */
     heap_lock();
     hp->nhints = 0;
@@ -1442,9 +1480,9 @@ static void test_fallback_hints(void)
     for (int down = 0; down < 2; down++) {
         uintptr_t a = 0;
         heap_lock();
-        int r = reserve_aligned(0, 6 * ARENA, ARENA, &a);
+        int r = reserve_aligned(&sheap_heap, 0, 6 * ARENA, ARENA, &a);
         if (r == SHEAP_PORT_OK) {
-            sheap_port_release(a, 6 * ARENA);
+            test_port_release(a, 6 * ARENA);
             if (hp->nhints == SHEAP_MAX_HINTS) {
                 for (unsigned i = 1; i < hp->nhints; i++)
                     hp->hints[i - 1] = hp->hints[i];

@@ -41,7 +41,7 @@ static void workload(bool grow)
     unsigned n = 0;
     if (grow) {
         heap_lock();
-        bool ok = span_pool_reserve(1) && ph_grow(SHEAP_ARENA_PAGES);
+        bool ok = span_pool_reserve(&sheap_heap, 1) && ph_grow(&sheap_heap, SHEAP_ARENA_PAGES);
         heap_unlock();
         ops_failed += !ok;
     }
@@ -102,7 +102,7 @@ static struct frames_now frames_now(void)
 __attribute__((unused)) static uintptr_t meta_ready(void)
 {
     heap_lock();
-    uintptr_t m = sheap_heap.c.meta_bytes;
+    uintptr_t m = sheap_heap.c.meta_bytes + index_ready_bytes(); /* the heap's and the index's */
     heap_unlock();
     return m;
 }
@@ -202,6 +202,14 @@ static void test_sweep_map_growing(void)
     unsigned long calls = sweep(SHEAP_OP_MAP, true, &ok);
     total_calls += calls;
     CHECK(ok);
+#if SHEAP_32BIT_MODE
+    sheap_stats(&st);
+    if (calls == 0 && st.arenas == ((uint64_t)SHEAP_REGION_SIZE >> SHEAP_ARENA_SHIFT)) {
+        printf("  skipped: the warm-up run took the whole heap region (%zu arenas); growth cannot reach map()\n",
+               st.arenas);
+        return;
+    }
+#endif
     CHECK(calls > 0);
 }
 
