@@ -86,6 +86,21 @@ uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, ui
 
 /* ---- Metadata allocator ---------------------------------------------------- */
 
+/* Whether any arena frame that [v, v + n) touches is in the index already:
+ * another heap's memory, handed out by a backend that overlaps another
+ * heap's.  The core never writes metadata or blocks there. */
+static bool index_any(uintptr_t v, uintptr_t n)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t first = v >> SHEAP_ARENA_SHIFT, last = (v + (n - 1)) >> SHEAP_ARENA_SHIFT;
+    if (v + (n - 1) < v)
+        return true; /* wraps: refuse */
+    for (uintptr_t f = first; f <= last && f >= first; f++)
+        if (arena_of(f << SHEAP_ARENA_SHIFT) != NULL)
+            return true;
+    return false;
+}
+
 /*
  * From chunk allocator *l over backend b: size bytes aligned to align, or
  * NULL with nothing changed.  When the chunk is exhausted (or there is none
@@ -115,6 +130,10 @@ static void *chunk_alloc(const struct sheap_backend *b, struct linear_alloc *l, 
     uintptr_t base;
     if (b->ops->reserve(b->ctx, 0, chunk, &base) != SHEAP_PORT_OK)
         return NULL;
+    if (index_any(base, chunk)) {
+        b->ops->release(b->ctx, base, chunk);
+        return NULL;
+    }
     struct linear_alloc nl;
     linear_init(&nl, base, chunk);
     struct meta_chunk *rec = NULL;
@@ -246,16 +265,6 @@ static bool index_prepare(uintptr_t v, uintptr_t size)
 #endif
 }
 
-/* Whether any arena frame of [v, v + n) is in the index already: another
- * heap's memory (a backend that hands out what another heap owns). */
-static bool index_any(uintptr_t v, uintptr_t n)
-{
-    SHEAP_ASSERT_LOCKED();
-    for (uintptr_t a = v; a - v < n; a += SHEAP_ARENA_SIZE)
-        if (arena_of(a) != NULL)
-            return true;
-    return false;
-}
 
 /* ---- Hints -------------------------------------------------------------- */
 
@@ -350,6 +359,10 @@ static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t i
     uintptr_t m;
     if (be_reserve(h, 0, meta_size, &m) != SHEAP_PORT_OK)
         return SHEAP_PORT_ENOMEM;
+    if (index_any(m, meta_size)) {
+        be_release(h, m, meta_size); /* another heap's memory */
+        return SHEAP_PORT_ENOMEM;
+    }
     linear_init(&h->arena_meta, m, meta_size);
     h->arena_meta_base = m;
     h->c.reserved_bytes += meta_size;

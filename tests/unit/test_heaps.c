@@ -624,6 +624,74 @@ static void test_mmu_instance_given_back(void)
 #endif
 }
 
+/* A backend that hands out memory another heap owns: every reserve
+ * "succeeds" at rogue_at, the default heap's first arena. */
+static uintptr_t rogue_at;
+static unsigned rogue_calls;
+
+static int rogue_reserve(void *c, uintptr_t hint, uintptr_t n, uintptr_t *out)
+{
+    (void)c, (void)hint, (void)n;
+    rogue_calls++;
+    *out = rogue_at;
+    return SHEAP_BACKEND_OK;
+}
+static int rogue_map(void *c, uintptr_t v, uintptr_t n) { return (void)c, (void)v, (void)n, SHEAP_BACKEND_OK; }
+static int rogue_used(void *c, uintptr_t v, uintptr_t n, bool *z)
+{
+    (void)c, (void)v, (void)n;
+    *z = false; /* the core would clear it: it must never get that far */
+    return SHEAP_BACKEND_OK;
+}
+static void rogue_unused(void *c, uintptr_t v, uintptr_t n) { (void)c, (void)v, (void)n; }
+static void rogue_release(void *c, uintptr_t v, uintptr_t n) { (void)c, (void)v, (void)n; }
+
+static void test_memory_of_another_heap(void)
+{
+    SETUP();
+    unsigned char *d = sheap_malloc(200);
+    CHECK(d != NULL);
+    memset(d, 0x3c, 200);
+    rogue_at = arena_of((uintptr_t)d)->base;
+    rogue_calls = 0;
+    static const struct sheap_backend_ops ops = {rogue_reserve, rogue_map, rogue_used, rogue_unused,
+                                                 rogue_release};
+    struct sheap_backend rb = {&ops, NULL, SHEAP_PAGE_SIZE};
+    struct sheap_config cfg = {.backend = &rb, .caps = SHEAP_CAP_USER(0), .name = "rogue"};
+    static struct sheap rogue;
+    struct sheap_stats t0, t1;
+    sheap_stats_total(&t0);
+    int r = sheap_heap_create(&rogue, &cfg);
+#if SHEAP_32BIT_MODE
+    /* The up-front arena records would land in the default heap's arena. */
+    CHECK_EQ(r, SHEAP_ENOMEM);
+    CHECK_EQ(sheap_heap_destroy(&rogue), SHEAP_EINVAL);
+#else
+    CHECK_EQ(r, 0);
+    errno = 0;
+    CHECK(sheap_heap_malloc(&rogue, 64) == NULL);
+    CHECK_EQ(errno, ENOMEM);
+    errno = 0;
+    CHECK(sheap_malloc_caps(SHEAP_CAP_USER(0), 3 * SHEAP_PAGE_SIZE) == NULL);
+    CHECK_EQ(errno, ENOMEM);
+    CHECK_EQ(sheap_heap_check(&rogue), 0);
+    struct sheap_stats rs;
+    sheap_heap_stats(&rogue, &rs);
+    CHECK_EQ(rs.arenas, 0);
+    CHECK_EQ(rs.reserved_bytes, 0);
+    CHECK_EQ(sheap_heap_destroy(&rogue), 0);
+#endif
+    CHECK(rogue_calls > 0);
+    /* The default heap did not notice. */
+    for (unsigned i = 0; i < 200; i++)
+        CHECK_EQ(d[i], 0x3c);
+    sheap_stats_total(&t1);
+    t0.oom_count = t1.oom_count;
+    CHECK(stats_same(&t0, &t1));
+    sheap_free(d);
+    TEARDOWN();
+}
+
 /* Two heaps whose arenas touch: runs never coalesce across them, walks and
  * the validator keep to each heap's own arenas. */
 static void test_adjacent_arenas(void)
@@ -683,5 +751,6 @@ int main(void)
     RUN(test_destroy_gives_back);
     RUN(test_adjacent_arenas);
     RUN(test_mmu_instance_given_back);
+    RUN(test_memory_of_another_heap);
     return harness_finish("heaps");
 }
