@@ -228,6 +228,10 @@ int sheap_check(void)
 {
     struct tally t;
     mem_zero(&t, sizeof(t));
+    if (heap_in_own_walk()) {
+        walk_reentry(NULL);
+        return SHEAP_CHECK_IN_WALK;
+    }
     heap_lock();
     int r = check_index();
     if (r == 0)
@@ -264,6 +268,7 @@ const char *sheap_check_message(int result)
     case SHEAP_CHECK_PARTIAL: return "size-class partial list is wrong";
     case SHEAP_CHECK_PAGE_STATE: return "in-use or Ready page bits are wrong";
     case SHEAP_CHECK_STATS: return "statistics do not add up";
+    case SHEAP_CHECK_IN_WALK: return "called from a walker callback (refused)";
     default: return "unknown check result";
     }
 }
@@ -289,19 +294,43 @@ static int walk_span(struct sheap_span *s, void *arg)
     return 0;
 }
 
+/* Issue 20, fix 5: the walking context's id is kept in h->walker while fn
+ * may run, so that a call from fn is refused instead of spinning on the
+ * lock this walk holds (see in_own_walk in malloc.c).  A nested walk is
+ * refused the same way, so h->walker is never overwritten. */
+static void walk_begin(void)
+{
+    heap_lock();
+    __atomic_store_n(&sheap_heap.walker, sheap_port_context_id(), __ATOMIC_RELAXED);
+}
+
+static void walk_end(void)
+{
+    __atomic_store_n(&sheap_heap.walker, 0, __ATOMIC_RELAXED);
+    heap_unlock();
+}
+
 int sheap_walk(sheap_walk_fn fn, void *ctx)
 {
+    if (heap_in_own_walk()) {
+        walk_reentry(NULL);
+        return -1;
+    }
     struct walk_ctx w = {fn, ctx};
-    heap_lock();
+    walk_begin();
     int r = ph_each_span(walk_span, &w);
-    heap_unlock();
+    walk_end();
     return r;
 }
 
 int sheap_arena_walk(sheap_arena_fn fn, void *ctx)
 {
     int r = 0;
-    heap_lock();
+    if (heap_in_own_walk()) {
+        walk_reentry(NULL);
+        return -1;
+    }
+    walk_begin();
     for (struct sheap_arena *a = sheap_heap.arenas; a && r == 0; a = a->next) {
         struct sheap_arena_info info = {
             .base = a->base,
@@ -312,6 +341,6 @@ int sheap_arena_walk(sheap_arena_fn fn, void *ctx)
         };
         r = fn(&info, ctx);
     }
-    heap_unlock();
+    walk_end();
     return r;
 }

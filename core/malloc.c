@@ -80,6 +80,48 @@ static void report_misuse(const char *msg, const void *p)
         sheap_port_fault(msg, p, false);
 }
 
+/*
+ * Issue 20, fix 5: a call into the heap from inside a walker callback.
+ * sheap_walk and sheap_arena_walk hold the heap lock while fn runs and set
+ * h->walker to the walking context's id (sheap_port_context_id, see
+ * sheap_internal.h); the lock is not recursive, so a call from fn would spin
+ * for ever.  Every entry point tests in_own_walk() before it takes the lock
+ * and refuses the call instead: reported to the fault hook, counted as
+ * misuse, and failed (allocations return NULL with EINVAL).  Another thread
+ * that calls during the walk has another id and waits for the lock as
+ * usual.  The load is relaxed and unlocked: only the walking context ever
+ * sees its own id there; any other context sees 0 or a foreign id.
+ */
+static inline bool in_own_walk(void)
+{
+    uintptr_t w = __atomic_load_n(&h->walker, __ATOMIC_RELAXED);
+    return __builtin_expect(w != 0, 0) && w == sheap_port_context_id();
+}
+
+/* Report a call made from a walker callback.  The calling context holds the
+ * heap lock (through the walk), so it may update the counter directly; the
+ * hook runs with that lock still held, as the callback itself does. */
+__attribute__((noinline, cold)) void walk_reentry(const void *p)
+{
+    h->c.misuse++;
+    sheap_fault_hook hook = h->fault_hook;
+    const char *msg = "sheap: call into the heap from a walker callback (the walk holds the heap lock)";
+    if (hook)
+        hook(msg, p);
+    else
+        sheap_port_fault(msg, p, false);
+}
+
+bool heap_in_own_walk(void) { return in_own_walk(); }
+
+/* A refused allocation: reported, NULL with EINVAL. */
+__attribute__((noinline, cold)) static void *walk_refuse_alloc(void)
+{
+    walk_reentry(NULL);
+    sheap_port_set_errno(SHEAP_EINVAL);
+    return NULL;
+}
+
 static void *fail_oom(void)
 {
     lock();
@@ -447,6 +489,8 @@ __attribute__((noinline)) static void *malloc_slow(size_t n)
 
 void *sheap_malloc(size_t n)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     /* Fast path: a small size whose class has a partial span.  It makes no
      * calls, so it needs no stack frame.  Sizes up to SHEAP_CLASS8_LIMIT
      * (the most common) are tested first: one compare before the lookup. */
@@ -484,6 +528,10 @@ void sheap_free(void *ptr)
 {
     if (ptr == NULL)
         return;
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        return;
+    }
     /* Fast path: a live block of a SMALL span.  The checks of block_of,
      * written out so that the bitmap word is loaded once for the double-free
      * test and the update.  Anything else (large blocks, misuse) takes
@@ -516,6 +564,8 @@ void sheap_free(void *ptr)
 
 void *sheap_calloc(size_t count, size_t size)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     size_t n;
     if (__builtin_mul_overflow(count, size, &n) || n > MAX_REQUEST)
         return fail_oom();
@@ -533,6 +583,10 @@ size_t sheap_usable_size(const void *ptr)
 {
     if (ptr == NULL)
         return 0;
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        return 0;
+    }
     uintptr_t slot;
     lock();
     struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
@@ -549,19 +603,28 @@ void *sheap_realloc(void *ptr, size_t n)
 {
     if (ptr == NULL)
         return sheap_malloc(n);
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        sheap_port_set_errno(SHEAP_EINVAL);
+        return NULL;
+    }
     if (n == 0) {
         sheap_free(ptr);
         return NULL;
     }
-    if (n > MAX_REQUEST)
-        return fail_oom();
     uintptr_t slot;
     size_t old;
     lock();
+    /* Issue 20, fix 1: the pointer is validated before the size, so an
+     * invalid p with a huge n is reported (not taken for an OOM). */
     struct sheap_span *s = block_of((uintptr_t)ptr, &slot);
     if (s == NULL) {
         reject_pointer(ptr);
         return NULL;
+    }
+    if (n > MAX_REQUEST) {
+        unlock();
+        return fail_oom();
     }
     if (s->state == SPAN_SMALL) {
         old = s->elem_size;
@@ -603,6 +666,8 @@ static int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 void *sheap_aligned_alloc(size_t align, size_t n)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     if (!is_pow2(align) || align > SHEAP_ARENA_SIZE) {
         sheap_port_set_errno(SHEAP_EINVAL);
         return NULL;
@@ -633,8 +698,15 @@ void *sheap_aligned_alloc(size_t align, size_t n)
 
 int sheap_posix_memalign(void **out, size_t align, size_t n)
 {
-    if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE)
+    if (in_own_walk()) {
+        walk_refuse_alloc();
         return SHEAP_EINVAL;
+    }
+    /* Issue 20, fix 4: errno is set on EINVAL too (the Failure rule). */
+    if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE) {
+        sheap_port_set_errno(SHEAP_EINVAL);
+        return SHEAP_EINVAL;
+    }
     void *p = sheap_aligned_alloc(align, n);
     if (p == NULL)
         return SHEAP_ENOMEM;
@@ -644,6 +716,10 @@ int sheap_posix_memalign(void **out, size_t align, size_t n)
 
 size_t sheap_trim(void)
 {
+    if (in_own_walk()) {
+        walk_reentry(NULL);
+        return 0;
+    }
     lock();
     /* Kept empty spans first, so their pages join the free runs. */
     small_release_empty(0, UINTPTR_MAX);
@@ -654,6 +730,11 @@ size_t sheap_trim(void)
 
 sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook)
 {
+    if (in_own_walk()) {
+        (void)hook;
+        walk_reentry(NULL);
+        return h->fault_hook; /* unchanged; the walk holds the lock */
+    }
     lock();
     sheap_fault_hook old = h->fault_hook;
     h->fault_hook = hook;
@@ -663,6 +744,10 @@ sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook)
 
 void sheap_stats(struct sheap_stats *out)
 {
+    if (in_own_walk()) {
+        walk_reentry(out);
+        return; /* *out untouched */
+    }
     lock();
     out->live_bytes = h->c.live_bytes;
     out->peak_live_bytes = h->c.peak_live_bytes;

@@ -44,6 +44,17 @@ static inline void sheap_port_lock_inline(void) { sheap_port_lock(); }
 static inline void sheap_port_unlock_inline(void) { sheap_port_unlock(); }
 #endif
 
+/* The id of the calling context (thread), for the walk re-entry test
+ * (issue 20, fix 5; see in_own_walk in malloc.c).  A port whose lock lets
+ * several contexts in (the host's spinlock between threads) defines
+ * SHEAP_PORT_HAS_CONTEXT_ID and sheap_port_context_id() (non-zero, distinct
+ * per thread) in its sheap_port_lock.h.  With an interrupt-masking lock on
+ * one core, nothing else can run while a walk holds the lock, so a single
+ * id serves. */
+#ifndef SHEAP_PORT_HAS_CONTEXT_ID
+static inline uintptr_t sheap_port_context_id(void) { return 1; }
+#endif
+
 /* ---- Build-time checks of the geometry. ---------------------------------- */
 
 _Static_assert(SHEAP_PAGE_SHIFT >= 8 && SHEAP_PAGE_SHIFT <= 16, "page size 256 B .. 64 KB");
@@ -236,6 +247,10 @@ struct sheap_counters {
 struct sheap_heap {
     bool initialized;
     bool locked; /* debug aid for SHEAP_ASSERT_LOCKED */
+    /* Issue 20, fix 5: sheap_port_context_id() of the context running a
+     * walk (which holds the lock), 0 when no walk runs.  Written under the
+     * lock, read without it (relaxed atomics) by every entry point. */
+    uintptr_t walker;
 
     /* Arena index: arena frame number -> metadata. */
 #if INDEX_LEVELS == 1
@@ -435,6 +450,10 @@ static inline bool small_kept_maybe(void)
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);
 void heap_unlock(void);
+/* Walk re-entry (issue 20, fix 5; malloc.c): whether the caller is inside
+ * its own walk, and the report of such a call (counted as misuse). */
+bool heap_in_own_walk(void);
+void walk_reentry(const void *p);
 
 /* ---- Misc ----------------------------------------------------------------- */
 

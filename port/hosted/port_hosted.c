@@ -94,6 +94,7 @@ void sheap_port_release(uintptr_t v, uintptr_t n)
  * for an allocator lock held for a few dozen instructions.  The core inlines
  * the same code from sheap_port_lock.h. */
 volatile char sheap_port_lock_word;
+_Thread_local char sheap_port_thread_tag;
 
 void sheap_port_lock(void)
 {
