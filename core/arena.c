@@ -80,6 +80,43 @@ uintptr_t linear_alloc(struct linear_alloc *l, uintptr_t size, uintptr_t align, 
 
 /* ---- Metadata allocator ---------------------------------------------------- */
 
+/*
+ * Guard pages (issue 20): every reservation that holds metadata (metadata
+ * chunks, the 32-bit up-front arena records) is reserved with one heap page
+ * more on each side, and those two pages are never handed out, so they stay
+ * Reserved (never Ready) for the life of the reservation.  Arenas are only
+ * ever reserved outside metadata reservations, so whatever order growth
+ * happens in, at least META_GUARD bytes that are not Ready lie between any
+ * metadata byte and any user block, in both directions: an overflow or
+ * underflow of up to one page from the block nearest to the metadata faults
+ * there (MMU and hosted ports) or lands in a page that holds nothing
+ * (static ports, whose metadata pool is plain RAM).  The heap's own state
+ * (struct sheap_heap, the static index level) is outside every reservation.
+ */
+#define META_GUARD SHEAP_PAGE_SIZE
+
+/* Reserve size bytes of metadata address space between two guard pages.
+ * On success *out is the first usable byte (after the lower guard). */
+static int meta_reserve(uintptr_t size, uintptr_t *out)
+{
+    uintptr_t base;
+    if (size + 2 * META_GUARD < size)
+        return SHEAP_PORT_ENOMEM;
+    int r = sheap_port_reserve(0, size + 2 * META_GUARD, &base);
+    if (r != SHEAP_PORT_OK)
+        return r;
+    *out = base + META_GUARD;
+    h->c.reserved_bytes += size + 2 * META_GUARD;
+    return SHEAP_PORT_OK;
+}
+
+/* Undo meta_reserve (guards included). */
+static void meta_unreserve(uintptr_t usable, uintptr_t size)
+{
+    sheap_port_release(usable - META_GUARD, size + 2 * META_GUARD);
+    h->c.reserved_bytes -= size + 2 * META_GUARD;
+}
+
 void *meta_alloc(uintptr_t size, uintptr_t align)
 {
     SHEAP_ASSERT_LOCKED();
@@ -100,17 +137,16 @@ void *meta_alloc(uintptr_t size, uintptr_t align)
         if (chunk < want)
             chunk = want;
         uintptr_t base;
-        if (sheap_port_reserve(0, chunk, &base) != SHEAP_PORT_OK)
+        if (meta_reserve(chunk, &base) != SHEAP_PORT_OK)
             return NULL;
         struct linear_alloc l;
-        linear_init(&l, base, chunk);
+        linear_init(&l, base, chunk); /* the guards lie outside [base, base + chunk) */
         p = linear_alloc(&l, size, align, &grown);
         if (p == 0) {
-            sheap_port_release(base, chunk);
+            meta_unreserve(base, chunk);
             return NULL;
         }
         h->meta = l;
-        h->c.reserved_bytes += chunk;
     }
     h->c.meta_bytes += grown;
     return (void *)p;
@@ -256,10 +292,8 @@ int heap_init(void)
     uintptr_t frames = (uintptr_t)(((uint64_t)SHEAP_REGION_SIZE) >> SHEAP_ARENA_SHIFT);
     uintptr_t meta_size = round_up(frames * sizeof(struct sheap_arena), SHEAP_PAGE_SIZE);
     uintptr_t m;
-    if (sheap_port_reserve(0, meta_size, &m) == SHEAP_PORT_OK) {
+    if (meta_reserve(meta_size, &m) == SHEAP_PORT_OK) /* with guard pages, see META_GUARD */
         linear_init(&h->arena_meta, m, meta_size);
-        h->c.reserved_bytes += meta_size;
-    }
     /* A large initial reservation keeps the 32-bit heap contiguous; try
      * smaller sizes until one fits. */
     for (uint64_t size = SHEAP_INITIAL_RESERVE; size >= SHEAP_ARENA_SIZE; size /= 2) {
