@@ -154,7 +154,7 @@ $(B)/tests/tests/harness/%.o: tests/harness/%.c $(wildcard tests/harness/*.h inc
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 vpath %.c tests/unit tests/mmu
-vpath %.c tests/static
+vpath %.c tests/static tests/host
 $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
