@@ -93,9 +93,8 @@ static bool force_chunk_sized(uintptr_t want)
     heap_lock();
     if (want == 0) {
         uintptr_t left = sheap_heap.meta.end ? sheap_heap.meta.end - sheap_heap.meta.next : 0;
-        want = left + 1 < PAGE ? PAGE : left + 1;
-        if (want > SHEAP_META_CHUNK)
-            want = SHEAP_META_CHUNK;
+        /* a whole chunk (more than is left of the current one) */
+        want = left + 1 > SHEAP_META_CHUNK - sizeof(void *) ? left + 1 : SHEAP_META_CHUNK - sizeof(void *);
     }
     unsigned char *p = meta_alloc(want, sizeof(void *));
     uintptr_t end = sheap_heap.meta.end;
@@ -174,17 +173,38 @@ static void test_force_closest_layout(void)
     void *first = sheap_malloc(16); /* the heap exists: index, first chunk, first arena */
     CHECK(first != NULL);
     for (uintptr_t r = 0; r < rounds; r++) {
-        /* A whole arena's worth: it needs new address space (which, where
-         * arenas are contiguous, joins the free rest of the last one). */
-        big[nbig] = sheap_malloc(ARENA);
+        if (r == 0) {
+            /* The rest of the first arena, exactly: a block ending at its end. */
+            uintptr_t a_end = (((uintptr_t)first) & ~(ARENA - 1)) + ARENA;
+            struct sheap_span *fs = span_of(a_end - PAGE);
+            CHECK(fs != NULL && fs->state == SPAN_FREE && fs->base + (fs->npages << SHEAP_PAGE_SHIFT) == a_end);
+            uintptr_t bytes = fs->npages << SHEAP_PAGE_SHIFT;
+            big[nbig] = sheap_malloc(bytes > SHEAP_CLASS_MAX_SIZE ? bytes : SHEAP_CLASS_MAX_SIZE + 1);
+        } else {
+            /* A whole arena: new address space, all of it one block. */
+            big[nbig] = sheap_malloc(ARENA);
+        }
         CHECK(big[nbig] != NULL);
         nbig++;
-        if (is_static)
+        if (is_static && r == 0) /* once: the top of the pool is then taken */
             pool_fill_but_top((SHEAP_META_CHUNK >> SHEAP_PAGE_SHIFT) + 2);
         bool forced = force_chunk();
         if (is_static)
             pool_restore();
         CHECK(forced);
+    }
+    /* The MMU ports hand out address space first fit, bottom up: fill the
+     * gap between the last chunk and the arena above it, so that the next
+     * chunk lands right after that arena's end. */
+    if (!is_static && strcmp(sheap_board_name(), "host") != 0 && nchunks > 0 && nbig > 0) {
+        uintptr_t e = chunks[nchunks - 1].end + PAGE; /* the last chunk's reservation end */
+        uintptr_t ab = ((uintptr_t)big[nbig - 1] + ARENA - 1) & ~(ARENA - 1), v; /* its arena's end... */
+        ab -= ARENA;                                                               /* ...and base */
+        if (e < ab)
+            CHECK(port_reserve(e, ab - e, &v) == SHEAP_PORT_OK);
+        CHECK(force_chunk());
+        printf("  first-fit port: gap below the arena at 0x%llx filled; chunk at 0x%llx\n", U(ab),
+               U((uintptr_t)chunks[nchunks - 1].p));
     }
     /* The host's kernel places mappings top down, each right below the
      * lowest one: size one more chunk so that its reservation starts on an
