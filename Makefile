@@ -244,7 +244,7 @@ $(B)/tests/tests/harness/%.o: tests/harness/%.c $(GEN) $(wildcard tests/harness/
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 vpath %.c tests/unit tests/mmu
-vpath %.c tests/static
+vpath %.c tests/static tests/host
 $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
@@ -319,11 +319,20 @@ soak: deps-check
 soak-run: $(B)/soak
 	$(RUN) $(B)/soak
 
-# ---- fuzzing (issue: reliability) --------------------------------------------------
-# make fuzz [FUZZ_SECONDS=n]: libFuzzer on the hosted port, corpus in
-# tests/fuzz/corpus (new finds are added there).  make test runs a short,
-# deterministic pass (fixed seed, fixed number of runs).
+# ---- fuzzing (issues: reliability, 20) -------------------------------------------------
+# tests/fuzz/fuzz_heap.c, a differential fuzzer, in three host builds:
+#   fuzz    libFuzzer with ASan and UBSan (clang): build/host-fuzz/fuzz_heap
+#   native  64-bit gcc -O2, the file's own driver:  build/host/fuzz_heap_sa
+#   i686    32-bit, under qemu-i386, same driver:   build/host-i686/fuzz_heap_sa
+# make fuzz [FUZZ_SECONDS=n] [FUZZ_BUILDS="fuzz native i686"]: each build in
+# turn for FUZZ_SECONDS (nice -n 19); libFuzzer's finds go to a scratch
+# corpus that is then merged (minimised) with tests/fuzz/corpus, which it
+# replaces; the totals (executions, operations, injected port failures) go
+# to build/fuzz-report.txt (tools/run_fuzz.sh).
+# make test runs fuzz-ci: every build replays the committed corpus, and
+# libFuzzer adds FUZZ_CI_RUNS new inputs from a fixed seed.
 FUZZ_SECONDS ?= 300
+FUZZ_BUILDS ?= fuzz native i686
 FUZZ_CI_RUNS ?= 8000
 FUZZ_BIN := $(BUILD)/host-fuzz/fuzz_heap
 
@@ -332,27 +341,34 @@ $(B)/fuzz_heap: tests/fuzz/fuzz_heap.c tests/harness/fault_backend.c $(LIB_TEST)
 	  $(ARCH_LDFLAGS) \
 	  -L$(B) -lsheap_test -o $@
 
-fuzz: deps-check
-	@$(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz $(FUZZ_BIN)
-	@mkdir -p tests/fuzz/corpus $(BUILD)/host-fuzz/crashes
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -artifact_prefix=$(BUILD)/host-fuzz/crashes/ \
-	  tests/fuzz/corpus
+$(B)/fuzz_heap_sa: tests/fuzz/fuzz_heap.c tests/harness/fault_backend.c $(LIB_TEST) $(GEN) $(wildcard core/*.h include/*.h)
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) -DFUZZ_STANDALONE $(TEST_CFLAGS) $(ARCH_CFLAGS) $< \
+	  tests/harness/fault_backend.c $(ARCH_LDFLAGS) -L$(B) -lsheap_test -o $@
 
-# The short pass make test runs: replays the committed corpus, then FUZZ_CI_RUNS
-# new inputs from a fixed seed, in a scratch corpus.
+fuzz: deps-check
+	@for f in $(FUZZ_BUILDS); do \
+	  if [ $$f = fuzz ]; then t=$(BUILD)/host-fuzz/fuzz_heap; else t=$$(echo $(BUILD)/host-$$f | sed 's|-native$$||')/fuzz_heap_sa; fi; \
+	  $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f $$t || exit 1; done
+	BUILD_DIR=$(BUILD) tools/run_fuzz.sh "$(FUZZ_SECONDS)" "$(FUZZ_BUILDS)"
+
+# The short pass make test runs (see above).
 fuzz-ci:
-	@$(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz $(FUZZ_BIN) > $(BUILD)/fuzz-build.log 2>&1 || \
+	@$(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz $(FUZZ_BIN) > $(BUILD)/fuzz-build.log 2>&1 && \
+	 $(MAKE) --no-print-directory BOARD=host FLAVOR=native $(BUILD)/host/fuzz_heap_sa >> $(BUILD)/fuzz-build.log 2>&1 && \
+	 $(MAKE) --no-print-directory BOARD=host FLAVOR=i686 $(BUILD)/host-i686/fuzz_heap_sa >> $(BUILD)/fuzz-build.log 2>&1 || \
 	  { echo "SUITE host-fuzz/fuzz_heap: 0 passed, 1 failed (build; see $(BUILD)/fuzz-build.log)" >> $(RESULTS); exit 0; }
 	@rm -rf $(BUILD)/host-fuzz/ci-corpus && mkdir -p $(BUILD)/host-fuzz/ci-corpus $(BUILD)/host-fuzz/crashes
-	@if timeout 600 $(FUZZ_BIN) -seed=1 -runs=$(FUZZ_CI_RUNS) -rss_limit_mb=4096 \
+	@pass=0; fail=0; \
+	 for r in "$(BUILD)/host/fuzz_heap_sa" "qemu-i386 $(BUILD)/host-i686/fuzz_heap_sa"; do \
+	   if timeout 600 $$r tests/fuzz/corpus > $(BUILD)/host-fuzz/ci-replay.log 2>&1; then pass=$$((pass+1)); \
+	   else fail=$$((fail+1)); echo "FAIL corpus replay: $$r"; tail -n 5 $(BUILD)/host-fuzz/ci-replay.log; fi; \
+	 done; \
+	 if timeout 600 $(FUZZ_BIN) -seed=1 -runs=$(FUZZ_CI_RUNS) -rss_limit_mb=4096 \
 	     -artifact_prefix=$(BUILD)/host-fuzz/crashes/ $(BUILD)/host-fuzz/ci-corpus tests/fuzz/corpus \
-	     > $(BUILD)/host-fuzz/ci.log 2>&1; then \
-	   echo "SUITE host-fuzz/fuzz_heap: 1 passed, 0 failed ($$(tail -n 1 $(BUILD)/host-fuzz/ci.log))" >> $(RESULTS); \
-	   echo "  host-fuzz/fuzz_heap: $$(tail -n 1 $(BUILD)/host-fuzz/ci.log)"; \
-	 else \
-	   echo "SUITE host-fuzz/fuzz_heap: 0 passed, 1 failed (see $(BUILD)/host-fuzz/ci.log)" >> $(RESULTS); \
-	   tail -n 30 $(BUILD)/host-fuzz/ci.log; \
-	 fi
+	     > $(BUILD)/host-fuzz/ci.log 2>&1; then pass=$$((pass+1)); \
+	 else fail=$$((fail+1)); tail -n 30 $(BUILD)/host-fuzz/ci.log; fi; \
+	 line="$$pass passed, $$fail failed ($$(grep -a '^fuzz_heap:' $(BUILD)/host-fuzz/ci.log | tail -n 1))"; \
+	 echo "SUITE host-fuzz/fuzz_heap: $$line" >> $(RESULTS); echo "  host-fuzz/fuzz_heap: $$line"
 
 # ---- run ---------------------------------------------------------------------------
 run: deps-check

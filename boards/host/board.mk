@@ -44,3 +44,5 @@ endif
 PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 QEMU := $(RUN)
+# Host-only suites: the hosted port's backing budget (issue 20).
+BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c

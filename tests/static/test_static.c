@@ -44,20 +44,8 @@ static struct sheap_static_info info_now(void)
     return i;
 }
 
-static int port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
-{
-    heap_lock();
-    int r = test_port_reserve(hint, n, out);
-    heap_unlock();
-    return r;
-}
-
-static void port_release(uintptr_t v, uintptr_t n)
-{
-    heap_lock();
-    test_port_release(v, n);
-    heap_unlock();
-}
+#define port_reserve test_port_reserve_locked
+#define port_release test_port_release_locked
 
 /* Store (or load) one word at addr, armed for a fault; true when it
  * faulted, with the reported address in *where. */
