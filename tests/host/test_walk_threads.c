@@ -5,10 +5,10 @@
  * A call into the heap from a walker callback is refused and reported; a
  * call from another thread during the walk must not be: it waits for the
  * heap lock and then succeeds.  Thread B announces that it is about to call
- * sheap_malloc; thread A's walker callback waits for the announcement (and
- * a while longer, yielding) before it returns, so B's call usually reaches
- * the lock while the walk holds it.  Either way B's block must come back
- * and no misuse may be counted for it.
+ * sheap_malloc once A's walker callback runs (so the walk holds the lock);
+ * the callback waits for the announcement (and a while longer, yielding)
+ * before it returns.  B cannot finish before the walk does, its block must
+ * come back, and no misuse may be counted for it.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -17,12 +17,14 @@
 #include "harness.h"
 #include "sheap.h"
 
-static volatile int b_started, b_done;
+static volatile int a_walking, b_started, b_done;
 static void *b_block;
 
 static void *thread_b(void *arg)
 {
     (void)arg;
+    while (!__atomic_load_n(&a_walking, __ATOMIC_SEQ_CST)) /* the walk holds the lock from now on */
+        sched_yield();
     __atomic_store_n(&b_started, 1, __ATOMIC_SEQ_CST);
     b_block = sheap_malloc(48);
     __atomic_store_n(&b_done, 1, __ATOMIC_SEQ_CST);
@@ -37,6 +39,7 @@ static int slow_walk_fn(void *ptr, size_t size, bool used, void *ctx)
     (void)size;
     (void)used;
     (void)ctx;
+    __atomic_store_n(&a_walking, 1, __ATOMIC_SEQ_CST);
     for (unsigned long i = 0; i < 100000000ul && !__atomic_load_n(&b_started, __ATOMIC_SEQ_CST); i++)
         sched_yield();
     for (int i = 0; i < 2000; i++) /* let B reach the lock */
