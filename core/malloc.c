@@ -102,8 +102,8 @@ static void *fail_oom(struct sheap_heap *h)
  * sheap_shared.walker to the walking context's id (sheap_port_context_id,
  * see sheap_internal.h).  The lock is one for all heaps and not recursive,
  * so a call from fn into any heap would spin for ever.  Every entry point
- * that takes the lock tests in_own_walk() first and refuses the call
- * instead: reported to the fault hook, counted as misuse, and failed
+ * that takes the lock tests in_own_walk() first (the small malloc/free fast
+ * paths only when lock_fast refuses, below) and refuses the call instead: reported to the fault hook, counted as misuse, and failed
  * (allocations return NULL with EINVAL).  Another thread that calls during
  * the walk has another id and waits for the lock as usual.  The load is
  * relaxed and unlocked: only the walking context ever sees its own id
@@ -130,6 +130,30 @@ __attribute__((noinline, cold)) void walk_reentry(const void *p)
 }
 
 bool heap_in_own_walk(void) { return in_own_walk(); }
+
+/* The lock for the small malloc/free fast paths: taken (true), or refused
+ * with nothing changed (false) while *walker (a copy of the walker id) is
+ * set, and then the caller takes its slow path, whose in_own_walk() test
+ * refuses a call from a walker callback and lets other contexts wait.  A
+ * port with sheap_port_lock_fast (see sheap_port.h) tests *walker between
+ * masking interrupts and saving their state, where the fast path already
+ * holds the base address (one ldr and one branch on AArch64); otherwise
+ * the core tests it before taking the lock. */
+static inline bool lock_fast(const uintptr_t *walker)
+{
+#ifdef SHEAP_PORT_HAS_LOCK_FAST
+    if (!sheap_port_lock_fast(walker))
+        return false;
+#else
+    if (__atomic_load_n(walker, __ATOMIC_RELAXED) != 0)
+        return false;
+    sheap_port_lock_inline();
+#endif
+#ifdef SHEAP_DEBUG
+    sheap_shared.locked = true;
+#endif
+    return true;
+}
 
 /* Mark every heap record (and the default one, live or not) as walked by
  * context id, or not (id 0).  Lock held; no heap is created or destroyed
@@ -742,14 +766,17 @@ __attribute__((noinline)) static void *malloc_slow_default(size_t n)
  * h is the default heap). */
 static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap *h, size_t n, bool deflt)
 {
-    /* While a walk runs (h->walker set), the slow path decides: alloc_slow
-     * refuses a call from the walker callback (in_own_walk) and lets any
-     * other context wait for the lock. */
-    if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1) &&
-        __builtin_expect(__atomic_load_n(&h->walker, __ATOMIC_RELAXED) == 0, 1)) {
+    /* When lock_fast refuses (maybe a walker callback, see there), the
+     * slow path decides: alloc_slow refuses a call from the walker callback
+     * (in_own_walk) and lets any other context wait for the lock. */
+    if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
+        /* One register for h, so the walker test and the class load share
+         * it (else the compiler forms the default heap's address twice). */
+        __asm__("" : "+r"(h));
         unsigned cls = __builtin_expect(n <= SHEAP_CLASS8_LIMIT, 1) ? sheap_size_to_class8[(n + 7) >> 3]
                                                                     : size_to_class(n);
-        lock();
+        if (__builtin_expect(!lock_fast(&h->walker), 0))
+            goto slow;
         struct sheap_class *c = &h->cpu.classes[cls];
         struct sheap_span *s = c->partial;
         if (__builtin_expect(s != NULL, 1)) {
@@ -759,6 +786,7 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
         }
         unlock();
     }
+slow:
     return deflt ? malloc_slow_default(n) : malloc_slow(h, n);
 }
 
@@ -919,9 +947,10 @@ void sheap_free(void *ptr)
 {
     if (ptr == NULL)
         return;
-    /* While any walk runs, everything goes through free_slow, which
-     * refuses a call from the walker callback (in_own_walk). */
-    if (__builtin_expect(__atomic_load_n(&sheap_shared.walker, __ATOMIC_RELAXED) != 0, 0)) {
+    /* When lock_fast refuses (maybe a walker callback, see there),
+     * free_slow decides: it refuses a call from the walker callback
+     * (in_own_walk) and lets any other context wait for the lock. */
+    if (__builtin_expect(!lock_fast(&sheap_shared.walker), 0)) {
         free_slow(ptr);
         return;
     }
@@ -930,7 +959,6 @@ void sheap_free(void *ptr)
      * is loaded once for the double-free test and the update.  Anything
      * else (large blocks, misuse) takes free_slow, which checks again. */
     uintptr_t p = (uintptr_t)ptr;
-    lock();
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
         struct sheap_span *s = a->spans[arena_page_index(a, p)];

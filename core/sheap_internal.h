@@ -336,8 +336,10 @@ struct sheap_shared {
     /* Issue 20, fix 5: sheap_port_context_id() of the context running a
      * walk of any heap (which holds the lock all heaps share), 0 when no
      * walk runs.  Written under the lock, read without it (relaxed
-     * atomics) by every entry point: a call from the walker callback into
-     * any heap would wait for that lock for ever, so it is refused. */
+     * atomics) by every entry point before it takes the lock (the small
+     * malloc/free fast paths only once lock_fast refused, see malloc.c): a
+     * call from the walker callback into any heap would wait for that lock
+     * for ever, so it is refused. */
     uintptr_t walker;
 };
 

@@ -49,6 +49,21 @@ void sheap_port_unlock(void);
  * with the same semantics.  The core then inlines them on its hot paths
  * (the build puts the port's directory on the core's include path); the
  * two forms must share their state, since the core mixes them.
+ *
+ * Fast lock (optional, in the same header): a port that defines
+ * SHEAP_PORT_HAS_LOCK_FAST provides
+ *     static inline _Bool sheap_port_lock_fast(const uintptr_t *busy);
+ * used by the small malloc/free fast paths.  If *busy is 0 it takes the
+ * lock and returns true; otherwise it returns false with the lock not
+ * taken and nothing changed (the saved interrupt state is not written).
+ * *busy is the core's walker id (non-zero while a walk holds the lock), so
+ * a walker callback, which already holds the lock, never re-takes it; the
+ * core's slow path then refuses the call or waits for the lock.  An
+ * interrupt-masking lock may read *busy after masking and before saving
+ * the previous state (a plain load: it is written under the lock), which
+ * lets the compiler reuse the base register the fast path needs anyway;
+ * a spinlock must read it (atomically) before spinning.  Without this the
+ * core tests *busy itself before sheap_port_lock_inline.
  */
 
 /*

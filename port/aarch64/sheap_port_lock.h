@@ -4,6 +4,12 @@
  * restores the previous mask; the saved mask lives in one global shared with
  * the out-of-line sheap_port_lock/unlock, so both may be mixed freely (the
  * lock is never nested).
+ *
+ * sheap_port_lock_fast (see sheap_port.h) is the same lock for the fast
+ * paths, refused while *busy (the core's walker id) is set: it masks, tests
+ * *busy (a plain load, since the word is written under this lock), and only
+ * then saves the previous mask; on refusal it puts the previous mask back,
+ * so a walker callback never overwrites the walk's saved state.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
@@ -17,6 +23,20 @@ static inline void sheap_port_lock_inline(void)
     uint64_t daif;
     __asm__ volatile("mrs %0, daif\n\tmsr daifset, #0xf" : "=r"(daif)::"memory");
     sheap_port_saved_daif = daif;
+}
+
+#define SHEAP_PORT_HAS_LOCK_FAST 1
+
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+{
+    uint64_t daif;
+    __asm__ volatile("mrs %0, daif\n\tmsr daifset, #0xf" : "=r"(daif)::"memory");
+    if (__builtin_expect(*busy != 0, 0)) {
+        __asm__ volatile("msr daif, %0" ::"r"(daif) : "memory");
+        return 0;
+    }
+    sheap_port_saved_daif = daif;
+    return 1;
 }
 
 static inline void sheap_port_unlock_inline(void)

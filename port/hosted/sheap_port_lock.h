@@ -2,9 +2,16 @@
  * sheap_port_lock.h (hosted) - the heap lock as inline code for the core's
  * hot paths (see "Inline lock" in sheap_port.h): a test-and-set spinlock on
  * one byte shared with the out-of-line sheap_port_lock/unlock.
+ *
+ * sheap_port_lock_fast (see sheap_port.h) is refused while *busy (the
+ * core's walker id, read atomically before spinning) is set: the walk may
+ * be this very thread's (a walker callback), which the core's slow path
+ * tells by the context id below; any other thread then waits there.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
+
+#include <stdint.h>
 
 extern volatile char sheap_port_lock_word;
 
@@ -12,6 +19,16 @@ static inline void sheap_port_lock_inline(void)
 {
     while (__atomic_test_and_set(&sheap_port_lock_word, __ATOMIC_ACQUIRE))
         ;
+}
+
+#define SHEAP_PORT_HAS_LOCK_FAST 1
+
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+{
+    if (__atomic_load_n(busy, __ATOMIC_RELAXED) != 0)
+        return 0;
+    sheap_port_lock_inline();
+    return 1;
 }
 
 static inline void sheap_port_unlock_inline(void)
@@ -23,7 +40,6 @@ static inline void sheap_port_unlock_inline(void)
  * sheap_port_context_id in core/sheap_internal.h): the address of a
  * thread-local byte, distinct and non-zero per thread. */
 #define SHEAP_PORT_HAS_CONTEXT_ID 1
-#include <stdint.h>
 extern _Thread_local char sheap_port_thread_tag;
 static inline uintptr_t sheap_port_context_id(void)
 {

@@ -6,9 +6,17 @@
  * changed meanwhile are left alone.  The saved bit lives in one global
  * shared with the out-of-line sheap_port_lock/unlock (port_riscv.c), so the
  * two forms may be mixed freely (the lock is never nested).  Single hart.
+ *
+ * sheap_port_lock_fast (see sheap_port.h) is the same lock for the fast
+ * paths, refused while *busy (the core's walker id) is set: it masks, tests
+ * *busy (a plain load, since the word is written under this lock), and only
+ * then saves the previous SIE; on refusal it sets SIE back if it was set,
+ * so a walker callback never overwrites the walk's saved state.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
+
+#include <stdint.h>
 
 #define SHEAP_SSTATUS_SIE 2ul
 
@@ -20,6 +28,21 @@ static inline void sheap_port_lock_inline(void)
     unsigned long s;
     __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
     sheap_port_saved_sie = s & SHEAP_SSTATUS_SIE;
+}
+
+#define SHEAP_PORT_HAS_LOCK_FAST 1
+
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+{
+    unsigned long s;
+    __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
+    s &= SHEAP_SSTATUS_SIE;
+    if (__builtin_expect(*busy != 0, 0)) {
+        __asm__ volatile("csrs sstatus, %0" ::"r"(s) : "memory");
+        return 0;
+    }
+    sheap_port_saved_sie = s;
+    return 1;
 }
 
 static inline void sheap_port_unlock_inline(void)

@@ -10,12 +10,22 @@
  *   RISC-V, M-mode               mstatus.MIE (bit 3): csrrci; csrs of the
  *                                saved bit only, so other mstatus bits that
  *                                changed meanwhile (MPRV, MPP) are kept
+ *
+ * sheap_port_lock_fast (see sheap_port.h) is the same lock for the fast
+ * paths, refused while *busy (the core's walker id) is set: it masks, tests
+ * *busy (a plain load, since the word is written under this lock), and only
+ * then saves the previous state; on refusal it restores that state, so a
+ * walker callback never overwrites the walk's saved state.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
 
+#include <stdint.h>
+
 /* The interrupt state at lock time (PRIMASK, or mstatus & MIE). */
 extern unsigned long sheap_port_saved_irq;
+
+#define SHEAP_PORT_HAS_LOCK_FAST 1
 
 #if defined(__arm__)
 
@@ -26,6 +36,20 @@ static inline void sheap_port_lock_inline(void)
                      "cpsid i"
                      : "=r"(primask)::"memory");
     sheap_port_saved_irq = primask;
+}
+
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+{
+    unsigned long primask;
+    __asm__ volatile("mrs %0, primask\n\t"
+                     "cpsid i"
+                     : "=r"(primask)::"memory");
+    if (__builtin_expect(*busy != 0, 0)) {
+        __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
+        return 0;
+    }
+    sheap_port_saved_irq = primask;
+    return 1;
 }
 
 static inline void sheap_port_unlock_inline(void)
@@ -42,6 +66,19 @@ static inline void sheap_port_lock_inline(void)
     unsigned long s;
     __asm__ volatile("csrrci %0, mstatus, 8" : "=r"(s)::"memory");
     sheap_port_saved_irq = s & SHEAP_MSTATUS_MIE;
+}
+
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+{
+    unsigned long s;
+    __asm__ volatile("csrrci %0, mstatus, 8" : "=r"(s)::"memory");
+    s &= SHEAP_MSTATUS_MIE;
+    if (__builtin_expect(*busy != 0, 0)) {
+        __asm__ volatile("csrs mstatus, %0" ::"r"(s) : "memory");
+        return 0;
+    }
+    sheap_port_saved_irq = s;
+    return 1;
 }
 
 static inline void sheap_port_unlock_inline(void)
