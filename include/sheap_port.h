@@ -52,10 +52,17 @@ void sheap_port_unlock(void);
  *
  * Fast lock (optional, in the same header): a port that defines
  * SHEAP_PORT_HAS_LOCK_FAST provides
- *     static inline _Bool sheap_port_lock_fast(const uintptr_t *busy);
- * used by the small malloc/free fast paths.  If *busy is 0 it takes the
- * lock and returns true; otherwise it returns false with the lock not
- * taken and nothing changed (the saved interrupt state is not written).
+ *     static inline _Bool sheap_port_lock_fast(const uintptr_t *busy,
+ *                                              unsigned long *state);
+ *     static inline void sheap_port_unlock_fast(unsigned long state);
+ *     static inline void sheap_port_lock_adopt(unsigned long state);
+ * used by the small malloc/free fast paths.  If *busy is 0 lock_fast takes
+ * the lock, puts the previous interrupt state in *state (not in the shared
+ * global: the fast paths keep it in a register) and returns true;
+ * otherwise it returns false with the lock not taken and nothing changed.
+ * unlock_fast(state) releases a lock taken so; lock_adopt(state) stores
+ * the state where the out-of-line/inline unlock finds it, for a fast path
+ * that hands its lock to code that unlocks with sheap_port_unlock_inline.
  * *busy is the core's walker id (non-zero while a walk holds the lock), so
  * a walker callback, which already holds the lock, never re-takes it; the
  * core's slow path then refuses the call or waits for the lock.  An

@@ -23,12 +23,24 @@ static inline void sheap_port_lock_inline(void)
 
 #define SHEAP_PORT_HAS_LOCK_FAST 1
 
-static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     if (__atomic_load_n(busy, __ATOMIC_RELAXED) != 0)
         return 0;
     sheap_port_lock_inline();
+    *state = 0; /* a spinlock has no state to hand over */
     return 1;
+}
+
+static inline void sheap_port_unlock_fast(unsigned long state)
+{
+    (void)state;
+    sheap_port_unlock_inline();
+}
+
+static inline void sheap_port_lock_adopt(unsigned long state)
+{
+    (void)state;
 }
 
 static inline void sheap_port_unlock_inline(void)

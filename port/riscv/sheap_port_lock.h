@@ -10,8 +10,11 @@
  * sheap_port_lock_fast (see sheap_port.h) is the same lock for the fast
  * paths, refused while *busy (the core's walker id) is set: it masks, tests
  * *busy (a plain load, since the word is written under this lock), and only
- * then saves the previous SIE; on refusal it sets SIE back if it was set,
- * so a walker callback never overwrites the walk's saved state.
+ * hands the previous SIE to the caller in a register (*state) instead of
+ * the global; on refusal it sets SIE back if it was set, so a walker
+ * callback never overwrites the walk's saved state.  unlock_fast restores
+ * from that register; lock_adopt stores it in the global when the core
+ * hands the lock to code that unlocks out of line.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
@@ -32,7 +35,7 @@ static inline void sheap_port_lock_inline(void)
 
 #define SHEAP_PORT_HAS_LOCK_FAST 1
 
-static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     unsigned long s;
     __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
@@ -41,8 +44,18 @@ static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
         __asm__ volatile("csrs sstatus, %0" ::"r"(s) : "memory");
         return 0;
     }
-    sheap_port_saved_sie = s;
+    *state = s;
     return 1;
+}
+
+static inline void sheap_port_unlock_fast(unsigned long state)
+{
+    __asm__ volatile("csrs sstatus, %0" ::"r"(state) : "memory");
+}
+
+static inline void sheap_port_lock_adopt(unsigned long state)
+{
+    sheap_port_saved_sie = state;
 }
 
 static inline void sheap_port_unlock_inline(void)

@@ -13,9 +13,12 @@
  *
  * sheap_port_lock_fast (see sheap_port.h) is the same lock for the fast
  * paths, refused while *busy (the core's walker id) is set: it masks, tests
- * *busy (a plain load, since the word is written under this lock), and only
- * then saves the previous state; on refusal it restores that state, so a
- * walker callback never overwrites the walk's saved state.
+ * *busy (a plain load, since the word is written under this lock), and
+ * hands the previous state to the caller in a register (*state) instead of
+ * the global; on refusal it restores that state, so a walker callback never
+ * overwrites the walk's saved state.  unlock_fast restores from the
+ * register; lock_adopt stores it in the global when the core hands the lock
+ * to code that unlocks out of line.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
@@ -38,7 +41,7 @@ static inline void sheap_port_lock_inline(void)
     sheap_port_saved_irq = primask;
 }
 
-static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     unsigned long primask;
     __asm__ volatile("mrs %0, primask\n\t"
@@ -48,8 +51,13 @@ static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
         __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
         return 0;
     }
-    sheap_port_saved_irq = primask;
+    *state = primask;
     return 1;
+}
+
+static inline void sheap_port_unlock_fast(unsigned long state)
+{
+    __asm__ volatile("msr primask, %0" ::"r"(state) : "memory");
 }
 
 static inline void sheap_port_unlock_inline(void)
@@ -68,7 +76,7 @@ static inline void sheap_port_lock_inline(void)
     sheap_port_saved_irq = s & SHEAP_MSTATUS_MIE;
 }
 
-static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     unsigned long s;
     __asm__ volatile("csrrci %0, mstatus, 8" : "=r"(s)::"memory");
@@ -77,8 +85,13 @@ static inline _Bool sheap_port_lock_fast(const uintptr_t *busy)
         __asm__ volatile("csrs mstatus, %0" ::"r"(s) : "memory");
         return 0;
     }
-    sheap_port_saved_irq = s;
+    *state = s;
     return 1;
+}
+
+static inline void sheap_port_unlock_fast(unsigned long state)
+{
+    __asm__ volatile("csrs mstatus, %0" ::"r"(state) : "memory");
 }
 
 static inline void sheap_port_unlock_inline(void)
@@ -89,5 +102,11 @@ static inline void sheap_port_unlock_inline(void)
 #else
 #error "port/static: no interrupt lock for this architecture"
 #endif
+
+/* Hand a fast-path lock to code that unlocks out of line. */
+static inline void sheap_port_lock_adopt(unsigned long state)
+{
+    sheap_port_saved_irq = state;
+}
 
 #endif
