@@ -21,6 +21,11 @@ static inline void sheap_port_lock_inline(void)
         ;
 }
 
+static inline void sheap_port_unlock_inline(void)
+{
+    __atomic_clear(&sheap_port_lock_word, __ATOMIC_RELEASE);
+}
+
 #define SHEAP_PORT_HAS_LOCK_FAST 1
 
 static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
@@ -41,11 +46,6 @@ static inline void sheap_port_unlock_fast(unsigned long state)
 static inline void sheap_port_lock_adopt(unsigned long state)
 {
     (void)state;
-}
-
-static inline void sheap_port_unlock_inline(void)
-{
-    __atomic_clear(&sheap_port_lock_word, __ATOMIC_RELEASE);
 }
 
 /* The calling thread's id for the core's walk re-entry test (see
