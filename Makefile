@@ -74,6 +74,10 @@ $(B)/rel/core/%.o: core/%.c $(CORE_DEPS)
 $(B)/dbg/core/%.o: core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
+# The core for masked-stretch measurement (tests/bench/mask_target.c).
+$(B)/mask/core/%.o: core/%.c $(CORE_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) -DSHEAP_MASK_TRACE $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 PORT_DEPS := $(wildcard include/*.h port/common/*.h port/$(PORT)/*.h) $(BOARD_DIR)/board.h
 $(B)/rel/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
@@ -98,6 +102,9 @@ LIB_BOARD := $(B)/libboard.a
 BOARD_LIB := -Wl,--whole-archive -lboard -Wl,--no-whole-archive
 
 $(LIB): $(call obj,rel,$(CORE_SRC) $(PORT_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(B)/libsheap_mask.a: $(call obj,mask,$(CORE_SRC)) $(call obj,rel,$(PORT_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 $(LIB_TEST): $(call obj,dbg,$(CORE_SRC) $(PORT_SRC))
@@ -165,7 +172,7 @@ $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard test
 RESULTS ?= $(CURDIR)/build/results.txt
 
 # Build and run the suites of this board/flavour, appending to $(RESULTS).
-suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound)
+suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound $(B)/tests/mask-bound)
 	@for t in $(UNIT_BIN); do \
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
@@ -174,6 +181,7 @@ suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound)
 	@tools/run_link_test.sh $(B) >> $(RESULTS)
 	@if [ -n "$(FAULT_TEST)" ]; then tools/run_fault_test.sh $(B) >> $(RESULTS); fi
 	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/bench-bound "$(RESULTS)"; fi
+	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/mask-bound "$(RESULTS)"; fi
 ifneq ($(LIBC_TEST),)
 	@NM=$(NM) tools/run_libc_test.sh $(B) $(LIBC_TEST) "$(RUN)" $(RESULTS)
 endif
@@ -355,6 +363,29 @@ $(B)/tests/bench-bound: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) tes
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_CHECK \
 	  -DBENCH_BOUND_MALLOC_MAX=$(call BENCH_BOUND,malloc_max) -DBENCH_BOUND_FREE_MAX=$(call BENCH_BOUND,free_max) \
 	  tests/bench/bench_target.c $(BENCH_SRC) $(ARCH_LDFLAGS) -L$(B) -lsheap $(BOARD_LIB) $(LDLIBS) -o $@
+
+# The masked-stretch measurement (tests/bench/mask_target.c): every workload,
+# then sheap_trim, on the core built with -DSHEAP_MASK_TRACE.  make test
+# checks the longest stretch against mask_max in tests/bench/bounds.txt;
+# make mask-bench prints the MASK lines of every counter board into
+# build/bench/<board>-mask.txt.
+MASK_SRC := tests/bench/mask_target.c $(BENCH_SRC)
+$(B)/bench/mask: $(MASK_SRC) $(BENCH_HDR) $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_SRC) $(BENCH_LDFLAGS) -L$(B) -lsheap_mask \
+	  $(BOARD_LIB) $(LDLIBS) -o $@
+$(B)/tests/mask-bound: $(MASK_SRC) $(BENCH_HDR) tests/bench/bounds.txt $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DMASK_BOUND=$(call BENCH_BOUND,mask_max) $(MASK_SRC) \
+	  $(BENCH_LDFLAGS) -L$(B) -lsheap_mask $(BOARD_LIB) $(LDLIBS) -o $@
+.PHONY: mask-board mask-bench
+mask-board: $(B)/bench/mask
+	@mkdir -p $(BENCH_OUT)
+	@echo "  mask $(BOARD)"
+	@$(RUN) $(B)/bench/mask > $(BENCH_OUT)/$(BOARD)-mask.txt 2>&1 || \
+	  { echo "mask image failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-mask.txt; exit 1; }
+mask-bench: deps-check
+	@for b in $(BENCH_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b mask-board || exit 1; done
 
 DEB_PACKAGES_BENCH := libmimalloc-dev libjemalloc-dev python3-matplotlib gcc-arm-none-eabi picolibc-arm-none-eabi
 bench-deps-check: deps-check

@@ -42,9 +42,25 @@ static inline unsigned size_to_class(uintptr_t n)
     return sheap_size_to_class128[(n - SHEAP_CLASS8_LIMIT + 127) >> 7];
 }
 
+/* Measurement builds only (libsheap_mask.a, -DSHEAP_MASK_TRACE): the
+ * program linked with the library defines these and reads its instruction
+ * counter in them, right after the lock masks interrupts and right before
+ * the unlock restores them (tests/bench/mask_target.c).  Release and test
+ * libraries do not have the calls. */
+#ifdef SHEAP_MASK_TRACE
+void sheap_mask_trace_enter(void);
+void sheap_mask_trace_exit(void);
+#define MASK_TRACE_ENTER() sheap_mask_trace_enter()
+#define MASK_TRACE_EXIT() sheap_mask_trace_exit()
+#else
+#define MASK_TRACE_ENTER() ((void)0)
+#define MASK_TRACE_EXIT() ((void)0)
+#endif
+
 static inline void lock(void)
 {
     sheap_port_lock_inline();
+    MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
     sheap_shared.locked = true;
 #endif
@@ -55,6 +71,7 @@ static inline void unlock(void)
 #ifdef SHEAP_DEBUG
     sheap_shared.locked = false;
 #endif
+    MASK_TRACE_EXIT();
     sheap_port_unlock_inline();
 }
 

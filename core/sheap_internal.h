@@ -27,9 +27,28 @@
  *
  * Locking: one lock, the port's heap lock (sheap_port_lock), protects every
  * heap, everything reachable from them, and struct sheap_shared (a lock per
- * heap or per CPU is later work).  Functions whose name starts with a layer
+ * heap or per CPU is later work).  It masks interrupts, so it is held only
+ * for short, bounded list edits.  Functions whose name starts with a layer
  * prefix (arena_, index_, meta_, ph_, span_, small_, heap_) expect it held;
  * each checks that with SHEAP_ASSERT_LOCKED in debug builds.
+ *
+ * Growth: everything that calls a backend (reserve, map, used, unused,
+ * release), clears memory or makes metadata Ready runs in a growth section,
+ * with the heap lock dropped (interrupts as the caller had them).  One
+ * caller at a time owns growth: sheap_shared.growing, set and cleared under
+ * the heap lock (growth_begin/growth_end in pageheap.c).  A caller that
+ * finds it owned, or that runs in interrupt context (sheap_isr_enter, or the
+ * port's handler test), does no growth: it gets memory that is already
+ * Ready or a clean NULL.  What a growth section owns, nobody else reaches:
+ *   - pages being backed or released belong to a SPAN_BUSY record, which
+ *     is in no free list and is not SMALL or LARGE (so no neighbour merges
+ *     with it and no pointer into it validates);
+ *   - the metadata allocators, hints and reservations of the heap (and the
+ *     index's L2 allocator) are touched by growth sections only;
+ *   - new arenas enter the index and the arena list under the heap lock,
+ *     their pages already filed as one FREE run.
+ * Functions that run in a growth section check SHEAP_ASSERT_GROWTH (lock
+ * held, or growth owned).
  */
 #ifndef SHEAP_INTERNAL_H
 #define SHEAP_INTERNAL_H
@@ -77,7 +96,9 @@ _Static_assert(SPAN_BITMAP_WORDS >= SPAN_BITMAP_WORDS_MIN, "span bitmap holds ev
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
 #define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(sheap_shared.locked)
+#define SHEAP_ASSERT_GROWTH() SHEAP_ASSERT(sheap_shared.locked || sheap_shared.growing)
 #else
+#define SHEAP_ASSERT_GROWTH() ((void)0)
 #define SHEAP_ASSERT(c) ((void)0)
 #define SHEAP_ASSERT_LOCKED() ((void)0)
 #endif
@@ -99,6 +120,8 @@ enum span_state {
     SPAN_SMALL = 1, /* slots of one size class */
     SPAN_LARGE = 2, /* one block of whole pages */
     SPAN_DEAD = 3,  /* an unused record in the record pool */
+    SPAN_BUSY = 4,  /* pages a growth section is backing or releasing: in
+                       no list, merged with nothing, counted as free pages */
 };
 
 /*
@@ -317,6 +340,8 @@ struct sheap_shared {
     struct sheap_heap *heaps;         /* live heaps, by order then creation */
     sheap_fault_hook fault_hook;
     uintptr_t misuse;                 /* misuse reports, all heaps */
+    bool growing;                     /* a growth section is running */
+    unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
 };
 
