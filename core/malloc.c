@@ -196,6 +196,7 @@ static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *b
         pages += s->npages;
         ph_free(h, s);
         --*budget;
+        lock_break(); /* one run free per masked stretch */
     }
     if (*budget != 0 && (s = empty_head(h, cls)) != NULL) {
         pages += s->npages;
@@ -203,6 +204,7 @@ static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *b
         ph_free(h, s);
         bit_clear(h->cpu.head_map, cls);
         --*budget;
+        lock_break();
     }
     return pages;
 }
@@ -329,8 +331,10 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     return s;
 }
 
-/* Lock held.  Returns NULL when the page heap cannot supply a span. */
-static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero)
+/* Lock held.  Returns NULL when the page heap cannot supply a span.  When
+ * zero, *clear receives the bytes the caller must clear once it has
+ * dropped the lock. */
+static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_class *c = &h->cpu.classes[cls];
@@ -341,7 +345,7 @@ static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero)
     /* Freed slots are not tracked as dirty (that would cost the free fast
      * path a store), so calloc clears every small block. */
     if (zero)
-        mem_zero(p, s->elem_size);
+        *clear = s->elem_size;
     return p;
 }
 
@@ -368,8 +372,9 @@ static inline uintptr_t pages_for(uintptr_t n)
     return (n + SHEAP_PAGE_SIZE - 1) >> SHEAP_PAGE_SHIFT;
 }
 
-/* Lock held. */
-static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_pages, bool zero)
+/* Lock held; *clear as for small_alloc (pages fresh from the backend are
+ * zero already). */
+static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_pages, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
     uintptr_t npages = pages_for(n ? n : 1);
@@ -378,7 +383,7 @@ static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_page
         return NULL;
     count_alloc(h, npages << SHEAP_PAGE_SHIFT);
     if (zero && s->needzero)
-        mem_zero((void *)s->base, npages << SHEAP_PAGE_SHIFT);
+        *clear = npages << SHEAP_PAGE_SHIFT;
     return (void *)s->base;
 }
 
@@ -586,6 +591,10 @@ int sheap_heap_destroy(struct sheap *heap)
         unlock();
         return SHEAP_EINVAL;
     }
+    if (sheap_shared.growing) {
+        unlock(); /* called from inside a growth section (a backend or a handler) */
+        return SHEAP_EBUSY;
+    }
     heap_release_all(h);
     unlock();
     return 0;
@@ -626,13 +635,16 @@ uint32_t sheap_heap_caps(const struct sheap *heap)
 static int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 /* n bytes from live heap h, aligned to align when align > 1 (a power of two
- * no larger than an arena; the caller checked), zeroed when zero.  Lock
- * held; NULL when h is out of memory. */
-static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zero)
+ * no larger than an arena; the caller checked).  When zero, *clear receives
+ * the bytes from the block's start that the caller clears after dropping
+ * the lock (clearing is never done with interrupts masked).  Lock held;
+ * NULL when h is out of memory. */
+static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
     if (align <= 1)
-        return n <= SHEAP_CLASS_MAX_SIZE ? small_alloc(h, size_to_class(n), zero) : large_alloc(h, n, 1, zero);
+        return n <= SHEAP_CLASS_MAX_SIZE ? small_alloc(h, size_to_class(n), zero, clear)
+                                         : large_alloc(h, n, 1, zero, clear);
     if (n < align && align <= 16)
         n = align; /* class 8 is only 8-aligned; 16 and up are 16-aligned */
     if (n <= SHEAP_CLASS_MAX_SIZE && align <= SHEAP_PAGE_SIZE) {
@@ -642,11 +654,11 @@ static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zer
         while (cls < SHEAP_NUM_CLASSES && (sheap_class_size[cls] & (align - 1)) != 0)
             cls++;
         if (cls < SHEAP_NUM_CLASSES)
-            return small_alloc(h, cls, zero);
-        return large_alloc(h, n, 1, zero);
+            return small_alloc(h, cls, zero, clear);
+        return large_alloc(h, n, 1, zero, clear);
     }
     uintptr_t align_pages = align > SHEAP_PAGE_SIZE ? align >> SHEAP_PAGE_SHIFT : 1;
-    return large_alloc(h, n, align_pages, zero);
+    return large_alloc(h, n, align_pages, zero, clear);
 }
 
 /* An allocation on heap h that the fast path could not finish: refilling a
@@ -662,8 +674,11 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
         sheap_port_set_errno(h == &sheap_heap ? SHEAP_ENOMEM : SHEAP_EINVAL);
         return NULL;
     }
-    void *p = alloc_locked(h, n, align, zero);
+    uintptr_t clear = 0;
+    void *p = alloc_locked(h, n, align, zero, &clear);
     unlock();
+    if (clear != 0)
+        mem_zero(p, clear);
     return p ? p : fail_oom(h);
 }
 
@@ -780,16 +795,20 @@ static void *caps_alloc(uint32_t caps, size_t n, size_t align, bool zero)
     default_ensure(); /* the default heap takes part; failing that is not fatal */
     struct sheap_heap *first = NULL;
     void *p = NULL;
+    uintptr_t clear = 0;
     for (struct sheap_heap *h = sheap_shared.heaps; h != NULL && p == NULL; h = h->next_heap) {
         if ((h->caps & caps) != caps)
             continue;
         if (first == NULL)
             first = h;
-        p = alloc_locked(h, n, align, zero);
+        p = alloc_locked(h, n, align, zero, &clear);
     }
     unlock();
-    if (p != NULL)
+    if (p != NULL) {
+        if (clear != 0)
+            mem_zero(p, clear);
         return p;
+    }
     if (first == NULL) {
         sheap_port_set_errno(SHEAP_EINVAL); /* no heap has caps */
         return NULL;
@@ -969,6 +988,21 @@ size_t sheap_trim(void)
 size_t sheap_heap_trim(struct sheap *heap)
 {
     return heap_trim(heap_rec(heap));
+}
+
+void sheap_isr_enter(void)
+{
+    lock();
+    sheap_shared.isr_depth++;
+    unlock();
+}
+
+void sheap_isr_exit(void)
+{
+    lock();
+    if (sheap_shared.isr_depth > 0)
+        sheap_shared.isr_depth--;
+    unlock();
 }
 
 sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook)

@@ -70,6 +70,12 @@
 static inline void sheap_port_lock_inline(void) { sheap_port_lock(); }
 static inline void sheap_port_unlock_inline(void) { sheap_port_unlock(); }
 #endif
+/* Whether the caller runs in an interrupt handler, where the port can tell
+ * by itself (Cortex-M: IPSR).  Elsewhere handlers say so with
+ * sheap_isr_enter (sheap.h). */
+#ifndef SHEAP_PORT_HAS_IN_HANDLER
+static inline bool sheap_port_in_handler(void) { return false; }
+#endif
 
 /* ---- Build-time checks of the geometry. ---------------------------------- */
 
@@ -518,11 +524,23 @@ uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, ui
  * trim.  Returns SHEAP_PORT_* and the base in *out. */
 int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out);
 /*
- * The seed's sysAlloc: grow the heap by at least n bytes.  On success returns
- * an arena-aligned range [*v, *v + *size) in state Prepared whose arenas are
- * in the index; on failure returns the backend error and changes nothing but
- * dropping hints that proved unusable.
+ * The seed's sysAlloc, in two steps.  arena_grow_prepare runs in a growth
+ * section (lock not held): it finds at least n bytes of arena-aligned
+ * address space, makes it Prepared, and makes the arena records and the
+ * index tables they need; nothing another caller can see changes but the
+ * backend's state.  On failure it returns the backend error and changes
+ * nothing but dropping hints that proved unusable.  arena_grow_commit (lock
+ * held, O(arenas added)) puts the arenas into the index and the heap's
+ * arena list; it cannot fail.
  */
+struct arena_growth {
+    uintptr_t v, size;        /* the new arenas' range */
+    struct sheap_arena *meta; /* their records, size >> SHEAP_ARENA_SHIFT of them */
+    int src;                  /* where the range came from (arena.c) */
+};
+int arena_grow_prepare(struct sheap_heap *h, uintptr_t n, struct arena_growth *g);
+void arena_grow_commit(struct sheap_heap *h, const struct arena_growth *g);
+/* Both steps with the lock held (white-box tests); same results. */
 int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size);
 
 /* ---- Page heap (pageheap.c) ---------------------------------------------- */
@@ -579,6 +597,10 @@ static inline bool small_kept_maybe(const struct sheap_heap *h)
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);
 void heap_unlock(void);
+/* Drop the lock and take it again, so that pending interrupts are taken;
+ * only where the heap is consistent and the caller holds no pointer into a
+ * list (pageheap.c). */
+void lock_break(void);
 
 /* Debug: validate one span of h (check.c); panics when it is broken. */
 void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);
