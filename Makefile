@@ -77,7 +77,7 @@ $(B)/dbg/core/%.o: core/%.c $(CORE_DEPS)
 # The core for masked-stretch measurement (tests/bench/mask_target.c).
 $(B)/mask/core/%.o: core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) -DSHEAP_MASK_TRACE $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) -DSHEAP_MASK_TRACE $(CORE_CFLAGS) $(ARCH_CFLAGS) $(MASK_DIAG) -c $< -o $@
 PORT_DEPS := $(wildcard include/*.h port/common/*.h port/$(PORT)/*.h) $(BOARD_DIR)/board.h
 $(B)/rel/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
@@ -172,7 +172,7 @@ $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard test
 RESULTS ?= $(CURDIR)/build/results.txt
 
 # Build and run the suites of this board/flavour, appending to $(RESULTS).
-suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound $(B)/tests/mask-bound)
+suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound) $(if $(MASK_CHECK),$(B)/tests/mask-bound)
 	@for t in $(UNIT_BIN); do \
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
@@ -181,7 +181,7 @@ suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound $(B
 	@tools/run_link_test.sh $(B) >> $(RESULTS)
 	@if [ -n "$(FAULT_TEST)" ]; then tools/run_fault_test.sh $(B) >> $(RESULTS); fi
 	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/bench-bound "$(RESULTS)"; fi
-	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/mask-bound "$(RESULTS)"; fi
+	@if [ -n "$(MASK_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/mask-bound "$(RESULTS)"; fi
 ifneq ($(LIBC_TEST),)
 	@NM=$(NM) tools/run_libc_test.sh $(B) $(LIBC_TEST) "$(RUN)" $(RESULTS)
 endif
@@ -354,6 +354,7 @@ bench: bench-deps-check
 	@$(MAKE) --no-print-directory BOARD=host bench-host
 	@tools/bench_size.sh $(BENCH_OUT)/size.txt
 	$(BENCH_PYTHON) tools/bench_report.py $(BENCH_OUT) docs
+	@$(MAKE) --no-print-directory mask-bench
 
 # The CI check (make test): the small workload's steady-state maxima on a
 # board whose board.mk sets BENCH_CHECK, against tests/bench/bounds.txt.
@@ -366,13 +367,14 @@ $(B)/tests/bench-bound: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) tes
 
 # The masked-stretch measurement (tests/bench/mask_target.c): every workload,
 # then sheap_trim, on the core built with -DSHEAP_MASK_TRACE.  make test
-# checks the longest stretch against mask_max in tests/bench/bounds.txt;
+# checks the longest stretch against mask_max in tests/bench/bounds.txt on
+# every board whose board.mk sets MASK_CHECK (those with a counter);
 # make mask-bench prints the MASK lines of every counter board into
 # build/bench/<board>-mask.txt.
 MASK_SRC := tests/bench/mask_target.c $(BENCH_SRC)
 $(B)/bench/mask: $(MASK_SRC) $(BENCH_HDR) $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_SRC) $(BENCH_LDFLAGS) -L$(B) -lsheap_mask \
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_DIAG) $(MASK_SRC) $(BENCH_LDFLAGS) -L$(B) -lsheap_mask \
 	  $(BOARD_LIB) $(LDLIBS) -o $@
 $(B)/tests/mask-bound: $(MASK_SRC) $(BENCH_HDR) tests/bench/bounds.txt $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
 	@mkdir -p $(dir $@)
@@ -386,6 +388,7 @@ mask-board: $(B)/bench/mask
 	  { echo "mask image failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-mask.txt; exit 1; }
 mask-bench: deps-check
 	@for b in $(BENCH_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b mask-board || exit 1; done
+	$(BENCH_PYTHON) tools/mask_report.py $(BENCH_OUT) docs
 
 DEB_PACKAGES_BENCH := libmimalloc-dev libjemalloc-dev python3-matplotlib gcc-arm-none-eabi picolibc-arm-none-eabi
 bench-deps-check: deps-check

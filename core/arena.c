@@ -393,7 +393,7 @@ static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t i
 }
 #endif
 
-int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
+int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
 {
     SHEAP_ASSERT_GROWTH();
     h->backend = *cfg->backend;
@@ -409,9 +409,23 @@ int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
         return SHEAP_PORT_ENOMEM;
     }
 #endif
+    return SHEAP_PORT_OK;
+}
+
+void heap_publish(struct sheap_heap *h)
+{
+    SHEAP_ASSERT_LOCKED();
     h->initialized = true;
     heap_link(h);
-    return SHEAP_PORT_OK;
+}
+
+int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
+{
+    SHEAP_ASSERT_LOCKED();
+    int r = heap_init_prepare(h, cfg);
+    if (r == SHEAP_PORT_OK)
+        heap_publish(h);
+    return r;
 }
 
 void heap_release_all(struct sheap_heap *h)

@@ -216,9 +216,12 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
     if (need != 0) {
         uintptr_t pages = h->cpu.stash_pages;
         for (uintptr_t cls = bits_next(h->cpu.head_map, 0, SHEAP_NUM_CLASSES, true); cls < SHEAP_NUM_CLASSES;
-             cls = bits_next(h->cpu.head_map, cls + 1, SHEAP_NUM_CLASSES, true))
+             cls = bits_next(h->cpu.head_map, cls + 1, SHEAP_NUM_CLASSES, true)) {
             if ((s = empty_head(h, cls)) != NULL)
                 pages += s->npages;
+            if ((cls & 3) == 3)
+                lock_break(); /* an estimate: may be stale, which is harmless */
+        }
         if (pages + h->c.free_pages < need)
             return 0; /* giving them back could not make room for need pages */
     }
@@ -226,7 +229,7 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
      * round robin from the class after the last one visited, so that no
      * class always goes first; giving back all of them goes in class order,
      * so that the free runs it leaves do not depend on earlier batches. */
-    uintptr_t released = 0, budget = max_spans;
+    uintptr_t released = 0, budget = max_spans, visited = 0;
     uintptr_t start = max_spans == UINTPTR_MAX ? 0 : h->cpu.release_cursor;
     for (unsigned n = 0; n < 2 && budget != 0; n++) {
         uintptr_t from = n == 0 ? start : 0, to = n == 0 ? SHEAP_NUM_CLASSES : start;
@@ -237,6 +240,8 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
                 break;
             released += release_class(h, cls, &budget);
             h->cpu.release_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
+            if ((++visited & 1) == 0)
+                lock_break(); /* stale head_map bits: bounded work per stretch */
         }
     }
     return released;
@@ -286,8 +291,11 @@ static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uin
     uintptr_t need = npages + align_pages - 1;
     if (need < npages)
         return NULL;
-    if (small_kept_maybe(h) && !ph_fit_is_ready(h, need))
+    if (small_kept_maybe(h) && !ph_fit_is_ready(h, need)) {
+        lock_break(); /* the fit test in one stretch, each run freed in one of its own */
         small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
+        lock_break();
+    }
     bool oom_backing = false;
     struct sheap_span *s = ph_alloc(h, npages, align_pages, state, &oom_backing);
     if (s == NULL && small_release_empty(h, need, UINTPTR_MAX) != 0)
@@ -312,6 +320,9 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     s = span_alloc(h, sheap_class_npages[cls], 1, SPAN_SMALL);
     if (s == NULL)
         return NULL;
+    /* s is SMALL with no blocks yet (obj_bytes 0) and on no list: nobody
+     * else reaches it, so the set-up may start a new stretch. */
+    lock_break();
     unsigned nelems = sheap_class_nelems[cls];
     s->cls = (uint8_t)cls;
     s->elem_size = sheap_class_size[cls];
@@ -427,7 +438,9 @@ static const char *misuse_cause(uintptr_t p)
     struct sheap_arena *a = arena_of(p);
     if (a == NULL)
         return "sheap: pointer not from this heap (foreign or stack pointer?)";
-    struct sheap_span *s = a->spans[arena_page_index(a, p)];
+    /* A LARGE run's interior span-map entries may be stale: find the span
+     * from the start bits. */
+    struct sheap_span *s = span_covering(p);
     if (s == NULL || p < s->base || p - s->base >= (s->npages << SHEAP_PAGE_SHIFT) ||
         (s->state != SPAN_SMALL && s->state != SPAN_LARGE))
         return "sheap: pointer into free heap memory (double free or use after free?)";
@@ -530,7 +543,7 @@ static int heap_create_locked(struct sheap_heap *h, const struct sheap_config *c
     SHEAP_ASSERT_LOCKED();
     if (!config_ok(cfg))
         return SHEAP_EINVAL;
-    if (h->initialized)
+    if (h->initialized || sheap_shared.growing) /* growing: called from a handler or backend */
         return SHEAP_EBUSY;
     mem_zero(h, sizeof(*h));
     return heap_init(h, cfg) == SHEAP_PORT_OK ? 0 : SHEAP_ENOMEM;
@@ -543,6 +556,13 @@ static bool default_ensure(void)
     SHEAP_ASSERT_LOCKED();
     if (__builtin_expect(sheap_heap.initialized, 1))
         return true;
+    /* The port's default backend (which may set itself up on first use)
+     * and the backend work (32-bit mode: the up-front reservations) in a
+     * growth section; meanwhile the heap is not live, so other callers
+     * (handlers) find it uncreated and get NULL. */
+    if (!growth_begin())
+        return false;
+    unlock();
     struct sheap_config cfg;
     mem_zero(&cfg, sizeof(cfg)); /* not an initialiser: that may call memset */
     cfg.backend = sheap_port_default_backend();
@@ -555,7 +575,12 @@ static bool default_ensure(void)
     uintptr_t page = cfg.backend->page_size;
     if (page == 0 || (page & (page - 1)) != 0 || page > SHEAP_PAGE_SIZE)
         sheap_panic("sheap: SHEAP_PAGE_SIZE is not a multiple of the default backend's page size");
-    return heap_init(&sheap_heap, &cfg) == SHEAP_PORT_OK;
+    int r = heap_init_prepare(&sheap_heap, &cfg);
+    lock();
+    growth_end();
+    if (r == SHEAP_PORT_OK)
+        heap_publish(&sheap_heap);
+    return r == SHEAP_PORT_OK;
 }
 
 /* Whether h can serve an allocation: a live heap, or the default heap,

@@ -45,7 +45,7 @@
 /* Whether this caller may own growth: nobody else does, and it is not in
  * interrupt context (sheap_isr_enter, or the port's own test).  Takes it
  * when it may.  Lock held. */
-static bool growth_begin(void)
+bool growth_begin(void)
 {
     SHEAP_ASSERT_LOCKED();
     if (sheap_shared.growing || sheap_shared.isr_depth != 0 || sheap_port_in_handler())
@@ -54,7 +54,7 @@ static bool growth_begin(void)
     return true;
 }
 
-static void growth_end(void)
+void growth_end(void)
 {
     SHEAP_ASSERT_LOCKED();
     sheap_shared.growing = false;
@@ -152,16 +152,33 @@ static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void 
         a->spans[first + i] = ctx;
 }
 
-static void piece_inuse_set(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+/* The start bit of in-use span s: one bit, whatever its length. */
+static void start_mark(const struct sheap_span *s, bool set)
 {
-    (void)ctx;
-    bits_set_range(a->inuse, first, n);
+    struct sheap_arena *a = arena_of(s->base);
+    uintptr_t i = arena_page_index(a, s->base);
+    if (set)
+        bit_set(a->starts, i);
+    else
+        bit_clear(a->starts, i);
 }
 
-static void piece_inuse_clear(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+struct sheap_span *span_covering(uintptr_t addr)
 {
-    (void)ctx;
-    bits_clear_range(a->inuse, first, n);
+    struct sheap_arena *a = arena_of(addr);
+    uintptr_t before = a ? arena_page_index(a, addr) + 1 : 0;
+    while (a != NULL) {
+        uintptr_t j = bits_prev(a->starts, before);
+        if (j != UINTPTR_MAX) {
+            struct sheap_span *s = a->spans[j];
+            return s != NULL && addr - s->base < (s->npages << SHEAP_PAGE_SHIFT) ? s : NULL;
+        }
+        /* A run may start in an earlier arena of the same heap. */
+        struct sheap_arena *prev = a->base >= SHEAP_ARENA_SIZE ? arena_of(a->base - 1) : NULL;
+        a = prev != NULL && prev->heap == a->heap ? prev : NULL;
+        before = SHEAP_ARENA_PAGES;
+    }
+    return NULL;
 }
 
 static void map_bounds(struct sheap_span *s)
@@ -475,6 +492,7 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     /* Invariant: pages being backed are in no free list (BUSY). */
     bool zeroed = false;
     s->state = SPAN_BUSY;
+    lock_break(); /* the search and the splits above in one stretch, the rest in the next */
     int r = back_span(h, s, &zeroed);
     if (r != SHEAP_PORT_OK) {
         s->state = SPAN_FREE;
@@ -485,8 +503,13 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     s->state = (uint8_t)state;
     s->obj_bytes = state == SPAN_LARGE ? npages << SHEAP_PAGE_SHIFT : 0; /* SMALL: set by the caller */
     s->needzero = !zeroed;
-    each_piece(s->base, npages, piece_map, s);
-    each_piece(s->base, npages, piece_inuse_set, NULL);
+    /* O(1) in the run's length: a LARGE run maps its boundaries only; a
+     * SMALL span (a few pages) maps every page, since blocks start there. */
+    if (state == SPAN_SMALL)
+        each_piece(s->base, npages, piece_map, s);
+    else
+        map_bounds(s);
+    start_mark(s, true);
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
     h->c.free_pages -= npages;
@@ -507,6 +530,13 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
     SHEAP_ASSERT_LOCKED();
     if (SHEAP_RETAIN_BYTES == (uintptr_t)-1 || h->free_ready_pages <= (SHEAP_RETAIN_BYTES >> SHEAP_PAGE_SHIFT))
         return;
+    /* The backend is used by one caller at a time (the growth owner); a
+     * handler, or a free during a growth section, keeps the pages Ready
+     * (sheap_trim gives them back).  Note: this release runs with the lock
+     * held, so a board that sets SHEAP_RETAIN_BYTES pays the backend's
+     * unused() in its masked time (no board here sets it). */
+    if (sheap_shared.growing || sheap_shared.isr_depth != 0 || sheap_port_in_handler())
+        return;
     /* Every page of s is Ready: it was in use until now. */
     be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);
     each_piece(s->base, s->npages, piece_ready_clear, NULL);
@@ -518,7 +548,7 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
 static void release_run(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    each_piece(s->base, s->npages, piece_inuse_clear, NULL);
+    start_mark(s, false);
     s->state = SPAN_FREE;
     s->obj_bytes = 0;
     s->on_partial = 0;
@@ -544,7 +574,8 @@ void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
     struct sheap_span *tail = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
     s->npages = npages;
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
-    release_run(h, tail);
+    map_bounds(s);
+    release_run(h, tail); /* its start bit was never set: clearing it is harmless */
 }
 
 bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
@@ -578,9 +609,8 @@ bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npag
     }
     span_dispose(h, n);
     h->c.spans[SPAN_FREE]--;
-    each_piece(end, extra, piece_map, s);
-    each_piece(end, extra, piece_inuse_set, NULL);
     s->npages = npages;
+    map_bounds(s);
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
     s->needzero = 1;
     h->c.free_pages -= extra;

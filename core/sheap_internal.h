@@ -11,7 +11,7 @@
  *       v
  *   struct sheap_arena  one per arena-aligned frame of heap address space
  *     +--------+------+-----------------+-----------------+---------------+
- *     | base   | next | ready[] 1 bit/pg| inuse[] 1 bit/pg| spans[] 1 ptr/pg |
+ *     | base   | next | ready[] 1 bit/pg| starts[] 1 bit/pg| spans[] 1 ptr/pg|
  *     +--------+------+-----------------+-----------------+---------------+
  *                                                                |
  *                                                                v
@@ -133,13 +133,18 @@ enum span_state {
 /*
  * A run of pages.  Invariants (checked by sheap_check):
  *   - the span map entry of its first and last page points to it; for SMALL
- *     and LARGE spans every page's entry does (interior-pointer detection
- *     needs that); free spans keep only their boundary entries valid;
+ *     spans (at most a few pages: sheap_class_npages) every page's entry
+ *     does, since blocks start on every page; LARGE and FREE spans keep only
+ *     their boundary entries valid, so taking or giving back a run writes
+ *     O(1) entries whatever its length.  An interior entry may be stale: it
+ *     names a record that does not cover the page (block_of's range check
+ *     rejects it) or the span that does cover it;
  *   - a FREE span never touches another FREE span (coalesced);
  *   - SMALL: freebits has exactly nfree bits set, none at or above nelems;
  *     the span is on its class's partial list iff nfree > 0;
- *   - the inuse page bits are set exactly over SMALL and LARGE spans, and
- *     every page of those is Ready;
+ *   - the starts page bit is set exactly at the first page of every SMALL
+ *     and LARGE span (one bit per run: O(1)), and every page of those is
+ *     Ready; span_covering() finds the in-use span over any page from it;
  *   - obj_bytes is 0 unless the span is SMALL or LARGE, so a stale span-map
  *     entry (free pages, recycled records) never validates a pointer.
  */
@@ -175,7 +180,7 @@ struct sheap_arena {
     struct sheap_heap *heap;               /* the heap it belongs to */
     struct sheap_arena *next;              /* the heap's arenas, in creation order */
     uintptr_t ready[ARENA_BITMAP_WORDS];   /* page is Ready (backed) */
-    uintptr_t inuse[ARENA_BITMAP_WORDS];   /* page is in a SMALL or LARGE span */
+    uintptr_t starts[ARENA_BITMAP_WORDS];  /* page is the first of a SMALL or LARGE span */
     struct sheap_span *spans[SHEAP_ARENA_PAGES]; /* span map, see struct sheap_span */
 };
 
@@ -392,6 +397,8 @@ void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
 uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
 /* First index in [from, end) whose bit equals value, or end.  A word at a time. */
 uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool value);
+/* Last index below before whose bit is set, or UINTPTR_MAX.  A word at a time. */
+uintptr_t bits_prev(const uintptr_t *map, uintptr_t before);
 
 /* ---- Arena layer (arena.c) ----------------------------------------------- */
 
@@ -474,6 +481,13 @@ static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintpt
  * from hints later) except that the metadata reservation must succeed.
  * Returns SHEAP_PORT_OK or SHEAP_PORT_ENOMEM with nothing changed. */
 int heap_init(struct sheap_heap *h, const struct sheap_config *cfg);
+/* heap_init in two steps: the backend work (lock held or growth owned;
+ * h is not yet visible), then making h live (lock held). */
+int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg);
+void heap_publish(struct sheap_heap *h);
+/* Take or give back the growth section (pageheap.c; lock held). */
+bool growth_begin(void);
+void growth_end(void);
 /* Give everything of h back to its backend and unlink it; h is zeroed. */
 void heap_release_all(struct sheap_heap *h);
 /* Backend calls of heap h. */
@@ -572,6 +586,10 @@ void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 /* Free-list mapping, shared with the validator. */
 void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl);
+/* The SMALL or LARGE span covering addr (any page of it), or NULL:
+ * the nearest start bit at or below addr's page, across arenas of one heap
+ * that touch.  O(pages / word) (misuse reports and diagnostics only). */
+struct sheap_span *span_covering(uintptr_t addr);
 /* Walk the spans of every arena; fn returns non-zero to stop. */
 typedef int (*span_visit_fn)(struct sheap_span *s, void *ctx);
 int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx);

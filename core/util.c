@@ -57,6 +57,21 @@ uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool va
     return end;
 }
 
+uintptr_t bits_prev(const uintptr_t *map, uintptr_t before)
+{
+    while (before > 0) {
+        uintptr_t last = before - 1;
+        uintptr_t w = last / WORD_BITS, b = last % WORD_BITS;
+        uintptr_t word = map[w];
+        if (b + 1 < WORD_BITS)
+            word &= ((uintptr_t)1 << (b + 1)) - 1;
+        if (word != 0)
+            return w * WORD_BITS + (WORD_BITS - 1u - (unsigned)__builtin_clzl((unsigned long)word));
+        before = w * WORD_BITS;
+    }
+    return UINTPTR_MAX;
+}
+
 /* Word-at-a-time when aligned; the build passes -fno-tree-loop-distribute-patterns
  * so the compiler does not turn these loops back into memset/memcpy calls. */
 void mem_zero(void *p, uintptr_t n)

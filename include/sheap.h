@@ -166,7 +166,8 @@ struct sheap_config {
  *                 power of two or does not divide SHEAP_PAGE_SIZE, more than
  *                 SHEAP_MAX_HINTS hints (or hints NULL with nhints != 0),
  *                 region_size / initial_reserve not whole arenas;
- *   SHEAP_EBUSY   *heap is already a live heap;
+ *   SHEAP_EBUSY   *heap is already a live heap, or a growth section is running
+ *                 (called from a handler or from a backend);
  *   SHEAP_ENOMEM  32-bit mode: the backend could not reserve the metadata.
  * Reserves address space only in 32-bit mode (the initial reservation).
  * O(hints), plus the backend's reserve calls.  Takes the heap lock.
@@ -178,7 +179,8 @@ int sheap_heap_create(struct sheap *heap, const struct sheap_config *cfg);
  * (release) and leaves *heap zeroed.  Live blocks die with it: their
  * pointers become foreign (reported as misuse when freed).  The default
  * heap may be destroyed too; the next plain call makes a new one.
- * Returns 0, or SHEAP_EINVAL when *heap is not a live heap.
+ * Returns 0, SHEAP_EINVAL when *heap is not a live heap, or SHEAP_EBUSY (nothing
+ * done) when called while a growth section runs (from a handler or a backend).
  * O(arenas + metadata chunks).  Takes the heap lock.
  */
 int sheap_heap_destroy(struct sheap *heap);

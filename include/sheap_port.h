@@ -30,8 +30,9 @@ enum {
 
 /*
  * The backend the default heap is created with, on first use of the plain
- * sheap_malloc family (or by sheap_default_heap()).  Called with the heap
- * lock held, at most once per creation of the default heap; the returned
+ * sheap_malloc family (or by sheap_default_heap()).  Called in a growth
+ * section (the heap lock dropped, one caller at a time, never from a
+ * handler), at most once per creation of the default heap; the returned
  * object must stay valid for the life of the program.  Never NULL.
  */
 const struct sheap_backend *sheap_port_default_backend(void);

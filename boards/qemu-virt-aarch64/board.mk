@@ -25,3 +25,6 @@ FAULT_TEST := yes
 BENCH_CHECK := yes
 # The flavours `make test` runs (one: this board has no variants).
 TEST_FLAVORS := native
+# make test checks the longest interrupt-masked stretch of every call against
+# mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c).
+MASK_CHECK := yes

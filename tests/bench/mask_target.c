@@ -29,14 +29,33 @@ void sheap_mask_trace_enter(void);
 void sheap_mask_trace_exit(void);
 
 static uint64_t mask_t0, mask_max, overhead;
+/* Where the longest stretch of all began and ended (return addresses into
+ * the core: addr2line names the lock and unlock sites). */
+/* Every stretch of the current call (the first 16), for the WORSTAT line. */
+static unsigned nstretch;
+static uint64_t stretch_len[16];
+static void *stretch_in[16], *stretch_out[16];
+static void *enter_ra, *call_enter_ra, *call_exit_ra, *worst_enter_ra, *worst_exit_ra;
 
-void sheap_mask_trace_enter(void) { mask_t0 = sheap_board_icount(); }
+__attribute__((noinline)) void sheap_mask_trace_enter(void)
+{
+    enter_ra = __builtin_return_address(0);
+    mask_t0 = sheap_board_icount();
+}
 
-void sheap_mask_trace_exit(void)
+__attribute__((noinline)) void sheap_mask_trace_exit(void)
 {
     uint64_t d = sheap_board_icount() - mask_t0;
-    if (d > mask_max)
+    if (nstretch < 16) {
+        stretch_len[nstretch] = d;
+        stretch_in[nstretch] = enter_ra;
+        stretch_out[nstretch++] = __builtin_return_address(0);
+    }
+    if (d > mask_max) {
         mask_max = d;
+        call_enter_ra = enter_ra;
+        call_exit_ra = __builtin_return_address(0);
+    }
 }
 
 static uint64_t growth_token(void)
@@ -86,8 +105,15 @@ static void account(const struct bench_run *r, int op, uint64_t masked, uint64_t
         if (cost > m->calls)
             m->calls = cost;
     }
-    if (masked > worst_all)
+    if (masked > worst_all) {
         worst_all = masked;
+        worst_enter_ra = call_enter_ra;
+        worst_exit_ra = call_exit_ra;
+        printf("WORSTAT %llu op=%d", (unsigned long long)masked, op);
+        for (unsigned i = 0; i < nstretch; i++)
+            printf(" %llu:%p-%p", (unsigned long long)stretch_len[i], stretch_in[i], stretch_out[i]);
+        printf("\n");
+    }
 }
 
 /* Around one call: the masked maximum is reset before and read after, before
@@ -96,6 +122,7 @@ static void account(const struct bench_run *r, int op, uint64_t masked, uint64_t
     do {                                                                           \
         uint64_t g_ = growth_token();                                              \
         mask_max = 0;                                                              \
+        nstretch = 0;                                                              \
         uint64_t t0_ = sheap_board_icount();                                       \
         call;                                                                      \
         uint64_t t1_ = sheap_board_icount();                                       \
@@ -163,7 +190,8 @@ int main(void)
         }
         report(board, bench_workloads[w].name);
     }
-    printf("MASKMAX %s %llu\n", board, (unsigned long long)worst_all);
+    printf("MASKMAX %s %llu locked_at=%p unlocked_at=%p\n", board, (unsigned long long)worst_all, worst_enter_ra,
+           worst_exit_ra);
 #ifdef MASK_BOUND
     int ok = worst_all <= MASK_BOUND;
     printf("%s longest masked stretch %llu <= bound %llu\n", ok ? "PASS" : "FAIL", (unsigned long long)worst_all,
