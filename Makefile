@@ -8,6 +8,11 @@
 #   FLAVOR=<f>                a variant of the board (host: native, i686, san;
 #                             qemu-virt-riscv64: native = Sv39, sv48); test
 #                             runs the flavours board.mk lists in TEST_FLAVORS
+#   LIBC=<c>                  the C library, where board.mk offers several
+#                             (mps2-an385: picolibc, newlib-nano, newlib)
+#   BUILD=/abs/dir            where build/ goes (default build, in the tree);
+#   B=/abs/dir                or one board's directory itself.  Nothing is
+#                             written in the source tree then.
 #
 # Per-board toolchain and flags live in boards/<b>/board.mk (one place per
 # target); the flags every target shares are below.
@@ -22,14 +27,23 @@ BOARD_DIR := boards/$(BOARD)
 include $(BOARD_DIR)/board.mk
 NM ?= nm
 
-# Build directory per board and flavour.
+# ---- build directories (issue 16) ----------------------------------------------
+# Build directory per board, flavour and C library (the board's first in
+# LIBCS is the default and adds nothing to the name).  BUILD moves the
+# whole tree; B, given on the command line, is one board's directory.
+BUILD ?= build
+LIBC_DEFAULT := $(firstword $(LIBCS))
+LIBC_SUFFIX := $(if $(filter-out $(LIBC_DEFAULT),$(LIBC)),-$(LIBC))
 ifeq ($(FLAVOR),native)
-B := build/$(BOARD)
+B := $(BUILD)/$(BOARD)$(LIBC_SUFFIX)
 else ifneq ($(FLAVOR),)
-B := build/$(BOARD)-$(FLAVOR)
+B := $(BUILD)/$(BOARD)-$(FLAVOR)$(LIBC_SUFFIX)
 else
-B := build/$(BOARD)
+B := $(BUILD)/$(BOARD)$(LIBC_SUFFIX)
 endif
+# Absolute forms, for what is written into files read from elsewhere.
+ABS_B = $(abspath $(B))
+SRC := $(CURDIR)
 
 # ---- flags shared by every target -------------------------------------------
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -40,7 +54,7 @@ PORT_CPPFLAGS := -Iport/$(PORT) -Iport/common
 CORE_NOLIBCALLS ?= -fno-tree-loop-distribute-patterns
 CORE_CFLAGS := -std=c11 -ffreestanding -fno-builtin $(CORE_NOLIBCALLS) $(WARN)
 PORT_CFLAGS ?= -std=c11
-TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness
+TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness -Iboards/common
 # Test builds add debug asserts and the expensive tier (each span a
 # transition touched is validated); the release library (libsheap.a) has
 # neither.  Fault injection is a test backend in tests/harness, never in a
@@ -54,7 +68,7 @@ GEN := $(B)/gen/sheap_size_classes.h
 
 obj = $(patsubst %.S,$(B)/$(1)/%.o,$(patsubst %.c,$(B)/$(1)/%.o,$(2)))
 
-.PHONY: all lib run test deps deps-check clean suite fuzz fuzz-ci soak soak-run \
+.PHONY: all lib run test deps deps-check print-needs print-cmake clean suite fuzz fuzz-ci soak soak-run \
 	bench bench-board bench-host bench-deps-check bench-probe-check
 all: lib
 
@@ -79,15 +93,18 @@ $(B)/mask/core/%.o: core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) -DSHEAP_MASK_TRACE $(CORE_CFLAGS) $(ARCH_CFLAGS) $(MASK_DIAG) -c $< -o $@
 PORT_DEPS := $(wildcard include/*.h port/common/*.h port/$(PORT)/*.h) $(BOARD_DIR)/board.h
+# Ports and boards, too, never get loops turned into memset/memcpy/memmove
+# calls (a frame clear became picolibc's byte-loop memset: issue 14); make
+# test checks their objects with nm (tools/check_no_libcalls.sh).
 $(B)/rel/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(PORT_CFLAGS) $(CORE_NOLIBCALLS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
 $(B)/dbg/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(TEST_DEFS) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(TEST_DEFS) $(PORT_CFLAGS) $(CORE_NOLIBCALLS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
 $(B)/rel/boards/%.o: boards/%.c $(PORT_DEPS) $(wildcard boards/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) -Iboards/common $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) -Iboards/common $(PORT_CFLAGS) $(CORE_NOLIBCALLS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
 $(B)/rel/boards/%.o: boards/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(ARCH_CFLAGS) -c $< -o $@
@@ -116,40 +133,114 @@ $(LIB_BOARD): $(call obj,rel,$(BOARD_SRC))
 
 # The C library binding (port/libc, rules in include/sheap_libc.h): malloc,
 # free, ... over sheap's API, in an archive of its own so that libsheap.a and
-# the host test programs keep the C library's malloc.  Where the board's libc
-# is picolibc, sheap.mk links it by default, before -lsheap, with malloc
-# forced undefined so that the linker takes the binding before it searches
-# libc.a (see include/sheap_libc.h).  Elsewhere it is opt-in: add
-# $(SHEAP_LIBC_LDFLAGS) and $(SHEAP_LIBC_LDLIBS) from sheap.mk.
+# the host test programs keep the C library's malloc.  Built per C library
+# (picolibc, newlib nano, full newlib, glibc: each build directory has its
+# own).  sheap.mk links it by default where the board's libc is picolibc or
+# newlib, before -lsheap, with malloc forced undefined so that the linker
+# takes the binding before it searches libc.a (see include/sheap_libc.h);
+# a firmware target opts out with SHEAP_LIBC := no.  On the host it is
+# opt-in (SHEAP_LIBC=yes).
 LIB_LIBC := $(B)/libsheap_libc.a
-SHEAP_LIBC_LDFLAGS := -Wl,--undefined=malloc
-SHEAP_LIBC_LDLIBS := -lsheap_libc
 # Which C library the binding replaces and tests: picolibc on every board
-# that links with picolibc.specs; a board.mk may set it (the host's native
-# flavour sets glibc).
-LIBC_TEST ?= $(if $(findstring picolibc.specs,$(ARCH_CFLAGS) $(ARCH_LDFLAGS)),picolibc)
-SHEAP_LIBC_DEFAULT := $(if $(filter picolibc,$(LIBC_TEST)),yes)
+# that links with picolibc.specs, newlib where board.mk's LIBC says so; a
+# board.mk may set it (the host's native flavour sets glibc).
+LIBC_TEST ?= $(if $(findstring picolibc.specs,$(ARCH_CFLAGS) $(ARCH_LDFLAGS)),picolibc,$(filter newlib%,$(LIBC)))
+SHEAP_LIBC_DEFAULT := $(if $(filter picolibc newlib%,$(LIBC_TEST)),yes,no)
 $(LIB_LIBC): $(call obj,rel,$(wildcard port/libc/*.c))
 	@rm -f $@
 	$(AR) rcs $@ $^
 
+# ---- C++ operator new/delete (issue 16) -----------------------------------------
+# port/libc/sheap_new.cc: every standard form of operator new and delete
+# over sheap, opt-in (libsheap_cxx.a, SHEAP_CXX=yes in sheap.mk), built on
+# the boards whose board.mk sets CXX_TEST.  CXX is the C compiler's g++
+# unless board.mk sets it.
+CXX := $(patsubst %gcc,%g++,$(CC))
+CXX_STD ?= -std=gnu++17
+# -Wshadow is left out: C++ sees sheap.h's sheap_stats() and struct
+# sheap_stats as a function hiding a constructor.
+CXX_WARN := -Wall -Wextra -Werror
+LIB_CXX := $(B)/libsheap_cxx.a
+$(B)/rel/port/%.o: port/%.cc $(PORT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS_COMMON) $(CXX_STD) $(CXX_WARN) $(ARCH_CFLAGS) -c $< -o $@
+$(LIB_CXX): $(call obj,rel,$(patsubst %.cc,%.c,$(wildcard port/libc/*.cc)))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# ---- sheap.mk (issue 16) ---------------------------------------------------------
+# What an outside firmware Makefile includes.  Only the heap library is
+# linked unconditionally; the C library binding, the C++ operators and the
+# board support are separate pieces, each its own variable.  LDFLAGS and
+# LDLIBS are recursive (=), so that a target-specific SHEAP_LIBC := no (or
+# SHEAP_CXX := yes) changes the link of that target alone.  Every path in
+# it is absolute: the build directory (B=/abs) may be anywhere.
+SHEAP_MK_LDLIBS := $(LDLIBS)
 $(B)/sheap.mk: $(BOARD_DIR)/board.mk Makefile
 	@mkdir -p $(B)
-	@{ echo "# sheap.mk for board $(BOARD) (generated by 'make BOARD=$(BOARD) lib')"; \
+	@{ echo "# sheap.mk for board $(BOARD)$(if $(FLAVOR), flavour $(FLAVOR))$(if $(LIBC), with $(LIBC)) (generated by 'make BOARD=$(BOARD) lib')"; \
 	   echo "# Include it from a firmware Makefile and link a main() of your own:"; \
 	   echo "#   \$$(CC) \$$(CFLAGS) main.c \$$(LDFLAGS) \$$(LDLIBS) -o fw.elf && \$$(QEMU) fw.elf"; \
-	   echo "SHEAP_DIR := $(CURDIR)"; \
+	   echo "# Per target:  fw.elf: SHEAP_LIBC := no   (keep the C library's malloc)"; \
+	   echo "#              fw.elf: SHEAP_CXX := yes   (C++ operator new/delete over sheap)"; \
+	   echo "SHEAP_DIR := $(SRC)"; \
+	   echo "SHEAP_BOARD := $(BOARD)"; \
+	   echo "SHEAP_LIB_DIR := $(ABS_B)"; \
+	   echo "SHEAP_LIBC_NAME := $(or $(LIBC_TEST),none)"; \
 	   echo "CC := $(CC)"; \
-	   echo "CFLAGS := $(ARCH_CFLAGS) -I$(CURDIR)/include -I$(CURDIR)/$(BOARD_DIR) -DSHEAP_BOARD_HEADER='\"board.h\"'"; \
-	   echo "# The C library binding: malloc & co. served by sheap (include/sheap_libc.h)."; \
-	   echo "SHEAP_LIBC_LDFLAGS := $(SHEAP_LIBC_LDFLAGS)"; \
-	   echo "SHEAP_LIBC_LDLIBS := $(SHEAP_LIBC_LDLIBS)"; \
-	   $(if $(SHEAP_LIBC_DEFAULT),echo "# picolibc's allocator is replaced: the binding is linked first.";,echo "# Opt-in here: LDFLAGS += \$$(SHEAP_LIBC_LDFLAGS) and LDLIBS := \$$(SHEAP_LIBC_LDLIBS) \$$(LDLIBS).";) \
-	   echo "LDFLAGS := $(ARCH_LDFLAGS) -L$(CURDIR)/$(B)$(if $(SHEAP_LIBC_DEFAULT), \$$(SHEAP_LIBC_LDFLAGS))"; \
-	   echo "LDLIBS := $(if $(SHEAP_LIBC_DEFAULT),\$$(SHEAP_LIBC_LDLIBS) )-lsheap $(BOARD_LIB) $(LDLIBS)"; \
+	   echo "CXX := $(CXX)"; \
+	   echo "# The board's compile and link flags (boards/$(BOARD)/board.mk), and sheap's headers."; \
+	   echo "SHEAP_ARCH_CFLAGS := $(ARCH_CFLAGS)"; \
+	   echo "SHEAP_ARCH_LDFLAGS := $(ARCH_LDFLAGS)"; \
+	   echo "SHEAP_CPPFLAGS := -I$(SRC)/include -I$(SRC)/$(BOARD_DIR) -DSHEAP_BOARD_HEADER='\"board.h\"'"; \
+	   echo "CFLAGS := \$$(SHEAP_ARCH_CFLAGS) \$$(SHEAP_CPPFLAGS)"; \
+	   echo "CXXFLAGS := \$$(SHEAP_ARCH_CFLAGS) \$$(SHEAP_CPPFLAGS)"; \
+	   echo "# The C library binding (include/sheap_libc.h): yes or no, per target."; \
+	   echo "SHEAP_LIBC ?= $(SHEAP_LIBC_DEFAULT)"; \
+	   echo "SHEAP_LIBC_LDFLAGS = \$$(if \$$(filter yes,\$$(SHEAP_LIBC)),-Xlinker --undefined=malloc)"; \
+	   echo "SHEAP_LIBC_LDLIBS = \$$(if \$$(filter yes,\$$(SHEAP_LIBC)),-lsheap_libc)"; \
+	   echo "# C++ operator new/delete over sheap (port/libc/sheap_new.cc): yes or no."; \
+	   echo "SHEAP_CXX ?= no"; \
+	   echo "SHEAP_CXX_LDFLAGS = \$$(if \$$(filter yes,\$$(SHEAP_CXX)),-Xlinker --undefined=sheap_cxx_operators)"; \
+	   echo "SHEAP_CXX_LDLIBS = \$$(if \$$(filter yes,\$$(SHEAP_CXX)),-lsheap_cxx)"; \
+	   echo "# sheap's board support (console, exit, fault trapping): the demo and tests"; \
+	   echo "# link it; a firmware with its own startup and console does not."; \
+	   echo "SHEAP_BOARD_LDLIBS := -Wl,--whole-archive -lboard -Wl,--no-whole-archive"; \
+	   echo "LDFLAGS = \$$(SHEAP_ARCH_LDFLAGS) -L\$$(SHEAP_LIB_DIR) \$$(SHEAP_LIBC_LDFLAGS) \$$(SHEAP_CXX_LDFLAGS)"; \
+	   echo "LDLIBS = \$$(SHEAP_CXX_LDLIBS) \$$(SHEAP_LIBC_LDLIBS) -lsheap $(SHEAP_MK_LDLIBS)"; \
 	   echo "QEMU := $(QEMU)"; } > $@
 
-lib: $(LIB) $(LIB_BOARD) $(LIB_LIBC) $(B)/sheap.mk
+# ---- CMake (issue 16) --------------------------------------------------------------
+# CMakeLists.txt and cmake/sheap-toolchain.cmake take a board's compiler,
+# flags and source lists from here (one place: board.mk and this Makefile),
+# by running `make -s BOARD=<b> [FLAVOR=] [LIBC=] print-cmake`, which prints
+# them as CMake set() commands.  Paths are relative to this directory.
+cmake_set = @printf 'set(%s [==[%s]==])\n' '$(1)' '$(strip $(2))';
+print-cmake:
+	$(call cmake_set,SHEAP_MK_BOARD,$(BOARD))
+	$(call cmake_set,SHEAP_MK_FLAVOR,$(FLAVOR))
+	$(call cmake_set,SHEAP_MK_LIBC,$(LIBC))
+	$(call cmake_set,SHEAP_MK_LIBC_NAME,$(LIBC_TEST))
+	$(call cmake_set,SHEAP_MK_LIBC_DEFAULT,$(SHEAP_LIBC_DEFAULT))
+	$(call cmake_set,SHEAP_MK_CC,$(CC))
+	$(call cmake_set,SHEAP_MK_CXX,$(CXX))
+	$(call cmake_set,SHEAP_MK_ARCH_CFLAGS,$(ARCH_CFLAGS))
+	$(call cmake_set,SHEAP_MK_ARCH_LDFLAGS,$(ARCH_LDFLAGS))
+	$(call cmake_set,SHEAP_MK_LDLIBS,$(LDLIBS))
+	$(call cmake_set,SHEAP_MK_CORE_CFLAGS,-std=c11 -ffreestanding -fno-builtin $(CORE_NOLIBCALLS))
+	$(call cmake_set,SHEAP_MK_PORT_CFLAGS,$(PORT_CFLAGS))
+	$(call cmake_set,SHEAP_MK_WARN,$(WARN))
+	$(call cmake_set,SHEAP_MK_PORT,$(PORT))
+	$(call cmake_set,SHEAP_MK_CORE_SRC,$(CORE_SRC))
+	$(call cmake_set,SHEAP_MK_PORT_SRC,$(PORT_SRC))
+	$(call cmake_set,SHEAP_MK_BOARD_SRC,$(BOARD_SRC))
+	$(call cmake_set,SHEAP_MK_LIBC_SRC,$(wildcard port/libc/*.c))
+	$(call cmake_set,SHEAP_MK_CXX_SRC,$(wildcard port/libc/*.cc))
+	$(call cmake_set,SHEAP_MK_QEMU,$(QEMU))
+
+# libsheap_cxx.a where board.mk says the board has a C++ toolchain
+# (CXX_TEST): not every cross gcc here has a g++ and a C++ library.
+lib: $(LIB) $(LIB_BOARD) $(LIB_LIBC) $(if $(CXX_TEST),$(LIB_CXX)) $(B)/sheap.mk
 
 # ---- tests ------------------------------------------------------------------------
 # Every test program prints one line "SUITE <name>: N passed, M failed".
@@ -163,13 +254,13 @@ $(B)/tests/tests/harness/%.o: tests/harness/%.c $(GEN) $(wildcard tests/harness/
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
 vpath %.c tests/unit tests/mmu
-vpath %.c tests/static
+vpath %.c tests/static tests/host
 $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
 	  $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
 
-RESULTS ?= $(CURDIR)/build/results.txt
+RESULTS ?= $(abspath $(BUILD))/results.txt
 
 # Build and run the suites of this board/flavour, appending to $(RESULTS).
 suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound) $(if $(MASK_CHECK),$(B)/tests/mask-bound)
@@ -177,6 +268,7 @@ suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound) $(
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
 	@NM=$(NM) tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
+	@NM=$(NM) tools/check_no_libcalls.sh $(B) >> $(RESULTS)
 	@NM=$(NM) tools/check_no_fault_injection.sh $(B)/libsheap.a >> $(RESULTS)
 	@tools/run_link_test.sh $(B) >> $(RESULTS)
 	@if [ -n "$(FAULT_TEST)" ]; then tools/run_fault_test.sh $(B) >> $(RESULTS); fi
@@ -185,23 +277,36 @@ suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound) $(
 ifneq ($(LIBC_TEST),)
 	@NM=$(NM) tools/run_libc_test.sh $(B) $(LIBC_TEST) "$(RUN)" $(RESULTS)
 endif
+	@# issue 16: C++ operators (CXX_TEST), the minimal firmware of its own
+	@# (MINIMAL_TEST), the CMake consumer builds (CMAKE_TEST); board.mk says which.
+	@if [ -n "$(CXX_TEST)" ]; then tools/run_cxx_test.sh $(B) "$(RUN)" $(RESULTS); fi
+	@if [ -n "$(MINIMAL_TEST)" ]; then NM=$(NM) tools/run_minimal_test.sh $(B) "$(RUN)" $(RESULTS); fi
+	@if [ -n "$(CMAKE_TEST)" ]; then tools/run_cmake_test.sh $(BOARD) $(B) "$(RUN)" $(RESULTS); fi
+	@# The ARMv8-M guard compiles to a real guard for v8-M and v8.1-M, gcc and clang.
+	@if [ -n "$(GUARD_ARCH_CHECK)" ]; then tools/check_guard_arch.sh $(B) >> $(RESULTS); fi
 
 ifeq ($(origin BOARD),command line)
 TEST_BOARDS := $(BOARD)
 else
 TEST_BOARDS := $(BOARDS_ALL)
 endif
+# make BOARD=<b> LIBC=<c> test: that C library only, native flavour.
+TEST_ONE_LIBC := $(if $(filter command,$(origin LIBC)),$(LIBC))
 
 test: deps-check
-	@mkdir -p build && rm -f $(RESULTS)
+	@mkdir -p $(BUILD) && rm -f $(RESULTS)
 	@set -e; for b in $(TEST_BOARDS); do \
 	  if [ "$$b" = host ]; then \
 	    for f in native i686 san; do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
+	  elif [ -n "$(TEST_ONE_LIBC)" ]; then \
+	    $(MAKE) --no-print-directory BOARD=$$b FLAVOR=native LIBC=$(TEST_ONE_LIBC) suite RESULTS=$(RESULTS); \
 	  else \
 	    for f in $$(sed -n 's/^TEST_FLAVORS *:*= *//p' boards/$$b/board.mk); do \
 	      $(MAKE) --no-print-directory BOARD=$$b FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
+	    for c in $$(sed -n 's/^TEST_LIBCS *:*= *//p' boards/$$b/board.mk); do \
+	      $(MAKE) --no-print-directory BOARD=$$b FLAVOR=native LIBC=$$c suite RESULTS=$(RESULTS); done; \
 	  fi; \
 	done
 	@tools/summarize.sh $(RESULTS)
@@ -226,40 +331,56 @@ soak: deps-check
 soak-run: $(B)/soak
 	$(RUN) $(B)/soak
 
-# ---- fuzzing (issue: reliability) --------------------------------------------------
-# make fuzz [FUZZ_SECONDS=n]: libFuzzer on the hosted port, corpus in
-# tests/fuzz/corpus (new finds are added there).  make test runs a short,
-# deterministic pass (fixed seed, fixed number of runs).
+# ---- fuzzing (issues: reliability, 20) -------------------------------------------------
+# tests/fuzz/fuzz_heap.c, a differential fuzzer, in three host builds:
+#   fuzz    libFuzzer with ASan and UBSan (clang): build/host-fuzz/fuzz_heap
+#   native  64-bit gcc -O2, the file's own driver:  build/host/fuzz_heap_sa
+#   i686    32-bit, under qemu-i386, same driver:   build/host-i686/fuzz_heap_sa
+# make fuzz [FUZZ_SECONDS=n] [FUZZ_BUILDS="fuzz native i686"]: each build in
+# turn for FUZZ_SECONDS (nice -n 19); libFuzzer's finds go to a scratch
+# corpus that is then merged (minimised) with tests/fuzz/corpus, which it
+# replaces; the totals (executions, operations, injected port failures) go
+# to build/fuzz-report.txt (tools/run_fuzz.sh).
+# make test runs fuzz-ci: every build replays the committed corpus, and
+# libFuzzer adds FUZZ_CI_RUNS new inputs from a fixed seed.
 FUZZ_SECONDS ?= 300
+FUZZ_BUILDS ?= fuzz native i686
 FUZZ_CI_RUNS ?= 8000
-FUZZ_BIN := build/host-fuzz/fuzz_heap
+FUZZ_BIN := $(BUILD)/host-fuzz/fuzz_heap
 
 $(B)/fuzz_heap: tests/fuzz/fuzz_heap.c tests/harness/fault_backend.c $(LIB_TEST) $(GEN) $(wildcard core/*.h include/*.h)
 	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< tests/harness/fault_backend.c \
 	  $(ARCH_LDFLAGS) \
 	  -L$(B) -lsheap_test -o $@
 
-fuzz: deps-check
-	@$(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz $(FUZZ_BIN)
-	@mkdir -p tests/fuzz/corpus build/host-fuzz/crashes
-	$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -artifact_prefix=build/host-fuzz/crashes/ \
-	  tests/fuzz/corpus
+$(B)/fuzz_heap_sa: tests/fuzz/fuzz_heap.c tests/harness/fault_backend.c $(LIB_TEST) $(GEN) $(wildcard core/*.h include/*.h)
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) -DFUZZ_STANDALONE $(TEST_CFLAGS) $(ARCH_CFLAGS) $< \
+	  tests/harness/fault_backend.c $(ARCH_LDFLAGS) -L$(B) -lsheap_test -o $@
 
-# The short pass make test runs: replays the committed corpus, then FUZZ_CI_RUNS
-# new inputs from a fixed seed, in a scratch corpus.
+fuzz: deps-check
+	@for f in $(FUZZ_BUILDS); do \
+	  if [ $$f = fuzz ]; then t=$(BUILD)/host-fuzz/fuzz_heap; else t=$$(echo $(BUILD)/host-$$f | sed 's|-native$$||')/fuzz_heap_sa; fi; \
+	  $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f $$t || exit 1; done
+	BUILD_DIR=$(BUILD) tools/run_fuzz.sh "$(FUZZ_SECONDS)" "$(FUZZ_BUILDS)"
+
+# The short pass make test runs (see above).
 fuzz-ci:
-	@$(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz $(FUZZ_BIN) > build/fuzz-build.log 2>&1 || \
-	  { echo "SUITE host-fuzz/fuzz_heap: 0 passed, 1 failed (build; see build/fuzz-build.log)" >> $(RESULTS); exit 0; }
-	@rm -rf build/host-fuzz/ci-corpus && mkdir -p build/host-fuzz/ci-corpus build/host-fuzz/crashes
-	@if timeout 600 $(FUZZ_BIN) -seed=1 -runs=$(FUZZ_CI_RUNS) -rss_limit_mb=4096 \
-	     -artifact_prefix=build/host-fuzz/crashes/ build/host-fuzz/ci-corpus tests/fuzz/corpus \
-	     > build/host-fuzz/ci.log 2>&1; then \
-	   echo "SUITE host-fuzz/fuzz_heap: 1 passed, 0 failed ($$(tail -n 1 build/host-fuzz/ci.log))" >> $(RESULTS); \
-	   echo "  host-fuzz/fuzz_heap: $$(tail -n 1 build/host-fuzz/ci.log)"; \
-	 else \
-	   echo "SUITE host-fuzz/fuzz_heap: 0 passed, 1 failed (see build/host-fuzz/ci.log)" >> $(RESULTS); \
-	   tail -n 30 build/host-fuzz/ci.log; \
-	 fi
+	@$(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz $(FUZZ_BIN) > $(BUILD)/fuzz-build.log 2>&1 && \
+	 $(MAKE) --no-print-directory BOARD=host FLAVOR=native $(BUILD)/host/fuzz_heap_sa >> $(BUILD)/fuzz-build.log 2>&1 && \
+	 $(MAKE) --no-print-directory BOARD=host FLAVOR=i686 $(BUILD)/host-i686/fuzz_heap_sa >> $(BUILD)/fuzz-build.log 2>&1 || \
+	  { echo "SUITE host-fuzz/fuzz_heap: 0 passed, 1 failed (build; see $(BUILD)/fuzz-build.log)" >> $(RESULTS); exit 0; }
+	@rm -rf $(BUILD)/host-fuzz/ci-corpus && mkdir -p $(BUILD)/host-fuzz/ci-corpus $(BUILD)/host-fuzz/crashes
+	@pass=0; fail=0; \
+	 for r in "$(BUILD)/host/fuzz_heap_sa" "qemu-i386 $(BUILD)/host-i686/fuzz_heap_sa"; do \
+	   if timeout 600 $$r tests/fuzz/corpus > $(BUILD)/host-fuzz/ci-replay.log 2>&1; then pass=$$((pass+1)); \
+	   else fail=$$((fail+1)); echo "FAIL corpus replay: $$r"; tail -n 5 $(BUILD)/host-fuzz/ci-replay.log; fi; \
+	 done; \
+	 if timeout 600 $(FUZZ_BIN) -seed=1 -runs=$(FUZZ_CI_RUNS) -rss_limit_mb=4096 \
+	     -artifact_prefix=$(BUILD)/host-fuzz/crashes/ $(BUILD)/host-fuzz/ci-corpus tests/fuzz/corpus \
+	     > $(BUILD)/host-fuzz/ci.log 2>&1; then pass=$$((pass+1)); \
+	 else fail=$$((fail+1)); tail -n 30 $(BUILD)/host-fuzz/ci.log; fi; \
+	 line="$$pass passed, $$fail failed ($$(grep -a '^fuzz_heap:' $(BUILD)/host-fuzz/ci.log | tail -n 1))"; \
+	 echo "SUITE host-fuzz/fuzz_heap: $$line" >> $(RESULTS); echo "  host-fuzz/fuzz_heap: $$line"
 
 # ---- run ---------------------------------------------------------------------------
 run: deps-check
@@ -408,24 +529,33 @@ DEB_PACKAGES := make gcc libc6-dev python3 binutils \
 	gcc-arm-none-eabi picolibc-arm-none-eabi \
 	clang libclang-rt-14-dev valgrind
 DEB_PACKAGES += $(DEB_PACKAGES_BENCH)
-DEPS_TOOLS := gcc python3 i686-linux-gnu-gcc qemu-i386 qemu-system-aarch64 aarch64-linux-gnu-gcc clang valgrind \
-	qemu-system-riscv64 riscv64-unknown-elf-gcc arm-none-eabi-gcc qemu-system-arm
-DEPS_TOOLS += qemu-system-riscv32
+# issue 16: newlib (nano and full) and C++ on the Arm boards, CMake and the
+# host C++ compiler for the consumer builds.
+DEB_PACKAGES += libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib libstdc++-arm-none-eabi-picolibc \
+	cmake g++
 
 deps:
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	 $$SUDO apt-get update && \
 	 DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $(DEB_PACKAGES)
 
-# Install the packages only when a tool is missing (run and test call this).
+# ---- deps-check (issue 16) ---------------------------------------------------------
+# Install packages only when something the boards about to be built need is
+# missing (run and test call this): the NEEDS of every flavour and C library
+# of those boards (BOARD=<b> on the command line: that board only), mapped
+# to packages by tools/deps.txt.  make deps installs everything at once.
+NEEDS_COMMON := make python3
+print-needs:
+	@echo $(NEEDS)
+DEPS_BOARDS := $(if $(filter command,$(origin BOARD)),$(BOARD),$(BOARDS_ALL))
 deps-check:
-	@missing=; for t in $(DEPS_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
-	 [ -f /usr/i686-linux-gnu/lib/libc.a ] || missing="$$missing libc6-dev-i386-cross"; \
-	 [ -f /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs ] || missing="$$missing picolibc-aarch64-linux-gnu"; \
-	 [ -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs ] || missing="$$missing picolibc-riscv64-unknown-elf"; \
-	 [ -f /usr/lib/picolibc/arm-none-eabi/picolibc.specs ] || missing="$$missing picolibc-arm-none-eabi"; \
-	 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing="$$missing libclang-rt-14-dev"; \
-	 if [ -n "$$missing" ]; then echo "missing:$$missing; running make deps"; $(MAKE) --no-print-directory deps; fi
+	@needs="$(NEEDS_COMMON)"; for b in $(DEPS_BOARDS); do \
+	  if [ "$$b" = host ]; then fl="native i686 san fuzz"; else \
+	    fl="$$(sed -n 's/^TEST_FLAVORS *:*= *//p' boards/$$b/board.mk)"; fi; \
+	  for f in $${fl:-native}; do needs="$$needs $$($(MAKE) -s --no-print-directory BOARD=$$b FLAVOR=$$f print-needs)"; done; \
+	  for c in $$(sed -n 's/^TEST_LIBCS *:*= *//p' boards/$$b/board.mk); do \
+	    needs="$$needs $$($(MAKE) -s --no-print-directory BOARD=$$b LIBC=$$c print-needs)"; done; \
+	done; tools/deps_check.sh $$needs
 
 clean:
 	rm -rf build

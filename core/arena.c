@@ -105,13 +105,48 @@ static bool index_any(uintptr_t v, uintptr_t n)
 }
 
 /*
+ * Guard pages (issue 20): every reservation that holds metadata (metadata
+ * chunks of every heap and of the shared index, the 32-bit up-front arena
+ * records) is reserved with one heap page more on each side, and those two
+ * pages are never handed out, so they stay Reserved (never Ready) for the
+ * life of the reservation, whatever the backend.  Arenas are only ever
+ * reserved outside metadata reservations, so whatever order growth happens
+ * in, at least META_GUARD bytes that are not Ready lie between any
+ * metadata byte and any user block, in both directions: an overflow or
+ * underflow of up to one page from the block nearest to the metadata
+ * faults there (MMU and hosted backends) or lands in a page that holds
+ * nothing (static backends, whose metadata pool is plain RAM).  The heaps'
+ * records and the index's first level (struct sheap_shared) are outside
+ * every reservation.
+ */
+#define META_GUARD SHEAP_PAGE_SIZE
+
+/* Reserve size bytes of metadata address space from b between two guard
+ * pages, outside every heap's arenas.  On success *res is the reservation
+ * (guards included, size + 2 * META_GUARD bytes) and the usable bytes are
+ * [*res + META_GUARD, *res + META_GUARD + size). */
+static bool meta_reserve(const struct sheap_backend *b, uintptr_t size, uintptr_t *res)
+{
+    SHEAP_ASSERT_GROWTH();
+    uintptr_t n = size + 2 * META_GUARD;
+    if (n < size || b->ops->reserve(b->ctx, 0, n, res) != SHEAP_PORT_OK)
+        return false;
+    if (index_any(*res, n)) {
+        b->ops->release(b->ctx, *res, n); /* another heap's memory */
+        return false;
+    }
+    return true;
+}
+
+/*
  * From chunk allocator *l over backend b: size bytes aligned to align, or
  * NULL with nothing changed.  When the chunk is exhausted (or there is none
- * yet) a new one of at least SHEAP_META_CHUNK is reserved; the old chunk's
- * tail stays Reserved (address space only).  *chunk_new receives the new
- * chunk's size (0 when none was made) and *grown the bytes made Ready.
- * When chunks is not NULL each new chunk records itself in its first bytes
- * and is pushed on *chunks.
+ * yet) a new one of at least SHEAP_META_CHUNK is reserved between guard
+ * pages (meta_reserve); the old chunk's tail stays Reserved (address space
+ * only).  *chunk_new receives the new reservation's size, guards included
+ * (0 when none was made), and *grown the bytes made Ready.  When chunks is
+ * not NULL each new chunk records itself (its whole reservation) in its
+ * first bytes and is pushed on *chunks.
  */
 static void *chunk_alloc(const struct sheap_backend *b, struct linear_alloc *l, struct meta_chunk **chunks,
                          uintptr_t size, uintptr_t align, uintptr_t *chunk_new, uintptr_t *grown)
@@ -130,38 +165,35 @@ static void *chunk_alloc(const struct sheap_backend *b, struct linear_alloc *l, 
         return NULL;
     if (chunk < want)
         chunk = want;
-    uintptr_t base;
-    if (b->ops->reserve(b->ctx, 0, chunk, &base) != SHEAP_PORT_OK)
+    uintptr_t res;
+    if (!meta_reserve(b, chunk, &res))
         return NULL;
-    if (index_any(base, chunk)) {
-        b->ops->release(b->ctx, base, chunk);
-        return NULL;
-    }
+    uintptr_t base = res + META_GUARD, res_size = chunk + 2 * META_GUARD;
     struct linear_alloc nl;
-    linear_init(&nl, base, chunk);
+    linear_init(&nl, base, chunk); /* the guards lie outside [base, base + chunk) */
     struct meta_chunk *rec = NULL;
     uintptr_t g0 = 0;
     if (chunks != NULL) {
         rec = (struct meta_chunk *)linear_alloc(b, &nl, sizeof(*rec), sizeof(void *), &g0);
         if (rec == NULL) {
-            b->ops->release(b->ctx, base, chunk);
+            b->ops->release(b->ctx, res, res_size);
             return NULL;
         }
     }
     p = linear_alloc(b, &nl, size, align, grown);
     if (p == 0) {
-        b->ops->release(b->ctx, base, chunk);
+        b->ops->release(b->ctx, res, res_size);
         return NULL;
     }
     *grown += g0;
     if (rec != NULL) {
-        rec->base = base;
-        rec->size = chunk;
+        rec->base = res;
+        rec->size = res_size;
         rec->next = *chunks;
         *chunks = rec;
     }
     *l = nl;
-    *chunk_new = chunk;
+    *chunk_new = res_size;
     return (void *)p;
 }
 
@@ -360,16 +392,13 @@ static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t i
     if (region_size == 0)
         frames = (uintptr_t)(((uint64_t)SHEAP_REGION_SIZE) >> SHEAP_ARENA_SHIFT);
     uintptr_t meta_size = round_up(frames * sizeof(struct sheap_arena), SHEAP_PAGE_SIZE);
-    uintptr_t m;
-    if (be_reserve(h, 0, meta_size, &m) != SHEAP_PORT_OK)
+    uintptr_t res;
+    if (!meta_reserve(&h->backend, meta_size, &res)) /* with guard pages, see META_GUARD */
         return SHEAP_PORT_ENOMEM;
-    if (index_any(m, meta_size)) {
-        be_release(h, m, meta_size); /* another heap's memory */
-        return SHEAP_PORT_ENOMEM;
-    }
+    uintptr_t m = res + META_GUARD;
     linear_init(&h->arena_meta, m, meta_size);
     h->arena_meta_base = m;
-    h->c.reserved_bytes += meta_size;
+    h->c.reserved_bytes += meta_size + 2 * META_GUARD;
     uint64_t first = initial != 0 ? initial : SHEAP_INITIAL_RESERVE;
     for (uint64_t size = first; size >= SHEAP_ARENA_SIZE; size /= 2) {
         uintptr_t a;
@@ -443,7 +472,7 @@ void heap_release_all(struct sheap_heap *h)
     if (s1 != 0)
         be_release(h, s0, s1 - s0);
     if (h->arena_meta.end != 0)
-        be_release(h, h->arena_meta_base, h->arena_meta.end - h->arena_meta_base);
+        be_release(h, h->arena_meta_base - META_GUARD, h->arena_meta.end - h->arena_meta_base + 2 * META_GUARD);
     /* Metadata chunks last: the arena records and chunk records live there. */
     for (struct meta_chunk *c = h->chunks, *next; c != NULL; c = next) {
         next = c->next;

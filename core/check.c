@@ -268,6 +268,10 @@ static int heap_check(struct sheap_heap *h)
 int sheap_heap_check(const struct sheap *heap)
 {
     struct sheap_heap *h = (struct sheap_heap *)(uintptr_t)heap;
+    if (heap_in_own_walk()) {
+        walk_reentry(NULL);
+        return SHEAP_CHECK_IN_WALK;
+    }
     heap_lock();
     /* An uncreated default heap is empty, hence consistent.  While a growth
      * section runs, BUSY spans and counters in motion are expected: nothing
@@ -312,6 +316,7 @@ const char *sheap_check_message(int result)
     case SHEAP_CHECK_PARTIAL: return "size-class partial list is wrong";
     case SHEAP_CHECK_PAGE_STATE: return "in-use or Ready page bits are wrong";
     case SHEAP_CHECK_STATS: return "statistics do not add up";
+    case SHEAP_CHECK_IN_WALK: return "called from a walker callback (refused)";
     case SHEAP_CHECK_BUSY: return "a growth section is running; nothing checked";
     default: return "unknown check result";
     }
@@ -339,13 +344,36 @@ static int walk_span(struct sheap_span *s, void *arg)
     return 0;
 }
 
+/* Issue 20, fix 5: the walking context's id is kept in sheap_shared.walker
+ * while fn may run, so that a call from fn into any heap is refused instead
+ * of spinning on the lock this walk holds (see in_own_walk in malloc.c).  A
+ * nested walk is refused the same way, so the id is never overwritten.
+ * walk_begin returns false (after the report) for such a nested walk. */
+static bool walk_begin(void)
+{
+    if (heap_in_own_walk()) {
+        walk_reentry(NULL);
+        return false;
+    }
+    heap_lock();
+    __atomic_store_n(&sheap_shared.walker, sheap_port_context_id(), __ATOMIC_RELAXED);
+    return true;
+}
+
+static void walk_end(void)
+{
+    __atomic_store_n(&sheap_shared.walker, 0, __ATOMIC_RELAXED);
+    heap_unlock();
+}
+
 int sheap_heap_walk(const struct sheap *heap, sheap_walk_fn fn, void *ctx)
 {
     struct sheap_heap *h = (struct sheap_heap *)(uintptr_t)heap;
     struct walk_ctx w = {fn, ctx};
-    heap_lock();
+    if (!walk_begin())
+        return -1;
     int r = h->initialized ? ph_each_span(h, walk_span, &w) : 0;
-    heap_unlock();
+    walk_end();
     return r;
 }
 
@@ -382,7 +410,8 @@ int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx
 {
     const struct sheap_heap *h = (const struct sheap_heap *)(const void *)heap;
     int r = 0;
-    heap_lock();
+    if (!walk_begin())
+        return -1;
     for (struct sheap_arena *a = h->initialized ? h->arenas : NULL; a && r == 0; a = a->next) {
         struct sheap_arena_info info = {
             .base = a->base,
@@ -393,6 +422,6 @@ int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx
         };
         r = fn(&info, ctx);
     }
-    heap_unlock();
+    walk_end();
     return r;
 }

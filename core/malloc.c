@@ -113,6 +113,49 @@ static void *fail_oom(struct sheap_heap *h)
     return NULL;
 }
 
+/*
+ * Issue 20, fix 5: a call into sheap from inside a walker callback.  The
+ * walks (check.c) hold the heap lock while fn runs and set
+ * sheap_shared.walker to the walking context's id (sheap_port_context_id,
+ * see sheap_internal.h).  The lock is one for all heaps and not recursive,
+ * so a call from fn into any heap would spin for ever.  Every entry point
+ * that takes the lock tests in_own_walk() first and refuses the call
+ * instead: reported to the fault hook, counted as misuse, and failed
+ * (allocations return NULL with EINVAL).  Another thread that calls during
+ * the walk has another id and waits for the lock as usual.  The load is
+ * relaxed and unlocked: only the walking context ever sees its own id
+ * there; any other context sees 0 or a foreign id.
+ */
+static inline bool in_own_walk(void)
+{
+    uintptr_t w = __atomic_load_n(&sheap_shared.walker, __ATOMIC_RELAXED);
+    return __builtin_expect(w != 0, 0) && w == sheap_port_context_id();
+}
+
+/* Report a call made from a walker callback.  The calling context holds the
+ * heap lock (through the walk), so it updates the counter directly; the
+ * hook runs with that lock still held, as the callback itself does. */
+__attribute__((noinline, cold)) void walk_reentry(const void *p)
+{
+    sheap_shared.misuse++;
+    sheap_fault_hook hook = sheap_shared.fault_hook;
+    const char *msg = "sheap: call into the heap from a walker callback (the walk holds the heap lock)";
+    if (hook)
+        hook(msg, p);
+    else
+        sheap_port_fault(msg, p, false);
+}
+
+bool heap_in_own_walk(void) { return in_own_walk(); }
+
+/* A refused allocation: reported, NULL with EINVAL. */
+__attribute__((noinline, cold)) static void *walk_refuse_alloc(void)
+{
+    walk_reentry(NULL);
+    sheap_port_set_errno(SHEAP_EINVAL);
+    return NULL;
+}
+
 /* ---- Partial lists (circular, doubly linked) ---------------------------------- */
 
 static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
@@ -597,6 +640,10 @@ int sheap_heap_create(struct sheap *heap, const struct sheap_config *cfg)
 {
     if (heap == NULL)
         return SHEAP_EINVAL;
+    if (in_own_walk()) {
+        walk_reentry(heap);
+        return SHEAP_EINVAL;
+    }
     lock();
     int r = heap_create_locked(heap_rec(heap), cfg);
     unlock();
@@ -611,6 +658,10 @@ int sheap_default_heap_create(const struct sheap_config *cfg)
 int sheap_heap_destroy(struct sheap *heap)
 {
     struct sheap_heap *h = heap ? heap_rec(heap) : NULL;
+    if (in_own_walk()) {
+        walk_reentry(heap);
+        return SHEAP_EINVAL;
+    }
     lock();
     if (h == NULL || !h->initialized) {
         unlock();
@@ -627,6 +678,10 @@ int sheap_heap_destroy(struct sheap *heap)
 
 struct sheap *sheap_default_heap(void)
 {
+    if (in_own_walk()) {
+        walk_reentry(NULL);
+        return NULL;
+    }
     lock();
     bool ok = default_ensure();
     unlock();
@@ -637,6 +692,10 @@ struct sheap *sheap_heap_of(const void *p)
 {
     uintptr_t slot;
     struct sheap_heap *h = NULL;
+    if (in_own_walk()) {
+        walk_reentry(p);
+        return NULL;
+    }
     lock();
     struct sheap_span *s = block_of((uintptr_t)p, &slot, &h);
     unlock();
@@ -726,6 +785,8 @@ __attribute__((noinline)) static void *malloc_slow_default(size_t n)
  * h is the default heap). */
 static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap *h, size_t n, bool deflt)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
         unsigned cls = __builtin_expect(n <= SHEAP_CLASS8_LIMIT, 1) ? sheap_size_to_class8[(n + 7) >> 3]
                                                                     : size_to_class(n);
@@ -754,6 +815,8 @@ void *sheap_heap_malloc(struct sheap *heap, size_t n)
 
 static void *heap_calloc(struct sheap_heap *h, size_t count, size_t size)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     size_t n;
     if (__builtin_mul_overflow(count, size, &n))
         return fail_oom(h);
@@ -772,6 +835,8 @@ void *sheap_heap_calloc(struct sheap *heap, size_t count, size_t size)
 
 static void *heap_aligned_alloc(struct sheap_heap *h, size_t align, size_t n)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     if (!is_pow2(align) || align > SHEAP_ARENA_SIZE) {
         sheap_port_set_errno(SHEAP_EINVAL);
         return NULL;
@@ -791,8 +856,15 @@ void *sheap_heap_aligned_alloc(struct sheap *heap, size_t align, size_t n)
 
 static int heap_posix_memalign(struct sheap_heap *h, void **out, size_t align, size_t n)
 {
-    if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE)
+    if (in_own_walk()) {
+        walk_refuse_alloc();
         return SHEAP_EINVAL;
+    }
+    /* Issue 20, fix 4: errno is set on EINVAL too (the Failure rule). */
+    if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE) {
+        sheap_port_set_errno(SHEAP_EINVAL);
+        return SHEAP_EINVAL;
+    }
     void *p = heap_aligned_alloc(h, align, n);
     if (p == NULL)
         return h->initialized || h == &sheap_heap ? SHEAP_ENOMEM : SHEAP_EINVAL;
@@ -814,6 +886,8 @@ int sheap_heap_posix_memalign(struct sheap *heap, void **out, size_t align, size
 
 static void *caps_alloc(uint32_t caps, size_t n, size_t align, bool zero)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     if (n > MAX_REQUEST)
         return fail_oom(NULL);
     lock();
@@ -848,6 +922,8 @@ void *sheap_malloc_caps(uint32_t caps, size_t n)
 
 void *sheap_calloc_caps(uint32_t caps, size_t count, size_t size)
 {
+    if (in_own_walk())
+        return walk_refuse_alloc();
     size_t n;
     if (__builtin_mul_overflow(count, size, &n))
         return fail_oom(NULL);
@@ -884,6 +960,10 @@ void sheap_free(void *ptr)
 {
     if (ptr == NULL)
         return;
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        return;
+    }
     /* Fast path: a live block of a SMALL span, of whichever heap owns the
      * arena.  The checks of block_of, written out so that the bitmap word
      * is loaded once for the double-free test and the update.  Anything
@@ -919,6 +999,10 @@ size_t sheap_usable_size(const void *ptr)
 {
     if (ptr == NULL)
         return 0;
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        return 0;
+    }
     uintptr_t slot;
     struct sheap_heap *h;
     lock();
@@ -936,6 +1020,11 @@ void *sheap_realloc(void *ptr, size_t n)
 {
     if (ptr == NULL)
         return sheap_malloc(n);
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        sheap_port_set_errno(SHEAP_EINVAL);
+        return NULL;
+    }
     if (n == 0) {
         sheap_free(ptr);
         return NULL;
@@ -995,6 +1084,10 @@ void *sheap_realloc(void *ptr, size_t n)
 static size_t heap_trim(struct sheap_heap *h)
 {
     size_t released = 0;
+    if (in_own_walk()) {
+        walk_reentry(NULL);
+        return 0;
+    }
     lock();
     if (h->initialized) {
         /* Kept empty spans first, so their pages join the free runs. */
@@ -1032,6 +1125,10 @@ void sheap_isr_exit(void)
 
 sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook)
 {
+    if (in_own_walk()) {
+        walk_reentry(NULL);
+        return sheap_shared.fault_hook; /* unchanged; the walk holds the lock */
+    }
     lock();
     sheap_fault_hook old = sheap_shared.fault_hook;
     sheap_shared.fault_hook = hook;
@@ -1070,6 +1167,10 @@ static void stats_shared(struct sheap_stats *out)
 
 static void heap_stats(const struct sheap_heap *h, struct sheap_stats *out)
 {
+    if (in_own_walk()) {
+        walk_reentry(out);
+        return; /* *out untouched */
+    }
     mem_zero(out, sizeof(*out));
     lock();
     if (h->initialized)
@@ -1091,6 +1192,10 @@ void sheap_heap_stats(const struct sheap *heap, struct sheap_stats *out)
 
 void sheap_stats_total(struct sheap_stats *out)
 {
+    if (in_own_walk()) {
+        walk_reentry(out);
+        return; /* *out untouched */
+    }
     mem_zero(out, sizeof(*out));
     lock();
     for (const struct sheap_heap *h = sheap_shared.heaps; h != NULL; h = h->next_heap)

@@ -77,6 +77,17 @@ static inline void sheap_port_unlock_inline(void) { sheap_port_unlock(); }
 static inline bool sheap_port_in_handler(void) { return false; }
 #endif
 
+/* The id of the calling context (thread), for the walk re-entry test
+ * (issue 20, fix 5; see in_own_walk in malloc.c).  A port whose lock lets
+ * several contexts in (the host's spinlock between threads) defines
+ * SHEAP_PORT_HAS_CONTEXT_ID and sheap_port_context_id() (non-zero, distinct
+ * per thread) in its sheap_port_lock.h.  With an interrupt-masking lock on
+ * one core, nothing else can run while a walk holds the lock, so a single
+ * id serves. */
+#ifndef SHEAP_PORT_HAS_CONTEXT_ID
+static inline uintptr_t sheap_port_context_id(void) { return 1; }
+#endif
+
 /* ---- Build-time checks of the geometry. ---------------------------------- */
 
 _Static_assert(SHEAP_PAGE_SHIFT >= 8 && SHEAP_PAGE_SHIFT <= 16, "page size 256 B .. 64 KB");
@@ -319,7 +330,7 @@ struct sheap_heap {
     struct linear_alloc arena_meta;
     struct linear_alloc arena_space;
     uintptr_t space_base;       /* where arena_space started */
-    uintptr_t arena_meta_base;  /* where arena_meta started */
+    uintptr_t arena_meta_base;  /* where arena_meta started (its guard page is just below) */
 
     /* Pool of unused span records. */
     struct sheap_span *span_pool;
@@ -354,6 +365,12 @@ struct sheap_shared {
     bool growing;                     /* a growth section is running */
     unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
+    /* Issue 20, fix 5: sheap_port_context_id() of the context running a
+     * walk of any heap (which holds the lock all heaps share), 0 when no
+     * walk runs.  Written under the lock, read without it (relaxed
+     * atomics) by every entry point: a call from the walker callback into
+     * any heap would wait for that lock for ever, so it is refused. */
+    uintptr_t walker;
 };
 
 extern struct sheap_shared sheap_shared;
@@ -619,6 +636,10 @@ void heap_unlock(void);
  * only where the heap is consistent and the caller holds no pointer into a
  * list (pageheap.c). */
 void lock_break(void);
+/* Walk re-entry (issue 20, fix 5; malloc.c): whether the caller is inside
+ * its own walk, and the report of such a call (counted as misuse). */
+bool heap_in_own_walk(void);
+void walk_reentry(const void *p);
 
 /* Debug: validate one span of h (check.c); panics when it is broken. */
 void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);

@@ -321,6 +321,7 @@ enum sheap_check_result {
     SHEAP_CHECK_PARTIAL,    /* a class's partial list is wrong */
     SHEAP_CHECK_PAGE_STATE, /* in-use or backed page bits are wrong */
     SHEAP_CHECK_STATS,      /* statistics do not add up */
+    SHEAP_CHECK_IN_WALK,    /* called from a walker callback: refused */
     SHEAP_CHECK_BUSY,       /* a growth section is running (called from a
                                handler or a backend): nothing was checked */
 };
@@ -335,8 +336,14 @@ const char *sheap_check_message(int result);
  * Heap walker: calls fn once per block, in arena order then address order,
  * with used = true for live blocks and false for free small slots and free
  * page runs.  Stops early and returns fn's value when fn returns non-zero;
- * returns 0 after a full walk.  The heap lock is held during the walk, so
- * fn must not call sheap.
+ * returns 0 after a full walk.  The heap lock (one for all heaps) is held
+ * during the walk, so fn must not call sheap: such a call into any heap
+ * (from the walking thread) is reported to the fault hook, counted as
+ * misuse and refused, never a deadlock: allocations return NULL with
+ * EINVAL, free, trim and the statistics calls do nothing, the check calls
+ * return SHEAP_CHECK_IN_WALK, a nested walk returns -1, heap creation and
+ * destruction return SHEAP_EINVAL.  Other threads wait for the walk to end
+ * as usual.
  */
 typedef int (*sheap_walk_fn)(void *ptr, size_t size, bool used, void *ctx);
 int sheap_walk(sheap_walk_fn fn, void *ctx);

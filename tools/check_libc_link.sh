@@ -1,17 +1,21 @@
 #!/bin/sh
-# check_libc_link.sh BUILD_DIR IMAGE: a firmware image linked with sheap's C
-# library binding (BUILD_DIR/libsheap_libc.a) must hold none of picolibc's
-# allocator.  Reads IMAGE and its link map IMAGE.map.  Three checks:
-#   map    no member of picolibc's allocator (the libc.a members named
-#          *malloc* except getpagesize, and sbrk's) was linked, and the
-#          binding's object was;
+# check_libc_link.sh BUILD_DIR IMAGE [LIBC]: a firmware image linked with
+# sheap's C library binding (BUILD_DIR/libsheap_libc.a) must hold none of
+# the C library's allocator.  LIBC is picolibc (the default), newlib-nano or
+# newlib.  Reads IMAGE and its link map IMAGE.map.  Four checks:
+#   map    no member of the C library's allocator was linked (picolibc: the
+#          libc.a members named *malloc* except getpagesize, and sbrk's;
+#          newlib: lib_a-[nano-]mallocr.o, freer.o, callocr.o, ... and
+#          sbrkr.o, syssbrk.o), and the binding's object was;
 #   nm     no symbol those members define appears in the image, apart from
 #          the standard names the binding defines itself (malloc, free, ...);
 #   nm     each of those standard names in the image sits at the address
 #          the link map gives it in libsheap_libc.a(sheap_libc.o), and
 #          malloc is among them.
+#   nm     no sbrk in the image (sbrk, _sbrk, _sbrk_r): nothing grows a
+#          heap of the C library's;
 # Prints one SUITE line; the evidence goes to IMAGE.nm.log.
-b=$1 img=$2
+b=$1 img=$2 libc=${3:-picolibc}
 nm_tool=${NM:-nm}
 name="$(basename "$b")/libc-link"
 map="$img.map"
@@ -22,15 +26,18 @@ ok() { pass=$((pass + 1)); echo "ok   $1" >> "$log"; }
 bad() { fail=$((fail + 1)); echo "FAIL $1" >> "$log"; echo "FAIL $name: $1" >&2; }
 
 : > "$log"
-libc_a=$(sed -n 's/^LOAD \(.*\/libc\.a\)$/\1/p' "$map" 2>/dev/null | head -n 1)
+libc_a=$(sed -n 's/^LOAD \(.*\/libc\(_nano\)\{0,1\}\.a\)$/\1/p' "$map" 2>/dev/null | head -n 1)
 if [ ! -f "$img" ] || [ -z "$libc_a" ] || [ ! -f "$binding" ]; then
   echo "SUITE $name: 0 passed, 1 failed (no image, link map with libc.a, or $binding)"
   exit 0
 fi
 echo "image $img; C library $libc_a" >> "$log"
 
-# picolibc's allocator: its members and the global symbols they define.
-members=$(ar t "$libc_a" | grep -E 'malloc|sbrk' | grep -v getpagesize)
+# The C library's allocator: its members and the global symbols they define.
+case $libc in
+  newlib*) members=$(ar t "$libc_a" | grep -E '^lib_a-(nano-)?(m(alloc|allocr|align|alignr|allinfor|alloptr|allstatsr|sizer?|stats|trim|lock)|freer|callocr?|reallocr?|reallocf|reallocarray|p?vallocr?|aligned_alloc|sbrkr|syssbrk)\.o$') ;;
+  *) members=$(ar t "$libc_a" | grep -E 'malloc|sbrk' | grep -v getpagesize) ;;
+esac
 alloc_syms=$($nm_tool -A -g --defined-only "$libc_a" 2>/dev/null |
   awk -v m="$(echo $members)" 'BEGIN { n = split(m, a, " "); for (i = 1; i <= n; i++) want[a[i]] = 1 }
        { split($1, f, ":"); if (f[2] in want) print $NF }' | sort -u)
@@ -47,20 +54,26 @@ echo "their symbols the binding does not define: $(echo $private)" >> "$log"
 loaded=$(sed -n '/^Archive member included/,/^Discarded input sections/p' "$map" | grep -E '^[^ ].*\.a\(')
 hits=$(echo "$loaded" | grep -F "$libc_a(" | sed 's/.*(\(.*\))$/\1/' | grep -x -F "$members")
 if [ -n "$hits" ]; then
-  bad "map: picolibc allocator members linked: $(echo $hits)"
+  bad "map: $libc allocator members linked: $(echo $hits)"
 elif ! echo "$loaded" | grep -q 'libsheap_libc\.a(sheap_libc\.o)'; then
   bad "map: the binding (libsheap_libc.a(sheap_libc.o)) was not linked"
 else
-  ok "map: no picolibc allocator member linked; libsheap_libc.a(sheap_libc.o) was"
+  ok "map: no $libc allocator member linked; libsheap_libc.a(sheap_libc.o) was"
 fi
 
 # nm: none of the allocator's own symbols.
 image_syms=$($nm_tool "$img" | awk '{ print $NF }' | sort -u)
 found=$(echo "$image_syms" | grep -x -F "$private")
 if [ -n "$found" ]; then
-  bad "nm: picolibc allocator symbols in the image: $(echo $found)"
+  bad "nm: $libc allocator symbols in the image: $(echo $found)"
 else
-  ok "nm: none of the $(echo "$private" | wc -w) symbols private to picolibc's allocator"
+  ok "nm: none of the $(echo "$private" | wc -w) symbols private to $libc's allocator"
+fi
+sbrk=$(echo "$image_syms" | grep -x -E '_?sbrk|_sbrk_r')
+if [ -n "$sbrk" ]; then
+  bad "nm: sbrk in the image: $(echo $sbrk)"
+else
+  ok "nm: no sbrk, _sbrk or _sbrk_r in the image"
 fi
 
 # nm + map: the standard names come from the binding.  The map names the

@@ -12,14 +12,14 @@ CC := i686-linux-gnu-gcc
 ARCH_CFLAGS := -O2 -g -fsanitize=undefined -fsanitize-undefined-trap-on-error
 ARCH_LDFLAGS := -static
 RUN := qemu-i386
-NEEDS := i686-linux-gnu-gcc qemu-i386
+NEEDS := i686-linux-gnu-gcc qemu-i386 /usr/i686-linux-gnu/lib/libc.a
 else ifeq ($(FLAVOR),fuzz)
 CC := clang
 CORE_NOLIBCALLS := # a gcc flag; this build runs with libc anyway
 ARCH_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ARCH_LDFLAGS := -fsanitize=fuzzer,address,undefined
 RUN :=
-NEEDS := clang
+NEEDS := clang /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 else ifeq ($(FLAVOR),san)
 CC := gcc
 ARCH_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -31,11 +31,18 @@ CC := gcc
 ARCH_CFLAGS := -O2 -g
 ARCH_LDFLAGS :=
 RUN :=
-NEEDS := gcc
+# The native flavour also builds the C++ and CMake consumer tests.
+NEEDS := gcc g++ cmake
 # The C library binding's tests replace glibc's malloc in this flavour only:
 # ASan needs its own malloc, and the static i686 glibc is not tried.
 LIBC_TEST := glibc
+# issue 16: C++ (libsheap_cxx.a and tests/cxx) and the CMake consumer
+# builds, native flavour.
+CXX_TEST := yes
+CMAKE_TEST := yes
 endif
 PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 QEMU := $(RUN)
+# Host-only suites: the hosted port's backing budget (issue 20).
+BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c

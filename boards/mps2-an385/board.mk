@@ -26,18 +26,61 @@ else
 BOARD_MODE_FLAGS :=
 BOARD_LD := mps2-an385.ld
 endif
-ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-m3 -mthumb $(BOARD_MODE_FLAGS) $(OPT) -g \
+# LIBC: the C library images link (issue 16), each in its own build
+# directory (build/mps2-an385-<libc> unless picolibc):
+#   picolibc     the default (picolibc.specs, semihosting crt0 and oslib)
+#   newlib-nano  newlib's nano variant (nano.specs) with newlib's plain
+#                crt0 and libnosys (nosys.specs); the board library's
+#                boards/common/newlib_semihost.c gives the system calls
+#                over semihosting (not librdimon: see that file); native
+#                flavour only (linker/mps2-an385-newlib.ld)
+#   newlib       full newlib, the same way
+# `make test` runs the newlib variants after the flavours (TEST_LIBCS).
+LIBCS := picolibc newlib-nano newlib
+TEST_LIBCS := newlib-nano newlib
+LIBC ?= picolibc
+ifeq ($(LIBC),picolibc)
+LIBC_CFLAGS := --specs=picolibc.specs
+LIBC_LDFLAGS := --crt0=semihost --oslib=semihost -T$(CURDIR)/linker/$(BOARD_LD)
+else ifeq ($(LIBC),newlib-nano)
+LIBC_CFLAGS := --specs=nano.specs
+LIBC_LDFLAGS := --specs=nosys.specs -T$(CURDIR)/linker/mps2-an385-newlib.ld
+BOARD_COMMON += newlib_semihost
+else ifeq ($(LIBC),newlib)
+LIBC_CFLAGS :=
+LIBC_LDFLAGS := --specs=nosys.specs -T$(CURDIR)/linker/mps2-an385-newlib.ld
+BOARD_COMMON += newlib_semihost
+else
+$(error LIBC=$(LIBC): mps2-an385 links one of $(LIBCS))
+endif
+ifneq ($(filter newlib%,$(LIBC)),)
+ifeq ($(FLAVOR),small)
+$(error LIBC=$(LIBC): newlib is built for the native flavour only (linker/mps2-an385-newlib.ld))
+endif
+endif
+ARCH_CFLAGS := $(LIBC_CFLAGS) -mcpu=cortex-m3 -mthumb $(BOARD_MODE_FLAGS) $(OPT) -g \
 	-ffunction-sections -fdata-sections
-ARCH_LDFLAGS := --crt0=semihost --oslib=semihost -T$(CURDIR)/linker/$(BOARD_LD) -Wl,--gc-sections
+ARCH_LDFLAGS := $(LIBC_LDFLAGS) -Wl,--gc-sections
 PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 QEMU := qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
 	-monitor none -serial stdio -net none -kernel
 RUN := timeout 300 $(QEMU)
-NEEDS := arm-none-eabi-gcc qemu-system-arm
+# Commands and files (tools/deps.txt names their packages): the picolibc
+# and newlib builds, C++ on both (tests/cxx) and the CMake consumer build.
+NEEDS := arm-none-eabi-gcc arm-none-eabi-g++ qemu-system-arm cmake \
+	/usr/lib/picolibc/arm-none-eabi/picolibc.specs \
+	/usr/lib/picolibc/arm-none-eabi/lib/thumb/v7-m/nofp/libstdc++.a \
+	/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a \
+	/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libstdc++.a
 BOARD_TESTS := tests/static/test_static.c
 # The Makefile finds test sources through vpath; add the static suite's directory.
 vpath %.c tests/static
 # tests/fault: an unexpected MemManage fault (a load from a page handed back
 # to the port, under the MPU guard) is reported and exits non-zero.
 FAULT_TEST := yes
+# issue 16: C++ (libsheap_cxx.a and tests/cxx) on every C library; the minimal firmware of its
+# own and the CMake consumer builds with picolibc, native flavour.
+CXX_TEST := yes
+MINIMAL_TEST := $(if $(filter picolibc,$(LIBC)),$(if $(filter native,$(FLAVOR)),yes))
+CMAKE_TEST := $(MINIMAL_TEST)

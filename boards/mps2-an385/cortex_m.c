@@ -11,9 +11,11 @@
  *                   MemManage, BusFault and UsageFault enabled (SHCSR), so
  *                   an MPU violation arrives as MemManage; UART TX enabled
  *   console         CMSDK APB UART0 at BOARD_UART_BASE as picolibc's
- *                   stdout, stderr and stdin
- *   exit            exit(n): picolibc's semihosting SYS_EXIT_EXTENDED, so
- *                   QEMU exits with n
+ *                   stdout, stderr and stdin; with newlib (LIBC=newlib*)
+ *                   stdio goes to the semihosting console
+ *                   (boards/common/newlib_semihost.c)
+ *   exit            exit(n): the C library's semihosting exit
+ *                   (SYS_EXIT_EXTENDED), so QEMU exits with n
  *   faults          an armed expected fault (boards/common/expected_fault.c)
  *                   with a valid MMFAR is recorded and execution resumes
  *                   after the faulting instruction (16- or 32-bit Thumb,
@@ -52,6 +54,7 @@
 #define UART_STATE_TXFULL 1u
 #define UART_CTRL_TXEN 1u
 
+#ifdef __PICOLIBC__
 static int uart_putc(char c, FILE *f)
 {
     (void)f;
@@ -65,6 +68,7 @@ static FILE uart_file = FDEV_SETUP_STREAM(uart_putc, NULL, NULL, _FDEV_SETUP_WRI
 FILE *const stdout = &uart_file;
 FILE *const stderr = &uart_file;
 FILE *const stdin = &uart_file;
+#endif
 
 const char *sheap_board_name(void) { return SHEAP_BOARD_NAME; }
 
@@ -143,6 +147,7 @@ static void unexpected_irq(void)
 
 extern char __stack[];
 void _start(void);
+
 
 /* Replaces picolibc's weak table; .init (picolibc.ld) puts it at __flash,
  * where VTOR points at reset. */

@@ -21,10 +21,12 @@ LDLIBS :=
 QEMU := qemu-system-arm -M mps2-an505 -nographic -semihosting-config enable=on,target=native \
 	-monitor none -serial stdio -net none -kernel
 RUN := timeout 300 $(QEMU)
-NEEDS := arm-none-eabi-gcc qemu-system-arm
+NEEDS := arm-none-eabi-gcc qemu-system-arm /usr/lib/picolibc/arm-none-eabi/picolibc.specs
 BOARD_TESTS := tests/static/test_static.c
 # The Makefile finds test sources through vpath; add the static suite's directory.
 vpath %.c tests/static
 # tests/fault stores to a page handed back to the port (the ARMv8-M guard
 # stops stores only: there is no privileged no-access permission).
 FAULT_TEST := yes
+# The ARMv8-M guard also compiles for ARMv8.1-M (Cortex-M55), with gcc and clang.
+GUARD_ARCH_CHECK := yes

@@ -2,7 +2,8 @@
  * board.c for "qemu-virt-aarch64": console on the PL011 (picolibc's stdout,
  * stderr and stdin are this board's), exit through semihosting, the
  * instruction counter (PMCCNTR, exact under -icount shift=0), and the
- * exception handler behind vectors.S, which prints ESR, FAR and ELR for an
+ * exception handler behind vectors.S (installed, with the translation
+ * tables, by firmware.c), which prints ESR, FAR and ELR for an
  * unexpected exception and exits non-zero, or records an expected fault.
  */
 #include <stdint.h>
@@ -66,12 +67,10 @@ uint64_t sheap_board_icount(void)
 
 /* ---- Exceptions ---------------------------------------------------------------- */
 
-extern char board_vectors[];
-
 __attribute__((constructor)) static void board_init(void)
 {
-    /* Exception vectors, then the cycle counter (PMCR.E, reset with .C). */
-    __asm__ volatile("msr vbar_el1, %0\n\tisb" ::"r"(board_vectors) : "memory");
+    /* The cycle counter (PMCR.E, reset with .C); the exception vectors are
+     * installed earlier, by firmware.c. */
     uint64_t pmcr;
     __asm__ volatile("mrs %0, pmcr_el0" : "=r"(pmcr));
     pmcr |= (1u << 0) | (1u << 2);

@@ -29,7 +29,7 @@ LDLIBS :=
 QEMU := qemu-system-riscv32 -M virt -bios none -cpu rv32,mmu=false -m 32M -nographic -icount shift=0 \
 	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
 RUN := timeout 600 $(QEMU)
-NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv32
+NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv32 /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
 BOARD_TESTS := tests/static/test_static.c
 # tests/fault: an unexpected access fault is reported (mcause, mtval, mepc)
 # and exits non-zero (tools/run_fault_test.sh).

@@ -10,11 +10,12 @@
  * Privilege states of a program on this board:
  *   reset .. board_enter_supervisor   M-mode, picolibc's crt0: stack, gp,
  *                                     tp, .data/.bss, mtvec = picolibc _trap
- *   board_enter_supervisor .. exit    S-mode with satp Bare; the first heap
- *                                     call turns Sv39/Sv48 translation on
- *                                     (port/riscv, mmu_arch_enable)
- * The switch runs from .preinit_array, which picolibc's crt0 calls before
- * every constructor and before main, so no heap call ever runs in M-mode.
+ *   board_enter_supervisor .. exit    S-mode; translation on (Sv39 or
+ *                                     Sv48) with the tables firmware.c
+ *                                     builds right after the switch
+ * Both run from .preinit_array, which picolibc's crt0 calls before every
+ * constructor and before main, so no heap call ever runs in M-mode or
+ * without translation.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "boot_mmu.h"
 #include "expected_fault.h"
 #include "sheap_board.h"
 
@@ -58,6 +60,7 @@ static void board_enter_supervisor(void)
                      "r"((unsigned long)MIDELEG_S), "r"(board_trap_entry)
                      : "memory");
     board_mret_to_supervisor();
+    board_firmware_start(); /* firmware.c: tables, satp */
 }
 
 __attribute__((section(".preinit_array"), used)) static void (*const board_preinit)(void) = board_enter_supervisor;

@@ -1,7 +1,9 @@
 # board.mk for "qemu-virt-riscv64": toolchain, flags and the QEMU command, in one place.
 #   FLAVOR=native  Sv39 (the default), build/qemu-virt-riscv64
 #   FLAVOR=sv48    Sv48, build/qemu-virt-riscv64-sv48 (-DBOARD_SV48, see board.h)
-# `make test` runs the suites in both.
+#   FLAVOR=foreign another bootloader's Sv39 layout (-DBOARD_FOREIGN, see
+#                  firmware.c), build/qemu-virt-riscv64-foreign
+# `make test` runs the suites in all three.
 #
 # rv64imac/lp64: picolibc's integer multilib (no FPU state to save in the
 # trap handler).  gcc 12 follows ISA spec 20191213, where the CSR
@@ -13,16 +15,19 @@
 # every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
 FLAVOR ?= native
 # The flavours `make test` runs, in order.
-TEST_FLAVORS := native sv48
+TEST_FLAVORS := native sv48 foreign
 PORT := riscv
-PORT_COMMON := frames pagetable vaspace port_mmu port_picolibc mmu_legacy_backend
-# Shared board code (boards/common): resuming after expected faults.
-BOARD_COMMON := expected_fault qemu_virt_riscv
+PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
+# Shared board code (boards/common): resuming after expected faults, the
+# console and exit, the startup's translation tables.
+BOARD_COMMON := expected_fault qemu_virt_riscv boot_mmu
 CC := riscv64-unknown-elf-gcc
 AR := riscv64-unknown-elf-ar
 NM := riscv64-unknown-elf-nm
 ifeq ($(FLAVOR),sv48)
 BOARD_MODE_FLAGS := -DBOARD_SV48
+else ifeq ($(FLAVOR),foreign)
+BOARD_MODE_FLAGS := -DBOARD_FOREIGN
 else
 BOARD_MODE_FLAGS :=
 endif
@@ -34,15 +39,15 @@ PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 # -bios none: QEMU starts the image itself, in M-mode at 0x80000000.
 # -icount shift=0: one instruction per virtual cycle, so rdinstret counts
-# instructions exactly and repeatably.
-QEMU := qemu-system-riscv64 -M virt -bios none -m 128M -nographic -icount shift=0 \
+# instructions exactly and repeatably.  -m 256M: BOARD_RAM_SIZE (board.h).
+QEMU := qemu-system-riscv64 -M virt -bios none -m 256M -nographic -icount shift=0 \
 	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
 RUN := timeout 600 $(QEMU)
-NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv64
-BOARD_TESTS := tests/mmu/test_mmu.c
+NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv64 /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
+BOARD_TESTS := tests/mmu/test_mmu.c tests/mmu/test_backend.c
 # tests/fault: an unexpected page fault is reported (scause, stval, sepc) and
 # exits non-zero (tools/run_fault_test.sh).
 FAULT_TEST := yes
 # make test checks the longest interrupt-masked stretch of every call against
 # mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c).
-MASK_CHECK := yes
+MASK_CHECK := $(if $(filter native,$(FLAVOR)),yes)

@@ -1,7 +1,19 @@
 /*
  * pt_arch.h (AArch64) - VMSAv8-64 descriptors and TLB maintenance for the
- * shared table walk (port/common/pagetable.c).  4 KB granule, 48-bit VA,
- * four levels (L0 index VA[47:39] ... L3 index VA[20:12]).
+ * MMU backend's table walk (port/common/pagetable.c).  4 KB granule; the
+ * number of levels follows the firmware's regime (T0SZ: 39-bit VA = three
+ * levels starting at L1, 48-bit = four starting at L0).
+ *
+ * Descriptor bits[1:0]: 11 table (above the last level) or page (last
+ * level), 01 block (firmware only: the backend makes pages).  AttrIndx
+ * [4:2] (the firmware's MAIR index), AP[7:6] (00: EL1 read/write), SH[9:8],
+ * AF[10], nG[11], output address [47:12], PXN[53], UXN[54].
+ *
+ * TLB rules (ARM ARM D5.10, verified under QEMU, see PLATFORMS.md): an
+ * invalid entry is never cached, so a new entry needs only dsb ishst; isb
+ * before use.  A cleared entry needs dsb ishst; tlbi vaae1is (by VA, all
+ * ASIDs, which also drops walk-cache entries for the VA, so it covers an
+ * unlinked table too); dsb ish; isb before the frame is reused.
  */
 #ifndef SHEAP_PT_ARCH_H
 #define SHEAP_PT_ARCH_H
@@ -11,49 +23,73 @@
 
 typedef uint64_t pte_t;
 
-#define PT_LEVELS 4u
-#define PT_TOP_SHIFT 39u
-
 #define DESC_VALID (1ull << 0)
-#define DESC_TABLE (1ull << 1) /* L0-L2: table; L3: page (must be set) */
-#define DESC_ATTR(i) ((uint64_t)(i) << 2) /* MAIR index: 0 device, 1 normal */
-#define DESC_AP_RW_EL1 (0ull << 6)
-#define DESC_SH_INNER (3ull << 8)
+#define DESC_TABLE (1ull << 1) /* above the last level: table; last: page */
 #define DESC_AF (1ull << 10)
 #define DESC_PXN (1ull << 53)
 #define DESC_UXN (1ull << 54)
 #define DESC_ADDR_MASK 0x0000fffffffff000ull
 
+/* What the firmware may choose for heap leaves: AttrIndx, SH, nG. */
+#define PT_ATTRS_ALLOWED ((7ull << 2) | (3ull << 8) | (1ull << 11))
+
+/* 1 when the regime's VA bits are supported, the window's upper limit. */
+static inline bool pt_arch_va_bits_ok(unsigned va_bits) { return va_bits == 39 || va_bits == 48; }
+static inline uintptr_t pt_arch_va_limit(unsigned va_bits) { return (uintptr_t)1 << va_bits; }
+/* Output addresses a 4 KB-granule descriptor holds: bits [47:12]. */
+#define PT_PA_BITS_MAX 48u
+
+static inline bool pt_arch_attrs_ok(uint64_t attrs)
+{
+    return (attrs & ~PT_ATTRS_ALLOWED) == 0 && ((attrs >> 8) & 3) != 1; /* SH 01 is reserved */
+}
+
 static inline bool pte_valid(pte_t e) { return (e & DESC_VALID) != 0; }
-static inline bool pte_is_table(pte_t e, unsigned level) { return level < 3 && (e & DESC_TABLE); }
+static inline bool pte_is_table(pte_t e, bool last) { return !last && (e & DESC_TABLE); }
+static inline pte_t pte_from_pa(uintptr_t pa) { return (pte_t)pa & DESC_ADDR_MASK; }
 static inline pte_t pte_table(uintptr_t pa) { return (pte_t)pa | DESC_VALID | DESC_TABLE; }
 static inline uintptr_t pte_pa(pte_t e) { return (uintptr_t)(e & DESC_ADDR_MASK); }
 
-/* Heap page: normal write-back memory, EL1 read/write, never executable. */
-static inline pte_t pte_page(uintptr_t pa)
+/* The fixed part of a heap leaf: EL1 read/write, never executable. */
+static inline pte_t pte_leaf_base(uint64_t attrs) { return attrs | DESC_VALID | DESC_TABLE | DESC_AF | DESC_PXN | DESC_UXN; }
+
+/* Zero one 4 KB frame (reached at VA == PA, Normal memory) with DC ZVA
+ * where the CPU allows it (DCZID_EL0.DZP = 0), else with stp pairs.  Not
+ * memset: picolibc's is a byte loop. */
+static inline void pt_arch_zero_page(uintptr_t pa)
 {
-    return (pte_t)pa | DESC_VALID | DESC_TABLE | DESC_ATTR(1) | DESC_AP_RW_EL1 | DESC_SH_INNER | DESC_AF |
-           DESC_PXN | DESC_UXN;
+    uint64_t dczid;
+    __asm__("mrs %0, dczid_el0" : "=r"(dczid));
+    if (!(dczid & 16)) {
+        uintptr_t block = (uintptr_t)4 << (dczid & 15);
+        for (uintptr_t p = pa; p < pa + 4096; p += block)
+            __asm__ volatile("dc zva, %0" ::"r"(p) : "memory");
+        return;
+    }
+    for (uintptr_t p = pa; p < pa + 4096; p += 16)
+        __asm__ volatile("stp xzr, xzr, [%0]" ::"r"(p) : "memory");
 }
 
-/* New entries must be visible to the table walker before the memory is used. */
-static inline void pt_arch_publish(void)
+/* After installing leaves [va, va + n): make them visible to the walker.
+ * new_tables (new non-leaf entries) needs nothing more on AArch64. */
+static inline void pt_arch_publish(uintptr_t va, uintptr_t n, bool new_tables)
 {
+    (void)va;
+    (void)n;
+    (void)new_tables;
     __asm__ volatile("dsb ishst\n\tisb" ::: "memory");
 }
 
-/* After clearing a leaf: make the store visible, then drop the TLB entry. */
+/* After clearing a leaf: make the store visible, then drop the TLB entry
+ * of this VA in every ASID (completion: pt_arch_sync). */
 static inline void pt_arch_invalidate_page(uintptr_t va)
 {
-    __asm__ volatile("dsb ishst\n\ttlbi vae1is, %0" ::"r"(va >> 12) : "memory");
+    __asm__ volatile("dsb ishst\n\ttlbi vaae1is, %0" ::"r"((va >> 12) & 0xfffffffffffull) : "memory");
 }
 
-/* After unlinking a table: walk caches may hold it; drop everything cached
- * for this VA (vae1is invalidates walk entries for the address too). */
-static inline void pt_arch_invalidate_walk(uintptr_t va)
-{
-    __asm__ volatile("dsb ishst\n\ttlbi vae1is, %0" ::"r"(va >> 12) : "memory");
-}
+/* After unlinking a table: the VA-based TLBI drops walk-cache entries for
+ * the VA at every level too. */
+static inline void pt_arch_invalidate_walk(uintptr_t va) { pt_arch_invalidate_page(va); }
 
 /* Wait for the invalidations above to complete. */
 static inline void pt_arch_sync(void)

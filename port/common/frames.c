@@ -1,61 +1,80 @@
-/* frames.c - physical frame allocator for the MMU ports; see frames.h. */
+/* frames.c - physical frame allocator of the MMU backend; see frames.h. */
 #include "frames.h"
 
-static uintptr_t pool_start, pool_end; /* frames proper */
-static uintptr_t bump;                 /* first never-used frame */
-static uintptr_t free_list;            /* returned frames; 0 terminates */
-static uintptr_t free_count;
-static uint16_t *counts;               /* one per frame of the pool */
-uintptr_t frames_heap_pages, frames_table_pages;
-
-void frames_init(uintptr_t start, uintptr_t end)
+uintptr_t frames_counter_bytes(uintptr_t size)
 {
-    start = (start + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
-    end &= ~(FRAME_SIZE - 1);
-    /* Counters first: n frames need 2n bytes, taken off the pool's start. */
-    uintptr_t n = (end - start) >> FRAME_SHIFT;
-    uintptr_t counter_bytes = (n * sizeof(uint16_t) + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
-    counts = (uint16_t *)start;
-    for (uintptr_t i = 0; i < n; i++)
-        counts[i] = 0;
-    pool_start = start + counter_bytes;
-    pool_end = end;
-    bump = pool_start;
-    free_list = 0;
-    free_count = 0;
+    uintptr_t n = size >> FRAME_SHIFT;
+    return (n * sizeof(uint16_t) + FRAME_SIZE - 1) & ~(FRAME_SIZE - 1);
 }
 
-uintptr_t frame_alloc(void)
+void frames_init(struct sheap_mmu *m, const struct sheap_mmu_frame_range *r, unsigned n)
 {
-    uintptr_t pa = free_list;
+    for (unsigned i = 0; i < n; i++) {
+        struct sheap_mmu_pool *p = &m->pools[i];
+        uintptr_t frames = r[i].size >> FRAME_SHIFT;
+        p->counts = (uint16_t *)r[i].base;
+        for (uintptr_t f = 0; f < frames; f++)
+            p->counts[f] = 0;
+        p->start = r[i].base + frames_counter_bytes(r[i].size);
+        p->end = r[i].base + r[i].size;
+        p->bump = p->start;
+    }
+    m->npools = n;
+    m->free_list = 0;
+    m->free_count = 0;
+}
+
+uintptr_t frame_alloc(struct sheap_mmu *m)
+{
+    uintptr_t pa = m->free_list;
     if (pa != 0) {
-        free_list = *(uintptr_t *)pa;
-        free_count--;
+        m->free_list = *(uintptr_t *)pa;
+        m->free_count--;
         return pa;
     }
-    if (bump >= pool_end)
-        return 0;
-    pa = bump;
-    bump += FRAME_SIZE;
-    return pa;
+    for (unsigned i = 0; i < m->npools; i++) {
+        struct sheap_mmu_pool *p = &m->pools[i];
+        if (p->bump < p->end) {
+            pa = p->bump;
+            p->bump += FRAME_SIZE;
+            return pa;
+        }
+    }
+    return 0;
 }
 
-void frame_free(uintptr_t pa)
+void frame_free(struct sheap_mmu *m, uintptr_t pa)
 {
-    *(uintptr_t *)pa = free_list;
-    free_list = pa;
-    free_count++;
+    *(uintptr_t *)pa = m->free_list;
+    m->free_list = pa;
+    m->free_count++;
 }
 
-uint16_t *frame_count(uintptr_t pa)
+uint16_t *frame_count(struct sheap_mmu *m, uintptr_t pa)
 {
-    return &counts[(pa - (uintptr_t)counts) >> FRAME_SHIFT];
+    struct sheap_mmu_pool *p = m->pools;
+    while (pa < p->start || pa >= p->end)
+        p++; /* pa is a frame of the pool: some range holds it */
+    return &p->counts[(pa - (uintptr_t)p->counts) >> FRAME_SHIFT];
 }
 
-void frames_stats(struct sheap_frame_stats *out)
+bool frames_overlap(const struct sheap_mmu *m, uintptr_t pa, uintptr_t n)
 {
-    out->total = (pool_end - pool_start) >> FRAME_SHIFT;
-    out->free = ((pool_end - bump) >> FRAME_SHIFT) + free_count;
-    out->heap_pages = frames_heap_pages;
-    out->table_pages = frames_table_pages;
+    for (unsigned i = 0; i < m->npools; i++)
+        if ((uintptr_t)m->pools[i].counts < pa + n && pa < m->pools[i].end)
+            return true;
+    return false;
+}
+
+void frames_stats(const struct sheap_mmu *m, struct sheap_frame_stats *out)
+{
+    uintptr_t total = 0, never = 0;
+    for (unsigned i = 0; i < m->npools; i++) {
+        total += (m->pools[i].end - m->pools[i].start) >> FRAME_SHIFT;
+        never += (m->pools[i].end - m->pools[i].bump) >> FRAME_SHIFT;
+    }
+    out->total = total;
+    out->free = never + m->free_count;
+    out->heap_pages = m->heap_pages;
+    out->table_pages = m->table_pages;
 }

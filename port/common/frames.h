@@ -1,18 +1,19 @@
 /*
- * frames.h - the physical frame allocator shared by the MMU ports
- * (port/aarch64, port/riscv).
+ * frames.h - the physical frame allocator of an MMU backend instance
+ * (struct sheap_mmu in sheap_mmu.h holds its state).
  *
- * The pool is one contiguous range of RAM given by the board's linker
- * script.  Never-used frames are handed out by a bump pointer; returned
- * frames go on a free list threaded through the frames themselves (they are
- * identity-mapped RAM and hold nothing while free).  Allocating or freeing
- * one frame is O(1).  Page-table pages come from the same pool.
+ * The pool is one or more ranges of RAM the firmware gave.  Never-used
+ * frames are handed out by a bump pointer per range, in range order;
+ * returned frames go on one free list threaded through the frames
+ * themselves (they are mapped at VA == PA and hold nothing while free).
+ * Allocating or freeing a frame is O(1) (O(ranges) to find a frame's
+ * counter).  Table pages come from the same pool.
  *
- * A small array at the start of the pool keeps one 16-bit count per frame;
- * the page-table code uses it for the number of valid entries of each table
- * page, so that a table that becomes empty can be freed.
+ * Each range starts with one 16-bit counter per frame of the range; the
+ * table walk keeps there the number of valid entries of each table page,
+ * so that a table that becomes empty can be freed.
  *
- * Called with the heap lock held, like every port function.
+ * Called with the heap's lock held, like every backend operation.
  */
 #ifndef SHEAP_FRAMES_H
 #define SHEAP_FRAMES_H
@@ -25,17 +26,17 @@
 #define FRAME_SHIFT 12
 #define FRAME_SIZE ((uintptr_t)1 << FRAME_SHIFT)
 
-void frames_init(uintptr_t start, uintptr_t end);
+/* Bytes of counters at the start of a range of size bytes. */
+uintptr_t frames_counter_bytes(uintptr_t size);
+/* Set up the pool of m from the (checked) ranges; clears the counters. */
+void frames_init(struct sheap_mmu *m, const struct sheap_mmu_frame_range *r, unsigned n);
 /* A frame's physical address, or 0 when the pool is empty.  Not zeroed. */
-uintptr_t frame_alloc(void);
-void frame_free(uintptr_t pa);
-/* The per-frame counter (page tables: valid entries). */
-uint16_t *frame_count(uintptr_t pa);
-
-/* Frames by use (struct in sheap_mmu.h). */
-void frames_stats(struct sheap_frame_stats *out);
-
-/* Counters kept by the users of the pool (port_mmu.c, pagetable.c). */
-extern uintptr_t frames_heap_pages, frames_table_pages;
+uintptr_t frame_alloc(struct sheap_mmu *m);
+void frame_free(struct sheap_mmu *m, uintptr_t pa);
+/* The counter of a frame of the pool (table pages: valid entries). */
+uint16_t *frame_count(struct sheap_mmu *m, uintptr_t pa);
+/* true when [pa, pa + n) overlaps a range of m's pool. */
+bool frames_overlap(const struct sheap_mmu *m, uintptr_t pa, uintptr_t n);
+void frames_stats(const struct sheap_mmu *m, struct sheap_frame_stats *out);
 
 #endif

@@ -1,109 +1,147 @@
-/* pagetable.c - translation-table walk shared by the MMU ports; see pagetable.h. */
+/* pagetable.c - translation-table walk of the MMU backend; see pagetable.h. */
 #include "pagetable.h"
 
 #include "frames.h"
 
-#define PT_ENTRIES 512u
-#define LEVEL_SHIFT(l) (PT_TOP_SHIFT - 9u * (l))
-#define INDEX(va, l) (((va) >> LEVEL_SHIFT(l)) & (PT_ENTRIES - 1))
-
-uintptr_t pt_root;
-
-static uintptr_t table_new(void)
+static uintptr_t table_new(struct sheap_mmu *m)
 {
-    uintptr_t t = frame_alloc();
+    uintptr_t t = frame_alloc(m);
     if (t == 0)
         return 0;
-    pte_t *p = (pte_t *)t;
-    for (unsigned i = 0; i < PT_ENTRIES; i++)
-        p[i] = 0;
-    *frame_count(t) = 0;
-    frames_table_pages++;
+    pt_arch_zero_page(t);
+    *frame_count(m, t) = 0;
+    m->table_pages++;
     return t;
 }
 
-uintptr_t pt_init_root(void)
+/* pt_map failed below path[0..l]: unlink the tables it left empty (made in
+ * this call, or emptied earlier) up to the root entry, then free them once
+ * the walk-cache invalidation completed. */
+static void unlink_empty(struct sheap_mmu *m, uintptr_t va, const uintptr_t *path, unsigned l)
 {
-    pt_root = table_new();
-    return pt_root;
+    struct pt_pending pend;
+    pend.n = 0; /* only pa[0 .. n) is read; an initialiser would be a memset call */
+    while (l > 0 && *frame_count(m, path[l]) == 0) {
+        ((pte_t *)path[l - 1])[pt_index(m, va, l - 1)] = 0;
+        pt_arch_invalidate_walk(va);
+        pend.pa[pend.n++] = path[l];
+        m->table_pages--;
+        l--;
+        if (l > 0)
+            (*frame_count(m, path[l]))--;
+    }
+    pt_flush(m, &pend);
 }
 
-int pt_map(uintptr_t va, pte_t e, unsigned level)
+int pt_map(struct sheap_mmu *m, uintptr_t va, pte_t e)
 {
-    uintptr_t t = pt_root;
-    for (unsigned l = 0; l < level; l++) {
-        pte_t *slot = (pte_t *)t + INDEX(va, l);
+    uintptr_t path[4];
+    unsigned last = m->levels - 1;
+    int linked = 0;
+    uintptr_t t = m->root;
+    for (unsigned l = 0; l < last; l++) {
+        path[l] = t;
+        pte_t *slot = (pte_t *)t + pt_index(m, va, l);
         if (!pte_valid(*slot)) {
-            uintptr_t n = table_new();
-            if (n == 0)
+            uintptr_t n = table_new(m);
+            if (n == 0) {
+                unlink_empty(m, va, path, l);
                 return -1;
+            }
             *slot = pte_table(n);
-            (*frame_count(t))++;
+            if (l > 0) /* the root is the firmware's: no counter */
+                (*frame_count(m, t))++;
+            linked = 1;
+        } else if (!pte_is_table(*slot, false)) {
+            return -1; /* a block in the window: not ours, never touched */
         }
         t = pte_pa(*slot);
     }
-    ((pte_t *)t)[INDEX(va, level)] = e;
-    (*frame_count(t))++;
-    return 0;
+    ((pte_t *)t)[pt_index(m, va, last)] = e;
+    (*frame_count(m, t))++;
+    return linked;
 }
 
-pte_t pt_lookup(uintptr_t va)
+pte_t pt_lookup(const struct sheap_mmu *m, uintptr_t va)
 {
-    uintptr_t t = pt_root;
-    for (unsigned l = 0; l < PT_LEVELS; l++) {
-        pte_t e = ((pte_t *)t)[INDEX(va, l)];
-        if (!pte_valid(e) || l == PT_LEVELS - 1 || !pte_is_table(e, l))
-            return pte_valid(e) ? e : 0;
+    unsigned last = m->levels - 1;
+    uintptr_t t = m->root;
+    for (unsigned l = 0;; l++) {
+        pte_t e = ((const pte_t *)t)[pt_index(m, va, l)];
+        if (!pte_valid(e))
+            return 0;
+        if (l == last)
+            return e;
+        if (!pte_is_table(e, false))
+            return 0; /* a firmware block: not a heap page */
         t = pte_pa(e);
     }
-    return 0;
 }
 
-uintptr_t pt_unmap(uintptr_t va)
+void pt_defer_free(struct sheap_mmu *m, struct pt_pending *pend, uintptr_t pa)
 {
-    uintptr_t path[PT_LEVELS];
-    uintptr_t t = pt_root;
-    unsigned l;
-    for (l = 0; l < PT_LEVELS - 1; l++) {
-        pte_t e = ((pte_t *)t)[INDEX(va, l)];
-        if (!pte_valid(e) || !pte_is_table(e, l))
+    if (pend->n == sizeof pend->pa / sizeof pend->pa[0])
+        pt_flush(m, pend);
+    pend->pa[pend->n++] = pa;
+}
+
+void pt_flush(struct sheap_mmu *m, struct pt_pending *pend)
+{
+    pt_arch_sync();
+    for (unsigned i = 0; i < pend->n; i++)
+        frame_free(m, pend->pa[i]);
+    pend->n = 0;
+}
+
+uintptr_t pt_unmap(struct sheap_mmu *m, uintptr_t va, struct pt_pending *pend)
+{
+    uintptr_t path[4];
+    unsigned l, last = m->levels - 1;
+    uintptr_t t = m->root;
+    for (l = 0; l < last; l++) {
+        pte_t e = ((pte_t *)t)[pt_index(m, va, l)];
+        if (!pte_valid(e) || !pte_is_table(e, false))
             return 0;
         path[l] = t;
         t = pte_pa(e);
     }
-    pte_t *slot = (pte_t *)t + INDEX(va, l);
+    pte_t *slot = (pte_t *)t + pt_index(m, va, l);
     if (!pte_valid(*slot))
         return 0;
     uintptr_t pa = pte_pa(*slot);
     *slot = 0;
     pt_arch_invalidate_page(va);
-    /* Free tables that are now empty, bottom up; the root stays. */
-    while (--(*frame_count(t)) == 0 && l > 0) {
+    /* Unlink tables that are now empty, bottom up, up to the root entry
+     * (the root itself is the firmware's). */
+    while (--(*frame_count(m, t)) == 0) {
         l--;
-        ((pte_t *)path[l])[INDEX(va, l)] = 0;
+        ((pte_t *)path[l])[pt_index(m, va, l)] = 0;
         pt_arch_invalidate_walk(va);
-        frame_free(t);
-        frames_table_pages--;
+        pt_defer_free(m, pend, t);
+        m->table_pages--;
+        if (l == 0)
+            break;
         t = path[l];
     }
     return pa;
 }
 
-uintptr_t pt_next_mapped(uintptr_t va, uintptr_t end)
+uintptr_t pt_next_mapped(const struct sheap_mmu *m, uintptr_t va, uintptr_t end)
 {
+    unsigned last = m->levels - 1;
     while (va < end) {
-        uintptr_t t = pt_root;
+        uintptr_t t = m->root;
         unsigned l;
-        for (l = 0; l < PT_LEVELS; l++) {
-            pte_t e = ((pte_t *)t)[INDEX(va, l)];
+        for (l = 0; l <= last; l++) {
+            pte_t e = ((const pte_t *)t)[pt_index(m, va, l)];
             if (!pte_valid(e))
                 break;
-            if (l == PT_LEVELS - 1 || !pte_is_table(e, l))
+            if (l == last || !pte_is_table(e, false))
                 return va;
             t = pte_pa(e);
         }
         /* Nothing below this entry: skip to the next entry of level l. */
-        uintptr_t step = (uintptr_t)1 << LEVEL_SHIFT(l);
+        uintptr_t step = (uintptr_t)1 << pt_shift(m, l);
         uintptr_t next = (va & ~(step - 1)) + step;
         if (next <= va)
             return end;

@@ -2,45 +2,190 @@
  * port_hosted.c - the hosted port: sheap on a POSIX process, for tests and
  * benchmarks.  Memory states map onto mmap protections:
  *
- *   Reserved   mmap(PROT_NONE, MAP_NORESERVE): address space, no commit
+ *   Reserved   mmap(PROT_NONE): address space only (a PROT_NONE private
+ *              mapping is not charged to the kernel's commit accounting)
  *   Prepared   still PROT_NONE: the core keeps metadata, access faults
- *   Ready      mprotect(PROT_READ|PROT_WRITE); pages are zero-filled on
- *              first touch by the kernel, so used() reports zeroed memory
+ *   Ready      mprotect(PROT_READ|PROT_WRITE), which charges the range to
+ *              the kernel's commit accounting; pages are zero-filled on
+ *              first touch, so used() reports zeroed memory
  *   unused     madvise(MADV_DONTNEED) + PROT_NONE: the kernel drops the
  *              pages and a stray access faults, as on an MMU port
  *
  * This keeps the host tests honest: touching memory that is not Ready
  * segfaults here just as it faults on the MMU boards.
  *
- * The backend keeps no state of its own (the kernel does), so any number
- * of heaps can share sheap_port_default_backend().
+ * Honest backing (issue 20).  used() must back all of a range or fail with
+ * ENOMEM, so the backend keeps a budget of bytes it may have Ready at once
+ * (struct hosted_backing, the backend's ctx): by default the machine's
+ * available memory when it is first needed (MemAvailable in /proc/meminfo),
+ * or SHEAP_HOST_BUDGET bytes from the environment, or what
+ * sheap_hosted_set_budget sets (sheap_hosted.h).
+ *   - used() fails with ENOMEM when the range would take the Ready bytes
+ *     over the budget, or when the kernel refuses the commit (mprotect);
+ *   - map() fails with ENOMEM for a range larger than what is left of the
+ *     budget, so the core keeps no metadata (span maps) for address space
+ *     that could not be backed now: a request larger than the budget fails
+ *     before any metadata is made.  The cost: near the budget, growth by a
+ *     whole arena may be refused while a few pages could still be backed.
+ *   - release() may be given Ready pages (a destroyed heap gives back its
+ *     arenas and metadata whole): it counts the readable-writable bytes of
+ *     the range in /proc/self/maps before unmapping, so the Ready count
+ *     stays exact.
+ * Any number of heaps can share sheap_port_default_backend(); they share
+ * its budget, as they share the machine.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "sheap.h"
+#include "sheap_hosted.h"
 #include "sheap_port.h"
 #include "sheap_port_lock.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
-#ifndef MAP_NORESERVE
-#define MAP_NORESERVE 0
-#endif
 
 _Static_assert(SHEAP_ENOMEM == ENOMEM && SHEAP_EINVAL == EINVAL, "sheap errno values match the libc's");
+
+/* ---- The budget (see the top of the file); under the heap lock ------------------- */
+
+struct hosted_backing {
+    uintptr_t budget;    /* bytes that may be Ready at once; 0 = not read yet */
+    uintptr_t committed; /* bytes Ready now */
+};
+
+static struct hosted_backing default_backing;
+
+/* MemAvailable from /proc/meminfo in bytes, or 0.  Plain open/read and a
+ * stack buffer: this runs under the heap lock, and with the C library
+ * binding (port/libc) stdio's malloc would be sheap's, re-entering it. */
+static uint64_t mem_available(void)
+{
+    int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[4096];
+    ssize_t got = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (got <= 0)
+        return 0;
+    buf[got] = 0;
+    const char *key = "MemAvailable:";
+    char *at = strstr(buf, key);
+    if (at == NULL)
+        return 0;
+    uint64_t kb = 0;
+    for (at += strlen(key); *at == ' '; at++)
+        ;
+    for (; *at >= '0' && *at <= '9'; at++)
+        kb = kb * 10 + (uint64_t)(*at - '0');
+    return kb * 1024u;
+}
+
+static void budget_init(struct hosted_backing *hb)
+{
+    if (hb->budget != 0)
+        return;
+    uint64_t b = 0;
+    const char *env = getenv("SHEAP_HOST_BUDGET");
+    if (env != NULL)
+        b = strtoull(env, NULL, 0);
+    if (b == 0)
+        b = mem_available();
+    if (b == 0) {
+        long pages = sysconf(_SC_AVPHYS_PAGES);
+        b = pages > 0 ? (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE) : (uint64_t)1 << 30;
+    }
+    hb->budget = b > UINTPTR_MAX ? UINTPTR_MAX : (uintptr_t)b;
+}
+
+/* Bytes that may still become Ready. */
+static uintptr_t budget_left(struct hosted_backing *hb)
+{
+    budget_init(hb);
+    return hb->committed < hb->budget ? hb->budget - hb->committed : 0;
+}
+
+uintptr_t sheap_hosted_budget(uintptr_t *ready)
+{
+    sheap_port_lock();
+    budget_init(&default_backing);
+    uintptr_t b = default_backing.budget;
+    if (ready)
+        *ready = default_backing.committed;
+    sheap_port_unlock();
+    return b;
+}
+
+void sheap_hosted_set_budget(uintptr_t bytes)
+{
+    sheap_port_lock();
+    default_backing.budget = bytes;
+    budget_init(&default_backing); /* 0: back to the default */
+    sheap_port_unlock();
+}
+
+/* Parse a hexadecimal number at *s, moving *s past it. */
+static uintptr_t hex_at(const char **s)
+{
+    uintptr_t v = 0;
+    for (;; (*s)++) {
+        char c = **s;
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0') : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16;
+        if (d == 16)
+            return v;
+        v = v * 16 + d;
+    }
+}
+
+/* Bytes of [v, v + n) that are readable and writable now (Ready), from the
+ * mappings in /proc/self/maps ("lo-hi rw-p ..."); plain open/read as in
+ * mem_available.  A line longer than the buffer is skipped. */
+static uintptr_t ready_bytes_in(uintptr_t v, uintptr_t n)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[4096];
+    size_t have = 0;
+    uintptr_t total = 0, end = v + n;
+    ssize_t got;
+    while ((got = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+        have += (size_t)got;
+        char *line = buf, *nl;
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+            *nl = 0;
+            const char *c = line;
+            uintptr_t lo = hex_at(&c);
+            uintptr_t hi = *c == '-' ? (c++, hex_at(&c)) : lo;
+            if (*c == ' ' && c[1] == 'r' && c[2] == 'w') {
+                uintptr_t a = lo > v ? lo : v, b = hi < end ? hi : end;
+                if (a < b)
+                    total += b - a;
+            }
+            line = nl + 1;
+        }
+        size_t rest = have - (size_t)(line - buf);
+        memmove(buf, line, rest);
+        have = rest == sizeof(buf) - 1 ? 0 : rest;
+    }
+    close(fd);
+    return total;
+}
 
 /* ---- The backend: mmap ---------------------------------------------------------- */
 
 static int hosted_reserve(void *ctx, uintptr_t hint, uintptr_t n, uintptr_t *out)
 {
     (void)ctx;
-    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS;
     if (hint != 0)
         flags |= MAP_FIXED_NOREPLACE;
     void *p = mmap((void *)hint, n, PROT_NONE, flags, -1, 0);
@@ -58,31 +203,37 @@ static int hosted_reserve(void *ctx, uintptr_t hint, uintptr_t n, uintptr_t *out
 
 static int hosted_map(void *ctx, uintptr_t v, uintptr_t n)
 {
-    (void)ctx;
     (void)v;
-    (void)n;
+    if (n > budget_left(ctx))
+        return SHEAP_BACKEND_ENOMEM; /* could not be backed: no metadata for it */
     return SHEAP_BACKEND_OK;
 }
 
 static int hosted_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
 {
-    (void)ctx;
-    if (mprotect((void *)v, n, PROT_READ | PROT_WRITE) != 0)
+    struct hosted_backing *hb = ctx;
+    if (n > budget_left(hb))
         return SHEAP_BACKEND_ENOMEM;
+    if (mprotect((void *)v, n, PROT_READ | PROT_WRITE) != 0)
+        return SHEAP_BACKEND_ENOMEM; /* the kernel refused the commit */
+    hb->committed += n;
     *zeroed = true;
     return SHEAP_BACKEND_OK;
 }
 
 static void hosted_unused(void *ctx, uintptr_t v, uintptr_t n)
 {
-    (void)ctx;
+    struct hosted_backing *hb = ctx;
     madvise((void *)v, n, MADV_DONTNEED);
     mprotect((void *)v, n, PROT_NONE);
+    hb->committed -= n;
 }
 
 static void hosted_release(void *ctx, uintptr_t v, uintptr_t n)
 {
-    (void)ctx;
+    struct hosted_backing *hb = ctx;
+    uintptr_t ready = ready_bytes_in(v, n);
+    hb->committed -= ready < hb->committed ? ready : hb->committed;
     munmap((void *)v, n);
 }
 
@@ -95,6 +246,7 @@ const struct sheap_backend *sheap_port_default_backend(void)
     static struct sheap_backend backend;
     if (backend.ops == NULL) {
         backend.page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+        backend.ctx = &default_backing;
         backend.ops = &hosted_ops;
     }
     return &backend;
@@ -104,6 +256,8 @@ const struct sheap_backend *sheap_port_default_backend(void)
  * for an allocator lock held for a few dozen instructions.  The core inlines
  * the same code from sheap_port_lock.h. */
 volatile char sheap_port_lock_word;
+/* Its address is the calling thread's id (sheap_port_context_id). */
+_Thread_local char sheap_port_thread_tag;
 
 void sheap_port_lock(void)
 {

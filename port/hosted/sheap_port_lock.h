@@ -19,4 +19,15 @@ static inline void sheap_port_unlock_inline(void)
     __atomic_clear(&sheap_port_lock_word, __ATOMIC_RELEASE);
 }
 
+/* The calling thread's id for the core's walk re-entry test (see
+ * sheap_port_context_id in core/sheap_internal.h): the address of a
+ * thread-local byte, distinct and non-zero per thread. */
+#define SHEAP_PORT_HAS_CONTEXT_ID 1
+#include <stdint.h>
+extern _Thread_local char sheap_port_thread_tag;
+static inline uintptr_t sheap_port_context_id(void)
+{
+    return (uintptr_t)&sheap_port_thread_tag;
+}
+
 #endif

@@ -1,5 +1,7 @@
 /*
- * guard_armv8m.c - static_guard.h on the ARMv8-M Mainline MPU (Cortex-M33).
+ * guard_armv8m.c - static_guard.h on the ARMv8-M and ARMv8.1-M Mainline MPU
+ * (Cortex-M33, Cortex-M55: clang defines only __ARM_ARCH_8_1M_MAIN__ for the
+ * latter, gcc both).
  *
  * ARMv8-M regions are base/limit pairs with 32-byte granularity, so one
  * region expresses the guard exactly: [round_up(watermark, 32), end),
@@ -15,7 +17,7 @@
  * Region base and end must be 32-byte aligned.  Runs in the security state
  * the core runs in (mps2-an505: Secure), programming that state's MPU.
  */
-#if defined(__ARM_ARCH_8M_MAIN__)
+#if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
 
 #include <stdint.h>
 

@@ -91,6 +91,9 @@ int test_port_map(uintptr_t v, uintptr_t n);
 int test_port_used(uintptr_t v, uintptr_t n, bool *zeroed);
 void test_port_unused(uintptr_t v, uintptr_t n);
 void test_port_release(uintptr_t v, uintptr_t n);
+/* The same two under the heap lock, as the heap itself calls them. */
+int test_port_reserve_locked(uintptr_t hint, uintptr_t n, uintptr_t *out);
+void test_port_release_locked(uintptr_t v, uintptr_t n);
 
 /* Statistics now, and whether two snapshots match field for field (the
  * fields that differ are printed). */

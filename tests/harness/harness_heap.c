@@ -73,3 +73,18 @@ int test_port_map(uintptr_t v, uintptr_t n) { return DB->ops->map(DB->ctx, v, n)
 int test_port_used(uintptr_t v, uintptr_t n, bool *zeroed) { return DB->ops->used(DB->ctx, v, n, zeroed); }
 void test_port_unused(uintptr_t v, uintptr_t n) { DB->ops->unused(DB->ctx, v, n); }
 void test_port_release(uintptr_t v, uintptr_t n) { DB->ops->release(DB->ctx, v, n); }
+
+int test_port_reserve_locked(uintptr_t hint, uintptr_t n, uintptr_t *out)
+{
+    heap_lock();
+    int r = test_port_reserve(hint, n, out);
+    heap_unlock();
+    return r;
+}
+
+void test_port_release_locked(uintptr_t v, uintptr_t n)
+{
+    heap_lock();
+    test_port_release(v, n);
+    heap_unlock();
+}

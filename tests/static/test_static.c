@@ -23,7 +23,9 @@
 #define PAGE SHEAP_PAGE_SIZE
 #define ARENA SHEAP_ARENA_SIZE
 #define REGION_ARENAS ((uintptr_t)(SHEAP_REGION_SIZE >> SHEAP_ARENA_SHIFT))
-#define U(x) ((unsigned long long)(x))
+/* unsigned long, not long long: the static boards are 32-bit, and newlib
+ * nano's printf has no %ll (it would misread every later argument). */
+#define U(x) ((unsigned long)(x))
 
 #ifndef BOARD_HAS_GUARD
 #define BOARD_HAS_GUARD 1
@@ -42,20 +44,8 @@ static struct sheap_static_info info_now(void)
     return i;
 }
 
-static int port_reserve(uintptr_t hint, uintptr_t n, uintptr_t *out)
-{
-    heap_lock();
-    int r = test_port_reserve(hint, n, out);
-    heap_unlock();
-    return r;
-}
-
-static void port_release(uintptr_t v, uintptr_t n)
-{
-    heap_lock();
-    test_port_release(v, n);
-    heap_unlock();
-}
+#define port_reserve test_port_reserve_locked
+#define port_release test_port_release_locked
 
 /* Store (or load) one word at addr, armed for a fault; true when it
  * faulted, with the reported address in *where. */
@@ -81,7 +71,7 @@ static void test_port_contract(void)
 {
     CHECK_EQ(harness_release_heap(), 0); /* no heap: nothing reserved */
     struct sheap_static_info in = info_now();
-    printf("  region [0x%llx, 0x%llx) = %llu KB, %llu arenas of %llu KB; metadata pool [0x%llx, 0x%llx) = %llu KB\n",
+    printf("  region [0x%lx, 0x%lx) = %lu KB, %lu arenas of %lu KB; metadata pool [0x%lx, 0x%lx) = %lu KB\n",
            U(in.region_base), U(in.region_end), U((in.region_end - in.region_base) >> 10), U(REGION_ARENAS),
            U(ARENA >> 10), U(in.meta_base), U(in.meta_end), U((in.meta_end - in.meta_base) >> 10));
     /* The linker script and board.h agree; the pool is off the region. */
@@ -197,19 +187,19 @@ static void test_metadata_figures(void)
     struct sheap_stats st = stats_now();
     struct sheap_static_info in = info_now();
     uintptr_t upfront = round_up(REGION_ARENAS * sizeof(struct sheap_arena), PAGE);
-    printf("  per arena: struct sheap_arena %llu B for %llu pages of %llu B (%.2f%% of the arena)\n",
+    printf("  per arena: struct sheap_arena %lu B for %lu pages of %lu B (%.2f%% of the arena)\n",
            U(sizeof(struct sheap_arena)), U(SHEAP_ARENA_PAGES), U(PAGE),
            100.0 * (double)sizeof(struct sheap_arena) / (double)ARENA);
-    printf("  up front: arena records for all %llu frames of the region reserved: %llu B (pool)\n",
+    printf("  up front: arena records for all %lu frames of the region reserved: %lu B (pool)\n",
            U(REGION_ARENAS), U(upfront));
-    printf("  static: struct sheap_heap %llu B (arena index %llu B), span record %llu B, metadata chunk %llu B\n",
+    printf("  static: struct sheap_heap %lu B (arena index %lu B), span record %lu B, metadata chunk %lu B\n",
            U(sizeof(struct sheap_heap)), U(index_static_bytes()), U(sizeof(struct sheap_span)),
            U(SHEAP_META_CHUNK));
-    printf("  after one malloc: stats.metadata_bytes %llu, reserved_bytes %llu, arenas %llu, ready %llu B; "
-           "pool reserved %llu B\n",
+    printf("  after one malloc: stats.metadata_bytes %lu, reserved_bytes %lu, arenas %lu, ready %lu B; "
+           "pool reserved %lu B\n",
            U(st.metadata_bytes), U(st.reserved_bytes), U(st.arenas), U(st.ready_bytes), U(in.meta_reserved_bytes));
     if (st.arenas)
-        printf("  stats.metadata_bytes per arena: %llu B\n", U(st.metadata_bytes / st.arenas));
+        printf("  stats.metadata_bytes per arena: %lu B\n", U(st.metadata_bytes / st.arenas));
     /* Metadata is in the pool, never in the region. */
     heap_lock();
     uintptr_t am = sheap_heap.arena_meta.end, mm = sheap_heap.meta.end;
@@ -243,7 +233,7 @@ static void test_guard(void)
     CHECK(blk != NULL);
     in = info_now();
     uintptr_t wm = in.ready_end, first = round_up(wm, g);
-    printf("  watermark 0x%llx after a %llu-page block at %p; granule %llu B; region end 0x%llx\n", U(wm), U(npg),
+    printf("  watermark 0x%lx after a %lu-page block at %p; granule %lu B; region end 0x%lx\n", U(wm), U(npg),
            (void *)blk, U(g), U(in.region_end));
     CHECK((uintptr_t)blk + npg * PAGE <= wm);
     CHECK(first < in.region_end);
@@ -260,7 +250,7 @@ static void test_guard(void)
     for (unsigned i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
         bool f = store_faults(probes[i], &where);
         if (!f || where != probes[i])
-            printf("  store at 0x%llx: %s (0x%llx)\n", U(probes[i]), f ? "fault at wrong address" : "no fault",
+            printf("  store at 0x%lx: %s (0x%lx)\n", U(probes[i]), f ? "fault at wrong address" : "no fault",
                    U(where));
         CHECK(f);
         CHECK_EQ(where, probes[i]);
@@ -270,7 +260,7 @@ static void test_guard(void)
             CHECK_EQ(where, probes[i]);
         }
     }
-    printf("  stores at 0x%llx (watermark), 0x%llx and 0x%llx faulted at those addresses%s\n", U(probes[0]),
+    printf("  stores at 0x%lx (watermark), 0x%lx and 0x%lx faulted at those addresses%s\n", U(probes[0]),
            U(probes[1]), U(probes[2]), GUARD_STOPS_LOADS ? "; loads too" : "; loads are allowed (ARMv8-M)");
 
     /* The guard follows the heap: free and trim the block, and its pages
@@ -361,11 +351,11 @@ static void test_exhaustion(void)
     CHECK(n < MAXBLK);
     struct sheap_stats full = stats_now();
     struct sheap_static_info in = info_now();
-    printf("  full: %u blocks, live %llu KB, ready %llu KB of %llu KB, metadata %llu B, arenas %llu; "
-           "first failure at %llu B\n",
+    printf("  full: %u blocks, live %lu KB, ready %lu KB of %lu KB, metadata %lu B, arenas %lu; "
+           "first failure at %lu B\n",
            n, U(full.live_bytes >> 10), U(full.ready_bytes >> 10), U(SHEAP_REGION_SIZE >> 10),
            U(full.metadata_bytes), U(full.arenas), U(first_fail));
-    printf("  region: %llu KB reserved, %llu KB Ready, watermark 0x%llx; pool %llu of %llu KB reserved\n",
+    printf("  region: %lu KB reserved, %lu KB Ready, watermark 0x%lx; pool %lu of %lu KB reserved\n",
            U(in.region_reserved_bytes >> 10), U(in.region_ready_bytes >> 10), U(in.ready_end),
            U(in.meta_reserved_bytes >> 10), U((in.meta_end - in.meta_base) >> 10));
     CHECK_EQ(full.arenas, REGION_ARENAS);
@@ -415,7 +405,7 @@ static void test_exhaustion(void)
     size_t ff2;
     unsigned n2 = fill_heap(&ff2);
     struct sheap_stats full2 = stats_now();
-    printf("  refill after the frees: %u blocks, live %llu KB (first fill %llu KB)\n", n2,
+    printf("  refill after the frees: %u blocks, live %lu KB (first fill %lu KB)\n", n2,
            U(full2.live_bytes >> 10), U(full.live_bytes >> 10));
     CHECK(full2.live_bytes >= full.live_bytes - full.live_bytes / 10);
     CHECK_HEAP();
@@ -426,7 +416,7 @@ static void test_exhaustion(void)
     for (unsigned i = 0; i < n; i++) {
         blocks[i] = sheap_malloc(first_sizes[i]);
         if (blocks[i] == NULL)
-            printf("  recovery: block %u of %llu B failed\n", i, U(first_sizes[i]));
+            printf("  recovery: block %u of %lu B failed\n", i, U(first_sizes[i]));
         CHECK(blocks[i] != NULL);
         memset(blocks[i], 0x33, first_sizes[i] < 64 ? first_sizes[i] : 64);
     }

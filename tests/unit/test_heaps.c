@@ -12,8 +12,14 @@
  *     on-chip SRAM beside the PSRAM default heap on mps2-an385/an505): a
  *     static region instance (sheap_static.h) over it;
  *   - a static-port board without one: the tests are skipped (printed);
- *   - the host and the MMU boards: the port's default backend, which hands
- *     out any part of a large address space.
+ *   - an MMU board (SHEAP_TEST_MMU2_*: qemu-virt-aarch64, qemu-virt-riscv64):
+ *     an MMU backend instance of its own on the firmware's tables, with its
+ *     own VA window and its own 8 MB frame pool; the tests also show the
+ *     fast heap's pages come from that pool, the default heap's never do,
+ *     that the pool runs out by itself, and that destroy gives back every
+ *     frame and table page (the instance can then be finalised);
+ *   - the host: the port's default backend, which hands out any part of a
+ *     large address space.
  * Either way the second backend is wrapped in a fault backend
  * (fault_backend.h), which counts what is reserved (destroy must give it
  * all back) and, where memory is plentiful, fails reserve and used so the
@@ -29,17 +35,24 @@
 #include "sheap_internal.h"
 #include "sheap_port.h"
 
+#define HEAP2_STATIC 0
+#define HEAP2_MMU 0
+#define HEAP2_AVAILABLE 1
 #if defined(BOARD_HEAP2_BASE)
 #include "../../port/static/sheap_static.h"
+#undef HEAP2_STATIC
 #define HEAP2_STATIC 1
-#define HEAP2_AVAILABLE 1
 #elif defined(SHEAP_STATIC_META_SIZE)
-#define HEAP2_STATIC 0
+#undef HEAP2_AVAILABLE
 #define HEAP2_AVAILABLE 0 /* a static board with one memory */
-#else
-#define HEAP2_STATIC 0
-#define HEAP2_AVAILABLE 1
+#elif defined(SHEAP_TEST_MMU2_WINDOW_BASE)
+#include "boot_mmu.h"
+#include "sheap_mmu.h"
+#undef HEAP2_MMU
+#define HEAP2_MMU 1
 #endif
+/* The second memory runs out by itself (no injected failures needed). */
+#define HEAP2_BOUNDED (HEAP2_STATIC || HEAP2_MMU)
 
 #define U(x) ((unsigned long long)(x))
 #define EXT_CAPS SHEAP_CAP_EXTERNAL
@@ -50,11 +63,77 @@ static struct fault_backend fast_fb;
 #if HEAP2_STATIC
 static struct sheap_static_region sram;
 #endif
+#if HEAP2_MMU
+/* The fast heap's MMU instance: its own window and frame pool on the
+ * firmware's root table (only this instance holds them while it lives). */
+static struct sheap_mmu mmu2;
+static struct sheap_backend mmu2_backend;
+static bool mmu2_live;
+static const struct sheap_mmu_frame_range mmu2_frames[] = {
+    {SHEAP_TEST_MMU2_FRAMES_BASE, SHEAP_TEST_MMU2_FRAMES_SIZE},
+};
+
+/* The instance's configuration on the running regime; 0 or the
+ * sheap_mmu_read_regime error. */
+static int mmu2_config(struct sheap_mmu_config *c)
+{
+    *c = (struct sheap_mmu_config){
+        .window_base = SHEAP_TEST_MMU2_WINDOW_BASE,
+        .window_size = SHEAP_TEST_MMU2_WINDOW_SIZE,
+        .frames = mmu2_frames,
+        .nframes = 1,
+        .leaf_attrs = SHEAP_MMU_LEAF_ATTRS,
+    };
+    return sheap_mmu_read_regime(&c->root, &c->va_bits, &c->pa_bits);
+}
+
+static int mmu2_init(void)
+{
+    struct sheap_mmu_config c;
+    int r = mmu2_config(&c);
+    if (r == SHEAP_MMU_OK)
+        r = sheap_mmu_backend_init(&mmu2, &c, &mmu2_backend);
+    mmu2_live = r == SHEAP_MMU_OK;
+    return r;
+}
+
+static struct sheap_frame_stats mmu2_stats(void)
+{
+    struct sheap_frame_stats f;
+    heap_lock();
+    sheap_mmu_stats(&mmu2, &f);
+    heap_unlock();
+    return f;
+}
+
+/* The frame backing p in the fast heap's pool (0: not Ready there). */
+static uintptr_t mmu2_frame_of(const void *p)
+{
+    heap_lock();
+    uintptr_t pa = sheap_mmu_translate(&mmu2, (uintptr_t)p);
+    heap_unlock();
+    return pa;
+}
+
+static bool in_mmu2_pool(uintptr_t pa)
+{
+    return pa >= SHEAP_TEST_MMU2_FRAMES_BASE && pa < SHEAP_TEST_MMU2_FRAMES_BASE + SHEAP_TEST_MMU2_FRAMES_SIZE;
+}
+#endif
 
 /* The second memory's backend (made once), wrapped afresh for each test. */
 static const struct sheap_backend *heap2_backend(void)
 {
-#if HEAP2_STATIC
+#if HEAP2_MMU
+    if (!mmu2_live) {
+        int r = mmu2_init();
+        if (r != SHEAP_MMU_OK) {
+            printf("  sheap_mmu_backend_init: %d\n", r);
+            return NULL;
+        }
+    }
+    return &mmu2_backend;
+#elif HEAP2_STATIC
     if (sram.backend.ops == NULL) {
         int r = sheap_static_region_init(&sram, BOARD_HEAP2_BASE, BOARD_HEAP2_SIZE, BOARD_HEAP2_META_BASE,
                                          BOARD_HEAP2_META_SIZE);
@@ -103,6 +182,15 @@ static bool fast_gone(void)
         return false;
     if (fast_fb.reserved_bytes != 0)
         printf("  fast heap destroyed with %llu bytes still reserved\n", U(fast_fb.reserved_bytes));
+#if HEAP2_MMU
+    /* Every frame of the pool is free again, no table page is left. */
+    struct sheap_frame_stats f = mmu2_stats();
+    if (f.heap_pages != 0 || f.table_pages != 0 || f.free != f.total) {
+        printf("  fast heap destroyed with %llu heap and %llu table frames in use\n", U(f.heap_pages),
+               U(f.table_pages));
+        return false;
+    }
+#endif
     return fast_fb.reserved_bytes == 0;
 }
 
@@ -133,10 +221,10 @@ static unsigned nblocks;
 static void exhaust(struct sheap *h, struct fault_backend *fb, size_t sz)
 {
     nblocks = 0;
-    /* Where memory is plentiful (host, MMU boards) the backend stops
-     * giving more: no reservation, no backing.  A static region runs out
-     * by itself. */
-    if (!HEAP2_STATIC || h != &fast) {
+    /* Where memory is plentiful (the host; the default heap anywhere) the
+     * backend stops giving more: no reservation, no backing.  A static
+     * region or an MMU instance's frame pool runs out by itself. */
+    if (!HEAP2_BOUNDED || h != &fast) {
         while (nblocks < 16 && (blocks[nblocks] = sheap_heap_malloc(h, sz)) != NULL)
             nblocks++;
         fb->fail_all[SHEAP_OP_RESERVE] = true;
@@ -248,6 +336,18 @@ static void test_bad_input(void)
     CHECK_EQ(sheap_static_region_init(&r3, BOARD_HEAP2_BASE, SHEAP_ARENA_SIZE, BOARD_HEAP2_BASE,
                                       SHEAP_PAGE_SIZE), SHEAP_EINVAL);
 #endif
+#if HEAP2_MMU
+    /* The fast heap's window and frames are owned: a second instance over
+     * either is refused, and the default instance is untouched. */
+    static struct sheap_mmu m3;
+    struct sheap_backend b3m;
+    struct sheap_mmu_config c3;
+    CHECK_EQ(mmu2_config(&c3), SHEAP_MMU_OK);
+    CHECK_EQ(sheap_mmu_backend_init(&m3, &c3, &b3m), SHEAP_MMU_EBUSY);
+    c3.window_base = SHEAP_MMU_WINDOW_BASE; /* the default heap's window */
+    c3.window_size = SHEAP_TEST_MMU2_WINDOW_SIZE;
+    CHECK_EQ(sheap_mmu_backend_init(&m3, &c3, &b3m), SHEAP_MMU_EBUSY);
+#endif
     /* Nothing changed but the oom count of the calloc overflow. */
     struct sheap_stats t1;
     sheap_stats_total(&t1);
@@ -279,6 +379,12 @@ static void test_placement_by_caps(void)
     CHECK(sheap_heap_of(a) == sheap_default_heap());
     CHECK(sheap_heap_of(plain) == sheap_default_heap());
     CHECK_EQ((uintptr_t)a & 4095, 0);
+#if HEAP2_MMU
+    /* The fast heap's pages come from its own frame pool, the default
+     * heap's never do. */
+    CHECK(in_mmu2_pool(mmu2_frame_of(f)) && in_mmu2_pool(mmu2_frame_of(big)));
+    CHECK(mmu2_frame_of(e) == 0 && mmu2_frame_of(plain) == 0);
+#endif
     for (unsigned i = 0; i < 300; i++)
         CHECK_EQ(((unsigned char *)z)[i], 0);
     /* Per-heap forms place in the named heap, whatever the caps. */
@@ -490,6 +596,34 @@ static void test_destroy_gives_back(void)
     TEARDOWN();
 }
 
+/* The fast heap's MMU instance: used frames follow the heap, destroy gives
+ * all of them back, the instance can then be finalised (refused while the
+ * heap holds memory) and made again; the firmware's tables stay intact. */
+static void test_mmu_instance_given_back(void)
+{
+#if !HEAP2_MMU
+    printf("  skipped: the second heap is not on an MMU instance of its own here\n");
+#else
+    SETUP();
+    struct sheap_frame_stats f0 = mmu2_stats();
+    void *p = sheap_heap_malloc(&fast, 1u << 20);
+    CHECK(p != NULL);
+    memset(p, 0x5a, 1u << 20);
+    struct sheap_frame_stats f1 = mmu2_stats();
+    CHECK(f1.heap_pages >= f0.heap_pages + (1u << 20) / 4096);
+    CHECK_EQ(f1.free + f1.heap_pages + f1.table_pages, f1.total);
+    printf("  fast heap: %llu of %llu frames in use (%llu table pages) with 1 MB live\n",
+           U(f1.heap_pages + f1.table_pages), U(f1.total), U(f1.table_pages));
+    CHECK_EQ(sheap_mmu_backend_fini(&mmu2), SHEAP_MMU_EBUSY); /* still in use */
+    sheap_free(p);
+    TEARDOWN(); /* fast_gone: every frame back, no table page left */
+    CHECK_EQ(sheap_mmu_backend_fini(&mmu2), SHEAP_MMU_OK);
+    mmu2_live = false;
+    CHECK_EQ(mmu2_init(), SHEAP_MMU_OK); /* the window and frames are free again */
+    CHECK_EQ(board_mmu_intact(), 0);
+#endif
+}
+
 /* A backend that hands out memory another heap owns: every reserve
  * "succeeds" at rogue_at, the default heap's first arena. */
 static uintptr_t rogue_at;
@@ -571,6 +705,11 @@ static void test_adjacent_arenas(void)
     uintptr_t a = arena_of((uintptr_t)d)->base;
     /* The fast heap again, told to grow right after the default heap's arena. */
     CHECK(fast_gone());
+#if HEAP2_MMU
+    /* Its own MMU instance cannot reach there (another window, and too few
+     * frames for half an arena): this test puts it on the default backend. */
+    fault_backend_init(&fast_fb, sheap_port_default_backend());
+#endif
     const uintptr_t hint[] = {a + SHEAP_ARENA_SIZE};
     struct sheap_config cfg = {.backend = &fast_fb.backend, .caps = FAST_CAPS, .name = "fast", .hints = hint,
                                .nhints = 1};
@@ -611,6 +750,7 @@ int main(void)
     RUN(test_fallback_and_exhaustion);
     RUN(test_destroy_gives_back);
     RUN(test_adjacent_arenas);
+    RUN(test_mmu_instance_given_back);
     RUN(test_memory_of_another_heap);
     return harness_finish("heaps");
 }

@@ -93,6 +93,9 @@ static uint64_t heap_digest(void)
         EXPECT_MISUSE(sheap_free(m_), keyword);                                                    \
         EXPECT_MISUSE(CHECK(sheap_realloc(m_, 100) == NULL), keyword);                             \
         EXPECT_MISUSE(CHECK(sheap_realloc(m_, 0) == NULL), keyword);                               \
+        /* issue 20: a huge size must not hide the bad pointer */                                 \
+        EXPECT_MISUSE(CHECK(sheap_realloc(m_, SIZE_MAX) == NULL), keyword);                        \
+        EXPECT_MISUSE(CHECK(sheap_realloc(m_, SIZE_MAX / 2 + 1) == NULL), keyword);                \
         EXPECT_MISUSE(CHECK_EQ(sheap_usable_size(m_), 0), keyword);                                \
     } while (0)
 
@@ -929,6 +932,149 @@ static void test_corruption_counters(void)
     CHECK_HEAP();
 }
 
+/* ---- issue 20: contract breaks found by the adversarial round ------------------ */
+
+/* Fix 1: realloc validates the pointer before the size.  The issue's
+ * reproduction, then freed, interior and stack pointers with sizes beyond
+ * the largest request: each is reported once, is not an OOM, and leaves
+ * errno alone (like sheap_free). */
+static void test_realloc_invalid_huge(void)
+{
+    char *keep = sheap_malloc(32);
+    void *p = sheap_malloc(32);
+    CHECK(keep != NULL && p != NULL);
+    sheap_free(p);
+    struct sheap_stats before = stats_now();
+    errno = 0;
+    EXPECT_MISUSE(CHECK(sheap_realloc(p, SIZE_MAX) == NULL), KW_DOUBLE);
+    CHECK_EQ(errno, 0);
+    CHECK_EQ(stats_now().oom_count, before.oom_count);
+    char *big = sheap_malloc(3 * PAGE);
+    int local = 0;
+    CHECK(big != NULL);
+    EXPECT_MISUSE(CHECK(sheap_realloc(big + PAGE, SIZE_MAX) == NULL), KW_INTERIOR);
+    EXPECT_MISUSE(CHECK(sheap_realloc(keep + 1, SIZE_MAX - PAGE) == NULL), KW_INTERIOR);
+    EXPECT_MISUSE(CHECK(sheap_realloc(&local, SIZE_MAX) == NULL), KW_FOREIGN);
+    /* A valid pointer with a huge size: ENOMEM, no report, block intact. */
+    unsigned f = harness_faults;
+    memset(big, 0x5a, 3 * PAGE);
+    errno = 0;
+    CHECK(sheap_realloc(big, SIZE_MAX) == NULL);
+    CHECK_EQ(errno, ENOMEM);
+    CHECK_EQ(harness_faults, f);
+    CHECK_EQ(stats_now().oom_count, before.oom_count + 1);
+    CHECK(big[0] == 0x5a && big[3 * PAGE - 1] == 0x5a);
+    sheap_free(big);
+    sheap_free(keep);
+    (void)local;
+    CHECK_HEAP();
+}
+
+/* Fix 4: posix_memalign sets errno on EINVAL as well as returning it. */
+static void test_posix_memalign_errno(void)
+{
+    static const size_t bad[] = {0, 3, sizeof(void *) / 2, 24, (size_t)ARENA * 2, SIZE_MAX};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        void *out = &global_object;
+        errno = 0;
+        CHECK_EQ(sheap_posix_memalign(&out, bad[i], 64), SHEAP_EINVAL);
+        CHECK_EQ(errno, EINVAL);
+        CHECK(out == &global_object); /* *out untouched */
+    }
+    void *out = NULL;
+    errno = 0;
+    CHECK_EQ(sheap_posix_memalign(&out, 64, SIZE_MAX), SHEAP_ENOMEM);
+    CHECK_EQ(errno, ENOMEM);
+    CHECK_EQ(sheap_posix_memalign(&out, 64, 100), 0);
+    CHECK(out != NULL && ((uintptr_t)out & 63) == 0);
+    sheap_free(out);
+    CHECK_HEAP();
+}
+
+/* Fix 5: every entry point called from a walker callback is reported and
+ * refused; nothing deadlocks (a deadlock would hang the test, which
+ * tools/run_test.sh counts as a failure). */
+struct reentry {
+    void *live;          /* a live block the callback tries to free */
+    unsigned calls;      /* callback invocations that made the calls */
+    unsigned refused;    /* calls that failed as the contract says */
+    unsigned faults;     /* reports seen inside the callback */
+    int errno_ok;
+};
+
+static void reentry_calls(struct reentry *r)
+{
+    unsigned f0 = harness_faults;
+    errno = 0;
+    r->refused += sheap_malloc(16) == NULL;
+    r->errno_ok += errno == EINVAL;
+    r->refused += sheap_calloc(2, 8) == NULL;
+    r->refused += sheap_realloc(r->live, 64) == NULL;
+    r->refused += sheap_realloc(NULL, 64) == NULL;
+    r->refused += sheap_aligned_alloc(64, 64) == NULL;
+    void *out = NULL;
+    r->refused += sheap_posix_memalign(&out, 64, 64) == SHEAP_EINVAL && out == NULL;
+    r->refused += sheap_usable_size(r->live) == 0;
+    sheap_free(r->live); /* refused: the block stays live */
+    r->refused += sheap_trim() == 0;
+    struct sheap_stats st;
+    memset(&st, 0xa5, sizeof(st));
+    sheap_stats(&st);
+    r->refused += st.live_blocks == (size_t)0xa5a5a5a5a5a5a5a5ull; /* untouched */
+    r->refused += sheap_check() == SHEAP_CHECK_IN_WALK;
+    r->refused += sheap_walk(digest_fn, &(uint64_t){0}) == -1;
+    r->refused += sheap_set_fault_hook(NULL) == harness_fault_hook; /* unchanged */
+    r->faults += harness_faults - f0;
+    r->calls++;
+}
+
+#define REENTRY_CALLS 12
+
+static int reentry_walk_fn(void *ptr, size_t size, bool used, void *ctx)
+{
+    (void)ptr;
+    (void)size;
+    (void)used;
+    reentry_calls(ctx);
+    return 1; /* once is enough */
+}
+
+static int reentry_arena_fn(const struct sheap_arena_info *info, void *ctx)
+{
+    (void)info;
+    reentry_calls(ctx);
+    return 7;
+}
+
+static void test_walk_reentry(void)
+{
+    struct reentry r = {sheap_malloc(40), 0, 0, 0, 0};
+    CHECK(r.live != NULL);
+    size_t usable = sheap_usable_size(r.live);
+    struct sheap_stats before = stats_now();
+    CHECK_EQ(sheap_walk(reentry_walk_fn, &r), 1);
+    CHECK_EQ(r.calls, 1);
+    CHECK_EQ(r.refused, REENTRY_CALLS);
+    CHECK_EQ(r.faults, REENTRY_CALLS + 1); /* + the free */
+    CHECK_EQ(r.errno_ok, 1);
+    CHECK_EQ(sheap_arena_walk(reentry_arena_fn, &r), 7);
+    CHECK_EQ(r.calls, 2);
+    CHECK_EQ(r.refused, 2 * REENTRY_CALLS);
+    CHECK_EQ(r.faults, 2 * (REENTRY_CALLS + 1));
+    struct sheap_stats after = stats_now();
+    CHECK_EQ(after.misuse_count, before.misuse_count + 2 * (REENTRY_CALLS + 1));
+    CHECK_EQ(after.live_blocks, before.live_blocks);
+    CHECK_EQ(after.oom_count, before.oom_count);
+    misuse_cases += 2 * (REENTRY_CALLS + 1);
+    /* After the walk everything works again, the block is still live. */
+    CHECK_EQ(sheap_usable_size(r.live), usable);
+    sheap_free(r.live);
+    void *q = sheap_malloc(16);
+    CHECK(q != NULL);
+    sheap_free(q);
+    CHECK_HEAP();
+}
+
 static sheap_fault_hook saved_hook;
 
 static void test_install_hook(void)
@@ -968,6 +1114,9 @@ int main(void)
     RUN(test_corruption_counters);
     RUN(test_reserve_and_map_failure);
     RUN(test_meta_chunk_kept_after_port_failure);
+    RUN(test_realloc_invalid_huge);
+    RUN(test_posix_memalign_errno);
+    RUN(test_walk_reentry);
     RUN(test_restore_hook);
     printf("  %u misuse cases reported (%u hook calls), %u corruptions detected, %lu port faults injected\n",
            misuse_cases, harness_faults, corruption_cases, sheap_fault_inject_count());

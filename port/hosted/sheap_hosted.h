@@ -1,0 +1,22 @@
+/*
+ * sheap_hosted.h - what the hosted port (port/hosted) offers tests and
+ * programs besides the port contract: its backing budget (issue 20).
+ *
+ * The port backs at most a budget of bytes at once (Ready memory, heap and
+ * metadata together); used() beyond it fails with ENOMEM, and map() of a
+ * range larger than what is left fails too, so no metadata is made for
+ * memory that could not be backed.  The default budget is the machine's
+ * available memory when the port first needs it (MemAvailable), or the
+ * SHEAP_HOST_BUDGET environment variable (bytes) when set.
+ */
+#ifndef SHEAP_HOSTED_H
+#define SHEAP_HOSTED_H
+
+#include <stdint.h>
+
+/* The budget in bytes; *ready (when not NULL) receives the bytes Ready now. */
+uintptr_t sheap_hosted_budget(uintptr_t *ready);
+/* Set the budget (0: back to the default).  Takes the heap lock. */
+void sheap_hosted_set_budget(uintptr_t bytes);
+
+#endif
