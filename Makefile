@@ -268,12 +268,17 @@ suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound) $(
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
 	@NM=$(NM) tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
-	@NM=$(NM) tools/check_no_libcalls.sh $(B) >> $(RESULTS)
+	@if [ "$(BOARD)" != host ]; then NM=$(NM) tools/check_no_libcalls.sh $(B) >> $(RESULTS); fi
 	@NM=$(NM) tools/check_no_fault_injection.sh $(B)/libsheap.a >> $(RESULTS)
 	@tools/run_link_test.sh $(B) >> $(RESULTS)
 	@if [ -n "$(FAULT_TEST)" ]; then tools/run_fault_test.sh $(B) >> $(RESULTS); fi
 	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/bench-bound "$(RESULTS)"; fi
-	@if [ -n "$(MASK_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/mask-bound "$(RESULTS)"; fi
+	@if [ -n "$(MASK_CHECK)" ] && [ -z "$(BENCH_PROBES)" ]; then \
+	  tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/mask-bound "$(RESULTS)"; fi
+	@if [ -n "$(MASK_CHECK)" ] && [ -n "$(BENCH_PROBES)" ]; then \
+	  $(MAKE) --no-print-directory $(BENCH_PLUGIN) > /dev/null && \
+	  tools/run_mask_probes.sh "$(B)" "$(subst -kernel,-plugin $(BENCH_PLUGIN)$(bench_comma)out=$(B)/tests/mask-bound.events -kernel,$(RUN))" \
+	    $(B)/tests/mask-bound "$(RESULTS)" $(call BENCH_BOUND,mask_max); fi
 ifneq ($(LIBC_TEST),)
 	@NM=$(NM) tools/run_libc_test.sh $(B) $(LIBC_TEST) "$(RUN)" $(RESULTS)
 endif
@@ -493,22 +498,34 @@ $(B)/tests/bench-bound: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) tes
 # make mask-bench prints the MASK lines of every counter board into
 # build/bench/<board>-mask.txt.
 MASK_SRC := tests/bench/mask_target.c $(BENCH_SRC)
+# Cortex-M (no counter in QEMU): the plugin counts (-DBENCH_PROBES), and
+# only the workloads that fit the board's RAM run (MASK_WORKLOADS: a bit per
+# index of bench_workloads; small, fifo and frag).
+MASK_DEFS := $(if $(BENCH_PROBES),-DBENCH_PROBES -DMASK_WORKLOADS=0x29)
 $(B)/bench/mask: $(MASK_SRC) $(BENCH_HDR) $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_DIAG) $(MASK_SRC) $(BENCH_LDFLAGS) -L$(B) -lsheap_mask \
-	  $(BOARD_LIB) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_DEFS) $(MASK_DIAG) $(MASK_SRC) $(BENCH_LDFLAGS) \
+	  -L$(B) -lsheap_mask $(BOARD_LIB) $(LDLIBS) -o $@
 $(B)/tests/mask-bound: $(MASK_SRC) $(BENCH_HDR) tests/bench/bounds.txt $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DMASK_BOUND=$(call BENCH_BOUND,mask_max) $(MASK_SRC) \
-	  $(BENCH_LDFLAGS) -L$(B) -lsheap_mask $(BOARD_LIB) $(LDLIBS) -o $@
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_DEFS) -DMASK_BOUND=$(call BENCH_BOUND,mask_max) \
+	  $(MASK_SRC) $(BENCH_LDFLAGS) -L$(B) -lsheap_mask $(BOARD_LIB) $(LDLIBS) -o $@
 .PHONY: mask-board mask-bench
-mask-board: $(B)/bench/mask
+mask-board: $(B)/bench/mask $(if $(BENCH_PROBES),$(BENCH_PLUGIN))
 	@mkdir -p $(BENCH_OUT)
 	@echo "  mask $(BOARD)"
+ifeq ($(BENCH_PROBES),)
 	@$(RUN) $(B)/bench/mask > $(BENCH_OUT)/$(BOARD)-mask.txt 2>&1 || \
 	  { echo "mask image failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-mask.txt; exit 1; }
+else
+	@$(subst -kernel,-plugin $(BENCH_PLUGIN)$(bench_comma)out=$(BENCH_OUT)/$(BOARD)-mask.events -kernel,$(RUN)) \
+	  $(B)/bench/mask > $(BENCH_OUT)/$(BOARD)-mask.log 2>&1 || \
+	  { echo "mask image failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-mask.log; exit 1; }
+	@$(BENCH_PYTHON) tools/mask_probes.py $(BENCH_OUT)/$(BOARD)-mask.events $(BENCH_OUT)/$(BOARD)-mask.log \
+	  > $(BENCH_OUT)/$(BOARD)-mask.txt
+endif
 mask-bench: deps-check
-	@for b in $(BENCH_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b mask-board || exit 1; done
+	@for b in $(BENCH_BOARDS) $(BENCH_PROBE_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b mask-board || exit 1; done
 	$(BENCH_PYTHON) tools/mask_report.py $(BENCH_OUT) docs
 
 DEB_PACKAGES_BENCH := libmimalloc-dev libjemalloc-dev python3-matplotlib gcc-arm-none-eabi picolibc-arm-none-eabi

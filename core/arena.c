@@ -121,14 +121,21 @@ static bool index_any(uintptr_t v, uintptr_t n)
  */
 #define META_GUARD SHEAP_PAGE_SIZE
 
+/* The guard on each side of b's metadata reservations: none where the
+ * backend keeps metadata apart by itself (sheap_backend.meta_apart). */
+static inline uintptr_t meta_guard(const struct sheap_backend *b)
+{
+    return b->meta_apart ? 0 : META_GUARD;
+}
+
 /* Reserve size bytes of metadata address space from b between two guard
- * pages, outside every heap's arenas.  On success *res is the reservation
- * (guards included, size + 2 * META_GUARD bytes) and the usable bytes are
- * [*res + META_GUARD, *res + META_GUARD + size). */
+ * pages (meta_guard), outside every heap's arenas.  On success *res is the
+ * reservation (guards included, size + 2 * meta_guard(b) bytes) and the
+ * usable bytes are [*res + meta_guard(b), *res + meta_guard(b) + size). */
 static bool meta_reserve(const struct sheap_backend *b, uintptr_t size, uintptr_t *res)
 {
     SHEAP_ASSERT_GROWTH();
-    uintptr_t n = size + 2 * META_GUARD;
+    uintptr_t n = size + 2 * meta_guard(b);
     if (n < size || b->ops->reserve(b->ctx, 0, n, res) != SHEAP_PORT_OK)
         return false;
     if (index_any(*res, n)) {
@@ -168,7 +175,7 @@ static void *chunk_alloc(const struct sheap_backend *b, struct linear_alloc *l, 
     uintptr_t res;
     if (!meta_reserve(b, chunk, &res))
         return NULL;
-    uintptr_t base = res + META_GUARD, res_size = chunk + 2 * META_GUARD;
+    uintptr_t base = res + meta_guard(b), res_size = chunk + 2 * meta_guard(b);
     struct linear_alloc nl;
     linear_init(&nl, base, chunk); /* the guards lie outside [base, base + chunk) */
     struct meta_chunk *rec = NULL;
@@ -395,10 +402,10 @@ static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t i
     uintptr_t res;
     if (!meta_reserve(&h->backend, meta_size, &res)) /* with guard pages, see META_GUARD */
         return SHEAP_PORT_ENOMEM;
-    uintptr_t m = res + META_GUARD;
+    uintptr_t m = res + meta_guard(&h->backend);
     linear_init(&h->arena_meta, m, meta_size);
     h->arena_meta_base = m;
-    h->c.reserved_bytes += meta_size + 2 * META_GUARD;
+    h->c.reserved_bytes += meta_size + 2 * meta_guard(&h->backend);
     uint64_t first = initial != 0 ? initial : SHEAP_INITIAL_RESERVE;
     for (uint64_t size = first; size >= SHEAP_ARENA_SIZE; size /= 2) {
         uintptr_t a;
@@ -472,7 +479,8 @@ void heap_release_all(struct sheap_heap *h)
     if (s1 != 0)
         be_release(h, s0, s1 - s0);
     if (h->arena_meta.end != 0)
-        be_release(h, h->arena_meta_base - META_GUARD, h->arena_meta.end - h->arena_meta_base + 2 * META_GUARD);
+        be_release(h, h->arena_meta_base - meta_guard(&h->backend),
+                   h->arena_meta.end - h->arena_meta_base + 2 * meta_guard(&h->backend));
     /* Metadata chunks last: the arena records and chunk records live there. */
     for (struct meta_chunk *c = h->chunks, *next; c != NULL; c = next) {
         next = c->next;

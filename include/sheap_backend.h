@@ -90,6 +90,14 @@ struct sheap_backend {
     void *ctx;           /* the backend's own state, passed to every op */
     uintptr_t page_size; /* granule of every op; the heap page size
                             (SHEAP_PAGE_SIZE) must be a multiple of it */
+    /* Metadata apart (issue 20).  false (the default): the core puts a
+     * guard page that is never made Ready on each side of every metadata
+     * reservation (one that is not whole arenas), so no metadata byte is
+     * ever next to a user block.  true: the backend itself keeps those
+     * reservations apart from arena memory by at least one page that it
+     * never hands out (a separate pool whose edges touch no region, as
+     * port/static does), and the core adds no guard pages. */
+    bool meta_apart;
 };
 
 #ifdef __cplusplus

@@ -206,6 +206,7 @@ int sheap_mmu_backend_init(struct sheap_mmu *m, const struct sheap_mmu_config *c
     out->ops = &mmu_ops;
     out->ctx = m;
     out->page_size = PAGE;
+    out->meta_apart = false; /* the core guards metadata reservations */
     return SHEAP_MMU_OK;
 }
 

@@ -331,11 +331,28 @@ static int region_init(struct sheap_static_region *r, uintptr_t base, uintptr_t 
             return SHEAP_EBUSY;
     if (taken(base, base + size) || taken(meta, meta + msize))
         return SHEAP_EBUSY;
+    /* Metadata apart (sheap_backend.meta_apart): a pool never touches a
+     * region.  This pool's edge page next to a region (its own or
+     * another's) is left out of it; a region next to an existing pool's
+     * edge is refused (that pool may be in use up to its edge). */
+    for (const struct sheap_static_region *q = regions; q != NULL; q = q->next)
+        if (q->meta_end == base || q->meta_base == base + size)
+            return SHEAP_EBUSY;
+    bool below = meta + msize == base, above = meta == base + size;
+    for (const struct sheap_static_region *q = regions; q != NULL; q = q->next) {
+        below |= meta + msize == q->base;
+        above |= meta == q->end;
+    }
+    if (msize <= (uintptr_t)(below + above) * PAGE)
+        return SHEAP_EINVAL;
+    meta += above ? PAGE : 0;
+    msize -= (uintptr_t)(below + above) * PAGE;
     for (uintptr_t i = 0; i < sizeof(*r); i++)
         ((unsigned char *)r)[i] = 0;
     r->backend.ops = &static_ops;
     r->backend.ctx = r;
     r->backend.page_size = PAGE;
+    r->backend.meta_apart = true; /* the pool is apart from every region (above) */
     r->base = base;
     r->end = base + size;
     r->meta_base = meta;

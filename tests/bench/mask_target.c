@@ -18,6 +18,13 @@
  * (calls_max: the most instructions one whole call took, for comparison).
  * With -DMASK_BOUND=n it also checks every stretch against n and prints
  * a SUITE line (make test).
+ *
+ * With -DBENCH_PROBES (Cortex-M: QEMU models no counter there) the counting
+ * is done outside the guest by tests/bench/icount_plugin.c: the trace hooks
+ * enter bench_probe_mask_on / bench_probe_mask_off, the plugin keeps the
+ * longest stretch and logs it at each bench_probe_mask_take, and
+ * tools/mask_probes.py turns the log into the same MASK lines (and checks
+ * the bound).
  */
 #include <stdio.h>
 
@@ -28,6 +35,44 @@
 void sheap_mask_trace_enter(void);
 void sheap_mask_trace_exit(void);
 
+#ifdef BENCH_PROBES
+/* Empty functions the plugin watches; the bodies differ so that none are
+ * folded together. */
+static volatile unsigned probe_mark;
+#define PROBE(name, k)                                                                    \
+    __attribute__((noinline, noipa)) void bench_probe_##name(void);                      \
+    __attribute__((noinline, noipa)) void bench_probe_##name(void) { probe_mark = (k); }
+PROBE(start, 1)
+PROBE(malloc, 2)
+PROBE(free, 3)
+PROBE(realloc, 4)
+PROBE(trim, 5)
+PROBE(grew, 6)
+PROBE(run, 7)
+PROBE(cal, 8)
+PROBE(mask_on, 9)
+PROBE(mask_off, 10)
+PROBE(mask_reset, 11)
+PROBE(mask_take, 12)
+
+void sheap_mask_trace_enter(void) { bench_probe_mask_on(); }
+void sheap_mask_trace_exit(void) { bench_probe_mask_off(); }
+
+static uint64_t growth_token(void);
+static void (*const op_probe[4])(void) = {bench_probe_malloc, bench_probe_free, bench_probe_realloc, bench_probe_trim};
+#define MEASURED(r, op, call)                                                      \
+    do {                                                                           \
+        (void)(r);                                                                 \
+        uint64_t g_ = growth_token();                                              \
+        bench_probe_mask_reset();                                                  \
+        bench_probe_start();                                                       \
+        call;                                                                      \
+        op_probe[(op)]();                                                          \
+        bench_probe_mask_take();                                                   \
+        if (growth_token() != g_ && (op) != 3)                                     \
+            bench_probe_grew();                                                    \
+    } while (0)
+#else
 static uint64_t mask_t0, mask_max, overhead;
 /* Where the longest stretch of all began and ended (return addresses into
  * the core: addr2line names the lock and unlock sites). */
@@ -58,6 +103,8 @@ __attribute__((noinline)) void sheap_mask_trace_exit(void)
     }
 }
 
+#endif /* BENCH_PROBES */
+
 static uint64_t growth_token(void)
 {
     struct sheap_stats s;
@@ -76,6 +123,7 @@ static const struct bench_alloc alloc_sheap = {
     "sheap", sheap_malloc, sheap_free, sheap_realloc, footprint, growth_token,
 };
 
+#ifndef BENCH_PROBES
 enum { OP_TRIM = BENCH_NOPS, NOPS };
 static const char *const op_names[NOPS] = {"malloc", "free", "realloc", "trim"};
 
@@ -115,7 +163,9 @@ static void account(const struct bench_run *r, int op, uint64_t masked, uint64_t
         printf("\n");
     }
 }
+#endif /* !BENCH_PROBES */
 
+#ifndef BENCH_PROBES
 /* Around one call: the masked maximum is reset before and read after, before
  * the growth test (sheap_stats takes the lock too). */
 #define MEASURED(r, op, call)                                                      \
@@ -129,6 +179,8 @@ static void account(const struct bench_run *r, int op, uint64_t masked, uint64_t
         uint64_t m_ = mask_max;                                                    \
         account((r), (op), m_, t1_ - t0_, growth_token() != g_);                   \
     } while (0)
+
+#endif
 
 void *bench_do_malloc(struct bench_run *r, size_t n)
 {
@@ -148,6 +200,7 @@ void *bench_do_realloc(struct bench_run *r, void *p, size_t n)
 
 void bench_tick(struct bench_run *r) { (void)r; }
 
+#ifndef BENCH_PROBES
 static void report(const char *board, const char *wl)
 {
     for (int op = 0; op < NOPS; op++) {
@@ -160,6 +213,52 @@ static void report(const char *board, const char *wl)
     }
 }
 
+#endif
+
+#ifndef MASK_WORKLOADS
+#define MASK_WORKLOADS 0xffffffffu /* a bit per index of bench_workloads */
+#endif
+
+#ifdef BENCH_PROBES
+int main(void)
+{
+    const char *board = sheap_board_name();
+    /* Calibration: the probe pair around a call, and a stretch with nothing
+     * in it (tools/mask_probes.py subtracts the least of each). */
+    for (int i = 0; i < 16; i++) {
+        bench_probe_start();
+        bench_probe_cal();
+    }
+    for (int i = 0; i < 16; i++) {
+        bench_probe_mask_reset();
+        sheap_mask_trace_enter();
+        sheap_mask_trace_exit();
+        bench_probe_mask_take();
+    }
+    for (unsigned w = 0; w < bench_nworkloads; w++) {
+        struct bench_run r;
+        if (!((MASK_WORKLOADS >> w) & 1u))
+            continue;
+        printf("RUN %s sheap %s\n", board, bench_workloads[w].name);
+        bench_probe_run();
+        bench_run_init(&r, &alloc_sheap, 1);
+        bench_workloads[w].run(&r);
+        if (r.failed) {
+            printf("FAIL %s: an allocation failed after %lu calls\n", bench_workloads[w].name, r.calls);
+            return 2;
+        }
+        MEASURED((struct bench_run *)NULL, 3, sheap_trim());
+        bench_probe_run();
+        int c = sheap_check();
+        if (c != 0) {
+            printf("FAIL sheap_check after %s: %s\n", bench_workloads[w].name, sheap_check_message(c));
+            return 3;
+        }
+    }
+    printf("DONE %s\n", board);
+    return 0;
+}
+#else
 int main(void)
 {
     const char *board = sheap_board_name();
@@ -202,3 +301,4 @@ int main(void)
     return 0;
 #endif
 }
+#endif

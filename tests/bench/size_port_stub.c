@@ -27,7 +27,7 @@ static const struct sheap_backend_ops sheap_port_stub_ops = {
     sheap_port_stub_reserve, sheap_port_stub_map, sheap_port_stub_used, sheap_port_stub_unused,
     sheap_port_stub_release,
 };
-static const struct sheap_backend sheap_port_stub_backend = {&sheap_port_stub_ops, 0, 4096};
+static const struct sheap_backend sheap_port_stub_backend = {&sheap_port_stub_ops, 0, 4096, false};
 const struct sheap_backend *sheap_port_default_backend(void) { return &sheap_port_stub_backend; }
 void sheap_port_lock(void) {}
 void sheap_port_unlock(void) {}

@@ -68,6 +68,7 @@ void fault_backend_init(struct fault_backend *fb, const struct sheap_backend *in
     fb->backend.ops = &fb_ops;
     fb->backend.ctx = fb;
     fb->backend.page_size = inner->page_size;
+    fb->backend.meta_apart = inner->meta_apart;
 }
 
 void sheap_fault_inject_arm(enum sheap_port_op op, unsigned long n)

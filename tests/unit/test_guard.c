@@ -109,8 +109,10 @@ static bool force_chunk_sized(uintptr_t want)
     heap_lock();
     if (want == 0) {
         uintptr_t left = sheap_heap.meta.end ? sheap_heap.meta.end - sheap_heap.meta.next : 0;
-        /* a whole chunk (more than is left of the current one) */
-        want = left + 1 > SHEAP_META_CHUNK - sizeof(void *) ? left + 1 : SHEAP_META_CHUNK - sizeof(void *);
+        /* a whole chunk (more than is left of the current one): exactly
+         * SHEAP_META_CHUNK with the chunk's record at its start */
+        uintptr_t whole = SHEAP_META_CHUNK - sizeof(void *) - sizeof(struct meta_chunk);
+        want = left + 1 > whole ? left + 1 : whole;
     }
     unsigned char *p = meta_alloc(&sheap_heap, want, sizeof(void *));
     uintptr_t end = sheap_heap.meta.end;
@@ -203,7 +205,7 @@ static void force_closest_layout(void)
         CHECK(big[nbig] != NULL);
         nbig++;
         if (is_static && r == 0) /* once: the top of the pool is then taken */
-            pool_fill_but_top((SHEAP_META_CHUNK >> SHEAP_PAGE_SHIFT) + 2);
+            pool_fill_but_top((SHEAP_META_CHUNK >> SHEAP_PAGE_SHIFT) + 1);
         bool forced = force_chunk();
         if (is_static)
             pool_restore();
@@ -429,7 +431,8 @@ static void overflow_at_edges(void)
             }
             if (!block_at_edge(edge, !down))
                 continue;
-            bool trap_here = can_trap && !pool;
+            /* a static board's protection unit covers only its region */
+            bool trap_here = can_trap && !pool && !is_static;
             struct sheap_stats before = stats_now();
             edges++;
             int r1 = overrun(edge, down, 1, trap_here);
@@ -474,6 +477,13 @@ static void chunk_guards(void)
     bool can_trap = sheap_board_can_trap_faults();
     bool is_static = sheap_static_info != NULL;
     CHECK(nchunks >= 1);
+    if (is_static) {
+        /* The static backend keeps its pool apart from every region
+         * (sheap_backend.meta_apart): no core guard pages around chunks,
+         * which sit next to other metadata in the pool. */
+        printf("  static pool: apart from the region, no guard pages around its chunks\n");
+        return;
+    }
     for (unsigned c = 0; c < nchunks; c++) {
         /* A fresh chunk's first allocation follows its record, in its first page. */
         uintptr_t lo = (uintptr_t)chunks[c].p & ~(PAGE - 1), hi = chunks[c].end;
