@@ -107,18 +107,14 @@ static const struct bench_alloc alloc_pico = {
  * or probe drop (a warm-up call) when that applies.  The bodies differ so
  * that no two probes are folded into one.
  */
-static volatile unsigned probe_mark;
-#define PROBE(name, k)                                                                    \
-    __attribute__((noinline, noipa)) void bench_probe_##name(void);                      \
-    __attribute__((noinline, noipa)) void bench_probe_##name(void) { probe_mark = (k); }
-PROBE(start, 1)
-PROBE(malloc, 2)
-PROBE(free, 3)
-PROBE(realloc, 4)
-PROBE(grew, 5)
-PROBE(drop, 6)
-PROBE(run, 7)
-PROBE(cal, 8)
+BENCH_PROBE(start, 1)
+BENCH_PROBE(malloc, 2)
+BENCH_PROBE(free, 3)
+BENCH_PROBE(realloc, 4)
+BENCH_PROBE(grew, 5)
+BENCH_PROBE(drop, 6)
+BENCH_PROBE(run, 7)
+BENCH_PROBE(cal, 8)
 #endif
 
 /* ---- samples ------------------------------------------------------------------ */

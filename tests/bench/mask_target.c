@@ -36,24 +36,19 @@ void sheap_mask_trace_enter(void);
 void sheap_mask_trace_exit(void);
 
 #ifdef BENCH_PROBES
-/* Empty functions the plugin watches; the bodies differ so that none are
- * folded together. */
-static volatile unsigned probe_mark;
-#define PROBE(name, k)                                                                    \
-    __attribute__((noinline, noipa)) void bench_probe_##name(void);                      \
-    __attribute__((noinline, noipa)) void bench_probe_##name(void) { probe_mark = (k); }
-PROBE(start, 1)
-PROBE(malloc, 2)
-PROBE(free, 3)
-PROBE(realloc, 4)
-PROBE(trim, 5)
-PROBE(grew, 6)
-PROBE(run, 7)
-PROBE(cal, 8)
-PROBE(mask_on, 9)
-PROBE(mask_off, 10)
-PROBE(mask_reset, 11)
-PROBE(mask_take, 12)
+/* The plugin watches these (BENCH_PROBE, workloads.h). */
+BENCH_PROBE(start, 1)
+BENCH_PROBE(malloc, 2)
+BENCH_PROBE(free, 3)
+BENCH_PROBE(realloc, 4)
+BENCH_PROBE(trim, 5)
+BENCH_PROBE(grew, 6)
+BENCH_PROBE(run, 7)
+BENCH_PROBE(cal, 8)
+BENCH_PROBE(mask_on, 9)
+BENCH_PROBE(mask_off, 10)
+BENCH_PROBE(mask_reset, 11)
+BENCH_PROBE(mask_take, 12)
 
 void sheap_mask_trace_enter(void) { bench_probe_mask_on(); }
 void sheap_mask_trace_exit(void) { bench_probe_mask_off(); }
