@@ -30,8 +30,8 @@
  *               malloc, calloc, aligned_alloc, realloc, free, usable_size,
  *               trim, stats: O(1) in the heap's size; make test checks
  *               every call of its workloads against mask_max in
- *               tests/bench/bounds.txt (1,000 instructions) on the boards
- *               with an instruction counter.  A page run adds O(pages /
+ *               tests/bench/bounds.txt (1,000 instructions) on every QEMU
+ *               board (Cortex-M counted by a QEMU plugin).  A page run adds O(pages /
  *               word bits) bit operations, split into steps of at most 32
  *               words (docs/DESIGN.md gives the formula).
  *             Exempt (diagnostics and setup; masked for their whole run):
