@@ -356,13 +356,13 @@ static bool walk_begin(void)
         return false;
     }
     heap_lock();
-    __atomic_store_n(&sheap_shared.walker, sheap_port_context_id(), __ATOMIC_RELAXED);
+    heap_walk_mark(sheap_port_context_id());
     return true;
 }
 
 static void walk_end(void)
 {
-    __atomic_store_n(&sheap_shared.walker, 0, __ATOMIC_RELAXED);
+    heap_walk_mark(0);
     heap_unlock();
 }
 

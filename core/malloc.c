@@ -148,6 +148,18 @@ __attribute__((noinline, cold)) void walk_reentry(const void *p)
 
 bool heap_in_own_walk(void) { return in_own_walk(); }
 
+/* Mark every heap record (and the default one, live or not) as walked by
+ * context id, or not (id 0).  Lock held; no heap is created or destroyed
+ * while a walk runs (both are refused). */
+void heap_walk_mark(uintptr_t id)
+{
+    SHEAP_ASSERT_LOCKED();
+    __atomic_store_n(&sheap_shared.walker, id, __ATOMIC_RELAXED);
+    __atomic_store_n(&sheap_heap.walker, id, __ATOMIC_RELAXED);
+    for (struct sheap_heap *h = sheap_shared.heaps; h != NULL; h = h->next_heap)
+        __atomic_store_n(&h->walker, id, __ATOMIC_RELAXED);
+}
+
 /* A refused allocation: reported, NULL with EINVAL. */
 __attribute__((noinline, cold)) static void *walk_refuse_alloc(void)
 {
@@ -750,6 +762,8 @@ static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zer
  * default heap and does not exist yet. */
 static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
 {
+    if (in_own_walk()) /* h may be storage that is no heap: its copy is not set */
+        return walk_refuse_alloc();
     if (n > MAX_REQUEST)
         return fail_oom(h);
     lock();
@@ -785,9 +799,11 @@ __attribute__((noinline)) static void *malloc_slow_default(size_t n)
  * h is the default heap). */
 static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap *h, size_t n, bool deflt)
 {
-    if (in_own_walk())
-        return walk_refuse_alloc();
-    if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
+    /* While a walk runs (h->walker set), the slow path decides: alloc_slow
+     * refuses a call from the walker callback (in_own_walk) and lets any
+     * other context wait for the lock. */
+    if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1) &&
+        __builtin_expect(__atomic_load_n(&h->walker, __ATOMIC_RELAXED) == 0, 1)) {
         unsigned cls = __builtin_expect(n <= SHEAP_CLASS8_LIMIT, 1) ? sheap_size_to_class8[(n + 7) >> 3]
                                                                     : size_to_class(n);
         lock();
@@ -946,6 +962,10 @@ __attribute__((noinline)) static void free_slow(void *ptr)
 {
     uintptr_t slot = 0;
     struct sheap_heap *h;
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        return;
+    }
     lock();
     struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
     if (s == NULL) {
@@ -960,8 +980,10 @@ void sheap_free(void *ptr)
 {
     if (ptr == NULL)
         return;
-    if (in_own_walk()) {
-        walk_reentry(ptr);
+    /* While any walk runs, everything goes through free_slow, which
+     * refuses a call from the walker callback (in_own_walk). */
+    if (__builtin_expect(__atomic_load_n(&sheap_shared.walker, __ATOMIC_RELAXED) != 0, 0)) {
+        free_slow(ptr);
         return;
     }
     /* Fast path: a live block of a SMALL span, of whichever heap owns the

@@ -310,6 +310,10 @@ struct meta_chunk {
 struct sheap_heap {
     struct sheap_counters c; /* first: see struct sheap_counters */
     bool initialized;
+    /* sheap_shared.walker again, in every heap record (and the default
+     * heap's, live or not) while a walk runs: sheap_malloc's fast path
+     * tests it next to the fields it loads anyway (issue 20, fix 5). */
+    uintptr_t walker;
     uint32_t caps;
     int order;
     const char *name;
@@ -640,6 +644,7 @@ void lock_break(void);
  * its own walk, and the report of such a call (counted as misuse). */
 bool heap_in_own_walk(void);
 void walk_reentry(const void *p);
+void heap_walk_mark(uintptr_t id);
 
 /* Debug: validate one span of h (check.c); panics when it is broken. */
 void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);

@@ -4,12 +4,11 @@
  *
  * A call into the heap from a walker callback is refused and reported; a
  * call from another thread during the walk must not be: it waits for the
- * heap lock and then succeeds.  Thread B waits until A's walker callback
- * runs (so the walk holds the lock), announces that it is about to call
- * sheap_malloc and calls it; the callback waits for the announcement (and a
- * while longer, yielding) before it returns, so B's call reaches the lock
- * while the walk holds it and cannot finish first.  B's block must come
- * back and no misuse may be counted for it.
+ * heap lock and then succeeds.  Thread B announces that it is about to call
+ * sheap_malloc once A's walker callback runs (so the walk holds the lock);
+ * the callback waits for the announcement (and a while longer, yielding)
+ * before it returns.  B cannot finish before the walk does, its block must
+ * come back, and no misuse may be counted for it.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -24,7 +23,7 @@ static void *b_block;
 static void *thread_b(void *arg)
 {
     (void)arg;
-    while (!__atomic_load_n(&a_walking, __ATOMIC_SEQ_CST))
+    while (!__atomic_load_n(&a_walking, __ATOMIC_SEQ_CST)) /* the walk holds the lock from now on */
         sched_yield();
     __atomic_store_n(&b_started, 1, __ATOMIC_SEQ_CST);
     b_block = sheap_malloc(48);

@@ -3,7 +3,8 @@
  * input, placement by capability and fallback along the firmware's order,
  * per-heap and total statistics, free/realloc/usable_size of any heap's
  * block through the plain calls, one heap exhausted while the others work,
- * and the per-heap forms of every call.
+ * the per-heap forms of every call, and a walk of one heap refusing calls
+ * into every heap from its callback.
  *
  * Two heaps take part in every test: the default heap (re-created here with
  * caps EXTERNAL, order 1) and a second heap "fast" (caps FAST | DMA, order
@@ -624,6 +625,47 @@ static void test_mmu_instance_given_back(void)
 #endif
 }
 
+/* A walk of one heap refuses calls into it and into the other heap from its
+ * callback (the lock is one for all heaps): reported, never a deadlock. */
+struct walk_calls {
+    unsigned calls, refused;
+};
+
+static int walk_calls_fn(void *ptr, size_t size, bool used, void *ctx)
+{
+    (void)ptr, (void)size, (void)used;
+    struct walk_calls *w = ctx;
+    w->calls++;
+    w->refused += sheap_heap_malloc(&fast, 16) == NULL;
+    w->refused += sheap_malloc(16) == NULL;
+    w->refused += sheap_malloc_caps(SHEAP_CAP_FAST, 16) == NULL;
+    w->refused += sheap_heap_check(&fast) == SHEAP_CHECK_IN_WALK;
+    w->refused += sheap_heap_destroy(&fast) == SHEAP_EINVAL;
+    return 1;
+}
+
+static void test_walk_refuses_every_heap(void)
+{
+    SETUP();
+    void *f = sheap_heap_malloc(&fast, 32);
+    CHECK(f != NULL);
+    sheap_fault_hook old = sheap_set_fault_hook(harness_fault_hook);
+    unsigned faults = harness_faults;
+    struct walk_calls w = {0, 0};
+    CHECK_EQ(sheap_heap_walk(&fast, walk_calls_fn, &w), 1);
+    sheap_set_fault_hook(old);
+    CHECK_EQ(w.calls, 1);
+    CHECK_EQ(w.refused, 5);
+    CHECK_EQ(harness_faults, faults + 5);
+    /* Afterwards both heaps work again. */
+    void *g = sheap_heap_malloc(&fast, 16), *d = sheap_malloc(16);
+    CHECK(g != NULL && d != NULL);
+    sheap_free(g);
+    sheap_free(d);
+    sheap_free(f);
+    TEARDOWN();
+}
+
 /* A backend that hands out memory another heap owns: every reserve
  * "succeeds" at rogue_at, the default heap's first arena. */
 static uintptr_t rogue_at;
@@ -752,5 +794,6 @@ int main(void)
     RUN(test_adjacent_arenas);
     RUN(test_mmu_instance_given_back);
     RUN(test_memory_of_another_heap);
+    RUN(test_walk_refuses_every_heap);
     return harness_finish("heaps");
 }
