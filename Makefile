@@ -489,6 +489,8 @@ $(B)/tests/bench-bound: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) tes
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_CHECK \
 	  -DBENCH_BOUND_MALLOC_MAX=$(call BENCH_BOUND,malloc_max) -DBENCH_BOUND_FREE_MAX=$(call BENCH_BOUND,free_max) \
+	  -DBENCH_BOUND_RUN_MALLOC_MAX=$(call BENCH_BOUND,run_malloc_max) \
+	  -DBENCH_BOUND_RUN_FREE_MAX=$(call BENCH_BOUND,run_free_max) \
 	  tests/bench/bench_target.c $(BENCH_SRC) $(ARCH_LDFLAGS) -L$(B) -lsheap $(BOARD_LIB) $(LDLIBS) -o $@
 
 # The masked-stretch measurement (tests/bench/mask_target.c): every workload,
