@@ -273,6 +273,8 @@ int sheap_heap_check(const struct sheap *heap)
         return SHEAP_CHECK_IN_WALK;
     }
     heap_lock();
+    while (growth_wait()) /* another thread's growth section: wait for it */
+        ;
     /* An uncreated default heap is empty, hence consistent.  While a growth
      * section runs, BUSY spans and counters in motion are expected: nothing
      * is checked then. */

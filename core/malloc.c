@@ -598,6 +598,8 @@ static int heap_create_locked(struct sheap_heap *h, const struct sheap_config *c
     SHEAP_ASSERT_LOCKED();
     if (!config_ok(cfg))
         return SHEAP_EINVAL;
+    while (growth_wait()) /* another thread's growth section: wait for it */
+        ;
     if (h->initialized || sheap_shared.growing) /* growing: called from a handler or backend */
         return SHEAP_EBUSY;
     mem_zero(h, sizeof(*h));
@@ -617,6 +619,10 @@ static bool default_ensure(void)
      * (handlers) find it uncreated and get NULL. */
     if (!growth_begin())
         return false;
+    if (sheap_heap.initialized) { /* made by the section this caller waited for */
+        growth_end();
+        return true;
+    }
     unlock();
     struct sheap_config cfg;
     mem_zero(&cfg, sizeof(cfg)); /* not an initialiser: that may call memset */
@@ -675,6 +681,8 @@ int sheap_heap_destroy(struct sheap *heap)
         return SHEAP_EINVAL;
     }
     lock();
+    while (growth_wait()) /* another thread's growth section: wait for it */
+        ;
     if (h == NULL || !h->initialized) {
         unlock();
         return SHEAP_EINVAL;

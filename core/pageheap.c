@@ -42,22 +42,59 @@
 
 /* ---- Growth sections -------------------------------------------------------- */
 
-/* Whether this caller may own growth: nobody else does, and it is not in
- * interrupt context (sheap_isr_enter, or the port's own test).  Takes it
- * when it may.  Lock held. */
-bool growth_begin(void)
+/*
+ * Growth has one owner at a time.  A caller in interrupt context never
+ * takes it and never waits (Ready memory or NULL); nor does the owner's own
+ * context when it calls in again (a backend calling back into sheap: waiting
+ * for itself would never end).  A caller in another thread context waits
+ * for the owner through the port (sheap_port_growth_wait, lock dropped,
+ * interrupts as the caller has them) and looks again; a port that cannot
+ * wait (bare metal without an RTOS, where no other thread exists) answers
+ * false and the caller is refused.  The lock is held on entry and exit of
+ * each function here.
+ */
+static inline bool in_interrupt(void)
+{
+    return sheap_shared.isr_depth != 0 || sheap_port_in_handler();
+}
+
+bool growth_wait(void)
 {
     SHEAP_ASSERT_LOCKED();
-    if (sheap_shared.growing || sheap_shared.isr_depth != 0 || sheap_port_in_handler())
+    if (!sheap_shared.growing || in_interrupt() || sheap_shared.grower == sheap_port_context_id())
         return false;
-    sheap_shared.growing = true;
-    return true;
+    heap_unlock();
+    bool waited = sheap_port_growth_wait();
+    heap_lock();
+    return waited;
+}
+
+int growth_try(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (in_interrupt())
+        return GROWTH_REFUSED;
+    if (!sheap_shared.growing) {
+        sheap_shared.growing = true;
+        sheap_shared.grower = sheap_port_context_id();
+        return GROWTH_OWNED;
+    }
+    return growth_wait() ? GROWTH_WAITED : GROWTH_REFUSED;
+}
+
+bool growth_begin(void)
+{
+    int r;
+    while ((r = growth_try()) == GROWTH_WAITED)
+        ;
+    return r == GROWTH_OWNED;
 }
 
 void growth_end(void)
 {
     SHEAP_ASSERT_LOCKED();
     sheap_shared.growing = false;
+    sheap_shared.grower = 0;
 }
 
 /* Let pending interrupts in: the heap must be consistent here. */
@@ -78,7 +115,10 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n)
             batch = 1;
         /* New records come from the metadata allocator, in a growth
          * section; the pool takes them under the lock. */
-        if (!growth_begin())
+        int g = growth_try();
+        if (g == GROWTH_WAITED)
+            continue; /* another context's section ran: count again */
+        if (g == GROWTH_REFUSED)
             return false;
         heap_unlock();
         struct sheap_span *arr = meta_alloc(h, batch * sizeof(*arr), _Alignof(struct sheap_span));
@@ -397,17 +437,20 @@ static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
 
 /* ---- Growth ----------------------------------------------------------------- */
 
-bool ph_grow(struct sheap_heap *h, uintptr_t npages)
+int ph_grow(struct sheap_heap *h, uintptr_t npages)
 {
     SHEAP_ASSERT_LOCKED();
     SHEAP_ASSERT(h->span_pool_count >= 1);
     if (npages > ((uintptr_t)-1 >> SHEAP_PAGE_SHIFT) || h->span_pool_count == 0)
-        return false;
+        return PH_GROW_FAILED;
     /* The new arenas are made in a growth section (reservation, mapping,
      * metadata, index tables: no list sees them) and enter the index and
-     * the arena list under the lock, with their pages filed at once. */
-    if (!growth_begin())
-        return false;
+     * the arena list under the lock, with their pages filed at once.  After
+     * waiting for another context's section, the caller searches again
+     * first: that section may have made the room this one would. */
+    int owned = growth_try();
+    if (owned != GROWTH_OWNED)
+        return owned == GROWTH_WAITED ? PH_GROW_WAITED : PH_GROW_FAILED;
     struct arena_growth g;
     heap_unlock();
     int r = arena_grow_prepare(h, npages << SHEAP_PAGE_SHIFT, &g);
@@ -416,7 +459,7 @@ bool ph_grow(struct sheap_heap *h, uintptr_t npages)
         arena_grow_commit(h, &g);
     growth_end();
     if (r != SHEAP_PORT_OK)
-        return false;
+        return PH_GROW_FAILED;
     uintptr_t v = g.v, size = g.size;
     uintptr_t pages = size >> SHEAP_PAGE_SHIFT;
     h->c.arena_pages += pages;
@@ -424,7 +467,7 @@ bool ph_grow(struct sheap_heap *h, uintptr_t npages)
     h->c.spans[SPAN_FREE]++;
     h->c.grows++;
     coalesce_insert(h, span_new(h, v, pages));
-    return true;
+    return PH_GROW_OK;
 }
 
 /* Split the first npages off FREE span s (not filed); the rest is filed. */
@@ -471,8 +514,13 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
         s = fl_find(h, need);
         if (s != NULL)
             break;
-        if (tries == 2 || !ph_grow(h, need))
+        if (tries == 2)
             return NULL;
+        int g = ph_grow(h, need);
+        if (g == PH_GROW_FAILED)
+            return NULL;
+        if (g == PH_GROW_WAITED)
+            tries--; /* not a try of this caller's: look again */
     }
     fl_remove(h, s);
     if (align_pages > 1) {

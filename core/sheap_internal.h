@@ -85,7 +85,11 @@ static inline bool sheap_port_in_handler(void) { return false; }
  * one core, nothing else can run while a walk holds the lock, so a single
  * id serves. */
 #ifndef SHEAP_PORT_HAS_CONTEXT_ID
-static inline uintptr_t sheap_port_context_id(void) { return 1; }
+/* Growth sections run with the lock dropped, so under an RTOS another task
+ * can call meanwhile: the weak sheap_port_task_id (default 1, see
+ * sheap_port.h) tells an RTOS's tasks apart when the firmware supplies it.
+ * Called off the fast paths only (walks, growth). */
+static inline uintptr_t sheap_port_context_id(void) { return sheap_port_task_id(); }
 #endif
 
 /* ---- Build-time checks of the geometry. ---------------------------------- */
@@ -367,6 +371,7 @@ struct sheap_shared {
     sheap_fault_hook fault_hook;
     uintptr_t misuse;                 /* misuse reports, all heaps */
     bool growing;                     /* a growth section is running */
+    uintptr_t grower;                 /* its owner's sheap_port_context_id() */
     unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
     /* Issue 20, fix 5: sheap_port_context_id() of the context running a
@@ -506,8 +511,17 @@ int heap_init(struct sheap_heap *h, const struct sheap_config *cfg);
  * h is not yet visible), then making h live (lock held). */
 int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg);
 void heap_publish(struct sheap_heap *h);
-/* Take or give back the growth section (pageheap.c; lock held). */
+/* Take or give back the growth section (pageheap.c; lock held).
+ * growth_try: GROWTH_OWNED (taken), GROWTH_REFUSED (interrupt context, or
+ * this very context owns it: a backend calling back), or GROWTH_WAITED
+ * (another context owns it; this one waited through sheap_port_growth_wait
+ * with the lock dropped and must look at the heap again).  growth_begin
+ * waits until it owns growth or is refused.  growth_wait: the wait alone
+ * (true: waited, look again). */
+enum { GROWTH_REFUSED, GROWTH_OWNED, GROWTH_WAITED };
+int growth_try(void);
 bool growth_begin(void);
+bool growth_wait(void);
 void growth_end(void);
 /* Give everything of h back to its backend and unlink it; h is zeroed. */
 void heap_release_all(struct sheap_heap *h);
@@ -595,9 +609,13 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
  * (taking it backs nothing).  O(n / word). */
 bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n);
 /* Add arenas for at least npages and file them as a free run (coalesced with
- * a free run they touch).  false, with nothing changed, when growth fails.
- * Needs one span record in the pool (span_pool_reserve(1)) beforehand. */
-bool ph_grow(struct sheap_heap *h, uintptr_t npages);
+ * a free run they touch): PH_GROW_OK; PH_GROW_FAILED, with nothing changed,
+ * when growth fails or this caller may not grow; PH_GROW_WAITED when it
+ * waited for another context's growth section (nothing grown; the lock was
+ * dropped, search again).  Needs one span record in the pool
+ * (span_pool_reserve(1)) beforehand. */
+enum { PH_GROW_FAILED, PH_GROW_OK, PH_GROW_WAITED };
+int ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_heap *h, struct sheap_span *s);
 /* Shrink in-use span s to npages, freeing the tail. */

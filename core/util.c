@@ -1,6 +1,7 @@
 /*
  * util.c - freestanding helpers of the core: bitmap ranges, memory fill and
- * copy (written out so that the core calls no libc), and the fatal-error path.
+ * copy (written out so that the core calls no libc), the fatal-error path,
+ * and the weak defaults of the port's optional thread hooks.
  */
 #include "sheap_internal.h"
 
@@ -113,4 +114,18 @@ _Noreturn void sheap_panic(const char *msg)
 {
     sheap_port_fault(msg, NULL, true);
     __builtin_trap();
+}
+
+/* The port's optional thread hooks (sheap_port.h): weak, so that a port or
+ * the firmware (an RTOS integration) supplies its own by defining them in
+ * an object it links.  Without an RTOS no other thread exists: one context,
+ * and nobody to wait for. */
+__attribute__((weak)) uintptr_t sheap_port_task_id(void)
+{
+    return 1;
+}
+
+__attribute__((weak)) bool sheap_port_growth_wait(void)
+{
+    return false;
 }

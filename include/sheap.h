@@ -50,13 +50,24 @@
  *             Ready (a partial size class, a kept span, a Ready free run),
  *             or NULL with errno SHEAP_ENOMEM when none fits; free and
  *             realloc that shrinks always work; sheap_trim returns 0.  The
- *             same holds for any caller that runs while another caller owns
- *             a growth section (e.g. a handler that interrupted a growing
- *             thread, or a backend that calls back into sheap).  On Cortex-M
+ *             same holds for a call made from inside a growth section by
+ *             its own context (a backend that calls back into sheap).  On Cortex-M
  *             the port knows handler mode by itself (IPSR); on AArch64 and
  *             RISC-V the handler brackets its heap calls with
  *             sheap_isr_enter() and sheap_isr_exit().  sheap_check, the
  *             walkers, create and destroy are not for handlers.
+ *   Threads   A thread (host thread, RTOS task) whose call needs growth
+ *             while another thread owns a growth section waits for it
+ *             (sheap_port_growth_wait in sheap_port.h, heap lock dropped,
+ *             interrupts as the caller has them) and then tries again, so
+ *             an allocation returns NULL only when the heap cannot grow;
+ *             sheap_trim, sheap_check, create and destroy wait the same
+ *             way.  This needs a port that can wait and that tells threads
+ *             apart (the hosted port; an RTOS integration supplies
+ *             sheap_port_task_id and sheap_port_growth_wait).  Without
+ *             them (bare metal, no RTOS: no other thread exists) nobody
+ *             waits, and a caller during another's section gets Ready
+ *             memory or NULL, as a handler does.
  *   Alignment Every block is aligned to 16 bytes when its size is at least
  *             16 (>= _Alignof(max_align_t) on every supported target), to 8
  *             otherwise, and to the page size when it is a page run.
