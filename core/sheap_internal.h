@@ -36,10 +36,13 @@
  * release), clears memory or makes metadata Ready runs in a growth section,
  * with the heap lock dropped (interrupts as the caller had them).  One
  * caller at a time owns growth: sheap_shared.growing, set and cleared under
- * the heap lock (growth_begin/growth_end in pageheap.c).  A caller that
- * finds it owned, or that runs in interrupt context (sheap_isr_enter, or the
- * port's handler test), does no growth: it gets memory that is already
- * Ready or a clean NULL.  What a growth section owns, nobody else reaches:
+ * the heap lock (growth_begin/growth_end in pageheap.c), with the owner's
+ * context id (sheap_shared.grower).  A caller in interrupt context
+ * (sheap_isr_enter, or the port's handler test), or in the owner's own
+ * context (a backend calling back), does no growth: it gets memory that is
+ * already Ready or a clean NULL.  A caller in another thread context waits
+ * (sheap_port_growth_wait, lock dropped) and looks at the heap again; a
+ * port that cannot wait makes it fail like a handler.  What a growth section owns, nobody else reaches:
  *   - pages being backed or released belong to a SPAN_BUSY record, which
  *     is in no free list and is not SMALL or LARGE (so no neighbour merges
  *     with it and no pointer into it validates);
