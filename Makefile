@@ -88,16 +88,23 @@ $(B)/rel/core/%.o: core/%.c $(CORE_DEPS)
 $(B)/dbg/core/%.o: core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(TEST_DEFS) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
+# The core for masked-stretch measurement (tests/bench/mask_target.c).
+$(B)/mask/core/%.o: core/%.c $(CORE_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) -DSHEAP_MASK_TRACE $(CORE_CFLAGS) $(ARCH_CFLAGS) $(MASK_DIAG) -c $< -o $@
 PORT_DEPS := $(wildcard include/*.h port/common/*.h port/$(PORT)/*.h) $(BOARD_DIR)/board.h
+# Ports and boards, too, never get loops turned into memset/memcpy/memmove
+# calls (a frame clear became picolibc's byte-loop memset: issue 14); make
+# test checks their objects with nm (tools/check_no_libcalls.sh).
 $(B)/rel/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(PORT_CFLAGS) $(CORE_NOLIBCALLS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
 $(B)/dbg/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(TEST_DEFS) $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) $(PORT_CPPFLAGS) $(TEST_DEFS) $(PORT_CFLAGS) $(CORE_NOLIBCALLS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
 $(B)/rel/boards/%.o: boards/%.c $(PORT_DEPS) $(wildcard boards/common/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) -Iboards/common $(PORT_CFLAGS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS_COMMON) -Iboards/common $(PORT_CFLAGS) $(CORE_NOLIBCALLS) $(WARN) $(ARCH_CFLAGS) -c $< -o $@
 $(B)/rel/boards/%.o: boards/%.S
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(ARCH_CFLAGS) -c $< -o $@
@@ -112,6 +119,9 @@ LIB_BOARD := $(B)/libboard.a
 BOARD_LIB := -Wl,--whole-archive -lboard -Wl,--no-whole-archive
 
 $(LIB): $(call obj,rel,$(CORE_SRC) $(PORT_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+$(B)/libsheap_mask.a: $(call obj,mask,$(CORE_SRC)) $(call obj,rel,$(PORT_SRC))
 	@rm -f $@
 	$(AR) rcs $@ $^
 $(LIB_TEST): $(call obj,dbg,$(CORE_SRC) $(PORT_SRC))
@@ -253,15 +263,22 @@ $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard test
 RESULTS ?= $(abspath $(BUILD))/results.txt
 
 # Build and run the suites of this board/flavour, appending to $(RESULTS).
-suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound)
+suite: deps-check $(UNIT_BIN) lib $(if $(BENCH_CHECK),$(B)/tests/bench-bound) $(if $(MASK_CHECK),$(B)/tests/mask-bound)
 	@for t in $(UNIT_BIN); do \
 	  tools/run_test.sh "$(B)" "$(RUN)" "$$t" "$(RESULTS)"; \
 	done
 	@NM=$(NM) tools/check_freestanding.sh $(B)/libsheap.a >> $(RESULTS)
+	@if [ "$(BOARD)" != host ]; then NM=$(NM) tools/check_no_libcalls.sh $(B) >> $(RESULTS); fi
 	@NM=$(NM) tools/check_no_fault_injection.sh $(B)/libsheap.a >> $(RESULTS)
 	@tools/run_link_test.sh $(B) >> $(RESULTS)
 	@if [ -n "$(FAULT_TEST)" ]; then tools/run_fault_test.sh $(B) >> $(RESULTS); fi
 	@if [ -n "$(BENCH_CHECK)" ]; then tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/bench-bound "$(RESULTS)"; fi
+	@if [ -n "$(MASK_CHECK)" ] && [ -z "$(BENCH_PROBES)" ]; then \
+	  tools/run_test.sh "$(B)" "$(RUN)" $(B)/tests/mask-bound "$(RESULTS)"; fi
+	@if [ -n "$(MASK_CHECK)" ] && [ -n "$(BENCH_PROBES)" ]; then \
+	  $(MAKE) --no-print-directory $(BENCH_PLUGIN) > /dev/null && \
+	  tools/run_mask_probes.sh "$(B)" "$(subst -kernel,-plugin $(BENCH_PLUGIN)$(bench_comma)out=$(B)/tests/mask-bound.events -kernel,$(RUN))" \
+	    $(B)/tests/mask-bound "$(RESULTS)" $(call BENCH_BOUND,mask_max); fi
 ifneq ($(LIBC_TEST),)
 	@NM=$(NM) tools/run_libc_test.sh $(B) $(LIBC_TEST) "$(RUN)" $(RESULTS)
 endif
@@ -463,6 +480,7 @@ bench: bench-deps-check
 	@$(MAKE) --no-print-directory BOARD=host bench-host
 	@tools/bench_size.sh $(BENCH_OUT)/size.txt
 	$(BENCH_PYTHON) tools/bench_report.py $(BENCH_OUT) docs
+	@$(MAKE) --no-print-directory mask-bench
 
 # The CI check (make test): the small workload's steady-state maxima on a
 # board whose board.mk sets BENCH_CHECK, against tests/bench/bounds.txt.
@@ -471,7 +489,46 @@ $(B)/tests/bench-bound: tests/bench/bench_target.c $(BENCH_SRC) $(BENCH_HDR) tes
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) -DBENCH_CHECK \
 	  -DBENCH_BOUND_MALLOC_MAX=$(call BENCH_BOUND,malloc_max) -DBENCH_BOUND_FREE_MAX=$(call BENCH_BOUND,free_max) \
+	  -DBENCH_BOUND_RUN_MALLOC_MAX=$(call BENCH_BOUND,run_malloc_max) \
+	  -DBENCH_BOUND_RUN_FREE_MAX=$(call BENCH_BOUND,run_free_max) \
 	  tests/bench/bench_target.c $(BENCH_SRC) $(ARCH_LDFLAGS) -L$(B) -lsheap $(BOARD_LIB) $(LDLIBS) -o $@
+
+# The masked-stretch measurement (tests/bench/mask_target.c): every workload,
+# then sheap_trim, on the core built with -DSHEAP_MASK_TRACE.  make test
+# checks the longest stretch against mask_max in tests/bench/bounds.txt on
+# every board whose board.mk sets MASK_CHECK (those with a counter);
+# make mask-bench prints the MASK lines of every counter board into
+# build/bench/<board>-mask.txt.
+MASK_SRC := tests/bench/mask_target.c $(BENCH_SRC)
+# Cortex-M (no counter in QEMU): the plugin counts (-DBENCH_PROBES), and
+# only the workloads that fit the board's RAM run (MASK_WORKLOADS: a bit per
+# index of bench_workloads; small, fifo and frag).
+MASK_DEFS := $(if $(BENCH_PROBES),-DBENCH_PROBES -DMASK_WORKLOADS=0x29)
+$(B)/bench/mask: $(MASK_SRC) $(BENCH_HDR) $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_DEFS) $(MASK_DIAG) $(MASK_SRC) $(BENCH_LDFLAGS) \
+	  -L$(B) -lsheap_mask $(BOARD_LIB) $(LDLIBS) -o $@
+$(B)/tests/mask-bound: $(MASK_SRC) $(BENCH_HDR) tests/bench/bounds.txt $(B)/libsheap_mask.a $(LIB_BOARD) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $(MASK_DEFS) -DMASK_BOUND=$(call BENCH_BOUND,mask_max) \
+	  $(MASK_SRC) $(BENCH_LDFLAGS) -L$(B) -lsheap_mask $(BOARD_LIB) $(LDLIBS) -o $@
+.PHONY: mask-board mask-bench
+mask-board: $(B)/bench/mask $(if $(BENCH_PROBES),$(BENCH_PLUGIN))
+	@mkdir -p $(BENCH_OUT)
+	@echo "  mask $(BOARD)"
+ifeq ($(BENCH_PROBES),)
+	@$(RUN) $(B)/bench/mask > $(BENCH_OUT)/$(BOARD)-mask.txt 2>&1 || \
+	  { echo "mask image failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-mask.txt; exit 1; }
+else
+	@$(subst -kernel,-plugin $(BENCH_PLUGIN)$(bench_comma)out=$(BENCH_OUT)/$(BOARD)-mask.events -kernel,$(RUN)) \
+	  $(B)/bench/mask > $(BENCH_OUT)/$(BOARD)-mask.log 2>&1 || \
+	  { echo "mask image failed on $(BOARD):"; tail -n 20 $(BENCH_OUT)/$(BOARD)-mask.log; exit 1; }
+	@$(BENCH_PYTHON) tools/mask_probes.py $(BENCH_OUT)/$(BOARD)-mask.events $(BENCH_OUT)/$(BOARD)-mask.log \
+	  > $(BENCH_OUT)/$(BOARD)-mask.txt
+endif
+mask-bench: deps-check
+	@for b in $(BENCH_BOARDS) $(BENCH_PROBE_BOARDS); do $(MAKE) --no-print-directory BOARD=$$b mask-board || exit 1; done
+	$(BENCH_PYTHON) tools/mask_report.py $(BENCH_OUT) docs
 
 DEB_PACKAGES_BENCH := libmimalloc-dev libjemalloc-dev python3-matplotlib gcc-arm-none-eabi picolibc-arm-none-eabi
 bench-deps-check: deps-check

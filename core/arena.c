@@ -18,7 +18,10 @@
  * backend; the index is shared (struct sheap_shared), and its L2 tables
  * come from the port's default backend.
  *
- * All functions expect the heap lock held (see sheap_internal.h).
+ * Functions expect the heap lock held or a growth section owned (see
+ * sheap_internal.h): growth (arena_grow_prepare and everything it calls,
+ * meta_alloc) runs without the lock, and the heap's metadata allocators,
+ * hints and reservations are touched by growth sections only.
  */
 #include "sheap_internal.h"
 
@@ -49,7 +52,7 @@ static bool linear_fits(const struct linear_alloc *l, uintptr_t size, uintptr_t 
 static uintptr_t linear_take(const struct sheap_backend *b, struct linear_alloc *l, uintptr_t size, uintptr_t align,
                              bool ready, uintptr_t *grown)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     *grown = 0;
     /* Metadata takes at most page alignment: a bigger one would make padding
      * pages Ready.  (Heap address space is handed out in whole arenas.) */
@@ -91,7 +94,7 @@ uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, ui
  * heap's.  The core never writes metadata or blocks there. */
 static bool index_any(uintptr_t v, uintptr_t n)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t first = v >> SHEAP_ARENA_SHIFT, last = (v + (n - 1)) >> SHEAP_ARENA_SHIFT;
     if (v + (n - 1) < v)
         return true; /* wraps: refuse */
@@ -131,7 +134,7 @@ static inline uintptr_t meta_guard(const struct sheap_backend *b)
  * usable bytes are [*res + meta_guard(b), *res + meta_guard(b) + size). */
 static bool meta_reserve(const struct sheap_backend *b, uintptr_t size, uintptr_t *res)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t n = size + 2 * meta_guard(b);
     if (n < size || b->ops->reserve(b->ctx, 0, n, res) != SHEAP_PORT_OK)
         return false;
@@ -155,7 +158,7 @@ static bool meta_reserve(const struct sheap_backend *b, uintptr_t size, uintptr_
 static void *chunk_alloc(const struct sheap_backend *b, struct linear_alloc *l, struct meta_chunk **chunks,
                          uintptr_t size, uintptr_t align, uintptr_t *chunk_new, uintptr_t *grown)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t p;
     *chunk_new = 0;
     if (linear_fits(l, size, align)) {
@@ -203,7 +206,7 @@ static void *chunk_alloc(const struct sheap_backend *b, struct linear_alloc *l, 
 
 void *meta_alloc(struct sheap_heap *h, uintptr_t size, uintptr_t align)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t grown, chunk;
     void *p = chunk_alloc(&h->backend, &h->meta, &h->chunks, size, align, &chunk, &grown);
     if (p != NULL) {
@@ -238,7 +241,7 @@ uintptr_t index_bytes(void)
  * backend: the index outlives every heap), or NULL. */
 static struct index_l2 *index_l2_alloc(void)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t grown, chunk;
     struct index_l2 *l2 = chunk_alloc(sheap_port_default_backend(), &sheap_shared.index_meta, NULL,
                                       sizeof(struct index_l2), sizeof(void *), &chunk, &grown);
@@ -284,7 +287,7 @@ int index_set(uintptr_t addr, struct sheap_arena *a)
  * so far stay: empty tables are harmless) when metadata runs out. */
 static bool index_prepare(uintptr_t v, uintptr_t size)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
 #if INDEX_LEVELS == 1
     (void)v;
     (void)size;
@@ -297,7 +300,8 @@ static bool index_prepare(uintptr_t v, uintptr_t size)
             struct index_l2 *l2 = index_l2_alloc();
             if (l2 == NULL)
                 return false;
-            sheap_shared.index_l1[i] = l2;
+            /* Lock-free readers (arena_of) see NULL or the zeroed table. */
+            __atomic_store_n(&sheap_shared.index_l1[i], l2, __ATOMIC_RELEASE);
         }
     }
     return true;
@@ -309,7 +313,7 @@ static bool index_prepare(uintptr_t v, uintptr_t size)
 
 static void hint_push(struct sheap_heap *h, uintptr_t addr, bool down)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     if (h->nhints == SHEAP_MAX_HINTS) {
         /* Full: forget the least preferred hint (the bottom of the stack). */
         for (unsigned i = 1; i < h->nhints; i++)
@@ -325,7 +329,7 @@ static void hint_push(struct sheap_heap *h, uintptr_t addr, bool down)
 
 int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t p;
     int r;
     if (hint != 0) {
@@ -364,7 +368,7 @@ int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t
 /* Link h into shared.heaps: after every heap of lower or equal order. */
 static void heap_link(struct sheap_heap *h)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     struct sheap_heap **pp = &sheap_shared.heaps;
     while (*pp != NULL && (*pp)->order <= h->order)
         pp = &(*pp)->next_heap;
@@ -374,7 +378,7 @@ static void heap_link(struct sheap_heap *h)
 
 static void heap_unlink(struct sheap_heap *h)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     for (struct sheap_heap **pp = &sheap_shared.heaps; *pp != NULL; pp = &(*pp)->next_heap) {
         if (*pp == h) {
             *pp = h->next_heap;
@@ -390,7 +394,7 @@ static void heap_unlink(struct sheap_heap *h)
  * sizes are tried until one fits; none fitting is not an error). */
 static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t initial)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t frames = region_size >> SHEAP_ARENA_SHIFT;
     if (region_size == 0)
         frames = (uintptr_t)(((uint64_t)SHEAP_REGION_SIZE) >> SHEAP_ARENA_SHIFT);
@@ -425,9 +429,9 @@ static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t i
 }
 #endif
 
-int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
+int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     h->backend = *cfg->backend;
     h->caps = cfg->caps;
     h->order = cfg->order;
@@ -441,14 +445,28 @@ int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
         return SHEAP_PORT_ENOMEM;
     }
 #endif
+    return SHEAP_PORT_OK;
+}
+
+void heap_publish(struct sheap_heap *h)
+{
+    SHEAP_ASSERT_LOCKED();
     h->initialized = true;
     heap_link(h);
-    return SHEAP_PORT_OK;
+}
+
+int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
+{
+    SHEAP_ASSERT_LOCKED();
+    int r = heap_init_prepare(h, cfg);
+    if (r == SHEAP_PORT_OK)
+        heap_publish(h);
+    return r;
 }
 
 void heap_release_all(struct sheap_heap *h)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     heap_unlink(h);
     /* Arenas: out of the index first, then back to the backend (those of
      * the initial reservation go with it, below). */
@@ -494,7 +512,7 @@ static void meta_mark(const struct sheap_heap *h, struct meta_mark *m)
  * made Ready stay Ready and counted, for the next allocation). */
 static void meta_undo(struct sheap_heap *h, const struct meta_mark *m)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     if (h->chunks != m->chunks) {
         be_release(h, h->chunks->base, h->chunks->size);
         h->meta = m->meta;
@@ -509,7 +527,7 @@ static void meta_undo(struct sheap_heap *h, const struct meta_mark *m)
 /* Metadata for k new arenas. */
 static void *arena_meta_alloc(struct sheap_heap *h, uintptr_t k)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     uintptr_t bytes = k * sizeof(struct sheap_arena);
     if (linear_fits(&h->arena_meta, bytes, sizeof(void *))) {
         uintptr_t grown;
@@ -535,7 +553,7 @@ static bool beyond_index(uintptr_t v, uintptr_t n)
  * as the reservation's end does. */
 static void move_up_hint(struct sheap_heap *h, uintptr_t from, uintptr_t to)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     for (unsigned i = 0; i < h->nhints; i++)
         if (!h->hints[i].down && h->hints[i].addr == from)
             h->hints[i].addr = to;
@@ -560,7 +578,7 @@ enum grow_source {
  */
 static uintptr_t grow_from_space(struct sheap_heap *h, uintptr_t n)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     struct linear_alloc *sp = &h->arena_space;
     uintptr_t space_end = sp->end, extended = 0;
     if (space_end == 0 || sp->next >= space_end)
@@ -601,7 +619,7 @@ static uintptr_t grow_from_space(struct sheap_heap *h, uintptr_t n)
  */
 static uintptr_t grow_at_hint(struct sheap_heap *h, uintptr_t n)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     while (h->nhints > 0) {
         struct arena_hint *hint = &h->hints[h->nhints - 1];
         uintptr_t p = hint->addr;
@@ -630,7 +648,7 @@ static uintptr_t grow_at_hint(struct sheap_heap *h, uintptr_t n)
  * failure the range is released. */
 static int grow_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     int r = SHEAP_PORT_ENOMEM;
     if (!beyond_index(v, n) && !index_any(v, n))
         r = be_map(h, v, n);
@@ -669,9 +687,9 @@ static void grow_commit(struct sheap_heap *h, uintptr_t v, uintptr_t n, struct s
     h->c.arenas += k;
 }
 
-int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *vout, uintptr_t *sizeout)
+int arena_grow_prepare(struct sheap_heap *h, uintptr_t n, struct arena_growth *g)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     if (n == 0 || n > ((uintptr_t)1 << (SHEAP_VA_BITS - 1)))
         return SHEAP_PORT_ENOMEM;
     n = round_up(n, SHEAP_ARENA_SIZE);
@@ -712,8 +730,27 @@ int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *vout, uintptr_t *si
             be_release(h, v, n);
         return SHEAP_PORT_ENOMEM;
     }
-    grow_commit(h, v, n, meta, src);
-    *vout = v;
-    *sizeout = n;
+    g->v = v;
+    g->size = n;
+    g->meta = meta;
+    g->src = (int)src;
     return SHEAP_PORT_OK;
+}
+
+void arena_grow_commit(struct sheap_heap *h, const struct arena_growth *g)
+{
+    grow_commit(h, g->v, g->size, g->meta, (enum grow_source)g->src);
+}
+
+int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size)
+{
+    SHEAP_ASSERT_LOCKED();
+    struct arena_growth g;
+    int r = arena_grow_prepare(h, n, &g);
+    if (r == SHEAP_PORT_OK) {
+        arena_grow_commit(h, &g);
+        *v = g.v;
+        *size = g.size;
+    }
+    return r;
 }

@@ -83,16 +83,18 @@ static int check_span(struct sheap_span *s, void *ctx)
         uintptr_t first = arena_page_index(a, addr);
         uintptr_t n = SHEAP_ARENA_PAGES - first < left ? SHEAP_ARENA_PAGES - first : left;
         uintptr_t ready = bits_count_range(a->ready, first, n);
-        uintptr_t inuse = bits_count_range(a->inuse, first, n);
+        uintptr_t starts = bits_count_range(a->starts, first, n);
         t->ready_pages += ready;
         if (s->state == SPAN_FREE) {
-            if (inuse != 0)
+            if (starts != 0)
                 return SHEAP_CHECK_PAGE_STATE;
             t->free_ready_pages += ready;
         } else {
-            if (inuse != n || ready != n)
+            /* One start bit, at the first page; every page Ready. */
+            bool first_piece = addr == s->base;
+            if (starts != (first_piece ? 1u : 0u) || (first_piece && !bit_get(a->starts, first)) || ready != n)
                 return SHEAP_CHECK_PAGE_STATE;
-            for (uintptr_t i = 0; i < n; i++)
+            for (uintptr_t i = 0; s->state == SPAN_SMALL && i < n; i++)
                 if (a->spans[first + i] != s)
                     return SHEAP_CHECK_SPAN_MAP;
         }
@@ -271,8 +273,15 @@ int sheap_heap_check(const struct sheap *heap)
         return SHEAP_CHECK_IN_WALK;
     }
     heap_lock();
-    /* An uncreated default heap is empty, hence consistent. */
-    int r = h->initialized ? heap_check(h) : h == &sheap_heap ? 0 : SHEAP_CHECK_INDEX;
+    while (growth_wait()) /* another thread's growth section: wait for it */
+        ;
+    /* An uncreated default heap is empty, hence consistent.  While a growth
+     * section runs, BUSY spans and counters in motion are expected: nothing
+     * is checked then. */
+    int r = sheap_shared.growing ? SHEAP_CHECK_BUSY
+            : h->initialized     ? heap_check(h)
+            : h == &sheap_heap   ? 0
+                                 : SHEAP_CHECK_INDEX;
     heap_unlock();
     return r;
 }
@@ -310,6 +319,7 @@ const char *sheap_check_message(int result)
     case SHEAP_CHECK_PAGE_STATE: return "in-use or Ready page bits are wrong";
     case SHEAP_CHECK_STATS: return "statistics do not add up";
     case SHEAP_CHECK_IN_WALK: return "called from a walker callback (refused)";
+    case SHEAP_CHECK_BUSY: return "a growth section is running; nothing checked";
     default: return "unknown check result";
     }
 }
@@ -379,6 +389,25 @@ int sheap_arena_walk(sheap_arena_fn fn, void *ctx)
     return sheap_heap_arena_walk(heap_pub(&sheap_heap), fn, ctx);
 }
 
+/* Pages of arena a inside SMALL or LARGE spans: from the start bits, plus a
+ * run that started in an earlier arena.  O(spans + pages / word). */
+static uintptr_t arena_inuse_pages(struct sheap_arena *a)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t pages = 0;
+    struct sheap_span *s = span_covering(a->base);
+    if (s != NULL && s->base < a->base) {
+        uintptr_t left = s->npages - ((a->base - s->base) >> SHEAP_PAGE_SHIFT);
+        pages += left < SHEAP_ARENA_PAGES ? left : SHEAP_ARENA_PAGES;
+    }
+    for (uintptr_t j = bits_next(a->starts, 0, SHEAP_ARENA_PAGES, true); j < SHEAP_ARENA_PAGES;
+         j = bits_next(a->starts, j + 1, SHEAP_ARENA_PAGES, true)) {
+        uintptr_t n = a->spans[j]->npages;
+        pages += n < SHEAP_ARENA_PAGES - j ? n : SHEAP_ARENA_PAGES - j;
+    }
+    return pages;
+}
+
 int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx)
 {
     const struct sheap_heap *h = (const struct sheap_heap *)(const void *)heap;
@@ -390,7 +419,7 @@ int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx
             .base = a->base,
             .size = SHEAP_ARENA_SIZE,
             .ready_bytes = bits_count_range(a->ready, 0, SHEAP_ARENA_PAGES) << SHEAP_PAGE_SHIFT,
-            .inuse_bytes = bits_count_range(a->inuse, 0, SHEAP_ARENA_PAGES) << SHEAP_PAGE_SHIFT,
+            .inuse_bytes = arena_inuse_pages(a) << SHEAP_PAGE_SHIFT,
             .metadata_bytes = sizeof(struct sheap_arena),
         };
         r = fn(&info, ctx);

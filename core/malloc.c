@@ -42,9 +42,25 @@ static inline unsigned size_to_class(uintptr_t n)
     return sheap_size_to_class128[(n - SHEAP_CLASS8_LIMIT + 127) >> 7];
 }
 
+/* Measurement builds only (libsheap_mask.a, -DSHEAP_MASK_TRACE): the
+ * program linked with the library defines these and reads its instruction
+ * counter in them, right after the lock masks interrupts and right before
+ * the unlock restores them (tests/bench/mask_target.c).  Release and test
+ * libraries do not have the calls. */
+#ifdef SHEAP_MASK_TRACE
+void sheap_mask_trace_enter(void);
+void sheap_mask_trace_exit(void);
+#define MASK_TRACE_ENTER() sheap_mask_trace_enter()
+#define MASK_TRACE_EXIT() sheap_mask_trace_exit()
+#else
+#define MASK_TRACE_ENTER() ((void)0)
+#define MASK_TRACE_EXIT() ((void)0)
+#endif
+
 static inline void lock(void)
 {
     sheap_port_lock_inline();
+    MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
     sheap_shared.locked = true;
 #endif
@@ -55,6 +71,7 @@ static inline void unlock(void)
 #ifdef SHEAP_DEBUG
     sheap_shared.locked = false;
 #endif
+    MASK_TRACE_EXIT();
     sheap_port_unlock_inline();
 }
 
@@ -285,6 +302,7 @@ static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *b
         pages += s->npages;
         ph_free(h, s);
         --*budget;
+        lock_break(); /* one run free per masked stretch */
     }
     if (*budget != 0 && (s = empty_head(h, cls)) != NULL) {
         pages += s->npages;
@@ -292,6 +310,7 @@ static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *b
         ph_free(h, s);
         bit_clear(h->cpu.head_map, cls);
         --*budget;
+        lock_break();
     }
     return pages;
 }
@@ -303,9 +322,12 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
     if (need != 0) {
         uintptr_t pages = h->cpu.stash_pages;
         for (uintptr_t cls = bits_next(h->cpu.head_map, 0, SHEAP_NUM_CLASSES, true); cls < SHEAP_NUM_CLASSES;
-             cls = bits_next(h->cpu.head_map, cls + 1, SHEAP_NUM_CLASSES, true))
+             cls = bits_next(h->cpu.head_map, cls + 1, SHEAP_NUM_CLASSES, true)) {
             if ((s = empty_head(h, cls)) != NULL)
                 pages += s->npages;
+            if ((cls & 3) == 3)
+                lock_break(); /* an estimate: may be stale, which is harmless */
+        }
         if (pages + h->c.free_pages < need)
             return 0; /* giving them back could not make room for need pages */
     }
@@ -313,7 +335,7 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
      * round robin from the class after the last one visited, so that no
      * class always goes first; giving back all of them goes in class order,
      * so that the free runs it leaves do not depend on earlier batches. */
-    uintptr_t released = 0, budget = max_spans;
+    uintptr_t released = 0, budget = max_spans, visited = 0;
     uintptr_t start = max_spans == UINTPTR_MAX ? 0 : h->cpu.release_cursor;
     for (unsigned n = 0; n < 2 && budget != 0; n++) {
         uintptr_t from = n == 0 ? start : 0, to = n == 0 ? SHEAP_NUM_CLASSES : start;
@@ -324,6 +346,8 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
                 break;
             released += release_class(h, cls, &budget);
             h->cpu.release_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
+            if ((++visited & 1) == 0)
+                lock_break(); /* stale head_map bits: bounded work per stretch */
         }
     }
     return released;
@@ -373,8 +397,11 @@ static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uin
     uintptr_t need = npages + align_pages - 1;
     if (need < npages)
         return NULL;
-    if (small_kept_maybe(h) && !ph_fit_is_ready(h, need))
+    if (small_kept_maybe(h) && !ph_fit_is_ready(h, need)) {
+        lock_break(); /* the fit test in one stretch, each run freed in one of its own */
         small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
+        lock_break();
+    }
     bool oom_backing = false;
     struct sheap_span *s = ph_alloc(h, npages, align_pages, state, &oom_backing);
     if (s == NULL && small_release_empty(h, need, UINTPTR_MAX) != 0)
@@ -399,6 +426,9 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     s = span_alloc(h, sheap_class_npages[cls], 1, SPAN_SMALL);
     if (s == NULL)
         return NULL;
+    /* s is SMALL with no blocks yet (obj_bytes 0) and on no list: nobody
+     * else reaches it, so the set-up may start a new stretch. */
+    lock_break();
     unsigned nelems = sheap_class_nelems[cls];
     s->cls = (uint8_t)cls;
     s->elem_size = sheap_class_size[cls];
@@ -418,8 +448,10 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     return s;
 }
 
-/* Lock held.  Returns NULL when the page heap cannot supply a span. */
-static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero)
+/* Lock held.  Returns NULL when the page heap cannot supply a span.  When
+ * zero, *clear receives the bytes the caller must clear once it has
+ * dropped the lock. */
+static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_class *c = &h->cpu.classes[cls];
@@ -430,7 +462,7 @@ static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero)
     /* Freed slots are not tracked as dirty (that would cost the free fast
      * path a store), so calloc clears every small block. */
     if (zero)
-        mem_zero(p, s->elem_size);
+        *clear = s->elem_size;
     return p;
 }
 
@@ -457,8 +489,9 @@ static inline uintptr_t pages_for(uintptr_t n)
     return (n + SHEAP_PAGE_SIZE - 1) >> SHEAP_PAGE_SHIFT;
 }
 
-/* Lock held. */
-static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_pages, bool zero)
+/* Lock held; *clear as for small_alloc (pages fresh from the backend are
+ * zero already). */
+static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_pages, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
     uintptr_t npages = pages_for(n ? n : 1);
@@ -467,7 +500,7 @@ static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_page
         return NULL;
     count_alloc(h, npages << SHEAP_PAGE_SHIFT);
     if (zero && s->needzero)
-        mem_zero((void *)s->base, npages << SHEAP_PAGE_SHIFT);
+        *clear = npages << SHEAP_PAGE_SHIFT;
     return (void *)s->base;
 }
 
@@ -511,7 +544,9 @@ static const char *misuse_cause(uintptr_t p)
     struct sheap_arena *a = arena_of(p);
     if (a == NULL)
         return "sheap: pointer not from this heap (foreign or stack pointer?)";
-    struct sheap_span *s = a->spans[arena_page_index(a, p)];
+    /* A LARGE run's interior span-map entries may be stale: find the span
+     * from the start bits. */
+    struct sheap_span *s = span_covering(p);
     if (s == NULL || p < s->base || p - s->base >= (s->npages << SHEAP_PAGE_SHIFT) ||
         (s->state != SPAN_SMALL && s->state != SPAN_LARGE))
         return "sheap: pointer into free heap memory (double free or use after free?)";
@@ -614,7 +649,9 @@ static int heap_create_locked(struct sheap_heap *h, const struct sheap_config *c
     SHEAP_ASSERT_LOCKED();
     if (!config_ok(cfg))
         return SHEAP_EINVAL;
-    if (h->initialized)
+    while (growth_wait()) /* another thread's growth section: wait for it */
+        ;
+    if (h->initialized || sheap_shared.growing) /* growing: called from a handler or backend */
         return SHEAP_EBUSY;
     mem_zero(h, sizeof(*h));
     return heap_init(h, cfg) == SHEAP_PORT_OK ? 0 : SHEAP_ENOMEM;
@@ -627,6 +664,17 @@ static bool default_ensure(void)
     SHEAP_ASSERT_LOCKED();
     if (__builtin_expect(sheap_heap.initialized, 1))
         return true;
+    /* The port's default backend (which may set itself up on first use)
+     * and the backend work (32-bit mode: the up-front reservations) in a
+     * growth section; meanwhile the heap is not live, so other callers
+     * (handlers) find it uncreated and get NULL. */
+    if (!growth_begin())
+        return false;
+    if (sheap_heap.initialized) { /* made by the section this caller waited for */
+        growth_end();
+        return true;
+    }
+    unlock();
     struct sheap_config cfg;
     mem_zero(&cfg, sizeof(cfg)); /* not an initialiser: that may call memset */
     cfg.backend = sheap_port_default_backend();
@@ -639,7 +687,12 @@ static bool default_ensure(void)
     uintptr_t page = cfg.backend->page_size;
     if (page == 0 || (page & (page - 1)) != 0 || page > SHEAP_PAGE_SIZE)
         sheap_panic("sheap: SHEAP_PAGE_SIZE is not a multiple of the default backend's page size");
-    return heap_init(&sheap_heap, &cfg) == SHEAP_PORT_OK;
+    int r = heap_init_prepare(&sheap_heap, &cfg);
+    lock();
+    growth_end();
+    if (r == SHEAP_PORT_OK)
+        heap_publish(&sheap_heap);
+    return r == SHEAP_PORT_OK;
 }
 
 /* Whether h can serve an allocation: a live heap, or the default heap,
@@ -679,9 +732,15 @@ int sheap_heap_destroy(struct sheap *heap)
         return SHEAP_EINVAL;
     }
     lock();
+    while (growth_wait()) /* another thread's growth section: wait for it */
+        ;
     if (h == NULL || !h->initialized) {
         unlock();
         return SHEAP_EINVAL;
+    }
+    if (sheap_shared.growing) {
+        unlock(); /* called from inside a growth section (a backend or a handler) */
+        return SHEAP_EBUSY;
     }
     heap_release_all(h);
     unlock();
@@ -731,13 +790,16 @@ uint32_t sheap_heap_caps(const struct sheap *heap)
 static int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
 /* n bytes from live heap h, aligned to align when align > 1 (a power of two
- * no larger than an arena; the caller checked), zeroed when zero.  Lock
- * held; NULL when h is out of memory. */
-static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zero)
+ * no larger than an arena; the caller checked).  When zero, *clear receives
+ * the bytes from the block's start that the caller clears after dropping
+ * the lock (clearing is never done with interrupts masked).  Lock held;
+ * NULL when h is out of memory. */
+static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
     if (align <= 1)
-        return n <= SHEAP_CLASS_MAX_SIZE ? small_alloc(h, size_to_class(n), zero) : large_alloc(h, n, 1, zero);
+        return n <= SHEAP_CLASS_MAX_SIZE ? small_alloc(h, size_to_class(n), zero, clear)
+                                         : large_alloc(h, n, 1, zero, clear);
     if (n < align && align <= 16)
         n = align; /* class 8 is only 8-aligned; 16 and up are 16-aligned */
     if (n <= SHEAP_CLASS_MAX_SIZE && align <= SHEAP_PAGE_SIZE) {
@@ -747,11 +809,11 @@ static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zer
         while (cls < SHEAP_NUM_CLASSES && (sheap_class_size[cls] & (align - 1)) != 0)
             cls++;
         if (cls < SHEAP_NUM_CLASSES)
-            return small_alloc(h, cls, zero);
-        return large_alloc(h, n, 1, zero);
+            return small_alloc(h, cls, zero, clear);
+        return large_alloc(h, n, 1, zero, clear);
     }
     uintptr_t align_pages = align > SHEAP_PAGE_SIZE ? align >> SHEAP_PAGE_SHIFT : 1;
-    return large_alloc(h, n, align_pages, zero);
+    return large_alloc(h, n, align_pages, zero, clear);
 }
 
 /* An allocation on heap h that the fast path could not finish: refilling a
@@ -769,8 +831,11 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
         sheap_port_set_errno(h == &sheap_heap ? SHEAP_ENOMEM : SHEAP_EINVAL);
         return NULL;
     }
-    void *p = alloc_locked(h, n, align, zero);
+    uintptr_t clear = 0;
+    void *p = alloc_locked(h, n, align, zero, &clear);
     unlock();
+    if (clear != 0)
+        mem_zero(p, clear);
     return p ? p : fail_oom(h);
 }
 
@@ -909,16 +974,20 @@ static void *caps_alloc(uint32_t caps, size_t n, size_t align, bool zero)
     default_ensure(); /* the default heap takes part; failing that is not fatal */
     struct sheap_heap *first = NULL;
     void *p = NULL;
+    uintptr_t clear = 0;
     for (struct sheap_heap *h = sheap_shared.heaps; h != NULL && p == NULL; h = h->next_heap) {
         if ((h->caps & caps) != caps)
             continue;
         if (first == NULL)
             first = h;
-        p = alloc_locked(h, n, align, zero);
+        p = alloc_locked(h, n, align, zero, &clear);
     }
     unlock();
-    if (p != NULL)
+    if (p != NULL) {
+        if (clear != 0)
+            mem_zero(p, clear);
         return p;
+    }
     if (first == NULL) {
         sheap_port_set_errno(SHEAP_EINVAL); /* no heap has caps */
         return NULL;
@@ -1125,6 +1194,21 @@ size_t sheap_trim(void)
 size_t sheap_heap_trim(struct sheap *heap)
 {
     return heap_trim(heap_rec(heap));
+}
+
+void sheap_isr_enter(void)
+{
+    lock();
+    sheap_shared.isr_depth++;
+    unlock();
+}
+
+void sheap_isr_exit(void)
+{
+    lock();
+    if (sheap_shared.isr_depth > 0)
+        sheap_shared.isr_depth--;
+    unlock();
 }
 
 sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook)

@@ -26,12 +26,83 @@
  * Every function works on one heap, h; the span map it reads and writes
  * is in h's arena records, reached through the shared index.
  *
- * Lock: everything here runs with the heap lock held.
+ * Lock: everything here is entered with the heap lock held.  Work that
+ * calls the backend runs in a growth section (see sheap_internal.h): the
+ * lock is dropped around it, and what the section works on is out of every
+ * list (a SPAN_BUSY record, or new arenas not yet in the index), so the heap
+ * is consistent at every point where another caller can get the lock.
+ * Callers of ph_alloc, ph_grow, ph_grow_in_place, ph_trim and
+ * span_pool_reserve therefore must not hold pointers into lists across the
+ * call.
  */
 #include "sheap_internal.h"
 
 #define PAGE SHEAP_PAGE_SIZE
 #define SPAN_END(s) ((s)->base + ((s)->npages << SHEAP_PAGE_SHIFT))
+
+/* ---- Growth sections -------------------------------------------------------- */
+
+/*
+ * Growth has one owner at a time.  A caller in interrupt context never
+ * takes it and never waits (Ready memory or NULL); nor does the owner's own
+ * context when it calls in again (a backend calling back into sheap: waiting
+ * for itself would never end).  A caller in another thread context waits
+ * for the owner through the port (sheap_port_growth_wait, lock dropped,
+ * interrupts as the caller has them) and looks again; a port that cannot
+ * wait (bare metal without an RTOS, where no other thread exists) answers
+ * false and the caller is refused.  The lock is held on entry and exit of
+ * each function here.
+ */
+static inline bool in_interrupt(void)
+{
+    return sheap_shared.isr_depth != 0 || sheap_port_in_handler();
+}
+
+bool growth_wait(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (!sheap_shared.growing || in_interrupt() || sheap_shared.grower == sheap_port_context_id())
+        return false;
+    heap_unlock();
+    bool waited = sheap_port_growth_wait();
+    heap_lock();
+    return waited;
+}
+
+int growth_try(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (in_interrupt())
+        return GROWTH_REFUSED;
+    if (!sheap_shared.growing) {
+        sheap_shared.growing = true;
+        sheap_shared.grower = sheap_port_context_id();
+        return GROWTH_OWNED;
+    }
+    return growth_wait() ? GROWTH_WAITED : GROWTH_REFUSED;
+}
+
+bool growth_begin(void)
+{
+    int r;
+    while ((r = growth_try()) == GROWTH_WAITED)
+        ;
+    return r == GROWTH_OWNED;
+}
+
+void growth_end(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    sheap_shared.growing = false;
+    sheap_shared.grower = 0;
+}
+
+/* Let pending interrupts in: the heap must be consistent here. */
+void lock_break(void)
+{
+    heap_unlock();
+    heap_lock();
+}
 
 /* ---- Span records ---------------------------------------------------------- */
 
@@ -42,11 +113,23 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n)
         uintptr_t batch = PAGE / sizeof(struct sheap_span);
         if (batch == 0)
             batch = 1;
+        /* New records come from the metadata allocator, in a growth
+         * section; the pool takes them under the lock. */
+        int g = growth_try();
+        if (g == GROWTH_WAITED)
+            continue; /* another context's section ran: count again */
+        if (g == GROWTH_REFUSED)
+            return false;
+        heap_unlock();
         struct sheap_span *arr = meta_alloc(h, batch * sizeof(*arr), _Alignof(struct sheap_span));
+        if (arr != NULL)
+            for (uintptr_t i = 0; i < batch; i++)
+                arr[i].state = SPAN_DEAD;
+        heap_lock();
+        growth_end();
         if (arr == NULL)
             return false;
         for (uintptr_t i = 0; i < batch; i++) {
-            arr[i].state = SPAN_DEAD;
             arr[i].next = h->span_pool;
             h->span_pool = &arr[i];
         }
@@ -90,7 +173,7 @@ typedef void (*piece_fn)(struct sheap_arena *a, uintptr_t first, uintptr_t n, vo
 
 static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_GROWTH();
     while (npages > 0) {
         struct sheap_arena *a = arena_of(base);
         uintptr_t first = arena_page_index(a, base);
@@ -109,16 +192,33 @@ static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void 
         a->spans[first + i] = ctx;
 }
 
-static void piece_inuse_set(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+/* The start bit of in-use span s: one bit, whatever its length. */
+static void start_mark(const struct sheap_span *s, bool set)
 {
-    (void)ctx;
-    bits_set_range(a->inuse, first, n);
+    struct sheap_arena *a = arena_of(s->base);
+    uintptr_t i = arena_page_index(a, s->base);
+    if (set)
+        bit_set(a->starts, i);
+    else
+        bit_clear(a->starts, i);
 }
 
-static void piece_inuse_clear(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+struct sheap_span *span_covering(uintptr_t addr)
 {
-    (void)ctx;
-    bits_clear_range(a->inuse, first, n);
+    struct sheap_arena *a = arena_of(addr);
+    uintptr_t before = a ? arena_page_index(a, addr) + 1 : 0;
+    while (a != NULL) {
+        uintptr_t j = bits_prev(a->starts, before);
+        if (j != UINTPTR_MAX) {
+            struct sheap_span *s = a->spans[j];
+            return s != NULL && addr - s->base < (s->npages << SHEAP_PAGE_SHIFT) ? s : NULL;
+        }
+        /* A run may start in an earlier arena of the same heap. */
+        struct sheap_arena *prev = a->base >= SHEAP_ARENA_SIZE ? arena_of(a->base - 1) : NULL;
+        a = prev != NULL && prev->heap == a->heap ? prev : NULL;
+        before = SHEAP_ARENA_PAGES;
+    }
+    return NULL;
 }
 
 static void map_bounds(struct sheap_span *s)
@@ -133,6 +233,32 @@ static void map_bounds(struct sheap_span *s)
 
 /* ---- Backing ------------------------------------------------------------ */
 
+/*
+ * Bits of a->ready are set or cleared under the lock, at most RANGE_STEP
+ * pages at a time (a lock break between steps), so a long run costs no long
+ * masked stretch.  Lock held on entry and exit; the pages belong to the
+ * caller's BUSY span, so nobody else changes their bits meanwhile.
+ */
+#define RANGE_STEP ((uintptr_t)WORD_BITS * 32u)
+static void ready_bits_stepped(struct sheap_arena *a, uintptr_t first, uintptr_t n, bool set)
+{
+    SHEAP_ASSERT_LOCKED();
+    while (n > 0) {
+        uintptr_t k = n < RANGE_STEP ? n : RANGE_STEP;
+        if (set)
+            bits_set_range(a->ready, first, k);
+        else
+            bits_clear_range(a->ready, first, k);
+        first += k;
+        n -= k;
+        if (n > 0)
+            lock_break();
+    }
+}
+
+/* back_span's answer when this caller may not run a growth section. */
+#define BACK_NOGROW (-1)
+
 struct backing {
     struct sheap_heap *h;
     uintptr_t was_ready; /* pages already Ready before */
@@ -141,15 +267,20 @@ struct backing {
     int err;
 };
 
+static void piece_count_ready(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    *(uintptr_t *)ctx += bits_count_range(a->ready, first, n);
+}
+
+/* In a growth section, lock not held: back each stretch of pages that are
+ * not Ready with one backend call, then mark it Ready under the lock.  The
+ * ready bits of a BUSY span's pages change only here, so reading them
+ * without the lock is safe (a word read is atomic; other bits in it may
+ * change, these do not). */
 static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
 {
     struct backing *b = ctx;
     uintptr_t end = first + n;
-    uintptr_t ready = bits_count_range(a->ready, first, n);
-    b->was_ready += ready;
-    if (ready != 0)
-        b->zeroed = false;
-    /* Back each stretch of pages that are not Ready with one backend call. */
     for (uintptr_t i = bits_next(a->ready, first, end, false); i < end && b->err == SHEAP_PORT_OK;
          i = bits_next(a->ready, i, end, false)) {
         uintptr_t j = bits_next(a->ready, i, end, true);
@@ -157,23 +288,41 @@ static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void
         b->err = be_used(b->h, a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT, &z);
         if (b->err != SHEAP_PORT_OK)
             break;
-        bits_set_range(a->ready, i, j - i);
+        heap_lock();
+        ready_bits_stepped(a, i, j - i, true);
+        b->h->c.ready_pages += j - i;
+        heap_unlock();
         b->newly += j - i;
         b->zeroed = b->zeroed && z;
         i = j;
     }
 }
 
-/* Make every page of [base, +npages) Ready.  The pages belong to a FREE span
- * (or were just taken from one), so the free-ready count moves with them. */
-static int back_range(struct sheap_heap *h, uintptr_t base, uintptr_t npages, bool *zeroed)
+/*
+ * Make every page of BUSY span s Ready.  When all of them are Ready already
+ * this is a count of bits under the lock; otherwise a growth section backs
+ * the rest with the lock dropped (BACK_NOGROW, nothing done, when this
+ * caller may not grow: interrupt context or another section running).  The
+ * pages came from a FREE run, so the free-ready count moves with them: on
+ * success the ones that were Ready leave it; on failure what was backed
+ * stays Ready inside the free run s returns to.  Lock held on entry and exit.
+ */
+static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
 {
     SHEAP_ASSERT_LOCKED();
-    struct backing b = {h, 0, 0, true, SHEAP_PORT_OK};
-    each_piece(base, npages, piece_back, &b);
-    h->c.ready_pages += b.newly;
+    SHEAP_ASSERT(s->state == SPAN_BUSY);
+    uintptr_t ready = 0;
+    each_piece(s->base, s->npages, piece_count_ready, &ready);
+    struct backing b = {h, ready, 0, ready == 0, SHEAP_PORT_OK};
+    if (ready != s->npages) {
+        if (!growth_begin())
+            return BACK_NOGROW;
+        heap_unlock();
+        each_piece(s->base, s->npages, piece_back, &b);
+        heap_lock();
+        growth_end();
+    }
     if (b.err != SHEAP_PORT_OK) {
-        /* What was backed stays Ready inside the free run it returns to. */
         h->free_ready_pages += b.newly;
         return b.err;
     }
@@ -288,21 +437,37 @@ static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
 
 /* ---- Growth ----------------------------------------------------------------- */
 
-bool ph_grow(struct sheap_heap *h, uintptr_t npages)
+int ph_grow(struct sheap_heap *h, uintptr_t npages)
 {
     SHEAP_ASSERT_LOCKED();
-    if (npages > ((uintptr_t)-1 >> SHEAP_PAGE_SHIFT))
-        return false;
-    uintptr_t v, size;
-    if (arena_grow(h, npages << SHEAP_PAGE_SHIFT, &v, &size) != SHEAP_PORT_OK)
-        return false;
+    SHEAP_ASSERT(h->span_pool_count >= 1);
+    if (npages > ((uintptr_t)-1 >> SHEAP_PAGE_SHIFT) || h->span_pool_count == 0)
+        return PH_GROW_FAILED;
+    /* The new arenas are made in a growth section (reservation, mapping,
+     * metadata, index tables: no list sees them) and enter the index and
+     * the arena list under the lock, with their pages filed at once.  After
+     * waiting for another context's section, the caller searches again
+     * first: that section may have made the room this one would. */
+    int owned = growth_try();
+    if (owned != GROWTH_OWNED)
+        return owned == GROWTH_WAITED ? PH_GROW_WAITED : PH_GROW_FAILED;
+    struct arena_growth g;
+    heap_unlock();
+    int r = arena_grow_prepare(h, npages << SHEAP_PAGE_SHIFT, &g);
+    heap_lock();
+    if (r == SHEAP_PORT_OK)
+        arena_grow_commit(h, &g);
+    growth_end();
+    if (r != SHEAP_PORT_OK)
+        return PH_GROW_FAILED;
+    uintptr_t v = g.v, size = g.size;
     uintptr_t pages = size >> SHEAP_PAGE_SHIFT;
     h->c.arena_pages += pages;
     h->c.free_pages += pages;
     h->c.spans[SPAN_FREE]++;
     h->c.grows++;
     coalesce_insert(h, span_new(h, v, pages));
-    return true;
+    return PH_GROW_OK;
 }
 
 /* Split the first npages off FREE span s (not filed); the rest is filed. */
@@ -319,11 +484,6 @@ static void split_tail(struct sheap_heap *h, struct sheap_span *s, uintptr_t npa
 }
 
 /* ---- Allocation and free of runs -------------------------------------------- */
-
-static void piece_count_ready(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
-{
-    *(uintptr_t *)ctx += bits_count_range(a->ready, first, n);
-}
 
 bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n)
 {
@@ -344,16 +504,23 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
         return NULL;
     /* Records for a front trim, a tail split and a growth run: reserving
      * them first means nothing below fails half way. */
-    if (!span_pool_reserve(h, 3))
-        return NULL;
     uintptr_t need = npages + align_pages - 1;
-    struct sheap_span *s = fl_find(h, need);
-    if (s == NULL) {
-        if (!ph_grow(h, need))
+    struct sheap_span *s;
+    /* Reserving and growing may drop the lock (growth sections), after
+     * which the pool and the free lists are looked at again. */
+    for (int tries = 0;; tries++) {
+        if (!span_pool_reserve(h, 3))
             return NULL;
         s = fl_find(h, need);
-        if (s == NULL)
+        if (s != NULL)
+            break;
+        if (tries == 2)
             return NULL;
+        int g = ph_grow(h, need);
+        if (g == PH_GROW_FAILED)
+            return NULL;
+        if (g == PH_GROW_WAITED)
+            tries--; /* not a try of this caller's: look again */
     }
     fl_remove(h, s);
     if (align_pages > 1) {
@@ -370,17 +537,27 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     }
     split_tail(h, s, npages);
 
+    /* Invariant: pages being backed are in no free list (BUSY). */
     bool zeroed = false;
-    if (back_range(h, s->base, npages, &zeroed) != SHEAP_PORT_OK) {
+    s->state = SPAN_BUSY;
+    lock_break(); /* the search and the splits above in one stretch, the rest in the next */
+    int r = back_span(h, s, &zeroed);
+    if (r != SHEAP_PORT_OK) {
+        s->state = SPAN_FREE;
         coalesce_insert(h, s); /* merges back with the pieces split off above */
-        *oom_backing = true;
+        *oom_backing = r != BACK_NOGROW;
         return NULL;
     }
     s->state = (uint8_t)state;
     s->obj_bytes = state == SPAN_LARGE ? npages << SHEAP_PAGE_SHIFT : 0; /* SMALL: set by the caller */
     s->needzero = !zeroed;
-    each_piece(s->base, npages, piece_map, s);
-    each_piece(s->base, npages, piece_inuse_set, NULL);
+    /* O(1) in the run's length: a LARGE run maps its boundaries only; a
+     * SMALL span (a few pages) maps every page, since blocks start there. */
+    if (state == SPAN_SMALL)
+        each_piece(s->base, npages, piece_map, s);
+    else
+        map_bounds(s);
+    start_mark(s, true);
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
     h->c.free_pages -= npages;
@@ -401,6 +578,13 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
     SHEAP_ASSERT_LOCKED();
     if (SHEAP_RETAIN_BYTES == (uintptr_t)-1 || h->free_ready_pages <= (SHEAP_RETAIN_BYTES >> SHEAP_PAGE_SHIFT))
         return;
+    /* The backend is used by one caller at a time (the growth owner); a
+     * handler, or a free during a growth section, keeps the pages Ready
+     * (sheap_trim gives them back).  Note: this release runs with the lock
+     * held, so a board that sets SHEAP_RETAIN_BYTES pays the backend's
+     * unused() in its masked time (no board here sets it). */
+    if (sheap_shared.growing || sheap_shared.isr_depth != 0 || sheap_port_in_handler())
+        return;
     /* Every page of s is Ready: it was in use until now. */
     be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);
     each_piece(s->base, s->npages, piece_ready_clear, NULL);
@@ -412,7 +596,7 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
 static void release_run(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    each_piece(s->base, s->npages, piece_inuse_clear, NULL);
+    start_mark(s, false);
     s->state = SPAN_FREE;
     s->obj_bytes = 0;
     s->on_partial = 0;
@@ -438,7 +622,8 @@ void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
     struct sheap_span *tail = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
     s->npages = npages;
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
-    release_run(h, tail);
+    map_bounds(s);
+    release_run(h, tail); /* its start bit was never set: clearing it is harmless */
 }
 
 bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
@@ -449,24 +634,31 @@ bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npag
         return false;
     uintptr_t extra = npages - s->npages;
     struct sheap_span *n = span_of_heap(h, end);
-    if (n == NULL || n->state != SPAN_FREE || n->npages < extra)
+    if (n == NULL || n->state != SPAN_FREE || n->npages < extra || n->base != end ||
+        (n->npages > extra && h->span_pool_count == 0))
         return false;
-    bool zeroed;
-    if (back_range(h, end, extra, &zeroed) != SHEAP_PORT_OK)
-        return false;
+    /* The pages taken become a BUSY span (the rest stays a free run) while
+     * they are backed, perhaps with the lock dropped. */
     fl_remove(h, n);
-    if (n->npages == extra) {
-        span_dispose(h, n);
-        h->c.spans[SPAN_FREE]--;
-    } else {
-        n->base += extra << SHEAP_PAGE_SHIFT;
-        n->npages -= extra;
+    if (n->npages > extra) {
+        struct sheap_span *rest = span_new(h, end + (extra << SHEAP_PAGE_SHIFT), n->npages - extra);
+        n->npages = extra;
+        h->c.spans[SPAN_FREE]++;
+        map_bounds(rest);
+        fl_insert(h, rest);
         map_bounds(n);
-        fl_insert(h, n);
     }
-    each_piece(end, extra, piece_map, s);
-    each_piece(end, extra, piece_inuse_set, NULL);
+    n->state = SPAN_BUSY;
+    bool zeroed;
+    if (back_span(h, n, &zeroed) != SHEAP_PORT_OK) {
+        n->state = SPAN_FREE;
+        coalesce_insert(h, n);
+        return false;
+    }
+    span_dispose(h, n);
+    h->c.spans[SPAN_FREE]--;
     s->npages = npages;
+    map_bounds(s);
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
     s->needzero = 1;
     h->c.free_pages -= extra;
@@ -507,6 +699,8 @@ struct trim {
     uintptr_t released;
 };
 
+/* In a growth section, lock not held: give each Ready stretch of a BUSY
+ * span's pages back, then clear its bits under the lock (see piece_back). */
 static void piece_trim(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
 {
     struct trim *t = ctx;
@@ -514,21 +708,52 @@ static void piece_trim(struct sheap_arena *a, uintptr_t first, uintptr_t n, void
     for (uintptr_t i = bits_next(a->ready, first, end, true); i < end; i = bits_next(a->ready, i, end, true)) {
         uintptr_t j = bits_next(a->ready, i, end, false);
         be_unused(t->h, a->base + (i << SHEAP_PAGE_SHIFT), (j - i) << SHEAP_PAGE_SHIFT);
-        bits_clear_range(a->ready, i, j - i);
+        heap_lock();
+        ready_bits_stepped(a, i, j - i, false);
+        t->h->free_ready_pages -= j - i;
+        t->h->c.ready_pages -= j - i;
+        heap_unlock();
         t->released += j - i;
         i = j;
     }
 }
 
+/*
+ * Give the Ready pages of every free run back, in bounded steps: a growth
+ * section takes the free runs out of the lists one at a time (O(1) each:
+ * the head of the first non-empty list), as BUSY spans, releases their
+ * pages with the lock dropped, and keeps them aside; then files them again
+ * one at a time.  Meanwhile the free lists hold fewer runs: an allocation
+ * that interrupts a trim finds less memory (at worst a clean NULL), never a
+ * half-released run.  Returns 0 when this caller may not grow.  Lock held
+ * on entry and exit.
+ */
 uintptr_t ph_trim(struct sheap_heap *h)
 {
     SHEAP_ASSERT_LOCKED();
+    if (h->free_ready_pages == 0 || !growth_begin())
+        return 0;
     struct trim t = {h, 0};
-    for (unsigned fl = 0; fl < FL_COUNT; fl++)
-        for (unsigned sl = 0; sl < SL_COUNT; sl++)
-            for (struct sheap_span *s = h->free_lists[fl][sl]; s; s = s->next)
-                each_piece(s->base, s->npages, piece_trim, &t);
-    h->free_ready_pages -= t.released;
-    h->c.ready_pages -= t.released;
+    struct sheap_span *done = NULL;
+    while (h->fl_bitmap != 0) {
+        unsigned fl = ctz64(h->fl_bitmap);
+        struct sheap_span *s = h->free_lists[fl][ctz_word(h->sl_bitmap[fl])];
+        fl_remove(h, s);
+        s->state = SPAN_BUSY;
+        heap_unlock();
+        each_piece(s->base, s->npages, piece_trim, &t);
+        heap_lock();
+        s->next = done;
+        done = s;
+    }
+    while (done != NULL) {
+        struct sheap_span *s = done;
+        done = s->next;
+        s->state = SPAN_FREE;
+        coalesce_insert(h, s);
+        if (done != NULL)
+            lock_break();
+    }
+    growth_end();
     return t.released << SHEAP_PAGE_SHIFT;
 }

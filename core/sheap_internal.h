@@ -11,7 +11,7 @@
  *       v
  *   struct sheap_arena  one per arena-aligned frame of heap address space
  *     +--------+------+-----------------+-----------------+---------------+
- *     | base   | next | ready[] 1 bit/pg| inuse[] 1 bit/pg| spans[] 1 ptr/pg |
+ *     | base   | next | ready[] 1 bit/pg| starts[] 1 bit/pg| spans[] 1 ptr/pg|
  *     +--------+------+-----------------+-----------------+---------------+
  *                                                                |
  *                                                                v
@@ -27,9 +27,31 @@
  *
  * Locking: one lock, the port's heap lock (sheap_port_lock), protects every
  * heap, everything reachable from them, and struct sheap_shared (a lock per
- * heap or per CPU is later work).  Functions whose name starts with a layer
+ * heap or per CPU is later work).  It masks interrupts, so it is held only
+ * for short, bounded list edits.  Functions whose name starts with a layer
  * prefix (arena_, index_, meta_, ph_, span_, small_, heap_) expect it held;
  * each checks that with SHEAP_ASSERT_LOCKED in debug builds.
+ *
+ * Growth: everything that calls a backend (reserve, map, used, unused,
+ * release), clears memory or makes metadata Ready runs in a growth section,
+ * with the heap lock dropped (interrupts as the caller had them).  One
+ * caller at a time owns growth: sheap_shared.growing, set and cleared under
+ * the heap lock (growth_begin/growth_end in pageheap.c), with the owner's
+ * context id (sheap_shared.grower).  A caller in interrupt context
+ * (sheap_isr_enter, or the port's handler test), or in the owner's own
+ * context (a backend calling back), does no growth: it gets memory that is
+ * already Ready or a clean NULL.  A caller in another thread context waits
+ * (sheap_port_growth_wait, lock dropped) and looks at the heap again; a
+ * port that cannot wait makes it fail like a handler.  What a growth section owns, nobody else reaches:
+ *   - pages being backed or released belong to a SPAN_BUSY record, which
+ *     is in no free list and is not SMALL or LARGE (so no neighbour merges
+ *     with it and no pointer into it validates);
+ *   - the metadata allocators, hints and reservations of the heap (and the
+ *     index's L2 allocator) are touched by growth sections only;
+ *   - new arenas enter the index and the arena list under the heap lock,
+ *     their pages already filed as one FREE run.
+ * Functions that run in a growth section check SHEAP_ASSERT_GROWTH (lock
+ * held, or growth owned).
  */
 #ifndef SHEAP_INTERNAL_H
 #define SHEAP_INTERNAL_H
@@ -51,6 +73,12 @@
 static inline void sheap_port_lock_inline(void) { sheap_port_lock(); }
 static inline void sheap_port_unlock_inline(void) { sheap_port_unlock(); }
 #endif
+/* Whether the caller runs in an interrupt handler, where the port can tell
+ * by itself (Cortex-M: IPSR).  Elsewhere handlers say so with
+ * sheap_isr_enter (sheap.h). */
+#ifndef SHEAP_PORT_HAS_IN_HANDLER
+static inline bool sheap_port_in_handler(void) { return false; }
+#endif
 
 /* The id of the calling context (thread), for the walk re-entry test
  * (issue 20, fix 5; see in_own_walk in malloc.c).  A port whose lock lets
@@ -60,7 +88,11 @@ static inline void sheap_port_unlock_inline(void) { sheap_port_unlock(); }
  * one core, nothing else can run while a walk holds the lock, so a single
  * id serves. */
 #ifndef SHEAP_PORT_HAS_CONTEXT_ID
-static inline uintptr_t sheap_port_context_id(void) { return 1; }
+/* Growth sections run with the lock dropped, so under an RTOS another task
+ * can call meanwhile: the weak sheap_port_task_id (default 1, see
+ * sheap_port.h) tells an RTOS's tasks apart when the firmware supplies it.
+ * Called off the fast paths only (walks, growth). */
+static inline uintptr_t sheap_port_context_id(void) { return sheap_port_task_id(); }
 #endif
 
 /* ---- Build-time checks of the geometry. ---------------------------------- */
@@ -88,7 +120,9 @@ _Static_assert(SPAN_BITMAP_WORDS >= SPAN_BITMAP_WORDS_MIN, "span bitmap holds ev
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
 #define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(sheap_shared.locked)
+#define SHEAP_ASSERT_GROWTH() SHEAP_ASSERT(sheap_shared.locked || sheap_shared.growing)
 #else
+#define SHEAP_ASSERT_GROWTH() ((void)0)
 #define SHEAP_ASSERT(c) ((void)0)
 #define SHEAP_ASSERT_LOCKED() ((void)0)
 #endif
@@ -110,18 +144,25 @@ enum span_state {
     SPAN_SMALL = 1, /* slots of one size class */
     SPAN_LARGE = 2, /* one block of whole pages */
     SPAN_DEAD = 3,  /* an unused record in the record pool */
+    SPAN_BUSY = 4,  /* pages a growth section is backing or releasing: in
+                       no list, merged with nothing, counted as free pages */
 };
 
 /*
  * A run of pages.  Invariants (checked by sheap_check):
  *   - the span map entry of its first and last page points to it; for SMALL
- *     and LARGE spans every page's entry does (interior-pointer detection
- *     needs that); free spans keep only their boundary entries valid;
+ *     spans (at most a few pages: sheap_class_npages) every page's entry
+ *     does, since blocks start on every page; LARGE and FREE spans keep only
+ *     their boundary entries valid, so taking or giving back a run writes
+ *     O(1) entries whatever its length.  An interior entry may be stale: it
+ *     names a record that does not cover the page (block_of's range check
+ *     rejects it) or the span that does cover it;
  *   - a FREE span never touches another FREE span (coalesced);
  *   - SMALL: freebits has exactly nfree bits set, none at or above nelems;
  *     the span is on its class's partial list iff nfree > 0;
- *   - the inuse page bits are set exactly over SMALL and LARGE spans, and
- *     every page of those is Ready;
+ *   - the starts page bit is set exactly at the first page of every SMALL
+ *     and LARGE span (one bit per run: O(1)), and every page of those is
+ *     Ready; span_covering() finds the in-use span over any page from it;
  *   - obj_bytes is 0 unless the span is SMALL or LARGE, so a stale span-map
  *     entry (free pages, recycled records) never validates a pointer.
  */
@@ -157,7 +198,7 @@ struct sheap_arena {
     struct sheap_heap *heap;               /* the heap it belongs to */
     struct sheap_arena *next;              /* the heap's arenas, in creation order */
     uintptr_t ready[ARENA_BITMAP_WORDS];   /* page is Ready (backed) */
-    uintptr_t inuse[ARENA_BITMAP_WORDS];   /* page is in a SMALL or LARGE span */
+    uintptr_t starts[ARENA_BITMAP_WORDS];  /* page is the first of a SMALL or LARGE span */
     struct sheap_span *spans[SHEAP_ARENA_PAGES]; /* span map, see struct sheap_span */
 };
 
@@ -332,6 +373,9 @@ struct sheap_shared {
     struct sheap_heap *heaps;         /* live heaps, by order then creation */
     sheap_fault_hook fault_hook;
     uintptr_t misuse;                 /* misuse reports, all heaps */
+    bool growing;                     /* a growth section is running */
+    uintptr_t grower;                 /* its owner's sheap_port_context_id() */
+    unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
     /* Issue 20, fix 5: sheap_port_context_id() of the context running a
      * walk of any heap (which holds the lock all heaps share), 0 when no
@@ -384,6 +428,8 @@ void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
 uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
 /* First index in [from, end) whose bit equals value, or end.  A word at a time. */
 uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool value);
+/* Last index below before whose bit is set, or UINTPTR_MAX.  A word at a time. */
+uintptr_t bits_prev(const uintptr_t *map, uintptr_t before);
 
 /* ---- Arena layer (arena.c) ----------------------------------------------- */
 
@@ -466,6 +512,22 @@ static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintpt
  * from hints later) except that the metadata reservation must succeed.
  * Returns SHEAP_PORT_OK or SHEAP_PORT_ENOMEM with nothing changed. */
 int heap_init(struct sheap_heap *h, const struct sheap_config *cfg);
+/* heap_init in two steps: the backend work (lock held or growth owned;
+ * h is not yet visible), then making h live (lock held). */
+int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg);
+void heap_publish(struct sheap_heap *h);
+/* Take or give back the growth section (pageheap.c; lock held).
+ * growth_try: GROWTH_OWNED (taken), GROWTH_REFUSED (interrupt context, or
+ * this very context owns it: a backend calling back), or GROWTH_WAITED
+ * (another context owns it; this one waited through sheap_port_growth_wait
+ * with the lock dropped and must look at the heap again).  growth_begin
+ * waits until it owns growth or is refused.  growth_wait: the wait alone
+ * (true: waited, look again). */
+enum { GROWTH_REFUSED, GROWTH_OWNED, GROWTH_WAITED };
+int growth_try(void);
+bool growth_begin(void);
+bool growth_wait(void);
+void growth_end(void);
 /* Give everything of h back to its backend and unlink it; h is zeroed. */
 void heap_release_all(struct sheap_heap *h);
 /* Backend calls of heap h. */
@@ -516,11 +578,23 @@ uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, ui
  * trim.  Returns SHEAP_PORT_* and the base in *out. */
 int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out);
 /*
- * The seed's sysAlloc: grow the heap by at least n bytes.  On success returns
- * an arena-aligned range [*v, *v + *size) in state Prepared whose arenas are
- * in the index; on failure returns the backend error and changes nothing but
- * dropping hints that proved unusable.
+ * The seed's sysAlloc, in two steps.  arena_grow_prepare runs in a growth
+ * section (lock not held): it finds at least n bytes of arena-aligned
+ * address space, makes it Prepared, and makes the arena records and the
+ * index tables they need; nothing another caller can see changes but the
+ * backend's state.  On failure it returns the backend error and changes
+ * nothing but dropping hints that proved unusable.  arena_grow_commit (lock
+ * held, O(arenas added)) puts the arenas into the index and the heap's
+ * arena list; it cannot fail.
  */
+struct arena_growth {
+    uintptr_t v, size;        /* the new arenas' range */
+    struct sheap_arena *meta; /* their records, size >> SHEAP_ARENA_SHIFT of them */
+    int src;                  /* where the range came from (arena.c) */
+};
+int arena_grow_prepare(struct sheap_heap *h, uintptr_t n, struct arena_growth *g);
+void arena_grow_commit(struct sheap_heap *h, const struct arena_growth *g);
+/* Both steps with the lock held (white-box tests); same results. */
 int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size);
 
 /* ---- Page heap (pageheap.c) ---------------------------------------------- */
@@ -540,9 +614,13 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
  * (taking it backs nothing).  O(n / word). */
 bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n);
 /* Add arenas for at least npages and file them as a free run (coalesced with
- * a free run they touch).  false, with nothing changed, when growth fails.
- * Needs one span record in the pool (span_pool_reserve(1)) beforehand. */
-bool ph_grow(struct sheap_heap *h, uintptr_t npages);
+ * a free run they touch): PH_GROW_OK; PH_GROW_FAILED, with nothing changed,
+ * when growth fails or this caller may not grow; PH_GROW_WAITED when it
+ * waited for another context's growth section (nothing grown; the lock was
+ * dropped, search again).  Needs one span record in the pool
+ * (span_pool_reserve(1)) beforehand. */
+enum { PH_GROW_FAILED, PH_GROW_OK, PH_GROW_WAITED };
+int ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_heap *h, struct sheap_span *s);
 /* Shrink in-use span s to npages, freeing the tail. */
@@ -552,6 +630,10 @@ void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 /* Free-list mapping, shared with the validator. */
 void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl);
+/* The SMALL or LARGE span covering addr (any page of it), or NULL:
+ * the nearest start bit at or below addr's page, across arenas of one heap
+ * that touch.  O(pages / word) (misuse reports and diagnostics only). */
+struct sheap_span *span_covering(uintptr_t addr);
 /* Walk the spans of every arena; fn returns non-zero to stop. */
 typedef int (*span_visit_fn)(struct sheap_span *s, void *ctx);
 int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx);
@@ -577,6 +659,10 @@ static inline bool small_kept_maybe(const struct sheap_heap *h)
 /* The heap lock with the debug bookkeeping (malloc.c). */
 void heap_lock(void);
 void heap_unlock(void);
+/* Drop the lock and take it again, so that pending interrupts are taken;
+ * only where the heap is consistent and the caller holds no pointer into a
+ * list (pageheap.c). */
+void lock_break(void);
 /* Walk re-entry (issue 20, fix 5; malloc.c): whether the caller is inside
  * its own walk, and the report of such a call (counted as misuse). */
 bool heap_in_own_walk(void);

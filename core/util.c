@@ -1,6 +1,7 @@
 /*
  * util.c - freestanding helpers of the core: bitmap ranges, memory fill and
- * copy (written out so that the core calls no libc), and the fatal-error path.
+ * copy (written out so that the core calls no libc), the fatal-error path,
+ * and the weak defaults of the port's optional thread hooks.
  */
 #include "sheap_internal.h"
 
@@ -57,6 +58,21 @@ uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool va
     return end;
 }
 
+uintptr_t bits_prev(const uintptr_t *map, uintptr_t before)
+{
+    while (before > 0) {
+        uintptr_t last = before - 1;
+        uintptr_t w = last / WORD_BITS, b = last % WORD_BITS;
+        uintptr_t word = map[w];
+        if (b + 1 < WORD_BITS)
+            word &= ((uintptr_t)1 << (b + 1)) - 1;
+        if (word != 0)
+            return w * WORD_BITS + (WORD_BITS - 1u - (unsigned)__builtin_clzl((unsigned long)word));
+        before = w * WORD_BITS;
+    }
+    return UINTPTR_MAX;
+}
+
 /* Word-at-a-time when aligned; the build passes -fno-tree-loop-distribute-patterns
  * so the compiler does not turn these loops back into memset/memcpy calls. */
 void mem_zero(void *p, uintptr_t n)
@@ -98,4 +114,18 @@ _Noreturn void sheap_panic(const char *msg)
 {
     sheap_port_fault(msg, NULL, true);
     __builtin_trap();
+}
+
+/* The port's optional thread hooks (sheap_port.h): weak, so that a port or
+ * the firmware (an RTOS integration) supplies its own by defining them in
+ * an object it links.  Without an RTOS no other thread exists: one context,
+ * and nobody to wait for. */
+__attribute__((weak)) uintptr_t sheap_port_task_id(void)
+{
+    return 1;
+}
+
+__attribute__((weak)) bool sheap_port_growth_wait(void)
+{
+    return false;
 }

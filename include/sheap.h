@@ -14,13 +14,60 @@
  *   sheap_malloc_caps and its forms pick a heap by capability.
  *
  * Common rules
- *   Locking   Every function takes the port's heap lock (sheap_port.h) for
- *             its whole critical section and is safe to call from any thread
- *             or, with an interrupt-masking lock, from interrupt handlers.
- *             That one lock protects every heap and the shared index (a
- *             lock per heap or per CPU is for later).  None of them may be
+ *   Locking   Every function takes the port's heap lock (sheap_port.h), which
+ *             masks interrupts on the bare-metal ports, only for short list
+ *             edits: no call masks interrupts for more than a bounded number
+ *             of instructions (see "Interrupt latency" below).  That one lock
+ *             protects every heap and the shared index (a lock per heap or
+ *             per CPU is for later).  Work that calls the backend (reserve,
+ *             map, used, unused, release), clears memory or makes metadata
+ *             Ready runs in a growth section with the lock dropped; one
+ *             caller owns growth at a time.  None of the functions may be
  *             called from the fault hook with the lock held (the hook runs
  *             after the lock is dropped).
+ *   Interrupt latency
+ *             Longest stretch with interrupts masked, per call:
+ *               malloc, calloc, aligned_alloc, realloc, free, usable_size,
+ *               trim, stats: O(1) in the heap's size; make test checks
+ *               every call of its workloads against mask_max in
+ *               tests/bench/bounds.txt (1,000 instructions) on every QEMU
+ *               board (Cortex-M counted by a QEMU plugin).  A page run adds O(pages /
+ *               word bits) bit operations, split into steps of at most 32
+ *               words (docs/DESIGN.md gives the formula).
+ *             Exempt (diagnostics and setup; masked for their whole run):
+ *               sheap_check and sheap_heap_check (O(heap size)), the
+ *               walkers (O(heap size) plus the callback's time),
+ *               sheap_heap_create and sheap_default_heap_create (32-bit
+ *               mode: the backend's reserve calls), sheap_heap_destroy (the
+ *               backend's release calls, O(arenas)).
+ *   Interrupt handlers
+ *             A handler may call sheap_malloc, sheap_calloc,
+ *             sheap_aligned_alloc, sheap_posix_memalign, sheap_realloc,
+ *             sheap_free, sheap_usable_size, sheap_heap_of, sheap_stats and
+ *             their forms that name a heap or capabilities.  In a handler
+ *             they never grow a heap, back pages, release pages or wait for
+ *             a growth section: an allocation gets memory that is already
+ *             Ready (a partial size class, a kept span, a Ready free run),
+ *             or NULL with errno SHEAP_ENOMEM when none fits; free and
+ *             realloc that shrinks always work; sheap_trim returns 0.  The
+ *             same holds for a call made from inside a growth section by
+ *             its own context (a backend that calls back into sheap).  On Cortex-M
+ *             the port knows handler mode by itself (IPSR); on AArch64 and
+ *             RISC-V the handler brackets its heap calls with
+ *             sheap_isr_enter() and sheap_isr_exit().  sheap_check, the
+ *             walkers, create and destroy are not for handlers.
+ *   Threads   A thread (host thread, RTOS task) whose call needs growth
+ *             while another thread owns a growth section waits for it
+ *             (sheap_port_growth_wait in sheap_port.h, heap lock dropped,
+ *             interrupts as the caller has them) and then tries again, so
+ *             an allocation returns NULL only when the heap cannot grow;
+ *             sheap_trim, sheap_check, create and destroy wait the same
+ *             way.  This needs a port that can wait and that tells threads
+ *             apart (the hosted port; an RTOS integration supplies
+ *             sheap_port_task_id and sheap_port_growth_wait).  Without
+ *             them (bare metal, no RTOS: no other thread exists) nobody
+ *             waits, and a caller during another's section gets Ready
+ *             memory or NULL, as a handler does.
  *   Alignment Every block is aligned to 16 bytes when its size is at least
  *             16 (>= _Alignof(max_align_t) on every supported target), to 8
  *             otherwise, and to the page size when it is a page run.
@@ -130,7 +177,8 @@ struct sheap_config {
  *                 power of two or does not divide SHEAP_PAGE_SIZE, more than
  *                 SHEAP_MAX_HINTS hints (or hints NULL with nhints != 0),
  *                 region_size / initial_reserve not whole arenas;
- *   SHEAP_EBUSY   *heap is already a live heap;
+ *   SHEAP_EBUSY   *heap is already a live heap, or a growth section is running
+ *                 (called from a handler or from a backend);
  *   SHEAP_ENOMEM  32-bit mode: the backend could not reserve the metadata.
  * Reserves address space only in 32-bit mode (the initial reservation).
  * O(hints), plus the backend's reserve calls.  Takes the heap lock.
@@ -142,7 +190,8 @@ int sheap_heap_create(struct sheap *heap, const struct sheap_config *cfg);
  * (release) and leaves *heap zeroed.  Live blocks die with it: their
  * pointers become foreign (reported as misuse when freed).  The default
  * heap may be destroyed too; the next plain call makes a new one.
- * Returns 0, or SHEAP_EINVAL when *heap is not a live heap.
+ * Returns 0, SHEAP_EINVAL when *heap is not a live heap, or SHEAP_EBUSY (nothing
+ * done) when called while a growth section runs (from a handler or a backend).
  * O(arenas + metadata chunks).  Takes the heap lock.
  */
 int sheap_heap_destroy(struct sheap *heap);
@@ -284,6 +333,8 @@ enum sheap_check_result {
     SHEAP_CHECK_PAGE_STATE, /* in-use or backed page bits are wrong */
     SHEAP_CHECK_STATS,      /* statistics do not add up */
     SHEAP_CHECK_IN_WALK,    /* called from a walker callback: refused */
+    SHEAP_CHECK_BUSY,       /* a growth section is running (called from a
+                               handler or a backend): nothing was checked */
 };
 int sheap_check(void);
 /* The same for *heap (SHEAP_CHECK_INDEX when it is not a live heap); its
@@ -342,6 +393,15 @@ size_t sheap_heap_trim(struct sheap *heap);
  */
 typedef void (*sheap_fault_hook)(const char *msg, const void *ptr);
 sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook);
+
+/*
+ * Interrupt context on ports that cannot tell by themselves (AArch64,
+ * RISC-V): between sheap_isr_enter() and sheap_isr_exit() every call is a
+ * handler's call (see "Interrupt handlers" above).  They nest; each takes
+ * the heap lock for a few instructions.
+ */
+void sheap_isr_enter(void);
+void sheap_isr_exit(void);
 
 #ifdef __cplusplus
 }

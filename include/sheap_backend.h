@@ -27,7 +27,10 @@
  *   - ctx is sheap_backend.ctx, untouched by the core;
  *   - addresses and lengths are multiples of sheap_backend.page_size, and
  *     lengths are non-zero;
- *   - the core calls them with its heap lock held, so a backend needs no
+ *   - the core calls them from one caller at a time (the owner of its
+ *     growth section, with the heap lock dropped so that interrupts stay
+ *     enabled; heap creation and destruction call them with the lock
+ *     held), never from an interrupt handler, so a backend needs no
  *     locking of its own unless it is shared with code outside sheap;
  *   - a call that fails changes nothing: the range stays in its old state;
  *   - 0 (SHEAP_BACKEND_OK) means success; failures return one of the

@@ -30,8 +30,9 @@ enum {
 
 /*
  * The backend the default heap is created with, on first use of the plain
- * sheap_malloc family (or by sheap_default_heap()).  Called with the heap
- * lock held, at most once per creation of the default heap; the returned
+ * sheap_malloc family (or by sheap_default_heap()).  Called in a growth
+ * section (the heap lock dropped, one caller at a time, never from a
+ * handler), at most once per creation of the default heap; the returned
  * object must stay valid for the life of the program.  Never NULL.
  */
 const struct sheap_backend *sheap_port_default_backend(void);
@@ -72,6 +73,32 @@ void sheap_port_unlock(void);
  * a spinlock must read it (atomically) before spinning.  Without this the
  * core tests *busy itself before sheap_port_lock_inline.
  */
+
+/*
+ * Threads (optional; weak defaults in the core).  Growth sections (backend
+ * work) run with the heap lock dropped, one owner at a time.  A caller in
+ * thread context that needs growth while another thread owns it calls
+ *     bool sheap_port_growth_wait(void);
+ * with the lock not held and interrupts as the caller has them: it yields
+ * or sleeps a while and returns true, and the caller looks at the heap
+ * again (and waits again if the section still runs); false means this port
+ * cannot wait, and the caller gets what is Ready or NULL.  The owner's own
+ * context (a backend calling back into sheap) and interrupt handlers never
+ * wait.  Contexts are told apart by
+ *     uintptr_t sheap_port_task_id(void);
+ * non-zero and distinct per thread or task (a port whose lock header
+ * defines SHEAP_PORT_HAS_CONTEXT_ID uses its own sheap_port_context_id
+ * instead; the hosted port does).  Defaults: task id 1 and no waiting,
+ * right for bare metal without an RTOS.  An RTOS integration defines both
+ * in an object file the firmware links (not only in an archive), e.g. on
+ * FreeRTOS (uintptr_t)xTaskGetCurrentTaskHandle() and taskYIELD() or
+ * vTaskDelay(1); on Zephyr (uintptr_t)k_current_get() and k_yield() or
+ * k_msleep(1).  A yield lets only tasks of the same or higher priority
+ * run: if the owner may have a lower priority, sleep instead (or use a
+ * priority-inheriting primitive), or the waiter spins for ever.
+ */
+uintptr_t sheap_port_task_id(void);
+bool sheap_port_growth_wait(void);
 
 /*
  * Misuse report (double free, foreign pointer, ...) and the end of the

@@ -44,5 +44,6 @@ endif
 PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 QEMU := $(RUN)
-# Host-only suites: the hosted port's backing budget (issue 20).
-BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c
+# Host-only suites: the hosted port's backing budget and threads (issues 20, 14).
+BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c \
+               tests/host/test_growth_threads.c

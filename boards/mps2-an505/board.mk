@@ -30,3 +30,7 @@ vpath %.c tests/static
 FAULT_TEST := yes
 # The ARMv8-M guard also compiles for ARMv8.1-M (Cortex-M55), with gcc and clang.
 GUARD_ARCH_CHECK := yes
+# make test checks the longest interrupt-masked stretch of every call against
+# mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c, counted by
+# the QEMU plugin tests/bench/icount_plugin.c: no counter on M-profile).
+MASK_CHECK := $(if $(filter native,$(FLAVOR)),$(if $(filter newlib%,$(LIBC)),,yes))

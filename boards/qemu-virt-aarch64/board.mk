@@ -36,3 +36,6 @@ BOARD_TESTS := tests/mmu/test_mmu.c tests/mmu/test_backend.c
 FAULT_TEST := yes
 # make test checks the small workload's instructions per call against tests/bench/bounds.txt.
 BENCH_CHECK := $(if $(filter native,$(FLAVOR)),yes)
+# make test checks the longest interrupt-masked stretch of every call against
+# mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c).
+MASK_CHECK := $(if $(filter native,$(FLAVOR)),yes)

@@ -34,3 +34,6 @@ BOARD_TESTS := tests/static/test_static.c
 # tests/fault: an unexpected access fault is reported (mcause, mtval, mepc)
 # and exits non-zero (tools/run_fault_test.sh).
 FAULT_TEST := yes
+# make test checks the longest interrupt-masked stretch of every call against
+# mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c).
+MASK_CHECK := yes

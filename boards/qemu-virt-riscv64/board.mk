@@ -48,3 +48,6 @@ BOARD_TESTS := tests/mmu/test_mmu.c tests/mmu/test_backend.c
 # tests/fault: an unexpected page fault is reported (scause, stval, sepc) and
 # exits non-zero (tools/run_fault_test.sh).
 FAULT_TEST := yes
+# make test checks the longest interrupt-masked stretch of every call against
+# mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c).
+MASK_CHECK := $(if $(filter native,$(FLAVOR)),yes)

@@ -47,7 +47,8 @@ static int mmu_map(void *ctx, uintptr_t v, uintptr_t n)
 
 static void unmap_pages(struct sheap_mmu *m, uintptr_t v, uintptr_t end)
 {
-    struct pt_pending pend = {0};
+    struct pt_pending pend;
+    pend.n = 0; /* only pa[0 .. n) is read; an initialiser would be a memset call */
     for (v = pt_next_mapped(m, v, end); v < end; v = pt_next_mapped(m, v + PAGE, end)) {
         uintptr_t pa = pt_unmap(m, v, &pend);
         if (pa != 0) {

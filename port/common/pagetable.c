@@ -19,7 +19,8 @@ static uintptr_t table_new(struct sheap_mmu *m)
  * the walk-cache invalidation completed. */
 static void unlink_empty(struct sheap_mmu *m, uintptr_t va, const uintptr_t *path, unsigned l)
 {
-    struct pt_pending pend = {0};
+    struct pt_pending pend;
+    pend.n = 0; /* only pa[0 .. n) is read; an initialiser would be a memset call */
     while (l > 0 && *frame_count(m, path[l]) == 0) {
         ((pte_t *)path[l - 1])[pt_index(m, va, l - 1)] = 0;
         pt_arch_invalidate_walk(va);

@@ -37,6 +37,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,22 @@ void sheap_port_lock(void)
 void sheap_port_unlock(void)
 {
     sheap_port_unlock_inline();
+}
+
+/* Another thread owns growth: let it run.  Counted for the tests
+ * (sheap_hosted_growth_waits). */
+static unsigned long growth_waits;
+
+bool sheap_port_growth_wait(void)
+{
+    __atomic_add_fetch(&growth_waits, 1, __ATOMIC_RELAXED);
+    sched_yield();
+    return true;
+}
+
+unsigned long sheap_hosted_growth_waits(void)
+{
+    return __atomic_load_n(&growth_waits, __ATOMIC_RELAXED);
 }
 
 void sheap_port_fault(const char *msg, const void *ptr, bool fatal)

@@ -1,6 +1,7 @@
 /*
  * sheap_hosted.h - what the hosted port (port/hosted) offers tests and
- * programs besides the port contract: its backing budget (issue 20).
+ * programs besides the port contract: its backing budget (issue 20), and
+ * a count of waits for another thread's growth section.
  *
  * The port backs at most a budget of bytes at once (Ready memory, heap and
  * metadata together); used() beyond it fails with ENOMEM, and map() of a
@@ -18,5 +19,8 @@
 uintptr_t sheap_hosted_budget(uintptr_t *ready);
 /* Set the budget (0: back to the default).  Takes the heap lock. */
 void sheap_hosted_set_budget(uintptr_t bytes);
+/* How many times a thread waited for another thread's growth section
+ * (sheap_port_growth_wait: sched_yield, then the caller looks again). */
+unsigned long sheap_hosted_growth_waits(void);
 
 #endif

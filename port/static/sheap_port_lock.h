@@ -65,6 +65,16 @@ static inline void sheap_port_unlock_inline(void)
     __asm__ volatile("msr primask, %0" ::"r"(sheap_port_saved_irq) : "memory");
 }
 
+/* Handler mode: IPSR holds the active exception number (0 in thread mode).
+ * The core then does no growth (sheap.h, "Interrupt handlers"). */
+#define SHEAP_PORT_HAS_IN_HANDLER 1
+static inline int sheap_port_in_handler(void)
+{
+    unsigned long ipsr;
+    __asm__ volatile("mrs %0, ipsr" : "=r"(ipsr));
+    return (ipsr & 0x1ffu) != 0;
+}
+
 #elif defined(__riscv)
 
 #define SHEAP_MSTATUS_MIE 8ul

@@ -14,6 +14,13 @@
  * "<name> <count>" to EVENTS.  The count then includes the whole block of
  * the probe itself, a constant that cancels out of differences between two
  * probes (the guest calibrates with back-to-back probes).
+ *
+ * Masked stretches (tests/bench/mask_target.c with -DBENCH_PROBES): the
+ * probes mask_on and mask_off, entered right after the heap lock masks
+ * interrupts and right before it unmasks them, are not written out (there
+ * are millions); the plugin keeps the longest on-to-off distance since the
+ * last mask_take, and mask_take writes "mask_take <longest>" and starts
+ * over.  mask_reset starts over without a line.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -53,10 +60,25 @@ static FILE *out;
 static char probe_names[MAX_PROBES][32];
 static unsigned nprobes;
 
+static uint64_t mask_on_at, mask_longest;
+
 static void on_probe(unsigned int vcpu, void *udata)
 {
     (void)vcpu;
-    fprintf(out, "%s %" PRIu64 "\n", (const char *)udata, insns);
+    const char *name = udata;
+    if (!strcmp(name, "mask_on")) {
+        mask_on_at = insns;
+    } else if (!strcmp(name, "mask_off")) {
+        if (insns - mask_on_at > mask_longest)
+            mask_longest = insns - mask_on_at;
+    } else if (!strcmp(name, "mask_reset")) {
+        mask_longest = 0;
+    } else if (!strcmp(name, "mask_take")) {
+        fprintf(out, "mask_take %" PRIu64 "\n", mask_longest);
+        mask_longest = 0;
+    } else {
+        fprintf(out, "%s %" PRIu64 "\n", name, insns);
+    }
 }
 
 static const char *probe_name(const char *sym)

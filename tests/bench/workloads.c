@@ -20,6 +20,7 @@
 #include "workloads.h"
 
 const char *const bench_op_name[BENCH_NOPS] = {"malloc", "free", "realloc"};
+volatile unsigned bench_probe_mark; /* written by the BENCH_PROBE functions */
 
 struct slot {
     void *p;

@@ -63,4 +63,13 @@ void bench_tick(struct bench_run *r);
 /* Starts a run: fixed seed per workload, counters cleared. */
 void bench_run_init(struct bench_run *r, const struct bench_alloc *a, unsigned scale);
 
+/* Probes for boards without an instruction counter (-DBENCH_PROBES): empty
+ * functions whose entry the QEMU plugin (tests/bench/icount_plugin.c) logs.
+ * BENCH_PROBE(name, k) defines bench_probe_<name>; the bodies differ (k) so
+ * that no two are folded into one. */
+#define BENCH_PROBE(name, k)                                                              \
+    __attribute__((noinline, noipa)) void bench_probe_##name(void);                      \
+    __attribute__((noinline, noipa)) void bench_probe_##name(void) { bench_probe_mark = (k); }
+extern volatile unsigned bench_probe_mark;
+
 #endif

@@ -34,9 +34,13 @@ static int fb_map(void *ctx, uintptr_t v, uintptr_t n)
     return fb->inner->ops->map(fb->inner->ctx, v, n);
 }
 
+void (*fault_backend_used_hook)(void);
+
 static int fb_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
 {
     struct fault_backend *fb = ctx;
+    if (fault_backend_used_hook != NULL)
+        fault_backend_used_hook();
     if (hit(fb, SHEAP_OP_USED))
         return SHEAP_BACKEND_ENOMEM;
     return fb->inner->ops->used(fb->inner->ctx, v, n, zeroed);

@@ -49,5 +49,9 @@ void sheap_fault_inject_all(enum sheap_port_op op, bool on);
 unsigned long sheap_fault_inject_calls(enum sheap_port_op op);
 /* Failures injected so far, over all ops. */
 unsigned long sheap_fault_inject_count(void);
+/* When not NULL, called at the start of every used() call (in the core's
+ * growth section, heap lock not held): a stand-in for an interrupt handler
+ * that runs while the heap backs pages. */
+extern void (*fault_backend_used_hook)(void);
 
 #endif
