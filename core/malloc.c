@@ -167,6 +167,7 @@ static inline bool lock_fast(const uintptr_t *walker, unsigned long *state)
     sheap_port_lock_inline();
     *state = 0;
 #endif
+    MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
     sheap_shared.locked = true;
 #endif
@@ -181,6 +182,7 @@ static inline void unlock_fast(unsigned long state)
 #ifdef SHEAP_DEBUG
     sheap_shared.locked = false;
 #endif
+    MASK_TRACE_EXIT();
 #ifdef SHEAP_PORT_HAS_LOCK_FAST
     sheap_port_unlock_fast(state);
 #else
