@@ -273,12 +273,12 @@ int sheap_heap_check(const struct sheap *heap)
         return SHEAP_CHECK_IN_WALK;
     }
     heap_lock();
-    while (growth_wait()) /* another thread's growth section: wait for it */
+    while (inflight_wait()) /* another thread's section or BUSY run: wait for it */
         ;
     /* An uncreated default heap is empty, hence consistent.  While a growth
-     * section runs, BUSY spans and counters in motion are expected: nothing
-     * is checked then. */
-    int r = sheap_shared.growing ? SHEAP_CHECK_BUSY
+     * section runs or a run is in flight (BUSY spans), counters in motion
+     * are expected: nothing is checked then. */
+    int r = sheap_shared.growing || sheap_shared.busy_spans != 0 ? SHEAP_CHECK_BUSY
             : h->initialized     ? heap_check(h)
             : h == &sheap_heap   ? 0
                                  : SHEAP_CHECK_INDEX;

@@ -58,6 +58,23 @@ static inline bool in_interrupt(void)
     return sheap_shared.isr_depth != 0 || sheap_port_in_handler();
 }
 
+/* Like growth_wait, for the validator: also waits while another context
+ * has a BUSY run in flight outside a growth section (ph_alloc's
+ * lock_break).  Never waits for the caller's own section, in interrupt
+ * context, or on a port that cannot wait. */
+bool inflight_wait(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (sheap_shared.growing)
+        return growth_wait();
+    if (sheap_shared.busy_spans == 0 || in_interrupt())
+        return false;
+    heap_unlock();
+    bool waited = sheap_port_growth_wait();
+    heap_lock();
+    return waited;
+}
+
 bool growth_wait(void)
 {
     SHEAP_ASSERT_LOCKED();
@@ -540,8 +557,10 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     /* Invariant: pages being backed are in no free list (BUSY). */
     bool zeroed = false;
     s->state = SPAN_BUSY;
+    sheap_shared.busy_spans++;
     lock_break(); /* the search and the splits above in one stretch, the rest in the next */
     int r = back_span(h, s, &zeroed);
+    sheap_shared.busy_spans--;
     if (r != SHEAP_PORT_OK) {
         s->state = SPAN_FREE;
         coalesce_insert(h, s); /* merges back with the pieces split off above */
@@ -650,7 +669,10 @@ bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npag
     }
     n->state = SPAN_BUSY;
     bool zeroed;
-    if (back_span(h, n, &zeroed) != SHEAP_PORT_OK) {
+    sheap_shared.busy_spans++;
+    int backed = back_span(h, n, &zeroed);
+    sheap_shared.busy_spans--;
+    if (backed != SHEAP_PORT_OK) {
         n->state = SPAN_FREE;
         coalesce_insert(h, n);
         return false;
@@ -740,6 +762,7 @@ uintptr_t ph_trim(struct sheap_heap *h)
         struct sheap_span *s = h->free_lists[fl][ctz_word(h->sl_bitmap[fl])];
         fl_remove(h, s);
         s->state = SPAN_BUSY;
+        sheap_shared.busy_spans++;
         heap_unlock();
         each_piece(s->base, s->npages, piece_trim, &t);
         heap_lock();
@@ -750,6 +773,7 @@ uintptr_t ph_trim(struct sheap_heap *h)
         struct sheap_span *s = done;
         done = s->next;
         s->state = SPAN_FREE;
+        sheap_shared.busy_spans--;
         coalesce_insert(h, s);
         if (done != NULL)
             lock_break();

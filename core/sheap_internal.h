@@ -374,6 +374,12 @@ struct sheap_shared {
     sheap_fault_hook fault_hook;
     uintptr_t misuse;                 /* misuse reports, all heaps */
     bool growing;                     /* a growth section is running */
+    /* SPAN_BUSY records in existence: runs in flight between a free list
+     * and their new state.  Besides growth sections, ph_alloc keeps its run
+     * BUSY across a lock_break (before it backs the pages), so the lock can
+     * be free while a BUSY span exists and growing is false: the validator
+     * waits for (or reports) both. */
+    uintptr_t busy_spans;
     uintptr_t grower;                 /* its owner's sheap_port_context_id() */
     unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
@@ -527,6 +533,9 @@ enum { GROWTH_REFUSED, GROWTH_OWNED, GROWTH_WAITED };
 int growth_try(void);
 bool growth_begin(void);
 bool growth_wait(void);
+/* The validator's wait: growth_wait, and also for another context's BUSY run in
+ * flight outside a growth section (sheap_shared.busy_spans). */
+bool inflight_wait(void);
 void growth_end(void);
 /* Give everything of h back to its backend and unlink it; h is zeroed. */
 void heap_release_all(struct sheap_heap *h);
