@@ -58,17 +58,10 @@ static inline bool in_interrupt(void)
     return sheap_shared.isr_depth != 0 || sheap_port_in_handler();
 }
 
-/* Like growth_wait, for the validator: also waits while another context
- * has a BUSY run in flight outside a growth section (ph_alloc's
- * lock_break).  Never waits for the caller's own section, in interrupt
- * context, or on a port that cannot wait. */
-bool inflight_wait(void)
+/* Drop the lock, wait through the port for another context's section or
+ * run in flight, take the lock back; false when the port cannot wait. */
+static bool wait_for_other(void)
 {
-    SHEAP_ASSERT_LOCKED();
-    if (sheap_shared.growing)
-        return growth_wait();
-    if (sheap_shared.busy_spans == 0 || in_interrupt())
-        return false;
     heap_unlock();
     bool waited = sheap_port_growth_wait();
     heap_lock();
@@ -80,10 +73,21 @@ bool growth_wait(void)
     SHEAP_ASSERT_LOCKED();
     if (!sheap_shared.growing || in_interrupt() || sheap_shared.grower == sheap_port_context_id())
         return false;
-    heap_unlock();
-    bool waited = sheap_port_growth_wait();
-    heap_lock();
-    return waited;
+    return wait_for_other();
+}
+
+/* Like growth_wait, for the validator: also waits while another context
+ * has a BUSY run in flight outside a growth section (ph_alloc's
+ * lock_break).  Never waits for the caller's own section, in interrupt
+ * context, or on a port that cannot wait. */
+bool inflight_wait(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (sheap_shared.growing)
+        return growth_wait();
+    if (sheap_shared.busy_spans == 0 || in_interrupt())
+        return false;
+    return wait_for_other();
 }
 
 int growth_try(void)
