@@ -5,7 +5,8 @@
 #   make deps                 install the Debian packages the build needs
 #   make BOARD=<b> lib        build/<b>/libsheap.a, libboard.a and sheap.mk
 #   make BOARD=<b> test|run   one board only
-#   FLAVOR=<f>                a variant of the board (host: native, i686, san;
+#   FLAVOR=<f>                a variant of the board (host: native, i686, san,
+#                             hard0, hard2 (issue 17: hardening levels);
 #                             qemu-virt-riscv64: native = Sv39, sv48); test
 #                             runs the flavours board.mk lists in TEST_FLAVORS
 #   LIBC=<c>                  the C library, where board.mk offers several
@@ -302,7 +303,7 @@ test: deps-check
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
 	@set -e; for b in $(TEST_BOARDS); do \
 	  if [ "$$b" = host ]; then \
-	    for f in native i686 san; do \
+	    for f in native i686 san hard0 hard2; do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
 	  elif [ -n "$(TEST_ONE_LIBC)" ]; then \

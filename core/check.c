@@ -51,8 +51,10 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     } else if (s->nfree > 0) {
         t->partial[cls]++;
     }
-    t->live_bytes += (uintptr_t)(s->nelems - s->nfree) * s->elem_size;
-    t->live_blocks += s->nelems - s->nfree;
+    /* Quarantined blocks (hardening level 2) are allocated but not live. */
+    uintptr_t q = span_quarantined(s);
+    t->live_bytes += (uintptr_t)(s->nelems - s->nfree - q) * s->elem_size;
+    t->live_blocks += s->nelems - s->nfree - q;
     return 0;
 }
 
@@ -338,7 +340,7 @@ static int walk_span(struct sheap_span *s, void *arg)
     if (s->state != SPAN_SMALL)
         return w->fn((void *)s->base, s->npages << SHEAP_PAGE_SHIFT, s->state == SPAN_LARGE, w->ctx);
     for (uintptr_t i = 0; i < s->nelems; i++) {
-        bool used = !((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u);
+        bool used = !((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u) && !slot_quarantined(s, i);
         int r = w->fn((void *)(s->base + i * s->elem_size), s->elem_size, used, w->ctx);
         if (r != 0)
             return r;

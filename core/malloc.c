@@ -102,6 +102,8 @@ static void report_misuse(const char *msg, const void *p)
         sheap_port_fault(msg, p, false);
 }
 
+void misuse_report(const char *msg, const void *p) { report_misuse(msg, p); }
+
 /* Called without the lock: count (h may be NULL) and set errno. */
 static void *fail_oom(struct sheap_heap *h)
 {
@@ -364,6 +366,20 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
 static inline void *small_take(struct sheap_heap *h, struct sheap_class *c, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
+#if SHEAP_HARDENING >= 2
+    /* Randomised slot choice: a random starting word, and in it the first
+     * free bit at or after a random position (rotate, count zeros). */
+    uint32_t r = harden_random();
+    unsigned w = r & (SPAN_BITMAP_WORDS - 1), rot = (r >> 16) % WORD_BITS;
+    uintptr_t bits;
+    while ((bits = s->freebits[w]) == 0)
+        w = (w + 1) & (SPAN_BITMAP_WORDS - 1);
+    uintptr_t rbits = rot != 0 ? (bits >> rot) | (bits << (WORD_BITS - rot)) : bits;
+    unsigned b = (ctz_word(rbits) + rot) % WORD_BITS;
+    s->freebits[w] = bits & ~((uintptr_t)1 << b);
+    uintptr_t slot = (uintptr_t)w * WORD_BITS + b;
+    /* The owner tag is written by take_verify, after the old one was reported. */
+#else
     unsigned w = s->hint;
     uintptr_t bits;
     while ((bits = s->freebits[w]) == 0)
@@ -371,6 +387,10 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_class *c, stru
     s->freebits[w] = bits & (bits - 1);
     s->hint = w;
     uintptr_t slot = (uintptr_t)w * WORD_BITS + ctz_word(bits);
+#if SHEAP_OWNER_TAGS
+    s->owner[slot] = sheap_current_owner;
+#endif
+#endif
     if (__builtin_expect(--s->nfree == 0, 0))
         partial_remove(c, s);
     count_alloc(h, s->elem_size);
@@ -430,7 +450,15 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
         return NULL;
     /* s is SMALL with no blocks yet (obj_bytes 0) and on no list: nobody
      * else reaches it, so the set-up may start a new stretch. */
+#if SHEAP_HARDENING >= 2
+    /* Level 2: every free slot holds the poison; the fill runs with the
+     * lock dropped, like the break it replaces. */
+    unlock();
+    harden_poison((void *)s->base, s->npages << SHEAP_PAGE_SHIFT);
+    lock();
+#else
     lock_break();
+#endif
     unsigned nelems = sheap_class_nelems[cls];
     s->cls = (uint8_t)cls;
     s->elem_size = sheap_class_size[cls];
@@ -501,6 +529,9 @@ static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_page
     if (s == NULL)
         return NULL;
     count_alloc(h, npages << SHEAP_PAGE_SHIFT);
+#if SHEAP_OWNER_TAGS
+    s->owner[0] = sheap_current_owner;
+#endif
     if (zero && s->needzero)
         *clear = npages << SHEAP_PAGE_SHIFT;
     return (void *)s->base;
@@ -532,6 +563,10 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
         uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
         if (i * s->elem_size != off || ((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u))
             return NULL;
+#if SHEAP_HARDENING >= 2
+        if (bit_get(s->qbits, i)) /* freed, waiting in quarantine */
+            return NULL;
+#endif
         *slot = i;
     } else if (off != 0) {
         return NULL;
@@ -543,6 +578,11 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
 static const char *misuse_cause(uintptr_t p)
 {
     SHEAP_ASSERT_LOCKED();
+#if SHEAP_HARDENING == 0
+    /* Level 0: no diagnosis (see "Hardening levels" in sheap.h). */
+    (void)p;
+    return "sheap: invalid pointer (not a live block)";
+#else
     struct sheap_arena *a = arena_of(p);
     if (a == NULL)
         return "sheap: pointer not from this heap (foreign or stack pointer?)";
@@ -560,7 +600,13 @@ static const char *misuse_cause(uintptr_t p)
     uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
     if (i * s->elem_size != off)
         return "sheap: interior pointer into a small block (not its start)";
+    observe_note_fault(SHEAP_FAULT_DOUBLE_FREE, (const void *)p, s, i, 0);
+#if SHEAP_HARDENING >= 2
+    if (bit_get(s->qbits, i))
+        return "sheap: double free (block is in quarantine)";
+#endif
     return "sheap: double free (block is already free)";
+#endif
 }
 
 /* Report a pointer that block_of refused.  Called with the lock held; drops it. */
@@ -587,7 +633,7 @@ static void small_transition(struct sheap_heap *h, struct sheap_span *s)
 
 /* small_transition, then drop the lock: a tail call keeps the free fast
  * path free of calls (no stack frame). */
-__attribute__((noinline)) static void small_transition_unlock(struct sheap_heap *h, struct sheap_span *s)
+__attribute__((noinline, unused)) static void small_transition_unlock(struct sheap_heap *h, struct sheap_span *s)
 {
     small_transition(h, s);
     unlock();
@@ -625,6 +671,151 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
     if (small_free(h, s, slot))
         small_transition(h, s);
 }
+
+/* ---- Hardening level 2 and hooks (issue 17; contract in sheap.h) ----------------------- */
+
+#if SHEAP_HARDENING >= 2
+/* After small block p of span s was taken and the lock dropped: check that
+ * it still holds the poison (a write after free otherwise: reported, then
+ * handed out as usual), then tag it with the current owner.  s and its
+ * class stay as they are while p is live, so they are read without the
+ * lock. */
+/* A free slot of s was found changed at offset off: record it for
+ * sheap_last_fault as an overflow of the block before it (changed at its
+ * first byte, the block before live) or as a write after free.  Returns
+ * the message and sets *who to the pointer to report.  Lock held. */
+const char *harden_note_damage(const struct sheap_span *s, uintptr_t slot, uintptr_t off, const void **who)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t block = s->base + slot * s->elem_size;
+    if (off == 0 && slot > 0 && !bit_get(s->freebits, slot - 1) && !slot_quarantined(s, slot - 1)) {
+        *who = (const void *)(block - s->elem_size);
+        observe_note_fault(SHEAP_FAULT_OVERFLOW, *who, s, slot - 1, s->elem_size);
+        return "sheap: overflow past the end of a block (the free block after it was modified)";
+    }
+    *who = (const void *)block;
+    observe_note_fault(SHEAP_FAULT_WRITE_AFTER_FREE, *who, s, slot, off);
+    return "sheap: write after free (a free block was modified; see sheap_last_fault)";
+}
+
+static void take_verify(struct sheap_span *s, void *p)
+{
+    uintptr_t slot = (uintptr_t)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
+    uintptr_t off = harden_find_write(p, s->elem_size);
+    if (__builtin_expect(off != s->elem_size, 0)) {
+        const void *who;
+        lock();
+        const char *msg = harden_note_damage(s, slot, off, &who);
+        unlock();
+        report_misuse(msg, who);
+    }
+#if SHEAP_OWNER_TAGS
+    s->owner[slot] = sheap_current_owner;
+#endif
+}
+
+/* take_verify for a block found by address (the slow paths).  Lock not held. */
+static void verify_block(void *p)
+{
+    uintptr_t slot = 0;
+    struct sheap_heap *h;
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)p, &slot, &h);
+    unlock();
+    if (s != NULL && s->state == SPAN_SMALL)
+        take_verify(s, p);
+#if SHEAP_OWNER_TAGS
+    else if (s != NULL)
+        s->owner[0] = sheap_current_owner;
+#endif
+}
+
+/* A quarantined block leaves the ring: its slot becomes free (it was
+ * counted free when it entered).  Lock held. */
+static void quarantine_leave(struct sheap_span *s, uintptr_t slot)
+{
+    SHEAP_ASSERT_LOCKED();
+    bit_clear(s->qbits, slot);
+    bit_set(s->freebits, slot);
+    if (span_crossed(s, ++s->nfree))
+        small_transition(arena_of(s->base)->heap, s);
+}
+
+/* Level-2 free: validate and mark the block quarantined (lock held), fill
+ * it with the poison (lock dropped: the block is still allocated in the
+ * bitmap, so nobody else takes it, and its qbit makes another free of it a
+ * double free), then put it in the ring, whose oldest entry leaves (lock
+ * held).  Large blocks are freed at once. */
+static void free_hardened(void *ptr)
+{
+    uintptr_t slot = 0;
+    struct sheap_heap *h;
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        return;
+    }
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
+    if (s == NULL) {
+        reject_pointer(ptr);
+        return;
+    }
+    if (s->state == SPAN_LARGE) {
+        free_block(h, s, slot);
+        unlock();
+        return;
+    }
+    bit_set(s->qbits, slot);
+    count_free(h, s->elem_size); /* no longer live, though not reusable yet */
+    unlock();
+    harden_poison(ptr, s->elem_size);
+    lock();
+    struct quarantine_entry out = quarantine_push(s, slot);
+    if (out.s != NULL)
+        quarantine_leave(out.s, out.slot);
+    unlock();
+}
+#define QUARANTINE_DRAIN(h) quarantine_drain((h), quarantine_leave)
+#else
+#define QUARANTINE_DRAIN(h) 0u
+#endif
+
+#if SHEAP_HOOKS
+/* The heap and usable size of live block p (0 when it is none); not reported. */
+static size_t block_info(const void *p, struct sheap **heap)
+{
+    uintptr_t slot = 0;
+    struct sheap_heap *h = NULL;
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)p, &slot, &h);
+    size_t n = s == NULL ? 0 : s->state == SPAN_LARGE ? s->obj_bytes : s->elem_size;
+    unlock();
+    *heap = s != NULL ? heap_pub(h) : NULL;
+    return n;
+}
+
+/* The alloc hook for block p of n bytes asked (p may be NULL: no call). */
+static void *trace_alloc(void *p, size_t n)
+{
+    void (*fn)(struct sheap *, void *, size_t, size_t, void *) = sheap_hooks_now.alloc;
+    if (__builtin_expect(fn != NULL, 0) && p != NULL) {
+        struct sheap *heap;
+        size_t usable = block_info(p, &heap);
+        fn(heap, p, n, usable, sheap_hooks_now.ctx);
+    }
+    return p;
+}
+#define TRACE_ALLOC(p, n) trace_alloc((p), (n))
+
+/* The oom hook: true when it asks for one more try.  Lock not held. */
+static bool oom_retry(struct sheap_heap *h, size_t n, size_t align)
+{
+    int (*fn)(struct sheap *, size_t, size_t, void *) = sheap_hooks_now.oom;
+    return fn != NULL && fn(h != NULL ? heap_pub(h) : NULL, n, align, sheap_hooks_now.ctx) != 0;
+}
+#else
+#define TRACE_ALLOC(p, n) (p)
+#endif
 
 /* ---- Heaps: creation, the default heap ------------------------------------------------ */
 
@@ -744,6 +935,7 @@ int sheap_heap_destroy(struct sheap *heap)
         unlock(); /* called from inside a growth section (a backend or a handler) */
         return SHEAP_EBUSY;
     }
+    (void)QUARANTINE_DRAIN(h); /* the ring must not keep blocks of a dead heap */
     heap_release_all(h);
     unlock();
     return 0;
@@ -835,7 +1027,21 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
     }
     uintptr_t clear = 0;
     void *p = alloc_locked(h, n, align, zero, &clear);
+    if (p == NULL && QUARANTINE_DRAIN(h) != 0) /* level 2: quarantined blocks first */
+        p = alloc_locked(h, n, align, zero, &clear);
     unlock();
+#if SHEAP_HOOKS
+    if (p == NULL && oom_retry(h, n, align)) {
+        lock();
+        if (heap_ready(h))
+            p = alloc_locked(h, n, align, zero, &clear);
+        unlock();
+    }
+#endif
+#if SHEAP_HARDENING >= 2
+    if (p != NULL)
+        verify_block(p);
+#endif
     if (clear != 0)
         mem_zero(p, clear);
     return p ? p : fail_oom(h);
@@ -877,6 +1083,9 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
         if (__builtin_expect(s != NULL, 1)) {
             void *p = small_take(h, c, s);
             unlock_fast(irq);
+#if SHEAP_HARDENING >= 2
+            take_verify(s, p);
+#endif
             return p;
         }
         unlock_fast(irq);
@@ -887,12 +1096,12 @@ slow:
 
 void *sheap_malloc(size_t n)
 {
-    return heap_malloc(&sheap_heap, n, true);
+    return TRACE_ALLOC(heap_malloc(&sheap_heap, n, true), n);
 }
 
 void *sheap_heap_malloc(struct sheap *heap, size_t n)
 {
-    return heap_malloc(heap_rec(heap), n, false);
+    return TRACE_ALLOC(heap_malloc(heap_rec(heap), n, false), n);
 }
 
 static void *heap_calloc(struct sheap_heap *h, size_t count, size_t size)
@@ -907,12 +1116,12 @@ static void *heap_calloc(struct sheap_heap *h, size_t count, size_t size)
 
 void *sheap_calloc(size_t count, size_t size)
 {
-    return heap_calloc(&sheap_heap, count, size);
+    return TRACE_ALLOC(heap_calloc(&sheap_heap, count, size), count * size);
 }
 
 void *sheap_heap_calloc(struct sheap *heap, size_t count, size_t size)
 {
-    return heap_calloc(heap_rec(heap), count, size);
+    return TRACE_ALLOC(heap_calloc(heap_rec(heap), count, size), count * size);
 }
 
 static void *heap_aligned_alloc(struct sheap_heap *h, size_t align, size_t n)
@@ -928,12 +1137,12 @@ static void *heap_aligned_alloc(struct sheap_heap *h, size_t align, size_t n)
 
 void *sheap_aligned_alloc(size_t align, size_t n)
 {
-    return heap_aligned_alloc(&sheap_heap, align, n);
+    return TRACE_ALLOC(heap_aligned_alloc(&sheap_heap, align, n), n);
 }
 
 void *sheap_heap_aligned_alloc(struct sheap *heap, size_t align, size_t n)
 {
-    return heap_aligned_alloc(heap_rec(heap), align, n);
+    return TRACE_ALLOC(heap_aligned_alloc(heap_rec(heap), align, n), n);
 }
 
 static int heap_posix_memalign(struct sheap_heap *h, void **out, size_t align, size_t n)
@@ -956,12 +1165,18 @@ static int heap_posix_memalign(struct sheap_heap *h, void **out, size_t align, s
 
 int sheap_posix_memalign(void **out, size_t align, size_t n)
 {
-    return heap_posix_memalign(&sheap_heap, out, align, n);
+    int r = heap_posix_memalign(&sheap_heap, out, align, n);
+    if (r == 0)
+        (void)TRACE_ALLOC(*out, n);
+    return r;
 }
 
 int sheap_heap_posix_memalign(struct sheap *heap, void **out, size_t align, size_t n)
 {
-    return heap_posix_memalign(heap_rec(heap), out, align, n);
+    int r = heap_posix_memalign(heap_rec(heap), out, align, n);
+    if (r == 0)
+        (void)TRACE_ALLOC(*out, n);
+    return r;
 }
 
 /* ---- Allocation by capability ----------------------------------------------------------- */
@@ -977,15 +1192,32 @@ static void *caps_alloc(uint32_t caps, size_t n, size_t align, bool zero)
     struct sheap_heap *first = NULL;
     void *p = NULL;
     uintptr_t clear = 0;
-    for (struct sheap_heap *h = sheap_shared.heaps; h != NULL && p == NULL; h = h->next_heap) {
-        if ((h->caps & caps) != caps)
-            continue;
-        if (first == NULL)
-            first = h;
-        p = alloc_locked(h, n, align, zero, &clear);
+    for (unsigned round = 0; round < 1 + (SHEAP_HARDENING >= 2) && p == NULL; round++) {
+        /* Level 2: a second round after the quarantine was emptied. */
+        if (round == 1 && QUARANTINE_DRAIN(NULL) == 0)
+            break;
+        for (struct sheap_heap *h = sheap_shared.heaps; h != NULL && p == NULL; h = h->next_heap) {
+            if ((h->caps & caps) != caps)
+                continue;
+            if (first == NULL)
+                first = h;
+            p = alloc_locked(h, n, align, zero, &clear);
+        }
     }
     unlock();
+#if SHEAP_HOOKS
+    if (p == NULL && first != NULL && oom_retry(NULL, n, align)) {
+        lock();
+        for (struct sheap_heap *h = sheap_shared.heaps; h != NULL && p == NULL; h = h->next_heap)
+            if ((h->caps & caps) == caps)
+                p = alloc_locked(h, n, align, zero, &clear);
+        unlock();
+    }
+#endif
     if (p != NULL) {
+#if SHEAP_HARDENING >= 2
+        verify_block(p);
+#endif
         if (clear != 0)
             mem_zero(p, clear);
         return p;
@@ -999,7 +1231,7 @@ static void *caps_alloc(uint32_t caps, size_t n, size_t align, bool zero)
 
 void *sheap_malloc_caps(uint32_t caps, size_t n)
 {
-    return caps_alloc(caps, n, 0, false);
+    return TRACE_ALLOC(caps_alloc(caps, n, 0, false), n);
 }
 
 void *sheap_calloc_caps(uint32_t caps, size_t count, size_t size)
@@ -1009,7 +1241,7 @@ void *sheap_calloc_caps(uint32_t caps, size_t count, size_t size)
     size_t n;
     if (__builtin_mul_overflow(count, size, &n))
         return fail_oom(NULL);
-    return caps_alloc(caps, n, 0, true);
+    return TRACE_ALLOC(caps_alloc(caps, n, 0, true), n);
 }
 
 void *sheap_aligned_alloc_caps(uint32_t caps, size_t align, size_t n)
@@ -1018,13 +1250,13 @@ void *sheap_aligned_alloc_caps(uint32_t caps, size_t align, size_t n)
         sheap_port_set_errno(SHEAP_EINVAL);
         return NULL;
     }
-    return caps_alloc(caps, n, align, false);
+    return TRACE_ALLOC(caps_alloc(caps, n, align, false), n);
 }
 
 /* ---- Free, realloc, usable size: any heap's block ------------------------------------- */
 
 /* Large blocks and pointers the fast path refused (reported as misuse). */
-__attribute__((noinline)) static void free_slow(void *ptr)
+__attribute__((noinline, unused)) static void free_slow(void *ptr)
 {
     uintptr_t slot = 0;
     struct sheap_heap *h;
@@ -1042,10 +1274,14 @@ __attribute__((noinline)) static void free_slow(void *ptr)
     unlock();
 }
 
-void sheap_free(void *ptr)
+/* sheap_free without its trace hook (realloc's internal frees use it too). */
+static inline __attribute__((always_inline)) void free_untraced(void *ptr)
 {
     if (ptr == NULL)
         return;
+#if SHEAP_HARDENING >= 2
+    free_hardened(ptr);
+#else
     /* When lock_fast refuses (maybe a walker callback, see there),
      * free_slow decides: it refuses a call from the walker callback
      * (in_own_walk) and lets any other context wait for the lock. */
@@ -1083,6 +1319,31 @@ void sheap_free(void *ptr)
     }
     unlock_fast(irq);
     free_slow(ptr);
+#endif
+}
+
+#if SHEAP_HOOKS
+/* sheap_free with the free hook set: the block's heap and size first, then
+ * the free, then the hook (not for misuse). */
+__attribute__((noinline)) static void free_traced(void *ptr)
+{
+    struct sheap *heap;
+    size_t n = block_info(ptr, &heap);
+    free_untraced(ptr);
+    if (n != 0 && sheap_hooks_now.free != NULL)
+        sheap_hooks_now.free(heap, ptr, n, sheap_hooks_now.ctx);
+}
+#endif
+
+void sheap_free(void *ptr)
+{
+#if SHEAP_HOOKS
+    if (__builtin_expect(sheap_hooks_now.free != NULL, 0) && ptr != NULL) {
+        free_traced(ptr);
+        return;
+    }
+#endif
+    free_untraced(ptr);
 }
 
 size_t sheap_usable_size(const void *ptr)
@@ -1106,7 +1367,7 @@ size_t sheap_usable_size(const void *ptr)
     return n;
 }
 
-void *sheap_realloc(void *ptr, size_t n)
+static void *realloc_untraced(void *ptr, size_t n)
 {
     if (ptr == NULL)
         return sheap_malloc(n);
@@ -1165,8 +1426,23 @@ void *sheap_realloc(void *ptr, size_t n)
     if (q == NULL)
         return NULL;
     mem_copy(q, ptr, n < old ? n : old);
-    sheap_free(ptr);
+    free_untraced(ptr);
     return q;
+}
+
+void *sheap_realloc(void *ptr, size_t n)
+{
+#if SHEAP_HOOKS
+    void (*fn)(struct sheap *, void *, void *, size_t, void *) = sheap_hooks_now.realloc;
+    if (__builtin_expect(fn != NULL, 0) && ptr != NULL && n != 0) {
+        void *q = realloc_untraced(ptr, n);
+        struct sheap *heap;
+        if (q != NULL && block_info(q, &heap) != 0)
+            fn(heap, ptr, q, n, sheap_hooks_now.ctx);
+        return q;
+    }
+#endif
+    return realloc_untraced(ptr, n);
 }
 
 /* ---- Trim, statistics, fault hook ---------------------------------------------------------- */
@@ -1180,6 +1456,7 @@ static size_t heap_trim(struct sheap_heap *h)
     }
     lock();
     if (h->initialized) {
+        (void)QUARANTINE_DRAIN(h); /* level 2: quarantined blocks first */
         /* Kept empty spans first, so their pages join the free runs. */
         small_release_empty(h, 0, UINTPTR_MAX);
         released = ph_trim(h);

@@ -185,6 +185,17 @@ struct sheap_span {
     uint32_t elem_size;      /* SMALL: copy of the class size (fast path) */
     uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32 */
     uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot */
+    /* Issue 17, after the fields the fast paths use (their offsets stay). */
+#if SHEAP_HARDENING >= 2
+    /* SMALL: 1 = the slot's block is in quarantine (its freebits bit is
+     * 0: allocated, for every count and the validator), see harden.c. */
+    uintptr_t qbits[SPAN_BITMAP_WORDS];
+#endif
+#if SHEAP_OWNER_TAGS
+    /* SMALL: the owner of each slot's block (of the last one, for a free
+     * slot); LARGE: owner[0].  Off the heap, like every other field. */
+    uint8_t owner[SHEAP_CLASS_MAX_OBJS];
+#endif
 };
 
 /* ---- Arenas ----------------------------------------------------------------*/
@@ -354,6 +365,10 @@ struct sheap_heap {
     uintptr_t free_ready_pages; /* Ready pages inside FREE spans */
 
     struct sheap_cpu cpu;
+    /* Issue 17 (observe.c): the lowest free_bytes seen at the end of a
+     * period of constant arena size, stored inverted (~value) so that the
+     * zeroed record means "none yet"; see observe_before_grow. */
+    uintptr_t min_free_inv;
 };
 
 /* What all heaps share: the arena index, the list of heaps in capability
@@ -680,6 +695,77 @@ void heap_walk_mark(uintptr_t id);
 
 /* Debug: validate one span of h (check.c); panics when it is broken. */
 void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);
+
+/* ---- Observability and hardening (issue 17: observe.c, harden.c) ---------- */
+
+/* The current owner tag (sheap_set_owner), read by the allocation paths. */
+extern sheap_owner_t sheap_current_owner;
+/* Before the arena bytes of h grow (pageheap.c's ph_grow): record the free
+ * bytes of the period that ends (see sheap_report.min_free_bytes).  O(1),
+ * lock held. */
+void observe_before_grow(struct sheap_heap *h);
+/* Record a misuse report for sheap_last_fault (lock held). */
+void observe_note_fault(int kind, const void *block, const struct sheap_span *s, uintptr_t slot, uintptr_t offset);
+/* Count and deliver a misuse report (malloc.c; lock not held). */
+void misuse_report(const char *msg, const void *p);
+
+#if SHEAP_HOOKS
+struct sheap_hooks;
+extern struct sheap_hooks sheap_hooks_now; /* the installed set (observe.c) */
+#endif
+
+#if SHEAP_HARDENING >= 2
+_Static_assert(SHEAP_QUARANTINE >= 1 && SHEAP_QUARANTINE <= 255, "SHEAP_QUARANTINE is 1..255");
+/* A pseudo-random word (xorshift, lock held or per-call racy: it only
+ * spreads slot choice, it is no secret). */
+uint32_t harden_random(void);
+/* Record a damaged free slot (malloc.c; lock held): see sheap_last_fault. */
+const char *harden_note_damage(const struct sheap_span *s, uintptr_t slot, uintptr_t off, const void **who);
+/* Fill every slot of the new SMALL span s with the poison (lock not held,
+ * s reachable by nobody). */
+void harden_poison_span(const struct sheap_span *s);
+/* Fill n bytes at p with the poison. */
+void harden_poison(void *p, uintptr_t n);
+/* The offset of the first byte of [p, p + n) that is not the poison, or n. */
+uintptr_t harden_find_write(const void *p, uintptr_t n);
+/* The quarantine ring: push (s, slot) and return the entry that leaves
+ * (s == NULL when the ring was not full).  Lock held. */
+struct quarantine_entry {
+    struct sheap_span *s;
+    uintptr_t slot;
+};
+struct quarantine_entry quarantine_push(struct sheap_span *s, uintptr_t slot);
+/* Take the entries of heap h (NULL: of every heap) out, calling leave for
+ * each (lock held throughout).  Returns how many left. */
+uintptr_t quarantine_drain(struct sheap_heap *h, void (*leave)(struct sheap_span *s, uintptr_t slot));
+uintptr_t quarantine_count(const struct sheap_heap *h);
+#endif
+
+/* Blocks of SMALL span s in quarantine: allocated in freebits but not live
+ * (not counted in live_bytes / live_blocks, walked as free).  0 below
+ * level 2.  O(bitmap words). */
+static inline uintptr_t span_quarantined(const struct sheap_span *s)
+{
+#if SHEAP_HARDENING >= 2
+    uintptr_t n = 0;
+    for (unsigned w = 0; w < SPAN_BITMAP_WORDS; w++)
+        n += popcount_word(s->qbits[w]);
+    return n;
+#else
+    (void)s;
+    return 0;
+#endif
+}
+/* Whether slot i of SMALL span s is in quarantine (false below level 2). */
+static inline bool slot_quarantined(const struct sheap_span *s, uintptr_t i)
+{
+#if SHEAP_HARDENING >= 2
+    return bit_get(s->qbits, i);
+#else
+    (void)s, (void)i;
+    return false;
+#endif
+}
 
 /* ---- Misc ----------------------------------------------------------------- */
 

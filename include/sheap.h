@@ -103,6 +103,7 @@
 
 #include "sheap_backend.h"
 #include "sheap_config.h"
+#include "sheap_console.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -402,6 +403,221 @@ sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook);
  */
 void sheap_isr_enter(void);
 void sheap_isr_exit(void);
+
+/* ---- Observability (issue 17) ---------------------------------------------------
+ *
+ * Heap report.  Figures beyond sheap_stats that take a walk over the heap.
+ * "Heap bytes" are the bytes of the heap's arenas (the address space that
+ * blocks can occupy, Ready or not); "free" means heap bytes not in live
+ * blocks.  Where the backend has less physical memory than the arenas
+ * span (a static board whose arena is bigger than its RAM), free_bytes and
+ * min_free_bytes are upper bounds; largest_free_bytes is exact in address
+ * space but an allocation of that size also needs the backend to back it.
+ */
+struct sheap_report {
+    size_t heap_bytes;         /* bytes of all arenas */
+    size_t live_bytes;         /* as sheap_stats */
+    size_t live_blocks;
+    size_t peak_live_bytes;    /* highest live_bytes since creation or the
+                                  last sheap_heap_reset_peak */
+    size_t free_bytes;         /* heap_bytes - live_bytes */
+    size_t min_free_bytes;     /* lowest free_bytes over the same time */
+    size_t free_run_bytes;     /* pages in free runs (Ready or Prepared) */
+    size_t largest_free_bytes; /* largest free run: the largest block that
+                                  fits without growing the heap */
+    size_t slot_free_bytes;    /* free slots inside small spans */
+    size_t quarantine_blocks;  /* hardening level 2: freed blocks in
+                                  quarantine (not live, not reusable yet) */
+    /* Fragmentation of the free runs, per mille: 1000 * (1 -
+     * largest_free_bytes / free_run_bytes); 0 when free memory is one run
+     * or there is none, near 1000 when it is scattered in small runs. */
+    unsigned fragmentation;
+    unsigned nclasses;         /* size classes (sheap_heap_class_report) */
+};
+/*
+ * Fills *out for *heap (NULL: the default heap).  Returns 0, or SHEAP_EINVAL
+ * with *out zeroed when heap is not a live heap (or the call comes from a
+ * walker callback: refused and reported as misuse).  O(heap size) with the
+ * heap lock held (a diagnostic, exempt from the latency bound like
+ * sheap_check); not for handlers.
+ */
+int sheap_heap_report(const struct sheap *heap, struct sheap_report *out);
+
+/* Bytes by size class. */
+struct sheap_class_report {
+    size_t block_size; /* the class's block size */
+    size_t used_bytes; /* live blocks (quarantined ones are not live) */
+    size_t free_bytes; /* free slots in spans of the class */
+    size_t spans;      /* spans of the class, kept empty ones included */
+};
+/*
+ * Fills out[0 .. n) for classes first .. first + n - 1 (clipped to the
+ * number of classes) in one walk.  Returns how many entries it filled, or
+ * -SHEAP_EINVAL as sheap_heap_report.  O(heap size), lock held.
+ */
+int sheap_heap_class_report(const struct sheap *heap, unsigned first, struct sheap_class_report *out,
+                            unsigned n);
+
+/* Starts a new measuring period for *heap (NULL: the default heap):
+ * peak_live_bytes becomes live_bytes and min_free_bytes becomes free_bytes.
+ * O(1).  Does nothing when heap is not a live heap. */
+void sheap_heap_reset_peak(struct sheap *heap);
+
+/*
+ * Writes a human-readable report of *heap (NULL: the default heap) through
+ * out (see sheap_console.h; it must not allocate): the sheap_report
+ * figures, one line per size class in use, the owners of live blocks when
+ * owner tags are on, and the sheap_check result.  The figures are gathered
+ * with the lock held (as sheap_heap_report, in several walks) and written
+ * with it dropped, so out may be slow.  Formats with a few lines of its
+ * own (no printf).  Does nothing when out is NULL; says "no heap" when heap
+ * is not a live heap.
+ */
+void sheap_dump(const struct sheap *heap, sheap_console_fn out);
+
+/*
+ * Owner tags (SHEAP_OWNER_TAGS = 1; without it the calls below still link:
+ * sheap_set_owner keeps the value, every block's owner is 0 and the usage
+ * calls return SHEAP_EINVAL).  Each live block carries the owner that was
+ * current when it was allocated, kept in its span record (off the heap: no
+ * byte inside or next to the block).  The firmware says who allocates,
+ * typically from its RTOS's task-switch hook:
+ *     sheap_set_owner(task_number);
+ * One current owner for the whole program (not per thread: a hosted
+ * program that wants per-thread owners sets it around its calls).  0 means
+ * "no owner".  realloc keeps the block's owner when it stays in place and
+ * gives a moved block the current one.
+ */
+typedef uint8_t sheap_owner_t;
+#define SHEAP_OWNERS 256u
+/* Sets the current owner and returns the previous one.  O(1), no lock: a
+ * relaxed store, callable from a context switch. */
+sheap_owner_t sheap_set_owner(sheap_owner_t owner);
+sheap_owner_t sheap_get_owner(void);
+/* The owner of live block p; 0 when p is not a live block (not reported)
+ * or tags are off.  O(1). */
+sheap_owner_t sheap_owner_of(const void *p);
+struct sheap_owner_usage {
+    size_t blocks; /* live blocks of the owner */
+    size_t bytes;  /* their usable bytes */
+};
+/* Usage of owners first .. first + n - 1 (first + n <= SHEAP_OWNERS) in
+ * *heap (NULL: the default heap), in one walk: out[i] for owner first + i.
+ * Blocks in quarantine (level 2) are not counted.  Returns 0, or
+ * SHEAP_EINVAL (not a live heap, bad range, tags off).  O(heap size). */
+int sheap_heap_owner_usage(const struct sheap *heap, unsigned first, struct sheap_owner_usage *out, unsigned n);
+/* Leak report: calls fn(ptr, usable size, true, ctx) for every live block
+ * of owner in *heap (NULL: the default heap), in address order.  Same rules
+ * as sheap_walk (lock held, fn must not call sheap).  Returns fn's
+ * non-zero value, 0 after a full walk, -1 when refused (not a live heap,
+ * tags off, called from a walker callback). */
+int sheap_heap_owner_walk(const struct sheap *heap, sheap_owner_t owner, sheap_walk_fn fn, void *ctx);
+
+/*
+ * Hooks (SHEAP_HOOKS = 1; without it sheap_set_hooks returns SHEAP_EINVAL
+ * and nothing is ever called).  One set for all heaps, called without the
+ * heap lock held, after the call has done its work:
+ *   alloc    every successful allocation (malloc, calloc, aligned forms,
+ *            by capability, per heap): the block, the size asked, the
+ *            usable size; heap is the heap that served it.
+ *   free     every free of a live block, before its memory can be reused:
+ *            the block and its usable size.  Misuse reports do not call it.
+ *   realloc  every successful realloc with p != NULL and n != 0: old and
+ *            new block (equal when it stayed in place) and the new size;
+ *            neither alloc nor free is called for it.  realloc(NULL, n) is
+ *            an alloc; realloc(p, 0) is a free.
+ *   oom      an allocation that is about to fail with ENOMEM (after sheap's
+ *            own retries): the heap (NULL for a capability request that no
+ *            heap could serve), the size and alignment asked.  It may free
+ *            memory (it may call sheap_free and sheap_trim) and returns
+ *            non-zero to ask for one more try; 0 lets the call fail.
+ *            Called at most once per call.
+ * Any of them may be NULL.  The trace hooks must not allocate or free (no
+ * recursion guard: they would trace themselves); none is called from a
+ * walker callback's refused calls.  The cost when compiled in: one load
+ * and a predicted branch per call when no hook is set.
+ */
+struct sheap_hooks {
+    void (*alloc)(struct sheap *heap, void *p, size_t asked, size_t usable, void *ctx);
+    void (*free)(struct sheap *heap, void *p, size_t usable, void *ctx);
+    void (*realloc)(struct sheap *heap, void *old, void *p, size_t n, void *ctx);
+    int (*oom)(struct sheap *heap, size_t n, size_t align, void *ctx);
+    void *ctx;
+};
+/* Installs a copy of *hooks (NULL: none).  Returns 0, or SHEAP_EINVAL when
+ * the build has SHEAP_HOOKS = 0. */
+int sheap_set_hooks(const struct sheap_hooks *hooks);
+
+/* ---- Hardening levels (SHEAP_HARDENING, chosen at build time) ---------------------
+ *
+ *   0  Only what the heap's own safety needs.  A pointer passed to free,
+ *      realloc or usable_size is still validated against the span map and
+ *      the allocation bitmap (that check is what keeps the off-heap
+ *      metadata consistent, and costs a few instructions), but misuse is
+ *      reported with one message, "sheap: invalid pointer (not a live
+ *      block)", without the diagnosis of level 1 (smaller code).
+ *   1  (default) As 0, and a misuse report names its probable cause:
+ *      foreign pointer, interior pointer, double free, pointer to free
+ *      memory (see "Misuse" above).
+ *   2  As 1, for small blocks (<= SHEAP_MAX_SMALL_SIZE):
+ *      - poison: every free slot holds SHEAP_POISON (fresh spans are
+ *        filled when made, a freed block when it is freed, outside the
+ *        lock);
+ *      - verify on reuse: an allocation checks that its block still holds
+ *        the poison before handing it out; a write after free is reported
+ *        (fault hook, "sheap: write after free ...", ptr = the block) and
+ *        sheap_last_fault names the block, its size class and size, the
+ *        offset of the first changed byte and, with owner tags, the owner
+ *        that had it last.  The block is then handed out as usual;
+ *      - quarantine: a freed block waits in a ring of SHEAP_QUARANTINE
+ *        blocks (all heaps) before its slot can be reused; freeing it again
+ *        meanwhile is reported as a double free.  A quarantined block is
+ *        freed for sheap_stats, the reports and sheap_walk (used = false),
+ *        but its slot is not reused, so its span is not empty, until it
+ *        leaves; sheap_trim, a failing allocation and heap destruction
+ *        empty the ring (of that heap) first;
+ *      - randomised slot choice: the slot taken from a span is picked at a
+ *        pseudo-random bit position, so that the block after a given block
+ *        is not predictable.
+ *      Costs: free goes the slow way (three short locked stretches and a
+ *      fill of the block), malloc checks the block (O(size)), and masked
+ *      stretches grow by the fills of a new span (up to a span's bytes):
+ *      level 2 is not for boards that need the 1,000-instruction interrupt
+ *      bound.
+ */
+enum sheap_fault_kind {
+    SHEAP_FAULT_NONE = 0,
+    SHEAP_FAULT_WRITE_AFTER_FREE, /* level 2: a free block was written */
+    SHEAP_FAULT_DOUBLE_FREE,      /* freed while free or in quarantine */
+    SHEAP_FAULT_OVERFLOW,         /* level 2: a free block was written at
+                                     its first byte, the block before it
+                                     being live: probably an overflow of
+                                     that block (block = the live one) */
+};
+struct sheap_fault_info {
+    int kind;              /* enum sheap_fault_kind */
+    const void *block;     /* the block (or the pointer passed) */
+    size_t size;           /* its size class's block size, 0 if none */
+    unsigned size_class;   /* its size class, 0 if none */
+    sheap_owner_t owner;   /* its last owner (owner tags on), else 0 */
+    size_t offset;         /* write after free: first changed byte */
+};
+/* The last report of one of these kinds (level 1 records double frees,
+ * level 2 all of them; level 0 none).  Returns false when there was none
+ * since the start or the last call (which clears it). */
+bool sheap_last_fault(struct sheap_fault_info *out);
+
+/*
+ * Level 2: checks the poison of every free and quarantined slot of *heap
+ * (NULL: the default heap) now, instead of at reuse.  Damaged slots are
+ * reported (the first 8 to the fault hook; sheap_last_fault names the last
+ * one) and filled with the poison again, so that their reuse does not
+ * report them twice.
+ * Returns the number of damaged slots, 0 below level 2 or when heap is not
+ * a live heap.  O(heap bytes) with the lock held (a diagnostic, like
+ * sheap_check); reports go out after the lock is dropped.
+ */
+size_t sheap_heap_verify(const struct sheap *heap);
 
 #ifdef __cplusplus
 }

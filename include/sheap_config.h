@@ -170,4 +170,32 @@
 #define SHEAP_ARENA_SIZE ((uintptr_t)1 << SHEAP_ARENA_SHIFT)
 #define SHEAP_ARENA_PAGES ((uintptr_t)1 << (SHEAP_ARENA_SHIFT - SHEAP_PAGE_SHIFT))
 
+/* ---- Observability and hardening (issue 17; contract in sheap.h) ----------
+ * All default to today's behaviour at no cost: nothing is added to a fast
+ * path unless a macro below asks for it.
+ *   SHEAP_HOOKS       1: trace hooks (alloc, free, realloc) and the
+ *                     out-of-memory hook (sheap_set_hooks).  Default 0.
+ *   SHEAP_OWNER_TAGS  1: an owner tag per live block, kept in the span
+ *                     record (off the heap): SHEAP_CLASS_MAX_OBJS bytes more
+ *                     per span record.  Default 0.
+ *   SHEAP_HARDENING   0..2, default 1 (see "Hardening levels" in sheap.h).
+ *   SHEAP_QUARANTINE  level 2: freed small blocks held back from reuse
+ *                     (one ring for all heaps; default 16, at most 255).
+ *   SHEAP_POISON      level 2: the byte free blocks are filled with. */
+#ifndef SHEAP_HOOKS
+#define SHEAP_HOOKS 0
+#endif
+#ifndef SHEAP_OWNER_TAGS
+#define SHEAP_OWNER_TAGS 0
+#endif
+#ifndef SHEAP_HARDENING
+#define SHEAP_HARDENING 1
+#endif
+#ifndef SHEAP_QUARANTINE
+#define SHEAP_QUARANTINE 16
+#endif
+#ifndef SHEAP_POISON
+#define SHEAP_POISON 0xa5u
+#endif
+
 #endif /* SHEAP_CONFIG_H */

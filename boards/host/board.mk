@@ -4,6 +4,8 @@
 #                  (gcc -m32 cannot coexist with the aarch64 cross gcc here);
 #                  UBSan traps (its static runtime does not link on i686)
 #   FLAVOR=san     64-bit with AddressSanitizer and UBSan
+#   FLAVOR=hard0   hardening level 0 (issue 17)
+#   FLAVOR=hard2   hardening level 2, hooks and owner tags, ASan and UBSan
 #   FLAVOR=fuzz    clang with libFuzzer, ASan and UBSan (make fuzz)
 FLAVOR ?= native
 PORT := hosted
@@ -20,6 +22,22 @@ ARCH_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 ARCH_LDFLAGS := -fsanitize=fuzzer,address,undefined
 RUN :=
 NEEDS := clang /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+else ifeq ($(FLAVOR),hard2)
+# Issue 17: hardening level 2 with the hooks and owner tags compiled in,
+# under ASan and UBSan like the san flavour.
+CC := gcc
+ARCH_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
+	-DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1
+ARCH_LDFLAGS := -fsanitize=address,undefined
+RUN :=
+NEEDS := gcc
+else ifeq ($(FLAVOR),hard0)
+# Issue 17: hardening level 0 (no misuse diagnosis), 64-bit -O2.
+CC := gcc
+ARCH_CFLAGS := -O2 -g -DSHEAP_HARDENING=0
+ARCH_LDFLAGS :=
+RUN :=
+NEEDS := gcc
 else ifeq ($(FLAVOR),san)
 CC := gcc
 ARCH_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -1065,6 +1065,13 @@ static void test_trim(void)
  * statistics do not move from the second pair on. */
 static void test_hysteresis(void)
 {
+#if SHEAP_HARDENING >= 2
+    /* Level 2's quarantine holds freed blocks back, so a span does not
+     * become empty when its last block is freed: the policy checked here
+     * does not apply (issue 17). */
+    printf("  skipped at hardening level 2 (quarantine)\n");
+    return;
+#endif
     unsigned classes[8], nc = 0;
     classes[nc++] = 1;
     classes[nc++] = 2;
@@ -1129,6 +1136,13 @@ static void ignore_misuse(const char *msg, const void *ptr)
 
 static void test_stash(void)
 {
+#if SHEAP_HARDENING >= 2
+    /* Level 2's quarantine holds freed blocks back, so a span does not
+     * become empty when its last block is freed: the policy checked here
+     * does not apply (issue 17). */
+    printf("  skipped at hardening level 2 (quarantine)\n");
+    return;
+#endif
     const unsigned c = 5;
     const size_t n = sheap_class_size[c];
     const unsigned per = sheap_class_nelems[c];
