@@ -5,9 +5,13 @@
 #   FLAVOR=foreign  another bootloader's layout: 39-bit VA, 2 MB blocks, its
 #                   own MAIR and a mapping of its own (-DBOARD_FOREIGN,
 #                   build/qemu-virt-aarch64-foreign); see firmware.c
+#   FLAVOR=hard2    issue 17: hardening level 2 with hooks and owner tags
+#                   (the native layout; build/qemu-virt-aarch64-hard2)
+#   FLAVOR=hard0    hardening level 0; FLAVOR=hooks: level 1 with hooks and
+#                   owner tags (both for make bench figures, not in make test)
 FLAVOR ?= native
 # The flavours `make test` runs, in order.
-TEST_FLAVORS := native foreign
+TEST_FLAVORS := native foreign hard2
 PORT := aarch64
 PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults; the
@@ -15,6 +19,12 @@ PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 BOARD_COMMON := expected_fault boot_mmu
 ifeq ($(FLAVOR),foreign)
 BOARD_MODE_FLAGS := -DBOARD_FOREIGN
+else ifeq ($(FLAVOR),hard2)
+BOARD_MODE_FLAGS := -DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1
+else ifeq ($(FLAVOR),hard0)
+BOARD_MODE_FLAGS := -DSHEAP_HARDENING=0
+else ifeq ($(FLAVOR),hooks)
+BOARD_MODE_FLAGS := -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1
 else
 BOARD_MODE_FLAGS :=
 endif

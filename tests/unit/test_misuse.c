@@ -65,6 +65,13 @@ static uint64_t heap_digest(void)
  * stmt must be reported exactly once, with a message containing keyword,
  * and change nothing but misuse_count.
  */
+/* Hardening level 0 (issue 17) reports every misuse with one message,
+ * without the diagnosis. */
+#if SHEAP_HARDENING == 0
+#define MISUSE_NAME(keyword) "invalid pointer"
+#else
+#define MISUSE_NAME(keyword) (keyword)
+#endif
 #define EXPECT_MISUSE(stmt, keyword)                                                               \
     do {                                                                                           \
         struct sheap_stats mb_ = stats_now();                                                       \
@@ -74,7 +81,7 @@ static uint64_t heap_digest(void)
         stmt;                                                                                      \
         CHECK_EQ(harness_faults, mf_ + 1);                                                          \
         CHECK(harness_last_fault != NULL);                                                         \
-        if (strstr(harness_last_fault, (keyword)) == NULL) {                                       \
+        if (strstr(harness_last_fault, MISUSE_NAME(keyword)) == NULL) {                            \
             printf("  message \"%s\" does not name \"%s\"\n", harness_last_fault, (keyword));     \
             CHECK(false);                                                                          \
         }                                                                                          \
