@@ -94,7 +94,10 @@ static int check_span(struct sheap_span *s, void *ctx)
         } else {
             /* One start bit, at the first page; every page Ready. */
             bool first_piece = addr == s->base;
-            if (starts != (first_piece ? 1u : 0u) || (first_piece && !bit_get(a->starts, first)) || ready != n)
+            /* (Level 3: a guarded block's last page, its guard, is not Ready.) */
+            uintptr_t guard = span_guarded(s) && addr + (n << SHEAP_PAGE_SHIFT) == s->base + (s->npages << SHEAP_PAGE_SHIFT);
+            if (starts != (first_piece ? 1u : 0u) || (first_piece && !bit_get(a->starts, first)) || ready != n - guard ||
+                (guard && bit_get(a->ready, first + n - 1)))
                 return SHEAP_CHECK_PAGE_STATE;
             for (uintptr_t i = 0; s->state == SPAN_SMALL && i < n; i++)
                 if (a->spans[first + i] != s)

@@ -529,6 +529,9 @@ static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_page
     if (s == NULL)
         return NULL;
     count_alloc(h, npages << SHEAP_PAGE_SHIFT);
+#if SHEAP_HARDENING >= 3
+    s->guard_off = 0;
+#endif
 #if SHEAP_OWNER_TAGS
     s->owner[0] = sheap_current_owner;
 #endif
@@ -536,6 +539,78 @@ static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_page
         *clear = npages << SHEAP_PAGE_SHIFT;
     return (void *)s->base;
 }
+
+#if SHEAP_HARDENING >= 3
+/* Level 3: mallocs left before the next guarded one (relaxed atomics: a
+ * sampling counter, not a lock-protected field). */
+static uintptr_t guard_countdown = SHEAP_GUARD_SAMPLE;
+
+void sheap_guard_next(unsigned n)
+{
+    __atomic_store_n(&guard_countdown, n != 0 ? n : SHEAP_GUARD_SAMPLE, __ATOMIC_RELAXED);
+}
+
+/* Whether this malloc is the sampled one (then the count starts again).
+ * A relaxed load and store, not an atomic decrement (a libgcc call on
+ * some targets): a decrement lost between threads only moves the sample. */
+static inline bool guard_due(void)
+{
+    uintptr_t left = __atomic_load_n(&guard_countdown, __ATOMIC_RELAXED) - 1;
+    __atomic_store_n(&guard_countdown, left, __ATOMIC_RELAXED);
+    if (__builtin_expect(left != 0, 1))
+        return false;
+    __atomic_store_n(&guard_countdown, SHEAP_GUARD_SAMPLE, __ATOMIC_RELAXED);
+    return true;
+}
+
+/*
+ * A block of n bytes that ends where an inaccessible page starts: a page
+ * run of the block's pages plus one, the block placed at its end (16-byte
+ * aligned, so an overflow of a size that is a multiple of 16 faults at its
+ * first byte), and the last page given back to the backend (Ready ->
+ * Prepared: unmapped on the MMU ports, PROT_NONE on the host).  The
+ * backend call runs in a growth section with the lock dropped.  Lock held
+ * on entry and exit.  NULL when no guarded block can be made (out of
+ * memory, or a caller that may not run a growth section: a handler); the
+ * caller then allocates as usual.
+ */
+static void *guarded_alloc(struct sheap_heap *h, uintptr_t n, bool zero, uintptr_t *clear)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t body = round_up(n != 0 ? n : 1, 16);
+    uintptr_t npages = pages_for(body) + 1;
+    struct sheap_span *s = span_alloc(h, npages, 1, SPAN_LARGE);
+    if (s == NULL)
+        return NULL;
+    s->guard_off = 0;
+    if (!growth_begin()) {
+        ph_free(h, s);
+        return NULL;
+    }
+    /* s is LARGE but no pointer into it is out yet: nobody else uses it. */
+    uintptr_t guard = s->base + ((npages - 1) << SHEAP_PAGE_SHIFT);
+    unlock();
+    be_unused(h, guard, SHEAP_PAGE_SIZE);
+    lock();
+    struct sheap_arena *a = arena_of(guard);
+    bit_clear(a->ready, arena_page_index(a, guard));
+    h->c.ready_pages--;
+    growth_end();
+    s->guard_off = (guard - body - s->base) | 1; /* see struct sheap_span */
+    /* block_of finds the span from the block's page: an interior entry of
+     * a LARGE run, which may name the span covering it (sheap_internal.h). */
+    struct sheap_arena *pa = arena_of(guard - body);
+    pa->spans[arena_page_index(pa, guard - body)] = s;
+    count_alloc(h, npages << SHEAP_PAGE_SHIFT);
+#if SHEAP_OWNER_TAGS
+    s->owner[0] = sheap_current_owner;
+#endif
+    if (zero && s->needzero)
+        *clear = body;
+    SHEAP_VALIDATE_SPAN(h, s);
+    return (void *)(guard - body);
+}
+#endif
 
 /* ---- Pointer validation ---------------------------------------------------------- */
 
@@ -568,7 +643,7 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
             return NULL;
 #endif
         *slot = i;
-    } else if (off != 0) {
+    } else if (off != large_off(s)) {
         return NULL;
     }
     return s;
@@ -665,6 +740,14 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
     SHEAP_ASSERT_LOCKED();
     if (s->state == SPAN_LARGE) {
         count_free(h, s->npages << SHEAP_PAGE_SHIFT);
+#if SHEAP_HARDENING >= 3
+        if (s->guard_off != 0) {
+            /* The guard page joins the free run as it is, Prepared (the
+             * run's free looks on every page as Ready). */
+            h->free_ready_pages--;
+            s->guard_off = 0;
+        }
+#endif
         ph_free(h, s);
         return;
     }
@@ -788,7 +871,7 @@ static size_t block_info(const void *p, struct sheap **heap)
     struct sheap_heap *h = NULL;
     lock();
     struct sheap_span *s = block_of((uintptr_t)p, &slot, &h);
-    size_t n = s == NULL ? 0 : s->state == SPAN_LARGE ? s->obj_bytes : s->elem_size;
+    size_t n = s == NULL ? 0 : s->state == SPAN_LARGE ? large_usable(s) : s->elem_size;
     unlock();
     *heap = s != NULL ? heap_pub(h) : NULL;
     return n;
@@ -1013,7 +1096,7 @@ static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zer
 /* An allocation on heap h that the fast path could not finish: refilling a
  * class, large blocks, alignment, zeroing, failure; h is made if it is the
  * default heap and does not exist yet. */
-static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
+static void *alloc_slow_g(struct sheap_heap *h, size_t n, size_t align, bool zero, bool guard)
 {
     if (in_own_walk()) /* h may be storage that is no heap: its copy is not set */
         return walk_refuse_alloc();
@@ -1026,7 +1109,15 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
         return NULL;
     }
     uintptr_t clear = 0;
-    void *p = alloc_locked(h, n, align, zero, &clear);
+    void *p = NULL;
+#if SHEAP_HARDENING >= 3
+    if (guard)
+        p = guarded_alloc(h, n, zero, &clear);
+#else
+    (void)guard;
+#endif
+    if (p == NULL)
+        p = alloc_locked(h, n, align, zero, &clear);
     if (p == NULL && QUARANTINE_DRAIN(h) != 0) /* level 2: quarantined blocks first */
         p = alloc_locked(h, n, align, zero, &clear);
     unlock();
@@ -1045,6 +1136,11 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
     if (clear != 0)
         mem_zero(p, clear);
     return p ? p : fail_oom(h);
+}
+
+static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
+{
+    return alloc_slow_g(h, n, align, zero, false);
 }
 
 __attribute__((noinline)) static void *malloc_slow(struct sheap_heap *h, size_t n)
@@ -1069,6 +1165,10 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
     /* When lock_fast refuses (maybe a walker callback, see there), the
      * slow path decides: alloc_slow refuses a call from the walker callback
      * (in_own_walk) and lets any other context wait for the lock. */
+#if SHEAP_HARDENING >= 3
+    if (__builtin_expect(guard_due(), 0))
+        return alloc_slow_g(h, n, 0, false, true);
+#endif
     if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
         /* One register for h, so the walker test and the class load share
          * it (else the compiler forms the default heap's address twice). */
@@ -1362,7 +1462,7 @@ size_t sheap_usable_size(const void *ptr)
         reject_pointer(ptr);
         return 0;
     }
-    size_t n = s->state == SPAN_LARGE ? s->obj_bytes : s->elem_size;
+    size_t n = s->state == SPAN_LARGE ? large_usable(s) : s->elem_size;
     unlock();
     return n;
 }
@@ -1400,9 +1500,9 @@ static void *realloc_untraced(void *ptr, size_t n)
             return ptr;
         }
     } else {
-        old = s->npages << SHEAP_PAGE_SHIFT;
+        old = large_usable(s);
         uintptr_t want = pages_for(n);
-        if (n > SHEAP_CLASS_MAX_SIZE) {
+        if (n > SHEAP_CLASS_MAX_SIZE && !span_guarded(s)) { /* a guarded block always moves */
             /* Shrink gives the tail back; growth takes the free run after
              * the block.  Either may decline (no span record, neighbour in
              * use), which the size test below sorts out. */

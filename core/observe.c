@@ -24,9 +24,15 @@
 
 sheap_owner_t sheap_current_owner;
 
+/* A relaxed load and store, not an exchange: an atomic exchange of a byte
+ * is a libgcc call on some targets (AArch64's outline atomics), which the
+ * freestanding core must not make.  Setters do not race in practice (one
+ * context switch at a time). */
 sheap_owner_t sheap_set_owner(sheap_owner_t owner)
 {
-    return __atomic_exchange_n(&sheap_current_owner, owner, __ATOMIC_RELAXED);
+    sheap_owner_t old = __atomic_load_n(&sheap_current_owner, __ATOMIC_RELAXED);
+    __atomic_store_n(&sheap_current_owner, owner, __ATOMIC_RELAXED);
+    return old;
 }
 
 sheap_owner_t sheap_get_owner(void) { return __atomic_load_n(&sheap_current_owner, __ATOMIC_RELAXED); }
@@ -145,7 +151,7 @@ sheap_owner_t sheap_owner_of(const void *p)
     heap_lock();
     struct sheap_span *s = span_of(a);
     if (s != NULL && a - s->base < s->obj_bytes) {
-        if (s->state == SPAN_LARGE && a == s->base) {
+        if (s->state == SPAN_LARGE && a == s->base + large_off(s)) {
             o = s->owner[0];
         } else if (s->state == SPAN_SMALL) {
             uintptr_t off = a - s->base, i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
@@ -208,7 +214,7 @@ static int tally_span(struct sheap_span *s, void *arg)
 #if SHEAP_OWNER_TAGS
         if (t->own != NULL && s->owner[0] >= t->first && s->owner[0] - t->first < t->n) {
             t->own[s->owner[0] - t->first].blocks++;
-            t->own[s->owner[0] - t->first].bytes += s->obj_bytes;
+            t->own[s->owner[0] - t->first].bytes += large_usable(s);
         }
 #endif
     }
@@ -324,7 +330,7 @@ static int owner_span(struct sheap_span *s, void *arg)
     SHEAP_ASSERT_LOCKED();
     struct owner_walk *w = arg;
     if (s->state == SPAN_LARGE && s->owner[0] == w->owner)
-        return w->fn((void *)s->base, s->obj_bytes, true, w->ctx);
+        return w->fn((void *)(s->base + large_off(s)), large_usable(s), true, w->ctx);
     if (s->state != SPAN_SMALL)
         return 0;
     for (uintptr_t i = 0; i < s->nelems; i++)

@@ -191,12 +191,49 @@ struct sheap_span {
      * 0: allocated, for every count and the validator), see harden.c. */
     uintptr_t qbits[SPAN_BITMAP_WORDS];
 #endif
+#if SHEAP_HARDENING >= 3
+    /* LARGE: 0, or for a guarded block (level 3) the offset of the block
+     * in the run (a multiple of 16) plus 1; the block ends where the run's
+     * last page starts, and that page (the guard) is not Ready, so the
+     * first byte past the block faults. */
+    uintptr_t guard_off;
+#endif
 #if SHEAP_OWNER_TAGS
     /* SMALL: the owner of each slot's block (of the last one, for a free
      * slot); LARGE: owner[0].  Off the heap, like every other field. */
     uint8_t owner[SHEAP_CLASS_MAX_OBJS];
 #endif
 };
+
+/* Level 3: whether LARGE span s holds a guarded block. */
+static inline bool span_guarded(const struct sheap_span *s)
+{
+#if SHEAP_HARDENING >= 3
+    return s->guard_off != 0;
+#else
+    (void)s;
+    return false;
+#endif
+}
+/* The offset of a LARGE span's block in its run (0 unless guarded). */
+static inline uintptr_t large_off(const struct sheap_span *s)
+{
+#if SHEAP_HARDENING >= 3
+    return s->guard_off & ~(uintptr_t)1;
+#else
+    (void)s;
+    return 0;
+#endif
+}
+/* Usable bytes of a LARGE span's block: the run, or up to the guard page. */
+static inline uintptr_t large_usable(const struct sheap_span *s)
+{
+    return span_guarded(s) ? ((s->npages - 1) << SHEAP_PAGE_SHIFT) - large_off(s) : s->obj_bytes;
+}
+#if SHEAP_HARDENING >= 3
+_Static_assert(SHEAP_RETAIN_BYTES == (uintptr_t)-1,
+               "level 3 keeps guard pages Prepared inside free runs: SHEAP_RETAIN_BYTES must keep everything");
+#endif
 
 /* ---- Arenas ----------------------------------------------------------------*/
 

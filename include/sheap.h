@@ -584,7 +584,28 @@ int sheap_set_hooks(const struct sheap_hooks *hooks);
  *      stretches grow by the fills of a new span (up to a span's bytes):
  *      level 2 is not for boards that need the 1,000-instruction interrupt
  *      bound.
+ *   3  As 2, and one malloc in SHEAP_GUARD_SAMPLE (or the one chosen with
+ *      sheap_guard_next) gets a guard page: the block is placed at the end
+ *      of a page run of its own, 16-byte aligned, and the page after it is
+ *      given back to the backend (Ready -> Prepared), so that a write past
+ *      the block faults at the bad instruction where the backend can
+ *      express that (the MMU boards unmap the page, the host makes it
+ *      PROT_NONE).  A block whose size is a multiple of 16 faults at its
+ *      first byte past the end; otherwise the overflow first runs through
+ *      up to 15 bytes of padding.  The guarded block counts as a large
+ *      block (its run's bytes, guard included, in live_bytes; the walkers
+ *      report the whole run at its base); realloc always moves it.  No
+ *      guard when the malloc runs in a handler (it cannot call the
+ *      backend) or the run cannot be had: the block is then an ordinary
+ *      one.  Cost per guarded block: one page more, a growth section and
+ *      the backend's unused (a TLB invalidation on the MMU boards).
+ *      Requires SHEAP_RETAIN_BYTES to keep everything (the default).
  */
+/* Level 3: the n-th next malloc (n >= 1; 0: the sampling default) gets a
+ * guard page.  Not declared below level 3 (no such build). */
+#if SHEAP_HARDENING >= 3
+void sheap_guard_next(unsigned n);
+#endif
 enum sheap_fault_kind {
     SHEAP_FAULT_NONE = 0,
     SHEAP_FAULT_WRITE_AFTER_FREE, /* level 2: a free block was written */

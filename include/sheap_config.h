@@ -178,7 +178,7 @@
  *   SHEAP_OWNER_TAGS  1: an owner tag per live block, kept in the span
  *                     record (off the heap): SHEAP_CLASS_MAX_OBJS bytes more
  *                     per span record.  Default 0.
- *   SHEAP_HARDENING   0..2, default 1 (see "Hardening levels" in sheap.h).
+ *   SHEAP_HARDENING   0..3, default 1 (see "Hardening levels" in sheap.h).
  *   SHEAP_QUARANTINE  level 2: freed small blocks held back from reuse
  *                     (one ring for all heaps; default 16, at most 255).
  *   SHEAP_POISON      level 2: the byte free blocks are filled with. */
@@ -196,6 +196,11 @@
 #endif
 #ifndef SHEAP_POISON
 #define SHEAP_POISON 0xa5u
+#endif
+/*   SHEAP_GUARD_SAMPLE level 3: one malloc in this many gets a guard page
+ *                     (default 64; sheap_guard_next picks one). */
+#ifndef SHEAP_GUARD_SAMPLE
+#define SHEAP_GUARD_SAMPLE 64
 #endif
 
 #endif /* SHEAP_CONFIG_H */

@@ -9,7 +9,11 @@
  *                 sheap_heap_verify, with block, size class, offset and
  *                 (owner tags on) owner; overflow by one byte into a free
  *                 neighbour, named as an overflow of the live block;
- *                 quarantine delaying reuse; randomised slot choice.
+ *                 quarantine delaying reuse; randomised slot choice;
+ *   level 3       overflow by one byte and by a page past a guarded block:
+ *                 a fault at the bad write, on the boards that trap faults
+ *                 (the host, the MMU boards); the sampling picks every
+ *                 SHEAP_GUARD_SAMPLE-th malloc.
  * Which of them run depends on SHEAP_HARDENING in the build (host flavours
  * hard0 / native / hard2, the boards' hardened flavours); a bug a level
  * does not catch is said so in the output, not asserted.
@@ -18,6 +22,7 @@
 
 #include "harness.h"
 #include "sheap.h"
+#include "sheap_board.h"
 #include "sheap_internal.h"
 
 #define PAGE SHEAP_PAGE_SIZE
@@ -238,6 +243,86 @@ static void test_random_slots(void)
 }
 #endif
 
+#if SHEAP_HARDENING >= 3
+/* One write through a volatile pointer that must fault: true when it did,
+ * at exactly that address. */
+static bool write_faults(unsigned char *at)
+{
+    uintptr_t where = 0;
+    sheap_board_expect_fault();
+    *(volatile unsigned char *)at = 0x42;
+    bool taken = sheap_board_fault_taken(&where);
+    if (taken && where != (uintptr_t)at)
+        printf("  fault at %p, expected %p\n", (void *)where, (void *)at);
+    return taken && where == (uintptr_t)at;
+}
+
+/* Overflow by one byte and by a page past a guarded block. */
+static void test_guard_page_overflow(void)
+{
+    if (!sheap_board_can_trap_faults()) {
+        printf("  skipped: this board cannot trap faults\n");
+        return;
+    }
+    static const size_t sizes[] = {96, 4096, 3 * 4096 + 16 * 5, 40000};
+    for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        size_t n = sizes[k];
+        sheap_guard_next(1);
+        unsigned char *p = sheap_malloc(n);
+        CHECK(p != NULL);
+        CHECK_EQ((uintptr_t)p % 16, 0);
+        CHECK_EQ(sheap_usable_size(p), n);
+        memset(p, 0x33, n); /* every byte of the block is writable */
+        CHECK_HEAP();
+        CHECK(write_faults(p + n));            /* the bug: one byte past the end */
+        CHECK(write_faults(p + n + PAGE - 1)); /* the bug: a page past the end */
+        CHECK_EQ(p[n - 1], 0x33);
+        CHECK_HEAP();
+        /* A double free of it is still named. */
+        hook_on();
+        sheap_free(p);
+        sheap_free(p);
+        hook_off();
+        CHECK_EQ(harness_faults, faults0 + 1);
+        CHECK(msg_has("double free"));
+        CHECK_HEAP();
+    }
+    /* The guard page went back to the free runs Prepared: a run that
+     * covers it backs it again and can be written whole. */
+    size_t big = 8 * PAGE + LARGE;
+    unsigned char *q = sheap_malloc(big);
+    CHECK(q != NULL);
+    memset(q, 1, big);
+    sheap_free(q);
+    CHECK_HEAP();
+}
+
+/* Sampling: the n-th next malloc is the guarded one, and only it; realloc
+ * moves a guarded block keeping its contents. */
+static void test_guard_sampling(void)
+{
+    sheap_guard_next(3);
+    void *a = sheap_malloc(48), *b = sheap_malloc(48), *c = sheap_malloc(48), *d = sheap_malloc(48);
+    CHECK(a && b && c && d);
+    struct sheap_stats st;
+    sheap_stats(&st);
+    CHECK_EQ(sheap_usable_size(c), 48);
+    CHECK((uintptr_t)c % PAGE == PAGE - 48); /* ends at a page boundary */
+    CHECK(sheap_usable_size(a) == sheap_usable_size(b) && (uintptr_t)a % PAGE != PAGE - 48);
+#if SHEAP_OWNER_TAGS
+    CHECK_EQ(sheap_owner_of(c), sheap_get_owner());
+#endif
+    memset(c, 7, 48);
+    unsigned char *m = sheap_realloc(c, 64);
+    CHECK(m != NULL && m != c && m[0] == 7 && m[47] == 7);
+    sheap_free(a);
+    sheap_free(b);
+    sheap_free(m);
+    sheap_free(d);
+    CHECK_HEAP();
+}
+#endif
+
 int main(void)
 {
     RUN(test_double_free_small);
@@ -248,6 +333,10 @@ int main(void)
     RUN(test_overflow_one_byte);
     RUN(test_quarantine_delays_reuse);
     RUN(test_random_slots);
+#if SHEAP_HARDENING >= 3
+    RUN(test_guard_page_overflow);
+    RUN(test_guard_sampling);
+#endif
 #else
     printf("  level %d: writes after free and overflows are not caught (no poison; level 2 does)\n",
            SHEAP_HARDENING);
