@@ -6,7 +6,7 @@
 #   make BOARD=<b> lib        build/<b>/libsheap.a, libboard.a and sheap.mk
 #   make BOARD=<b> test|run   one board only
 #   FLAVOR=<f>                a variant of the board (host: native, i686, san,
-#                             hard0, hard2 (issue 17: hardening levels);
+#                             hard0, hard2, hard3 (issue 17: hardening levels);
 #                             qemu-virt-riscv64: native = Sv39, sv48); test
 #                             runs the flavours board.mk lists in TEST_FLAVORS
 #   LIBC=<c>                  the C library, where board.mk offers several
@@ -303,7 +303,7 @@ test: deps-check
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
 	@set -e; for b in $(TEST_BOARDS); do \
 	  if [ "$$b" = host ]; then \
-	    for f in native i686 san hard0 hard2; do \
+	    for f in native i686 san hard0 hard2 hard3; do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
 	  elif [ -n "$(TEST_ONE_LIBC)" ]; then \

@@ -5,13 +5,17 @@
 #   FLAVOR=foreign  another bootloader's layout: 39-bit VA, 2 MB blocks, its
 #                   own MAIR and a mapping of its own (-DBOARD_FOREIGN,
 #                   build/qemu-virt-aarch64-foreign); see firmware.c
-#   FLAVOR=hard2    issue 17: hardening level 2 with hooks and owner tags
-#                   (the native layout; build/qemu-virt-aarch64-hard2)
-#   FLAVOR=hard0    hardening level 0; FLAVOR=hooks: level 1 with hooks and
-#                   owner tags (both for make bench figures, not in make test)
+#   FLAVOR=hard3    issue 17: hardening level 3 (guard pages; only
+#                   sheap_guard_next picks them here) with hooks and owner
+#                   tags, the native layout (build/qemu-virt-aarch64-hard3)
+#   FLAVOR=hard0, hard2, hard3s: hardening levels 0, 2 (with hooks and
+#                   owner tags) and 3 (sampled guards, 1 in 64);
+#                   FLAVOR=hooks: level 1 with hooks and owner tags (these
+#                   four for tools/bench_levels.sh, docs/BENCHMARKS.md; not
+#                   in make test)
 FLAVOR ?= native
 # The flavours `make test` runs, in order.
-TEST_FLAVORS := native foreign hard2
+TEST_FLAVORS := native foreign hard3
 PORT := aarch64
 PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults; the
@@ -19,6 +23,10 @@ PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 BOARD_COMMON := expected_fault boot_mmu
 ifeq ($(FLAVOR),foreign)
 BOARD_MODE_FLAGS := -DBOARD_FOREIGN
+else ifeq ($(FLAVOR),hard3)
+BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000
+else ifeq ($(FLAVOR),hard3s)
+BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3
 else ifeq ($(FLAVOR),hard2)
 BOARD_MODE_FLAGS := -DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1
 else ifeq ($(FLAVOR),hard0)

@@ -3,7 +3,9 @@
 #   FLAVOR=sv48    Sv48, build/qemu-virt-riscv64-sv48 (-DBOARD_SV48, see board.h)
 #   FLAVOR=foreign another bootloader's Sv39 layout (-DBOARD_FOREIGN, see
 #                  firmware.c), build/qemu-virt-riscv64-foreign
-# `make test` runs the suites in all three.
+#   FLAVOR=hard3   issue 17: hardening level 3 (guard pages; only
+#                  sheap_guard_next picks them) with owner tags, Sv39
+# `make test` runs the suites in all four.
 #
 # rv64imac/lp64: picolibc's integer multilib (no FPU state to save in the
 # trap handler).  gcc 12 follows ISA spec 20191213, where the CSR
@@ -15,7 +17,7 @@
 # every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
 FLAVOR ?= native
 # The flavours `make test` runs, in order.
-TEST_FLAVORS := native sv48 foreign
+TEST_FLAVORS := native sv48 foreign hard3
 PORT := riscv
 PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults, the
@@ -28,6 +30,8 @@ ifeq ($(FLAVOR),sv48)
 BOARD_MODE_FLAGS := -DBOARD_SV48
 else ifeq ($(FLAVOR),foreign)
 BOARD_MODE_FLAGS := -DBOARD_FOREIGN
+else ifeq ($(FLAVOR),hard3)
+BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000
 else
 BOARD_MODE_FLAGS :=
 endif
