@@ -367,13 +367,15 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_class *c, stru
 {
     SHEAP_ASSERT_LOCKED();
 #if SHEAP_HARDENING >= 2
-    /* Randomised slot choice: a random starting word, and in it the first
-     * free bit at or after a random position (rotate, count zeros). */
-    uint32_t r = harden_random();
-    unsigned w = r & (SPAN_BITMAP_WORDS - 1), rot = (r >> 16) % WORD_BITS;
+    /* Randomised slot choice: the word the scan finds (as below), and in
+     * it the first free bit at or after a random position (rotate, count
+     * zeros).  Which word is not randomised: a span's first word holds 32
+     * or more slots for every class up to 128 bytes. */
+    unsigned w = s->hint, rot = harden_random() % WORD_BITS;
     uintptr_t bits;
     while ((bits = s->freebits[w]) == 0)
         w = (w + 1) & (SPAN_BITMAP_WORDS - 1);
+    s->hint = w;
     uintptr_t rbits = rot != 0 ? (bits >> rot) | (bits << (WORD_BITS - rot)) : bits;
     unsigned b = (ctz_word(rbits) + rot) % WORD_BITS;
     s->freebits[w] = bits & ~((uintptr_t)1 << b);
@@ -692,6 +694,22 @@ static void reject_pointer(const void *p)
     report_misuse(why, p);
 }
 
+/* The live block ptr to be freed: its span (slot, heap) with the lock
+ * held, or NULL when ptr is no live block (reported, lock not held) or the
+ * call comes from a walker callback (refused). */
+static struct sheap_span *lock_live_block(void *ptr, uintptr_t *slot, struct sheap_heap **h)
+{
+    if (in_own_walk()) {
+        walk_reentry(ptr);
+        return NULL;
+    }
+    lock();
+    struct sheap_span *s = block_of((uintptr_t)ptr, slot, h);
+    if (s == NULL)
+        reject_pointer(ptr);
+    return s;
+}
+
 /* The span's free count crossed a boundary: it was full (join the partial
  * list) or is now empty (maybe return it).  Lock held; off the fast path. */
 static void small_transition(struct sheap_heap *h, struct sheap_span *s)
@@ -781,20 +799,31 @@ const char *harden_note_damage(const struct sheap_span *s, uintptr_t slot, uintp
     return "sheap: write after free (a free block was modified; see sheap_last_fault)";
 }
 
-static void take_verify(struct sheap_span *s, void *p)
+__attribute__((noinline, cold)) static void *take_damaged(struct sheap_span *s, void *p, uintptr_t slot)
 {
-    uintptr_t slot = (uintptr_t)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
-    uintptr_t off = harden_find_write(p, s->elem_size);
-    if (__builtin_expect(off != s->elem_size, 0)) {
-        const void *who;
-        lock();
-        const char *msg = harden_note_damage(s, slot, off, &who);
-        unlock();
-        report_misuse(msg, who);
-    }
+    uintptr_t off = harden_find_write(p, poison_len(s->elem_size));
+    const void *who;
+    lock();
+    const char *msg = harden_note_damage(s, slot, off, &who);
+    unlock();
+    report_misuse(msg, who);
 #if SHEAP_OWNER_TAGS
     s->owner[slot] = sheap_current_owner;
 #endif
+    return p;
+}
+
+/* Returns p (the damaged case in a tail call: no stack frame on the fast
+ * path). */
+static inline void *take_verify(struct sheap_span *s, void *p)
+{
+    uintptr_t slot = (uintptr_t)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
+    if (__builtin_expect(!harden_intact(p, poison_len(s->elem_size)), 0))
+        return take_damaged(s, p, slot);
+#if SHEAP_OWNER_TAGS
+    s->owner[slot] = sheap_current_owner;
+#endif
+    return p;
 }
 
 /* take_verify for a block found by address (the slow paths).  Lock not held. */
@@ -806,7 +835,7 @@ static void verify_block(void *p)
     struct sheap_span *s = block_of((uintptr_t)p, &slot, &h);
     unlock();
     if (s != NULL && s->state == SPAN_SMALL)
-        take_verify(s, p);
+        (void)take_verify(s, p);
 #if SHEAP_OWNER_TAGS
     else if (s != NULL)
         s->owner[0] = sheap_current_owner;
@@ -814,49 +843,103 @@ static void verify_block(void *p)
 }
 
 /* A quarantined block leaves the ring: its slot becomes free (it was
- * counted free when it entered).  Lock held. */
-static void quarantine_leave(struct sheap_span *s, uintptr_t slot)
+ * counted free when it entered).  Returns true when the span crossed a
+ * boundary (small_transition must run).  Lock held. */
+static inline bool quarantine_release(struct sheap_span *s, uintptr_t slot)
 {
     SHEAP_ASSERT_LOCKED();
-    bit_clear(s->qbits, slot);
-    bit_set(s->freebits, slot);
-    if (span_crossed(s, ++s->nfree))
+    uintptr_t bit = (uintptr_t)1 << (slot % WORD_BITS);
+    s->qbits[slot / WORD_BITS] &= ~bit;
+    s->freebits[slot / WORD_BITS] |= bit;
+    return span_crossed(s, ++s->nfree);
+}
+
+static void quarantine_leave(struct sheap_span *s, uintptr_t slot)
+{
+    if (quarantine_release(s, slot))
         small_transition(arena_of(s->base)->heap, s);
 }
 
-/* Level-2 free: validate and mark the block quarantined (lock held), fill
- * it with the poison (lock dropped: the block is still allocated in the
- * bitmap, so nobody else takes it, and its qbit makes another free of it a
- * double free), then put it in the ring, whose oldest entry leaves (lock
- * held).  Large blocks are freed at once. */
-static void free_hardened(void *ptr)
+/* Small block slot of span s (live, validated) enters the quarantine:
+ * marked (its qbit: allocated for the bitmap, so nobody takes it, and
+ * another free of it is a double free), counted free, filled with the
+ * poison, put in the ring, whose oldest entry leaves.  A fill of at most
+ * POISON_LOCKED bytes runs with the lock held (16 bytes a step: under 100
+ * instructions); a longer one with the lock dropped.  Lock held on entry;
+ * dropped on return (through irq when adopted is false: lock_fast's). */
+#define POISON_LOCKED 256u
+static inline void quarantine_enter(struct sheap_heap *h, struct sheap_span *s, uintptr_t slot, void *ptr,
+                                    unsigned long irq, bool adopted)
+{
+    s->qbits[slot / WORD_BITS] |= (uintptr_t)1 << (slot % WORD_BITS);
+    count_free(h, s->elem_size); /* no longer live, though not reusable yet */
+    uintptr_t len = poison_len(s->elem_size);
+    if (len <= POISON_LOCKED) {
+        harden_poison(ptr, len);
+    } else {
+        if (!adopted)
+            lock_adopt(irq);
+        unlock();
+        harden_poison(ptr, len);
+        lock();
+        adopted = true;
+    }
+    struct quarantine_entry out = quarantine_push(s, slot);
+    if (out.s != NULL && quarantine_release(out.s, out.slot)) {
+        if (!adopted)
+            lock_adopt(irq);
+        small_transition_unlock(arena_of(out.s->base)->heap, out.s);
+        return;
+    }
+    if (adopted)
+        unlock();
+    else
+        unlock_fast(irq);
+}
+
+/* Level-2 free, the slow way: large blocks, misuse, and calls that
+ * lock_fast refused. */
+__attribute__((noinline)) static void free_hardened_slow(void *ptr)
 {
     uintptr_t slot = 0;
     struct sheap_heap *h;
-    if (in_own_walk()) {
-        walk_reentry(ptr);
+    struct sheap_span *s = lock_live_block(ptr, &slot, &h);
+    if (s == NULL)
         return;
-    }
-    lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
-    if (s == NULL) {
-        reject_pointer(ptr);
-        return;
-    }
     if (s->state == SPAN_LARGE) {
         free_block(h, s, slot);
         unlock();
         return;
     }
-    bit_set(s->qbits, slot);
-    count_free(h, s->elem_size); /* no longer live, though not reusable yet */
-    unlock();
-    harden_poison(ptr, s->elem_size);
-    lock();
-    struct quarantine_entry out = quarantine_push(s, slot);
-    if (out.s != NULL)
-        quarantine_leave(out.s, out.slot);
-    unlock();
+    quarantine_enter(h, s, slot, ptr, 0, true);
+}
+
+/* Level-2 free: the checks of sheap_free's fast path (a live slot of a
+ * SMALL span, not in quarantine), then quarantine_enter. */
+static inline __attribute__((always_inline)) void free_hardened(void *ptr)
+{
+    unsigned long irq;
+    if (__builtin_expect(!lock_fast(&sheap_shared.walker, &irq), 0)) {
+        free_hardened_slow(ptr);
+        return;
+    }
+    uintptr_t p = (uintptr_t)ptr;
+    struct sheap_arena *a = arena_of_cached(p);
+    if (__builtin_expect(a != NULL, 1)) {
+        struct sheap_span *s = a->spans[arena_page_index(a, p)];
+        uintptr_t off;
+        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
+            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
+            if (__builtin_expect(i * s->elem_size == off &&
+                                     ((s->freebits[i / WORD_BITS] | s->qbits[i / WORD_BITS]) & bit) == 0, 1)) {
+                quarantine_enter(a->heap, s, i, ptr, irq, false);
+                return;
+            }
+        }
+    }
+    unlock_fast(irq);
+    free_hardened_slow(ptr);
 }
 #define QUARANTINE_DRAIN(h) quarantine_drain((h), quarantine_leave)
 #else
@@ -878,17 +961,24 @@ static size_t block_info(const void *p, struct sheap **heap)
 }
 
 /* The alloc hook for block p of n bytes asked (p may be NULL: no call). */
-static void *trace_alloc(void *p, size_t n)
+__attribute__((noinline, cold)) static void *trace_alloc(void *p, size_t n)
 {
     void (*fn)(struct sheap *, void *, size_t, size_t, void *) = sheap_hooks_now.alloc;
-    if (__builtin_expect(fn != NULL, 0) && p != NULL) {
+    if (fn != NULL && p != NULL) {
         struct sheap *heap;
         size_t usable = block_info(p, &heap);
         fn(heap, p, n, usable, sheap_hooks_now.ctx);
     }
     return p;
 }
-#define TRACE_ALLOC(p, n) trace_alloc((p), (n))
+/* The test inline (one load and a branch), the call out of line. */
+static inline void *trace_alloc_if(void *p, size_t n)
+{
+    if (__builtin_expect(sheap_hooks_now.alloc != NULL, 0))
+        return trace_alloc(p, n);
+    return p;
+}
+#define TRACE_ALLOC(p, n) trace_alloc_if((p), (n))
 
 /* The oom hook: true when it asks for one more try.  Lock not held. */
 static bool oom_retry(struct sheap_heap *h, size_t n, size_t align)
@@ -1184,9 +1274,10 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
             void *p = small_take(h, c, s);
             unlock_fast(irq);
 #if SHEAP_HARDENING >= 2
-            take_verify(s, p);
-#endif
+            return take_verify(s, p);
+#else
             return p;
+#endif
         }
         unlock_fast(irq);
     }
@@ -1360,16 +1451,9 @@ __attribute__((noinline, unused)) static void free_slow(void *ptr)
 {
     uintptr_t slot = 0;
     struct sheap_heap *h;
-    if (in_own_walk()) {
-        walk_reentry(ptr);
+    struct sheap_span *s = lock_live_block(ptr, &slot, &h);
+    if (s == NULL)
         return;
-    }
-    lock();
-    struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
-    if (s == NULL) {
-        reject_pointer(ptr);
-        return;
-    }
     free_block(h, s, slot);
     unlock();
 }

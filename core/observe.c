@@ -221,23 +221,35 @@ static int tally_span(struct sheap_span *s, void *arg)
     return 0;
 }
 
-int sheap_heap_report(const struct sheap *heap, struct sheap_report *out)
+/* Walk heap (NULL: the default one) with tally_span into *t.  Returns the
+ * heap with the lock held, or NULL with it not held (refused from a walker
+ * callback, or not a live heap). */
+static struct sheap_heap *tally_heap(const struct sheap *heap, struct tally *t)
 {
-    mem_zero(out, sizeof(*out));
     if (heap_in_own_walk()) {
-        walk_reentry(out);
-        return SHEAP_EINVAL;
+        walk_reentry(heap);
+        return NULL;
     }
     heap_lock();
     struct sheap_heap *h = live_heap(heap);
     if (h == NULL) {
         heap_unlock();
-        return SHEAP_EINVAL;
+        return NULL;
     }
+    if (t->rep != NULL || t->n != 0)
+        (void)ph_each_span(h, tally_span, t);
+    return h;
+}
+
+int sheap_heap_report(const struct sheap *heap, struct sheap_report *out)
+{
+    mem_zero(out, sizeof(*out));
     struct tally t;
     mem_zero(&t, sizeof(t));
     t.rep = out;
-    (void)ph_each_span(h, tally_span, &t);
+    struct sheap_heap *h = tally_heap(heap, &t);
+    if (h == NULL)
+        return SHEAP_EINVAL;
     out->heap_bytes = heap_bytes(h);
     out->live_bytes = h->c.live_bytes;
     out->live_blocks = h->c.live_blocks;
@@ -259,10 +271,6 @@ int sheap_heap_report(const struct sheap *heap, struct sheap_report *out)
 
 int sheap_heap_class_report(const struct sheap *heap, unsigned first, struct sheap_class_report *out, unsigned n)
 {
-    if (heap_in_own_walk()) {
-        walk_reentry(out);
-        return -SHEAP_EINVAL;
-    }
     if (first >= SHEAP_NUM_CLASSES)
         n = 0;
     else if (n > SHEAP_NUM_CLASSES - first)
@@ -270,19 +278,13 @@ int sheap_heap_class_report(const struct sheap *heap, unsigned first, struct she
     mem_zero(out, n * sizeof(*out));
     for (unsigned i = 0; i < n; i++)
         out[i].block_size = sheap_class_size[first + i];
-    heap_lock();
-    struct sheap_heap *h = live_heap(heap);
-    if (h == NULL) {
-        heap_unlock();
-        return -SHEAP_EINVAL;
-    }
     struct tally t;
     mem_zero(&t, sizeof(t));
     t.first = first;
     t.n = n;
     t.cls = out;
-    if (n != 0)
-        (void)ph_each_span(h, tally_span, &t);
+    if (tally_heap(heap, &t) == NULL)
+        return -SHEAP_EINVAL;
     heap_unlock();
     return (int)n;
 }
@@ -290,26 +292,16 @@ int sheap_heap_class_report(const struct sheap *heap, unsigned first, struct she
 int sheap_heap_owner_usage(const struct sheap *heap, unsigned first, struct sheap_owner_usage *out, unsigned n)
 {
 #if SHEAP_OWNER_TAGS
-    if (heap_in_own_walk()) {
-        walk_reentry(out);
-        return SHEAP_EINVAL;
-    }
     if (first >= SHEAP_OWNERS || n > SHEAP_OWNERS - first)
         return SHEAP_EINVAL;
     mem_zero(out, n * sizeof(*out));
-    heap_lock();
-    struct sheap_heap *h = live_heap(heap);
-    if (h == NULL) {
-        heap_unlock();
-        return SHEAP_EINVAL;
-    }
     struct tally t;
     mem_zero(&t, sizeof(t));
     t.first = first;
     t.n = n;
     t.own = out;
-    if (n != 0)
-        (void)ph_each_span(h, tally_span, &t);
+    if (tally_heap(heap, &t) == NULL)
+        return SHEAP_EINVAL;
     heap_unlock();
     return 0;
 #else
@@ -389,8 +381,9 @@ static int verify_span(struct sheap_span *s, void *arg)
         if (!bit_get(s->freebits, i) && !slot_quarantined(s, i))
             continue;
         void *p = (void *)(s->base + i * s->elem_size);
-        uintptr_t off = harden_find_write(p, s->elem_size);
-        if (off == s->elem_size)
+        uintptr_t len = poison_len(s->elem_size);
+        uintptr_t off = harden_find_write(p, len);
+        if (off == len)
             continue;
         const void *who;
         const char *msg = harden_note_damage(s, i, off, &who);
@@ -399,7 +392,7 @@ static int verify_span(struct sheap_span *s, void *arg)
             v->who[v->nrep++] = who;
         }
         v->damaged++;
-        harden_poison(p, s->elem_size); /* reported once */
+        harden_poison(p, len); /* reported once */
     }
     return 0;
 }

@@ -753,25 +753,83 @@ extern struct sheap_hooks sheap_hooks_now; /* the installed set (observe.c) */
 
 #if SHEAP_HARDENING >= 2
 _Static_assert(SHEAP_QUARANTINE >= 1 && SHEAP_QUARANTINE <= 255, "SHEAP_QUARANTINE is 1..255");
-/* A pseudo-random word (xorshift, lock held or per-call racy: it only
- * spreads slot choice, it is no secret). */
-uint32_t harden_random(void);
+/* A pseudo-random word: xorshift32 on a state kept with the heap lock held
+ * (harden.c), seeded from a constant.  The point is that neighbouring
+ * allocations do not land in neighbouring slots, not secrecy. */
+extern uint32_t harden_rng;
+static inline uint32_t harden_random(void)
+{
+    uint32_t x = harden_rng;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    harden_rng = x;
+    return x;
+}
 /* Record a damaged free slot (malloc.c; lock held): see sheap_last_fault. */
 const char *harden_note_damage(const struct sheap_span *s, uintptr_t slot, uintptr_t off, const void **who);
-/* Fill every slot of the new SMALL span s with the poison (lock not held,
- * s reachable by nobody). */
-void harden_poison_span(const struct sheap_span *s);
-/* Fill n bytes at p with the poison. */
-void harden_poison(void *p, uintptr_t n);
-/* The offset of the first byte of [p, p + n) that is not the poison, or n. */
+/* The poison as a 64-bit word. */
+#define POISON64 ((uint64_t)0x0101010101010101ull * (uint8_t)SHEAP_POISON)
+/* Fill n bytes at p with the poison.  p is 8-aligned and n a multiple of 8
+ * (every small block, and whole pages): 16 bytes a step, inline, so that
+ * the fill of a typical block is a few dozen instructions. */
+static inline void harden_poison(void *p, uintptr_t n)
+{
+    uint64_t *w = p, v = POISON64;
+    __asm__("" : "+r"(v)); /* one register, not rebuilt in the loop */
+    uintptr_t i = 0, nw = n / 8;
+    for (; i + 4 <= nw; i += 4) {
+        w[i] = v;
+        w[i + 1] = v;
+        w[i + 2] = v;
+        w[i + 3] = v;
+    }
+    for (; i < nw; i++)
+        w[i] = v;
+}
+/* Whether [p, p + n) (as for harden_poison) holds only the poison: 32
+ * bytes a step, accumulating, one test at the end. */
+static inline bool harden_intact(const void *p, uintptr_t n)
+{
+    const uint64_t *w = p;
+    uint64_t d = 0, v = POISON64;
+    __asm__("" : "+r"(v));
+    uintptr_t i = 0, nw = n / 8;
+    for (; i + 4 <= nw; i += 4)
+        d |= (w[i] ^ v) | (w[i + 1] ^ v) | (w[i + 2] ^ v) | (w[i + 3] ^ v);
+    for (; i < nw; i++)
+        d |= w[i] ^ v;
+    return d == 0;
+}
+/* The offset of the first byte of [p, p + n) that is not the poison, or n
+ * (the slow half of a report). */
 uintptr_t harden_find_write(const void *p, uintptr_t n);
-/* The quarantine ring: push (s, slot) and return the entry that leaves
- * (s == NULL when the ring was not full).  Lock held. */
+/* The quarantine ring (harden.c): SHEAP_QUARANTINE entries of all heaps,
+ * an empty one has s == NULL; quarantine_head is the oldest (the next to
+ * be replaced).  Lock held. */
 struct quarantine_entry {
     struct sheap_span *s;
     uintptr_t slot;
 };
-struct quarantine_entry quarantine_push(struct sheap_span *s, uintptr_t slot);
+extern struct quarantine_entry quarantine_ring[SHEAP_QUARANTINE];
+extern unsigned quarantine_head;
+/* Put (s, slot) in the ring and return the entry it replaces (s == NULL:
+ * none).  O(1), lock held. */
+static inline struct quarantine_entry quarantine_push(struct sheap_span *s, uintptr_t slot)
+{
+    struct quarantine_entry *e = &quarantine_ring[quarantine_head], out = *e;
+    e->s = s;
+    e->slot = slot;
+    if (++quarantine_head == SHEAP_QUARANTINE)
+        quarantine_head = 0;
+    return out;
+}
+/* Bytes of a free block of size n that hold the poison: all of it, or the
+ * first SHEAP_POISON_BYTES when that is set (see sheap.h). */
+static inline uintptr_t poison_len(uintptr_t n)
+{
+    return SHEAP_POISON_BYTES != 0 && n > SHEAP_POISON_BYTES ? SHEAP_POISON_BYTES : n;
+}
 /* Take the entries of heap h (NULL: of every heap) out, calling leave for
  * each (lock held throughout).  Returns how many left. */
 uintptr_t quarantine_drain(struct sheap_heap *h, void (*leave)(struct sheap_span *s, uintptr_t slot));

@@ -560,15 +560,21 @@ int sheap_set_hooks(const struct sheap_hooks *hooks);
  *      foreign pointer, interior pointer, double free, pointer to free
  *      memory (see "Misuse" above).
  *   2  As 1, for small blocks (<= SHEAP_MAX_SMALL_SIZE):
- *      - poison: every free slot holds SHEAP_POISON (fresh spans are
- *        filled when made, a freed block when it is freed, outside the
- *        lock);
+ *      - poison: every free slot holds SHEAP_POISON in its first
+ *        SHEAP_POISON_BYTES bytes (64 by default; 0: all of it).  Fresh
+ *        spans are filled whole when made (lock dropped); a freed block
+ *        when it enters the quarantine (with the lock held when that is
+ *        at most 256 bytes, else with it dropped);
  *      - verify on reuse: an allocation checks that its block still holds
- *        the poison before handing it out; a write after free is reported
- *        (fault hook, "sheap: write after free ...", ptr = the block) and
- *        sheap_last_fault names the block, its size class and size, the
- *        offset of the first changed byte and, with owner tags, the owner
- *        that had it last.  The block is then handed out as usual;
+ *        the poison before handing it out (after the lock is dropped); a
+ *        changed byte is reported to the fault hook ("sheap: write after
+ *        free ...", ptr = the block; or "sheap: overflow past the end of a
+ *        block", ptr = the block before it, when the first byte changed
+ *        and that block is live), and sheap_last_fault names the block,
+ *        its size class and size, the offset of the first changed byte
+ *        and, with owner tags, the owner that had it last.  The block is
+ *        then handed out as usual.  sheap_heap_verify checks every free
+ *        slot at once;
  *      - quarantine: a freed block waits in a ring of SHEAP_QUARANTINE
  *        blocks (all heaps) before its slot can be reused; freeing it again
  *        meanwhile is reported as a double free.  A quarantined block is
@@ -576,14 +582,16 @@ int sheap_set_hooks(const struct sheap_hooks *hooks);
  *        but its slot is not reused, so its span is not empty, until it
  *        leaves; sheap_trim, a failing allocation and heap destruction
  *        empty the ring (of that heap) first;
- *      - randomised slot choice: the slot taken from a span is picked at a
- *        pseudo-random bit position, so that the block after a given block
- *        is not predictable.
- *      Costs: free goes the slow way (three short locked stretches and a
- *      fill of the block), malloc checks the block (O(size)), and masked
- *      stretches grow by the fills of a new span (up to a span's bytes):
- *      level 2 is not for boards that need the 1,000-instruction interrupt
- *      bound.
+ *      - randomised slot choice: within the bitmap word malloc takes a slot
+ *        from, the slot is the first free one after a pseudo-random bit
+ *        position, so that the block after a given block is not
+ *        predictable (a word covers 32 or 64 slots).
+ *      Only small blocks (<= SHEAP_MAX_SMALL_SIZE) are poisoned and
+ *      quarantined; large blocks are freed at once.  Costs (the small
+ *      workload on qemu-virt-aarch64, docs/BENCHMARKS.md): malloc and free
+ *      means under 2x level 1's; a masked stretch grows by the fill of at
+ *      most 256 bytes (the 1,000-instruction bound is not checked at this
+ *      level).
  *   3  As 2, and one malloc in SHEAP_GUARD_SAMPLE (or the one chosen with
  *      sheap_guard_next) gets a guard page: the block is placed at the end
  *      of a page run of its own, 16-byte aligned, and the page after it is

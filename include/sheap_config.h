@@ -197,6 +197,12 @@
 #ifndef SHEAP_POISON
 #define SHEAP_POISON 0xa5u
 #endif
+/*   SHEAP_POISON_BYTES level 2: how much of a free block holds the poison
+ *                     and is checked: its first 64 bytes by default, 0 for
+ *                     all of it (see sheap.h). */
+#ifndef SHEAP_POISON_BYTES
+#define SHEAP_POISON_BYTES 64
+#endif
 /*   SHEAP_GUARD_SAMPLE level 3: one malloc in this many gets a guard page
  *                     (default 64; sheap_guard_next picks one). */
 #ifndef SHEAP_GUARD_SAMPLE

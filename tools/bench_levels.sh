@@ -7,7 +7,7 @@
 #   native  level 1, hooks and owner tags compiled out (today's default)
 #   hooks   level 1 with SHEAP_HOOKS and SHEAP_OWNER_TAGS (no hook set)
 #   hard0   level 0
-#   hard2   level 2 with hooks and owner tags
+#   hard2   level 2, no hooks or tags
 #   hard3s  level 3 (every 64th malloc guarded), no hooks or tags
 # Writes the raw BENCH and FOOT lines of sheap and a SIZE line per build to OUT.
 set -e
@@ -28,7 +28,7 @@ mcu="-mcpu=cortex-m3 -mthumb"
 printf '#include "sheap_config.h"\nSHEAP_PAGE_SHIFT SHEAP_MAX_SMALL_SIZE\n' | $cc $cpp $mcu -E -P -x c - | tail -n 1 > $sd/gen/geometry.txt
 python3 tools/gen_size_classes.py --cpp "$(cat $sd/gen/geometry.txt)" $sd/gen/sheap_size_classes.h > /dev/null
 for f in "native:" "hooks:-DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1" "hard0:-DSHEAP_HARDENING=0" \
-         "hard2:-DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1" "hard3s:-DSHEAP_HARDENING=3"; do
+         "hard2:-DSHEAP_HARDENING=2" "hard3s:-DSHEAP_HARDENING=3"; do
   name=${f%%:*}; defs=${f#*:}
   objs=
   for c in core/*.c; do

@@ -8,8 +8,8 @@
 #   FLAVOR=hard3    issue 17: hardening level 3 (guard pages; only
 #                   sheap_guard_next picks them here) with hooks and owner
 #                   tags, the native layout (build/qemu-virt-aarch64-hard3)
-#   FLAVOR=hard0, hard2, hard3s: hardening levels 0, 2 (with hooks and
-#                   owner tags) and 3 (sampled guards, 1 in 64);
+#   FLAVOR=hard0, hard2, hard3s: hardening levels 0, 2 and 3 (sampled
+#                   guards, 1 in 64), hooks and owner tags compiled out;
 #                   FLAVOR=hooks: level 1 with hooks and owner tags (these
 #                   four for tools/bench_levels.sh, docs/BENCHMARKS.md; not
 #                   in make test)
@@ -28,7 +28,7 @@ BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DS
 else ifeq ($(FLAVOR),hard3s)
 BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3
 else ifeq ($(FLAVOR),hard2)
-BOARD_MODE_FLAGS := -DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1
+BOARD_MODE_FLAGS := -DSHEAP_HARDENING=2
 else ifeq ($(FLAVOR),hard0)
 BOARD_MODE_FLAGS := -DSHEAP_HARDENING=0
 else ifeq ($(FLAVOR),hooks)
