@@ -482,6 +482,15 @@ bench: bench-deps-check
 	@tools/bench_size.sh $(BENCH_OUT)/size.txt
 	$(BENCH_PYTHON) tools/bench_report.py $(BENCH_OUT) docs
 	@$(MAKE) --no-print-directory mask-bench
+	@$(MAKE) --no-print-directory bench-levels
+
+# Issue 17: instructions, footprint and code size per hardening level
+# (qemu-virt-aarch64 flavours native hooks hard0 hard2 hard3s), written into
+# docs/BENCHMARKS.md between markers.
+.PHONY: bench-levels
+bench-levels: bench-deps-check
+	tools/bench_levels.sh $(BENCH_OUT)/levels.txt
+	$(BENCH_PYTHON) tools/bench_levels.py $(BENCH_OUT)/levels.txt docs
 
 # The CI check (make test): the small workload's steady-state maxima on a
 # board whose board.mk sets BENCH_CHECK, against tests/bench/bounds.txt.

@@ -102,7 +102,9 @@ static void report_misuse(const char *msg, const void *p)
         sheap_port_fault(msg, p, false);
 }
 
+#if SHEAP_HARDENING >= 2
 void misuse_report(const char *msg, const void *p) { report_misuse(msg, p); }
+#endif
 
 /* Called without the lock: count (h may be NULL) and set errno. */
 static void *fail_oom(struct sheap_heap *h)
@@ -1610,7 +1612,11 @@ static void *realloc_untraced(void *ptr, size_t n)
     if (q == NULL)
         return NULL;
     mem_copy(q, ptr, n < old ? n : old);
-    free_untraced(ptr);
+#if SHEAP_HOOKS
+    free_untraced(ptr); /* not traced: the realloc hook covers it */
+#else
+    sheap_free(ptr); /* a call, not the fast path inlined once more */
+#endif
     return q;
 }
 

@@ -14,13 +14,13 @@ set -e
 out=$1
 : > "$out"
 for f in native hooks hard0 hard2 hard3s; do
-  d=/tmp/sheap-bench-levels-$f
+  d=$(pwd)/build/bench/levels-$f
   make --no-print-directory BOARD=qemu-virt-aarch64 FLAVOR=$f BENCH_WL_IDX="0 1" BENCH_OUT=$d bench-board > /dev/null
   grep -E '^(BENCH|FOOT) [^ ]+ sheap ' $d/qemu-virt-aarch64.txt | sed "s/^/$f /" >> "$out"
 done
 # Code size: the core for Cortex-M3 -Os, as tools/bench_size.sh, per level.
 cc=arm-none-eabi-gcc
-sd=/tmp/sheap-bench-levels-size
+sd=build/bench/levels-size
 rm -rf $sd && mkdir -p $sd/gen
 board="-Iboards/mps2-an385 -DSHEAP_BOARD_HEADER=\"board.h\""
 cpp="-Iinclude -I$sd/gen $board -Iport/static"
