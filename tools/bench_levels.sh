@@ -12,7 +12,7 @@
 # Writes the raw BENCH and FOOT lines of sheap and a SIZE line per build to OUT.
 set -e
 out=$1
-: > "$out"
+mkdir -p "$(dirname "$out")" && : > "$out"
 for f in native hooks hard0 hard2 hard3s; do
   d=$(pwd)/build/bench/levels-$f
   make --no-print-directory BOARD=qemu-virt-aarch64 FLAVOR=$f BENCH_WL_IDX="0 1" BENCH_OUT=$d bench-board > /dev/null

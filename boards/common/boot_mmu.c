@@ -46,6 +46,9 @@ static void enable(unsigned va_bits, uint64_t mair)
                    | (0u << 14)     /* TG0 4 KB */
                    | (1u << 23)     /* EPD1: no TTBR1 walks */
                    | (2ull << 32);  /* IPS 40-bit */
+#ifdef BOARD_MTE
+    tcr |= 1ull << 37; /* TBI0: the top byte (the tag) is ignored in translation */
+#endif
     __asm__ volatile("msr mair_el1, %0\n\t"
                      "msr tcr_el1, %1\n\t"
                      "msr ttbr0_el1, %2\n\t"
@@ -58,6 +61,11 @@ static void enable(unsigned va_bits, uint64_t mair)
     uint64_t sctlr;
     __asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
     sctlr |= (1u << 0) | (1u << 2) | (1u << 12); /* M, C, I */
+#ifdef BOARD_MTE
+    /* Memory Tagging (issue 17): tag access allowed (ATA), and tag check
+     * faults synchronous (TCF = 01) at EL1. */
+    sctlr = (sctlr & ~(3ull << 40)) | (1ull << 40) | (1ull << 43);
+#endif
     __asm__ volatile("msr sctlr_el1, %0\n\tisb" ::"r"(sctlr) : "memory");
 }
 #elif defined(__riscv)

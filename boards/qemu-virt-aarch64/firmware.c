@@ -46,7 +46,14 @@ static const struct boot_map fw_maps[] = {
 };
 #else
 #define FW_VA_BITS 48
+#ifdef BOARD_MTE
+/* Flavour mte (issue 17; QEMU -M virt,mte=on -cpu max): attr1 is Tagged
+ * Normal write-back, so that sheap's blocks can carry allocation tags
+ * (boot_mmu.c turns tag checks on). */
+#define FW_MAIR 0xf000ull /* attr0 device-nGnRnE, attr1 tagged normal WB */
+#else
 #define FW_MAIR 0xff00ull /* attr0 device-nGnRnE, attr1 normal WB */
+#endif
 static const struct boot_map fw_maps[] = {
     {0, 0, GB, 30, D_ATTR(0) | D_AF | D_PXN | D_UXN},
     {BOARD_RAM_BASE, BOARD_RAM_BASE, BOARD_RAM_SIZE, 30, D_ATTR(1) | D_SH_INNER | D_AF},
