@@ -257,17 +257,6 @@ static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
     s->on_partial = ON_PARTIAL;
 }
 
-/* An empty SMALL span goes back to the page heap.  With SHEAP_MTE its
- * pages get tag 0 first: free pages may go back to the backend, whose
- * frame allocator and page tables use them through untagged addresses. */
-static inline void small_span_free(struct sheap_heap *h, struct sheap_span *s)
-{
-#if SHEAP_MTE
-    mte_set(s->base, s->npages << SHEAP_PAGE_SHIFT, 0);
-#endif
-    ph_free(h, s);
-}
-
 /* ---- Stashes of empty spans ------------------------------------------------------ */
 
 static inline void stash_push(struct sheap_heap *h, unsigned cls, struct sheap_span *s)
@@ -317,14 +306,14 @@ static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *b
     struct sheap_span *s;
     while (*budget != 0 && (s = stash_pop(h, (unsigned)cls)) != NULL) {
         pages += s->npages;
-        small_span_free(h, s);
+        ph_free(h, s);
         --*budget;
         lock_break(); /* one run free per masked stretch */
     }
     if (*budget != 0 && (s = empty_head(h, cls)) != NULL) {
         pages += s->npages;
         partial_remove(&h->cpu.classes[cls], s);
-        small_span_free(h, s);
+        ph_free(h, s);
         bit_clear(h->cpu.head_map, cls);
         --*budget;
         lock_break();
@@ -524,7 +513,7 @@ static void small_span_empty(struct sheap_heap *h, struct sheap_class *c, struct
     if (s->npages == 1 && h->cpu.nstash[s->cls] + 1u <= (unsigned)SHEAP_STASH_SPANS) /* see SHEAP_STASH_SPANS */
         stash_push(h, s->cls, s);
     else
-        small_span_free(h, s);
+        ph_free(h, s);
 }
 
 /* ---- Large blocks ------------------------------------------------------------------ */
@@ -639,7 +628,6 @@ static void *guarded_alloc(struct sheap_heap *h, uintptr_t n, bool zero, uintptr
 static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct sheap_heap **hp)
 {
     SHEAP_ASSERT_LOCKED();
-    p = MTE_STRIP(p); /* SHEAP_MTE: the tag is checked where it matters */
     struct sheap_arena *a = arena_of_cached(p);
     if (a == NULL)
         return NULL;
@@ -674,7 +662,6 @@ static const char *misuse_cause(uintptr_t p)
     (void)p;
     return "sheap: invalid pointer (not a live block)";
 #else
-    p = MTE_STRIP(p);
     struct sheap_arena *a = arena_of(p);
     if (a == NULL)
         return "sheap: pointer not from this heap (foreign or stack pointer?)";
@@ -708,79 +695,6 @@ static void reject_pointer(const void *p)
     unlock();
     report_misuse(why, p);
 }
-
-#if SHEAP_MTE
-#define MTE_STALE "sheap: stale pointer (its tag differs from the block's memory: use after free?)"
-
-/* The block at slot of s (or the large block of s) as bytes from its base. */
-static inline uintptr_t mte_block(const struct sheap_span *s, uintptr_t slot, uintptr_t *n)
-{
-    if (s->state == SPAN_LARGE) {
-        *n = s->npages << SHEAP_PAGE_SHIFT;
-        return s->base;
-    }
-    *n = s->elem_size;
-    return s->base + slot * s->elem_size;
-}
-
-/* A block being freed through ptr: false when ptr's tag is not the
- * block's (a stale pointer: nothing changed); else the block gets a new
- * tag, so that ptr and every copy of it fault from now on.  Lock held. */
-static bool mte_free_retag(const struct sheap_span *s, uintptr_t slot, const void *ptr)
-{
-    uintptr_t n, a = mte_block(s, slot, &n);
-    if (mte_mem_tag(a) != mte_ptr_tag((uintptr_t)ptr))
-        return false;
-    bool small = s->state == SPAN_SMALL;
-    /* A large run goes back to the page heap: tag 0 (see small_span_free),
-     * which no pointer malloc returned carries either. */
-    mte_set(a, n, small ? mte_pick(a, n, slot > 0, slot + 1 < s->nelems) : 0);
-    return true;
-}
-
-/* A block just allocated (untagged p, span s, lock not held: the block is
- * the caller's): tag it and return the tagged pointer. */
-static void *mte_tag_new(const struct sheap_span *s, void *p)
-{
-    uintptr_t slot = 0;
-    if (s->state == SPAN_SMALL)
-        slot = (uintptr_t)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
-    uintptr_t n, a = mte_block(s, slot, &n);
-    unsigned t;
-    if (s->state == SPAN_SMALL) {
-        t = mte_pick(a, n, slot > 0, slot + 1 < s->nelems);
-    } else {
-        /* Free runs have tag 0, so a large block's tag comes from a
-         * counter (1..15): a stale pointer to the run's last block differs
-         * unless 15 large blocks came between. */
-        static unsigned large_tag;
-        large_tag = large_tag % 15u + 1u;
-        t = large_tag;
-    }
-    mte_set(a, n, t);
-    return (void *)(a | ((uintptr_t)t << MTE_TAG_SHIFT));
-}
-
-/* ph_each_span: tag 0 over a SMALL or LARGE span's pages (heap destruction). */
-static int mte_untag_span(struct sheap_span *s, void *ctx)
-{
-    (void)ctx;
-    if (s->state == SPAN_SMALL || s->state == SPAN_LARGE)
-        mte_set(s->base, s->npages << SHEAP_PAGE_SHIFT, 0);
-    return 0;
-}
-
-/* mte_tag_new for a block found by address (the slow paths). */
-static void *mte_tag_lookup(void *p)
-{
-    uintptr_t slot = 0;
-    struct sheap_heap *h;
-    lock();
-    struct sheap_span *s = block_of((uintptr_t)p, &slot, &h);
-    unlock();
-    return s != NULL ? mte_tag_new(s, p) : p;
-}
-#endif
 
 /* The live block ptr to be freed: its span (slot, heap) with the lock
  * held, or NULL when ptr is no live block (reported, lock not held) or the
@@ -1197,9 +1111,6 @@ int sheap_heap_destroy(struct sheap *heap)
         return SHEAP_EBUSY;
     }
     (void)QUARANTINE_DRAIN(h); /* the ring must not keep blocks of a dead heap */
-#if SHEAP_MTE
-    (void)ph_each_span(h, mte_untag_span, NULL); /* see small_span_free */
-#endif
     heap_release_all(h);
     unlock();
     return 0;
@@ -1219,7 +1130,7 @@ struct sheap *sheap_default_heap(void)
 
 struct sheap *sheap_heap_of(const void *p)
 {
-    uintptr_t slot = 0;
+    uintptr_t slot;
     struct sheap_heap *h = NULL;
     if (in_own_walk()) {
         walk_reentry(p);
@@ -1255,10 +1166,6 @@ static int is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 static void *alloc_locked(struct sheap_heap *h, size_t n, size_t align, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
-#if SHEAP_MTE
-    if (n < 16)
-        n = 16; /* whole 16-byte granules: class 8 would share one */
-#endif
     if (align <= 1)
         return n <= SHEAP_CLASS_MAX_SIZE ? small_alloc(h, size_to_class(n), zero, clear)
                                          : large_alloc(h, n, 1, zero, clear);
@@ -1318,10 +1225,6 @@ static void *alloc_slow_g(struct sheap_heap *h, size_t n, size_t align, bool zer
     if (p != NULL)
         verify_block(p);
 #endif
-#if SHEAP_MTE
-    if (p != NULL)
-        p = mte_tag_lookup(p);
-#endif
     if (clear != 0)
         mem_zero(p, clear);
     return p ? p : fail_oom(h);
@@ -1358,10 +1261,6 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
     if (__builtin_expect(guard_due(), 0))
         return alloc_slow_g(h, n, 0, false, true);
 #endif
-#if SHEAP_MTE
-    if (n < 16)
-        n = 16; /* see alloc_locked */
-#endif
     if (__builtin_expect(n <= SHEAP_CLASS_MAX_SIZE, 1)) {
         /* One register for h, so the walker test and the class load share
          * it (else the compiler forms the default heap's address twice). */
@@ -1378,8 +1277,6 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
             unlock_fast(irq);
 #if SHEAP_HARDENING >= 2
             return take_verify(s, p);
-#elif SHEAP_MTE
-            return mte_tag_new(s, p);
 #else
             return p;
 #endif
@@ -1514,9 +1411,6 @@ static void *caps_alloc(uint32_t caps, size_t n, size_t align, bool zero)
 #if SHEAP_HARDENING >= 2
         verify_block(p);
 #endif
-#if SHEAP_MTE
-        p = mte_tag_lookup(p);
-#endif
         if (clear != 0)
             mem_zero(p, clear);
         return p;
@@ -1562,13 +1456,6 @@ __attribute__((noinline, unused)) static void free_slow(void *ptr)
     struct sheap_span *s = lock_live_block(ptr, &slot, &h);
     if (s == NULL)
         return;
-#if SHEAP_MTE
-    if (!mte_free_retag(s, slot, ptr)) {
-        unlock();
-        report_misuse(MTE_STALE, ptr);
-        return;
-    }
-#endif
     free_block(h, s, slot);
     unlock();
 }
@@ -1580,8 +1467,6 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
         return;
 #if SHEAP_HARDENING >= 2
     free_hardened(ptr);
-#elif SHEAP_MTE
-    free_slow(ptr); /* the tag check and the new tag (see mte_free_retag) */
 #else
     /* When lock_fast refuses (maybe a walker callback, see there),
      * free_slow decides: it refuses a call from the walker callback
@@ -1655,7 +1540,7 @@ size_t sheap_usable_size(const void *ptr)
         walk_reentry(ptr);
         return 0;
     }
-    uintptr_t slot = 0;
+    uintptr_t slot;
     struct sheap_heap *h;
     lock();
     struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
@@ -1681,7 +1566,7 @@ static void *realloc_untraced(void *ptr, size_t n)
         sheap_free(ptr);
         return NULL;
     }
-    uintptr_t slot = 0;
+    uintptr_t slot;
     size_t old;
     struct sheap_heap *h;
     lock();
@@ -1690,14 +1575,6 @@ static void *realloc_untraced(void *ptr, size_t n)
         reject_pointer(ptr);
         return NULL;
     }
-#if SHEAP_MTE
-    uintptr_t mte_n, mte_a = mte_block(s, slot, &mte_n);
-    if (mte_mem_tag(mte_a) != mte_ptr_tag((uintptr_t)ptr)) {
-        unlock();
-        report_misuse(MTE_STALE, ptr);
-        return NULL;
-    }
-#endif
     if (n > MAX_REQUEST) {
         unlock();
         return fail_oom(h);
@@ -1711,9 +1588,7 @@ static void *realloc_untraced(void *ptr, size_t n)
     } else {
         old = large_usable(s);
         uintptr_t want = pages_for(n);
-        /* A guarded block (level 3) and, with SHEAP_MTE, every large
-         * block always move (the new pages would need tagging). */
-        if (n > SHEAP_CLASS_MAX_SIZE && !span_guarded(s) && !SHEAP_MTE) {
+        if (n > SHEAP_CLASS_MAX_SIZE && !span_guarded(s)) { /* a guarded block always moves */
             /* Shrink gives the tail back; growth takes the free run after
              * the block.  Either may decline (no span record, neighbour in
              * use), which the size test below sorts out. */

@@ -862,49 +862,6 @@ static inline bool slot_quarantined(const struct sheap_span *s, uintptr_t i)
 #endif
 }
 
-/* ---- Memory tagging (SHEAP_MTE, AArch64; see sheap.h) ---------------------- */
-
-#if SHEAP_MTE
-#if !defined(__aarch64__)
-#error "SHEAP_MTE needs AArch64"
-#endif
-_Static_assert(SHEAP_HARDENING <= 1, "SHEAP_MTE goes with hardening levels 0 and 1");
-/* Blocks are tagged in 16-byte granules: every block is at least 16 bytes
- * and 16-aligned (class 8 is not used), and its granules carry its tag,
- * which malloc puts in bits 59:56 of the pointer it returns. */
-#define MTE_TAG_SHIFT 56
-static inline uintptr_t mte_strip(uintptr_t p) { return p & ~((uintptr_t)0xff << MTE_TAG_SHIFT); }
-static inline unsigned mte_ptr_tag(uintptr_t p) { return (unsigned)(p >> MTE_TAG_SHIFT) & 15u; }
-/* The allocation tag of the granule at untagged address a (LDG). */
-static inline unsigned mte_mem_tag(uintptr_t a)
-{
-    uintptr_t t;
-    __asm__ volatile(".arch armv8.5-a+memtag\n\tldg %0, [%1]" : "=r"(t) : "r"(a), "0"(a));
-    return mte_ptr_tag(t);
-}
-/* Give the n bytes at untagged address a (granules) tag t (STG). */
-static inline void mte_set(uintptr_t a, uintptr_t n, unsigned t)
-{
-    for (uintptr_t g = a | ((uintptr_t)t << MTE_TAG_SHIFT), end = g + n; g < end; g += 16)
-        __asm__ volatile(".arch armv8.5-a+memtag\n\tstg %0, [%0]" ::"r"(g) : "memory");
-}
-/* A new tag for the block at a: not 0 (untagged memory), not its current
- * one (so stale pointers fault), and not its neighbours' (so an overflow
- * faults): left and right say whether a - 16 and a + n are the granules of
- * neighbouring slots in the same span. */
-static inline unsigned mte_pick(uintptr_t a, uintptr_t n, bool left, bool right)
-{
-    unsigned t = mte_mem_tag(a), l = left ? mte_mem_tag(a - 16) : 16u, r = right ? mte_mem_tag(a + n) : 16u;
-    do
-        t = (t + 1) & 15u;
-    while (t == 0 || t == l || t == r);
-    return t;
-}
-#define MTE_STRIP(p) mte_strip(p)
-#else
-#define MTE_STRIP(p) (p)
-#endif
-
 /* ---- Misc ----------------------------------------------------------------- */
 
 /* Fatal internal error: report through the port and stop. */

@@ -203,12 +203,6 @@
 #ifndef SHEAP_POISON_BYTES
 #define SHEAP_POISON_BYTES 64
 #endif
-/*   SHEAP_MTE         1: AArch64 Memory Tagging Extension (see sheap.h);
- *                     needs a firmware that turned tag checks on and maps
- *                     the heap as Tagged Normal memory.  Default 0. */
-#ifndef SHEAP_MTE
-#define SHEAP_MTE 0
-#endif
 /*   SHEAP_GUARD_SAMPLE level 3: one malloc in this many gets a guard page
  *                     (default 64; sheap_guard_next picks one). */
 #ifndef SHEAP_GUARD_SAMPLE

@@ -8,9 +8,6 @@
 #   FLAVOR=hard3    issue 17: hardening level 3 (guard pages; only
 #                   sheap_guard_next picks them here) with hooks and owner
 #                   tags, the native layout (build/qemu-virt-aarch64-hard3)
-#   FLAVOR=mte      issue 17: SHEAP_MTE (every block tagged), QEMU with
-#                   -M virt,mte=on -cpu max, the firmware's RAM Tagged
-#                   Normal memory with synchronous tag checks (-DBOARD_MTE)
 #   FLAVOR=hard0, hard2, hard3s: hardening levels 0, 2 and 3 (sampled
 #                   guards, 1 in 64), hooks and owner tags compiled out;
 #                   FLAVOR=hooks: level 1 with hooks and owner tags (these
@@ -28,8 +25,6 @@ ifeq ($(FLAVOR),foreign)
 BOARD_MODE_FLAGS := -DBOARD_FOREIGN
 else ifeq ($(FLAVOR),hard3)
 BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000
-else ifeq ($(FLAVOR),mte)
-BOARD_MODE_FLAGS := -DBOARD_MTE -DSHEAP_MTE=1
 else ifeq ($(FLAVOR),hard3s)
 BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3
 else ifeq ($(FLAVOR),hard2)
@@ -51,10 +46,7 @@ PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 # -icount shift=0: one instruction per virtual cycle, so PMCCNTR counts
 # instructions exactly and repeatably.  -m 3G: BOARD_RAM_SIZE (board.h).
-# Flavour mte: a CPU with the Memory Tagging Extension and its tag storage.
-MTE_COMMA := ,
-QEMU_MACHINE := $(if $(filter mte,$(FLAVOR)),-M virt$(MTE_COMMA)mte=on -cpu max,-M virt -cpu cortex-a57)
-QEMU := qemu-system-aarch64 $(QEMU_MACHINE) -m 3G -nographic -icount shift=0 \
+QEMU := qemu-system-aarch64 -M virt -cpu cortex-a57 -m 3G -nographic -icount shift=0 \
 	-semihosting-config enable=on,target=native -monitor none -serial stdio -net none -kernel
 RUN := timeout 600 $(QEMU)
 NEEDS := aarch64-linux-gnu-gcc qemu-system-aarch64 /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
