@@ -696,6 +696,30 @@ static void reject_pointer(const void *p)
     report_misuse(why, p);
 }
 
+/* The free fast paths' lookup, with the lock held: the SMALL span whose
+ * slot *ip starts at p, and its arena in *ap; NULL for anything else
+ * (large blocks, misuse: the caller takes its slow path, which checks
+ * again).  The free bit is the caller's to test: the level-1 path loads
+ * the bitmap word once for that test and the update. */
+static inline __attribute__((always_inline)) struct sheap_span *fast_small_block(uintptr_t p, struct sheap_arena **ap,
+                                                                               uintptr_t *ip)
+{
+    struct sheap_arena *a = arena_of_cached(p);
+    if (__builtin_expect(a != NULL, 1)) {
+        struct sheap_span *s = a->spans[arena_page_index(a, p)];
+        uintptr_t off;
+        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
+            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            if (__builtin_expect(i * s->elem_size == off, 1)) {
+                *ap = a;
+                *ip = i;
+                return s;
+            }
+        }
+    }
+    return NULL;
+}
+
 /* The live block ptr to be freed: its span (slot, heap) with the lock
  * held, or NULL when ptr is no live block (reported, lock not held) or the
  * call comes from a walker callback (refused). */
@@ -925,20 +949,13 @@ static inline __attribute__((always_inline)) void free_hardened(void *ptr)
         free_hardened_slow(ptr);
         return;
     }
-    uintptr_t p = (uintptr_t)ptr;
-    struct sheap_arena *a = arena_of_cached(p);
-    if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = a->spans[arena_page_index(a, p)];
-        uintptr_t off;
-        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
-            if (__builtin_expect(i * s->elem_size == off &&
-                                     ((s->freebits[i / WORD_BITS] | s->qbits[i / WORD_BITS]) & bit) == 0, 1)) {
-                quarantine_enter(a->heap, s, i, ptr, irq, false);
-                return;
-            }
-        }
+    struct sheap_arena *a;
+    uintptr_t i;
+    struct sheap_span *s = fast_small_block((uintptr_t)ptr, &a, &i);
+    if (__builtin_expect(s != NULL, 1) &&
+        ((s->freebits[i / WORD_BITS] | s->qbits[i / WORD_BITS]) & ((uintptr_t)1 << (i % WORD_BITS))) == 0) {
+        quarantine_enter(a->heap, s, i, ptr, irq, false);
+        return;
     }
     unlock_fast(irq);
     free_hardened_slow(ptr);
@@ -1477,30 +1494,27 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
         return;
     }
     /* Fast path: a live block of a SMALL span, of whichever heap owns the
-     * arena.  The checks of block_of, written out so that the bitmap word
-     * is loaded once for the double-free test and the update.  Anything
-     * else (large blocks, misuse) takes free_slow, which checks again. */
-    uintptr_t p = (uintptr_t)ptr;
-    struct sheap_arena *a = arena_of_cached(p);
-    if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = a->spans[arena_page_index(a, p)];
-        uintptr_t off;
-        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-            uintptr_t *word = &s->freebits[i / WORD_BITS];
-            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
-                struct sheap_heap *h = a->heap;
-                *word = bits | bit;
-                count_free(h, s->elem_size);
-                if (span_crossed(s, ++s->nfree)) {
-                    lock_adopt(irq); /* small_transition_unlock unlocks */
-                    small_transition_unlock(h, s);
-                    return;
-                }
-                unlock_fast(irq);
+     * arena.  The checks of block_of (fast_small_block), then the free bit
+     * with the bitmap word loaded once for the double-free test and the
+     * update.  Anything else (large blocks, misuse) takes free_slow, which
+     * checks again. */
+    struct sheap_arena *a;
+    uintptr_t i;
+    struct sheap_span *s = fast_small_block((uintptr_t)ptr, &a, &i);
+    if (__builtin_expect(s != NULL, 1)) {
+        uintptr_t *word = &s->freebits[i / WORD_BITS];
+        uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
+        if (__builtin_expect((bits & bit) == 0, 1)) {
+            struct sheap_heap *h = a->heap;
+            *word = bits | bit;
+            count_free(h, s->elem_size);
+            if (span_crossed(s, ++s->nfree)) {
+                lock_adopt(irq); /* small_transition_unlock unlocks */
+                small_transition_unlock(h, s);
                 return;
             }
+            unlock_fast(irq);
+            return;
         }
     }
     unlock_fast(irq);

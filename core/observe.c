@@ -241,6 +241,23 @@ static struct sheap_heap *tally_heap(const struct sheap *heap, struct tally *t)
     return h;
 }
 
+/* Class or owner figures of first .. first + n - 1 into cls or own (the
+ * other NULL), in one walk.  false: refused or not a live heap. */
+static bool tally_range(const struct sheap *heap, unsigned first, unsigned n, struct sheap_class_report *cls,
+                        struct sheap_owner_usage *own)
+{
+    struct tally t;
+    mem_zero(&t, sizeof(t));
+    t.first = first;
+    t.n = n;
+    t.cls = cls;
+    t.own = own;
+    if (tally_heap(heap, &t) == NULL)
+        return false;
+    heap_unlock();
+    return true;
+}
+
 int sheap_heap_report(const struct sheap *heap, struct sheap_report *out)
 {
     mem_zero(out, sizeof(*out));
@@ -278,15 +295,7 @@ int sheap_heap_class_report(const struct sheap *heap, unsigned first, struct she
     mem_zero(out, n * sizeof(*out));
     for (unsigned i = 0; i < n; i++)
         out[i].block_size = sheap_class_size[first + i];
-    struct tally t;
-    mem_zero(&t, sizeof(t));
-    t.first = first;
-    t.n = n;
-    t.cls = out;
-    if (tally_heap(heap, &t) == NULL)
-        return -SHEAP_EINVAL;
-    heap_unlock();
-    return (int)n;
+    return tally_range(heap, first, n, out, NULL) ? (int)n : -SHEAP_EINVAL;
 }
 
 int sheap_heap_owner_usage(const struct sheap *heap, unsigned first, struct sheap_owner_usage *out, unsigned n)
@@ -295,15 +304,7 @@ int sheap_heap_owner_usage(const struct sheap *heap, unsigned first, struct shea
     if (first >= SHEAP_OWNERS || n > SHEAP_OWNERS - first)
         return SHEAP_EINVAL;
     mem_zero(out, n * sizeof(*out));
-    struct tally t;
-    mem_zero(&t, sizeof(t));
-    t.first = first;
-    t.n = n;
-    t.own = out;
-    if (tally_heap(heap, &t) == NULL)
-        return SHEAP_EINVAL;
-    heap_unlock();
-    return 0;
+    return tally_range(heap, first, n, NULL, out) ? 0 : SHEAP_EINVAL;
 #else
     (void)heap, (void)first, (void)out, (void)n;
     return SHEAP_EINVAL;
