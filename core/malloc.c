@@ -982,7 +982,7 @@ static size_t block_info(const void *p, struct sheap **heap)
 /* The alloc hook for block p of n bytes asked (p may be NULL: no call). */
 __attribute__((noinline, cold)) static void *trace_alloc(void *p, size_t n)
 {
-    void (*fn)(struct sheap *, void *, size_t, size_t, void *) = sheap_hooks_now.alloc;
+    void (*fn)(struct sheap *, void *, size_t, size_t, void *) = sheap_hooks_now.on_alloc;
     if (fn != NULL && p != NULL) {
         struct sheap *heap;
         size_t usable = block_info(p, &heap);
@@ -993,7 +993,7 @@ __attribute__((noinline, cold)) static void *trace_alloc(void *p, size_t n)
 /* The test inline (one load and a branch), the call out of line. */
 static inline void *trace_alloc_if(void *p, size_t n)
 {
-    if (__builtin_expect(sheap_hooks_now.alloc != NULL, 0))
+    if (__builtin_expect(sheap_hooks_now.on_alloc != NULL, 0))
         return trace_alloc(p, n);
     return p;
 }
@@ -1002,7 +1002,7 @@ static inline void *trace_alloc_if(void *p, size_t n)
 /* The oom hook: true when it asks for one more try.  Lock not held. */
 static bool oom_retry(struct sheap_heap *h, size_t n, size_t align)
 {
-    int (*fn)(struct sheap *, size_t, size_t, void *) = sheap_hooks_now.oom;
+    int (*fn)(struct sheap *, size_t, size_t, void *) = sheap_hooks_now.on_oom;
     return fn != NULL && fn(h != NULL ? heap_pub(h) : NULL, n, align, sheap_hooks_now.ctx) != 0;
 }
 #else
@@ -1530,15 +1530,15 @@ __attribute__((noinline)) static void free_traced(void *ptr)
     struct sheap *heap;
     size_t n = block_info(ptr, &heap);
     free_untraced(ptr);
-    if (n != 0 && sheap_hooks_now.free != NULL)
-        sheap_hooks_now.free(heap, ptr, n, sheap_hooks_now.ctx);
+    if (n != 0 && sheap_hooks_now.on_free != NULL)
+        sheap_hooks_now.on_free(heap, ptr, n, sheap_hooks_now.ctx);
 }
 #endif
 
 void sheap_free(void *ptr)
 {
 #if SHEAP_HOOKS
-    if (__builtin_expect(sheap_hooks_now.free != NULL, 0) && ptr != NULL) {
+    if (__builtin_expect(sheap_hooks_now.on_free != NULL, 0) && ptr != NULL) {
         free_traced(ptr);
         return;
     }
@@ -1637,7 +1637,7 @@ static void *realloc_untraced(void *ptr, size_t n)
 void *sheap_realloc(void *ptr, size_t n)
 {
 #if SHEAP_HOOKS
-    void (*fn)(struct sheap *, void *, void *, size_t, void *) = sheap_hooks_now.realloc;
+    void (*fn)(struct sheap *, void *, void *, size_t, void *) = sheap_hooks_now.on_realloc;
     if (__builtin_expect(fn != NULL, 0) && ptr != NULL && n != 0) {
         void *q = realloc_untraced(ptr, n);
         struct sheap *heap;

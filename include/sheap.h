@@ -517,16 +517,17 @@ int sheap_heap_owner_walk(const struct sheap *heap, sheap_owner_t owner, sheap_w
  * Hooks (SHEAP_HOOKS = 1; without it sheap_set_hooks returns SHEAP_EINVAL
  * and nothing is ever called).  One set for all heaps, called without the
  * heap lock held, after the call has done its work:
- *   alloc    every successful allocation (malloc, calloc, aligned forms,
+ *   on_alloc every successful allocation (malloc, calloc, aligned forms,
  *            by capability, per heap): the block, the size asked, the
  *            usable size; heap is the heap that served it.
- *   free     every free of a live block, before its memory can be reused:
- *            the block and its usable size.  Misuse reports do not call it.
- *   realloc  every successful realloc with p != NULL and n != 0: old and
+ *   on_free  every free of a live block, once it is freed (the pointer
+ *            names the block; its memory may already be reused): the block
+ *            and the usable size it had.  Misuse reports do not call it.
+ *   on_realloc every successful realloc with p != NULL and n != 0: old and
  *            new block (equal when it stayed in place) and the new size;
  *            neither alloc nor free is called for it.  realloc(NULL, n) is
  *            an alloc; realloc(p, 0) is a free.
- *   oom      an allocation that is about to fail with ENOMEM (after sheap's
+ *   on_oom   an allocation that is about to fail with ENOMEM (after sheap's
  *            own retries): the heap (NULL for a capability request that no
  *            heap could serve), the size and alignment asked.  It may free
  *            memory (it may call sheap_free and sheap_trim) and returns
@@ -540,10 +541,10 @@ int sheap_heap_owner_walk(const struct sheap *heap, sheap_owner_t owner, sheap_w
  * the AArch64 small workload (docs/BENCHMARKS.md).
  */
 struct sheap_hooks {
-    void (*alloc)(struct sheap *heap, void *p, size_t asked, size_t usable, void *ctx);
-    void (*free)(struct sheap *heap, void *p, size_t usable, void *ctx);
-    void (*realloc)(struct sheap *heap, void *old, void *p, size_t n, void *ctx);
-    int (*oom)(struct sheap *heap, size_t n, size_t align, void *ctx);
+    void (*on_alloc)(struct sheap *heap, void *p, size_t asked, size_t usable, void *ctx);
+    void (*on_free)(struct sheap *heap, void *p, size_t usable, void *ctx);
+    void (*on_realloc)(struct sheap *heap, void *old, void *p, size_t n, void *ctx);
+    int (*on_oom)(struct sheap *heap, size_t n, size_t align, void *ctx);
     void *ctx;
 };
 /* Installs a copy of *hooks (NULL: none).  Returns 0, or SHEAP_EINVAL when
