@@ -281,8 +281,11 @@ int sheap_heap_report(const struct sheap *heap, struct sheap_report *out)
     heap_unlock();
     /* Free pages in BUSY runs are counted by free_pages but are in no
      * FREE span; the largest run cannot exceed the total. */
-    if (out->free_run_bytes != 0 && out->largest_free_bytes <= out->free_run_bytes)
-        out->fragmentation = (unsigned)(1000u - (uint64_t)out->largest_free_bytes * 1000u / out->free_run_bytes);
+    /* In pages (both are whole pages), in uintptr_t: no 64-bit division
+     * on 32-bit targets (a libgcc call), and pages * 1000 fits a word. */
+    uintptr_t largest = out->largest_free_bytes >> SHEAP_PAGE_SHIFT, total = out->free_run_bytes >> SHEAP_PAGE_SHIFT;
+    if (total != 0 && largest <= total)
+        out->fragmentation = (unsigned)(1000u - largest * 1000u / total);
     return 0;
 }
 
