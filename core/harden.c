@@ -14,6 +14,10 @@
  *
  * Locking: the ring and the random state are protected by the heap lock
  * (the random state is also read by the fast path with the lock held).
+ * quarantine_drain breaks the lock between entries (lock_break), so that
+ * emptying the ring is a row of short stretches; an entry is taken out of
+ * the ring before it leaves, so a free that runs in a break finds the ring
+ * consistent.
  * The fills and checks run with the lock dropped, on memory the caller
  * owns.
  */
@@ -53,9 +57,11 @@ uintptr_t quarantine_drain(struct sheap_heap *h, void (*leave)(struct sheap_span
     for (unsigned i = 0; i < SHEAP_QUARANTINE; i++) {
         struct quarantine_entry *e = &quarantine_ring[i];
         if (e->s != NULL && (h == NULL || entry_heap(e) == h)) {
-            leave(e->s, e->slot);
+            struct sheap_span *s = e->s;
             e->s = NULL;
+            leave(s, e->slot);
             left++;
+            lock_break(); /* one block (and maybe its span's free) per masked stretch */
         }
     }
     return left;

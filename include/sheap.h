@@ -593,8 +593,9 @@ int sheap_set_hooks(const struct sheap_hooks *hooks);
  *      quarantined; large blocks are freed at once.  Costs (the small
  *      workload on qemu-virt-aarch64, docs/BENCHMARKS.md): malloc and free
  *      means under 2x level 1's; a masked stretch grows by the fill of at
- *      most 256 bytes (the 1,000-instruction bound is not checked at this
- *      level).
+ *      most 256 bytes, and emptying the quarantine breaks the lock between
+ *      blocks (make test checks the 1,000-instruction bound at this level
+ *      on qemu-virt-riscv32, flavour hard2).
  *   3  As 2, and one malloc in SHEAP_GUARD_SAMPLE (or the one chosen with
  *      sheap_guard_next) gets a guard page: the block is placed at the end
  *      of a page run of its own, 16-byte aligned, and the page after it is

@@ -6,9 +6,11 @@
 # medany: the image lives at 0x80000000, outside medlow's +-2 GB of zero.
 # --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
 # every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
+#   FLAVOR=hard2   issue 17: hardening level 2 with hooks and owner tags,
+#                  a 32-bit static port (build/qemu-virt-riscv32-hard2)
 FLAVOR ?= native
 # The flavours `make test` runs, in order.
-TEST_FLAVORS := native
+TEST_FLAVORS := native hard2
 PORT := static
 PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
@@ -16,8 +18,9 @@ BOARD_COMMON := expected_fault qemu_virt_riscv
 CC := riscv64-unknown-elf-gcc
 AR := riscv64-unknown-elf-ar
 NM := riscv64-unknown-elf-nm
+BOARD_MODE_FLAGS := $(if $(filter hard2,$(FLAVOR)),-DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1)
 ARCH_CFLAGS := --specs=picolibc.specs -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -mcmodel=medany \
-	-O2 -g -ffunction-sections -fdata-sections
+	$(BOARD_MODE_FLAGS) -O2 -g -ffunction-sections -fdata-sections
 ARCH_LDFLAGS := --crt0=semihost --oslib=semihost \
 	-T$(CURDIR)/linker/qemu-virt-riscv32.ld -Wl,--gc-sections
 PORT_CFLAGS := -std=gnu11
