@@ -621,7 +621,10 @@ void sheap_guard_next(unsigned n);
 enum sheap_fault_kind {
     SHEAP_FAULT_NONE = 0,
     SHEAP_FAULT_WRITE_AFTER_FREE, /* level 2: a free block was written */
-    SHEAP_FAULT_DOUBLE_FREE,      /* freed while free or in quarantine */
+    SHEAP_FAULT_DOUBLE_FREE,      /* a small block freed while free or in
+                                     quarantine (a large block's second
+                                     free is reported as a pointer into
+                                     free memory, not recorded here) */
     SHEAP_FAULT_OVERFLOW,         /* level 2: a free block was written at
                                      its first byte, the block before it
                                      being live: probably an overflow of
@@ -633,7 +636,9 @@ struct sheap_fault_info {
     size_t size;           /* its size class's block size, 0 if none */
     unsigned size_class;   /* its size class, 0 if none */
     sheap_owner_t owner;   /* its last owner (owner tags on), else 0 */
-    size_t offset;         /* write after free: first changed byte */
+    size_t offset;         /* write after free: the first changed byte;
+                              overflow: the block's size (the first
+                              byte past it) */
 };
 /* The last report of one of these kinds (level 1 records double frees,
  * level 2 all of them; level 0 none).  Returns false when there was none
