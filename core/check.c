@@ -74,6 +74,9 @@ static int check_span(struct sheap_span *s, void *ctx)
     uintptr_t last = s->base + ((s->npages - 1) << SHEAP_PAGE_SHIFT);
     if (span_of(s->base) != s || span_of(last) != s)
         return SHEAP_CHECK_SPAN_MAP;
+    /* Lazy arena records: an in-use span's entries and its neighbours' are Ready. */
+    if (s->state != SPAN_FREE && !arena_map_ready(t->h, s->base, s->npages))
+        return SHEAP_CHECK_SPAN_MAP;
     /* Page bits, one arena-local piece at a time, a word at a time. */
     uintptr_t addr = s->base, left = s->npages;
     while (left > 0) {
@@ -420,7 +423,7 @@ int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx
             .size = SHEAP_ARENA_SIZE,
             .ready_bytes = bits_count_range(a->ready, 0, SHEAP_ARENA_PAGES) << SHEAP_PAGE_SHIFT,
             .inuse_bytes = arena_inuse_pages(a) << SHEAP_PAGE_SHIFT,
-            .metadata_bytes = sizeof(struct sheap_arena),
+            .metadata_bytes = arena_meta_ready_bytes(a),
         };
         r = fn(&info, ctx);
     }

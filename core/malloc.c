@@ -522,7 +522,7 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
     if (a == NULL)
         return NULL;
     *hp = a->heap;
-    struct sheap_span *s = a->spans[arena_page_index(a, p)];
+    struct sheap_span *s = arena_span(a, arena_page_index(a, p));
     if (s == NULL)
         return NULL;
     uintptr_t off = p - s->base; /* wraps to huge when p < base */
@@ -1061,7 +1061,7 @@ void sheap_free(void *ptr)
     uintptr_t p = (uintptr_t)ptr;
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = a->spans[arena_page_index(a, p)];
+        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
             uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);

@@ -191,16 +191,51 @@ struct sheap_span {
 
 #define ARENA_BITMAP_WORDS BITMAP_WORDS(SHEAP_ARENA_PAGES)
 
-/* Per-arena metadata: Prepared or Ready pages of one arena frame. */
+/* Per-arena metadata: Prepared or Ready pages of one arena frame.
+ *
+ * Lazy records (SHEAP_LAZY_ARENA_META, the 64-bit default; arena.c): each
+ * record has a reservation of its own, page aligned, and only some of its
+ * pages are Ready (map_ready, bit k = record page k).  The head pages (up
+ * to and including the one holding spans[0]) and the page holding the last
+ * entry are Ready from the start; the other pages of the span map become
+ * Ready as the arena's pages are used, so metadata grows with the pages in
+ * use, not with the arena (a 64 MB arena's map is 128 KB).  Invariant:
+ *   the span-map entries of every span's first and last page are Ready,
+ *   and for SMALL, LARGE and BUSY-being-backed spans those of every page
+ *   and of the page on either side (arena_map_prepare makes them Ready
+ *   before ph_alloc or ph_grow_in_place splits a free run).
+ * Writers rely on the invariant; readers of a pointer that may be wild
+ * (arena_span) test the bit first and see NULL for a page not Ready. */
 struct sheap_heap;
 struct sheap_arena {
     uintptr_t base;                        /* arena-aligned */
     struct sheap_heap *heap;               /* the heap it belongs to */
     struct sheap_arena *next;              /* the heap's arenas, in creation order */
+#if SHEAP_LAZY_ARENA_META
+    uintptr_t map_ready;                   /* bit k: page k of this record is Ready */
+#endif
     uintptr_t ready[ARENA_BITMAP_WORDS];   /* page is Ready (backed) */
     uintptr_t starts[ARENA_BITMAP_WORDS];  /* page is the first of a SMALL or LARGE span */
     struct sheap_span *spans[SHEAP_ARENA_PAGES]; /* span map, see struct sheap_span */
 };
+
+#if SHEAP_LAZY_ARENA_META
+/* Pages of a lazy record, and the record page that holds spans[i]. */
+#define ARENA_REC_PAGES ((sizeof(struct sheap_arena) + SHEAP_PAGE_SIZE - 1) >> SHEAP_PAGE_SHIFT)
+#define ARENA_REC_PAGE(i) ((__builtin_offsetof(struct sheap_arena, spans) + (i) * sizeof(void *)) >> SHEAP_PAGE_SHIFT)
+_Static_assert(ARENA_REC_PAGES <= WORD_BITS, "map_ready has a bit per record page");
+#endif
+
+/* Entry i of a's span map, or NULL when its page of the record is not
+ * Ready (lazy records): safe for any page index, so for wild pointers. */
+static inline struct sheap_span *arena_span(const struct sheap_arena *a, uintptr_t i)
+{
+#if SHEAP_LAZY_ARENA_META
+    if (!((a->map_ready >> ARENA_REC_PAGE(i)) & 1u))
+        return NULL;
+#endif
+    return a->spans[i];
+}
 
 /* ---- Arena index --------------------------------------------------------- */
 
@@ -493,7 +528,7 @@ static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t 
 static inline struct sheap_span *span_of(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    return a ? a->spans[arena_page_index(a, addr)] : NULL;
+    return a ? arena_span(a, arena_page_index(a, addr)) : NULL;
 }
 
 /* The arena of h whose frame holds addr, or NULL (no arena, or another
@@ -509,7 +544,7 @@ static inline struct sheap_arena *arena_of_heap(const struct sheap_heap *h, uint
 static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintptr_t addr)
 {
     struct sheap_arena *a = arena_of_heap(h, addr);
-    return a ? a->spans[arena_page_index(a, addr)] : NULL;
+    return a ? arena_span(a, arena_page_index(a, addr)) : NULL;
 }
 
 /* Initialise zeroed record h for cfg (checked by the caller) and link it
@@ -598,13 +633,47 @@ int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t
  */
 struct arena_growth {
     uintptr_t v, size;        /* the new arenas' range */
-    struct sheap_arena *meta; /* their records, size >> SHEAP_ARENA_SHIFT of them */
+    struct sheap_arena *meta; /* their records, size >> SHEAP_ARENA_SHIFT of them:
+                                 an array, or (lazy records) a chain through next */
     int src;                  /* where the range came from (arena.c) */
 };
 int arena_grow_prepare(struct sheap_heap *h, uintptr_t n, struct arena_growth *g);
 void arena_grow_commit(struct sheap_heap *h, const struct arena_growth *g);
 /* Both steps with the lock held (white-box tests); same results. */
 int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size);
+
+/*
+ * Lazy records: make the span-map entries of pages [v - 1 page, v + n pages)
+ * of h's arenas Ready (those of the run and of its two neighbours; pages
+ * outside h's arenas are skipped).  Lock held on entry and exit.  MAP_READY:
+ * they were, nothing dropped the lock; MAP_MADE: a growth section made them
+ * Ready with the lock dropped (look at the heap again); MAP_REFUSED: this
+ * caller may not grow; MAP_NOMEM: the backend failed (nothing changed).
+ */
+enum { MAP_READY, MAP_MADE, MAP_REFUSED, MAP_NOMEM };
+#if SHEAP_LAZY_ARENA_META
+int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n);
+/* Whether arena_map_prepare(h, v, n) would find everything Ready (the
+ * validator's test of the invariant).  Lock held. */
+bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n);
+#else
+static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    (void)h;
+    (void)v;
+    (void)n;
+    return MAP_READY;
+}
+static inline bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    (void)h;
+    (void)v;
+    (void)n;
+    return true;
+}
+#endif
+/* Ready bytes of arena a's record. */
+uintptr_t arena_meta_ready_bytes(const struct sheap_arena *a);
 
 /* ---- Page heap (pageheap.c) ---------------------------------------------- */
 

@@ -115,6 +115,16 @@
 #define SHEAP_INITIAL_RESERVE ((uint64_t)256 << 20)
 #endif
 
+/* Arena records made Ready as the arena's pages are used (see struct
+ * sheap_arena): each record gets a reservation of its own and only the
+ * pages of its span map that cover pages in use become Ready.  Default on
+ * in 64-bit mode, where a 64 MB arena's record is 132 KB; off in 32-bit
+ * mode, whose records (about 4 KB for a 4 MB arena) are reserved for the
+ * whole region up front and made Ready per arena. */
+#ifndef SHEAP_LAZY_ARENA_META
+#define SHEAP_LAZY_ARENA_META (!SHEAP_32BIT_MODE)
+#endif
+
 /* Empty one-page spans each size class keeps for reuse (besides the head of
  * its partial list), so that small malloc and free rarely reach the page
  * heap.  Bigger spans are not stashed: they would cost more RAM than the

@@ -395,7 +395,8 @@ static void test_metadata_figures(void)
     CHECK(p != NULL);
     sheap_free(p);
     CHECK_HEAP();
-    CHECK_EQ(sizeof(struct sheap_arena), 3 * sizeof(uintptr_t) + 2 * ARENA_BITMAP_WORDS * sizeof(uintptr_t) +
+    CHECK_EQ(sizeof(struct sheap_arena), (3 + SHEAP_LAZY_ARENA_META) * sizeof(uintptr_t) +
+                                             2 * ARENA_BITMAP_WORDS * sizeof(uintptr_t) +
                                              SHEAP_ARENA_PAGES * sizeof(struct sheap_span *));
 #if INDEX_LEVELS == 1
     CHECK_EQ(index_bytes(), INDEX_L2_ENTRIES * sizeof(struct sheap_arena *));
@@ -410,6 +411,59 @@ static void test_metadata_figures(void)
     sheap_stats(&st);
     CHECK(st.arenas >= 1);
     print_figures("start");
+}
+
+/* Lazy arena records (SHEAP_LAZY_ARENA_META): a record's Ready pages follow
+ * the pages in use, entries of pages never used read as NULL, and a block
+ * far into the arena makes only the record pages of its entries Ready. */
+static void test_lazy_records(void)
+{
+#if SHEAP_LAZY_ARENA_META
+    void *keep = sheap_malloc(64);
+    CHECK(keep != NULL);
+    heap_lock();
+    struct sheap_arena *a = arena_of((uintptr_t)keep);
+    CHECK(a != NULL);
+    uintptr_t r0 = a ? arena_meta_ready_bytes(a) : 0;
+    /* The head, the last entry's page and the pages near those in use. */
+    CHECK(r0 < sizeof(struct sheap_arena) / 4);
+    uintptr_t all = (uintptr_t)1 << ARENA_REC_PAGES;
+    bool some_unready = a != NULL && (a->map_ready | ~(all - 1)) != ~(uintptr_t)0;
+    heap_unlock();
+    CHECK(some_unready);
+    /* A page whose entry is not Ready: no span, and free() of it is misuse
+     * that leaves the heap whole (no fault reading the record). */
+    uintptr_t mid = 0;
+    heap_lock();
+    for (uintptr_t i = 0; a != NULL && i < SHEAP_ARENA_PAGES; i += 64)
+        if (!((a->map_ready >> ARENA_REC_PAGE(i)) & 1u)) {
+            mid = a->base + (i << SHEAP_PAGE_SHIFT);
+            break;
+        }
+    CHECK(mid != 0 && span_of(mid) == NULL && span_of(mid + 16) == NULL);
+    heap_unlock();
+    sheap_fault_hook old = sheap_set_fault_hook(harness_fault_hook);
+    unsigned f0 = harness_faults;
+    sheap_free((void *)(mid + 16));
+    CHECK_EQ(harness_faults, f0 + 1);
+    sheap_set_fault_hook(old);
+    CHECK_HEAP();
+    /* A large block: the record grows by about 8 bytes a page, not by the arena. */
+    uintptr_t big = ARENA / 8;
+    void *p = sheap_malloc(big);
+    CHECK(p != NULL);
+    heap_lock();
+    struct sheap_arena *b = p ? arena_of((uintptr_t)p) : NULL;
+    uintptr_t r1 = b ? arena_meta_ready_bytes(b) : 0;
+    heap_unlock();
+    if (b == a)
+        CHECK(r1 > r0 && r1 - r0 <= ((big / PAGE) * sizeof(void *)) + 3 * PAGE);
+    CHECK(r1 < sizeof(struct sheap_arena));
+    CHECK_HEAP();
+    sheap_free(p);
+    sheap_free(keep);
+    CHECK_HEAP();
+#endif
 }
 
 /* ---- 1. index lookups -------------------------------------------------------------- */
@@ -1610,6 +1664,7 @@ static void test_over_512gb(void)
 int main(void)
 {
     RUN(test_metadata_figures);
+    RUN(test_lazy_records);
     RUN(test_index_lookup);
     RUN(test_index_table_counted_once);
     RUN(test_32bit_upfront);
