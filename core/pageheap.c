@@ -533,8 +533,20 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
         if (!span_pool_reserve(h, 3))
             return NULL;
         s = fl_find(h, need);
-        if (s != NULL)
-            break;
+        if (s != NULL) {
+            /* The span-map entries the splits below and the new span write
+             * must be Ready (lazy arena records, see struct sheap_arena). */
+            uintptr_t at = align_pages > 1 ? round_up(s->base, align_pages << SHEAP_PAGE_SHIFT) : s->base;
+            int m = arena_map_prepare(h, at, npages);
+            if (m == MAP_READY)
+                break;
+            if (m != MAP_MADE) {
+                *oom_backing = m == MAP_NOMEM;
+                return NULL;
+            }
+            tries--; /* the lock was dropped: look again */
+            continue;
+        }
         if (tries == 2)
             return NULL;
         int g = ph_grow(h, need);
@@ -656,10 +668,19 @@ bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npag
     if (npages <= s->npages || end == 0)
         return false;
     uintptr_t extra = npages - s->npages;
-    struct sheap_span *n = span_of_heap(h, end);
-    if (n == NULL || n->state != SPAN_FREE || n->npages < extra || n->base != end ||
-        (n->npages > extra && h->span_pool_count == 0))
-        return false;
+    struct sheap_span *n;
+    for (;;) {
+        n = span_of_heap(h, end);
+        if (n == NULL || n->state != SPAN_FREE || n->npages < extra || n->base != end ||
+            (n->npages > extra && h->span_pool_count == 0))
+            return false;
+        /* Lazy arena records: the entries written below must be Ready. */
+        int m = arena_map_prepare(h, end, extra);
+        if (m == MAP_READY)
+            break;
+        if (m != MAP_MADE)
+            return false;
+    }
     /* The pages taken become a BUSY span (the rest stays a free run) while
      * they are backed, perhaps with the lock dropped. */
     fl_remove(h, n);
