@@ -259,11 +259,10 @@ int index_set(uintptr_t addr, struct sheap_arena *a)
     SHEAP_ASSERT_LOCKED();
     sheap_shared.last_arena = NULL; /* the cache may name the entry being replaced */
 #if INDEX_LEVELS == 1
-#if !SHEAP_32BIT_MODE || SHEAP_VA_BITS < 32
-    if (addr >> SHEAP_VA_BITS)
+    uintptr_t frame = (addr - INDEX_BASE) >> SHEAP_ARENA_SHIFT;
+    if (frame >= INDEX_FRAMES)
         return SHEAP_PORT_ENOMEM;
-#endif
-    sheap_shared.index[addr >> SHEAP_ARENA_SHIFT] = a;
+    sheap_shared.index[frame] = a;
     return SHEAP_PORT_OK;
 #else
     if (addr >> SHEAP_VA_BITS)
@@ -367,11 +366,6 @@ int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t
 
 #if SHEAP_LAZY_ARENA_META
 #define REC_BYTES ((uintptr_t)ARENA_REC_PAGES << SHEAP_PAGE_SHIFT)
-/* Record pages [p0, p1] as a mask (p1 < WORD_BITS; 2 << 63 wraps to 0). */
-static inline uintptr_t rec_pages(uintptr_t p0, uintptr_t p1)
-{
-    return (((uintptr_t)2 << p1) - 1) & ~(((uintptr_t)1 << p0) - 1);
-}
 /* Ready from the start: the head through spans[0], and the last entry's page
  * (the boundaries of the free run a new arena is filed as). */
 #define REC_INITIAL (rec_pages(0, ARENA_REC_PAGE(0)) | rec_pages(ARENA_REC_PAGE(SHEAP_ARENA_PAGES - 1), \
@@ -507,7 +501,7 @@ bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n)
     return map_walk((struct sheap_heap *)(uintptr_t)h, v, n, false) == 0;
 }
 
-int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     SHEAP_ASSERT_LOCKED();
     map_range(&v, &n);
@@ -723,7 +717,11 @@ static void *arena_meta_alloc(struct sheap_heap *h, uintptr_t k)
 static bool beyond_index(uintptr_t v, uintptr_t n)
 {
     uintptr_t last = v + n - 1;
+#if INDEX_LEVELS == 1
+    return last < v || v < INDEX_BASE || ((last - INDEX_BASE) >> SHEAP_ARENA_SHIFT) >= INDEX_FRAMES;
+#else
     return last < v || ((last >> (SHEAP_VA_BITS - 1)) >> 1) != 0;
+#endif
 }
 
 /* The upward hint at from (the end of the initial reservation) moves to to,

@@ -241,16 +241,27 @@ static inline struct sheap_span *arena_span(const struct sheap_arena *a, uintptr
 
 #define ARENA_FRAME_BITS (SHEAP_VA_BITS - SHEAP_ARENA_SHIFT)
 #if SHEAP_32BIT_MODE || ARENA_FRAME_BITS <= 12
+/* One static table over [SHEAP_INDEX_BASE, + SHEAP_INDEX_SIZE). */
 #define INDEX_LEVELS 1
 #define INDEX_L1_BITS 0
 #define INDEX_L2_BITS ARENA_FRAME_BITS
+#define INDEX_BASE ((uintptr_t)SHEAP_INDEX_BASE)
+#define INDEX_FRAMES ((uintptr_t)((uint64_t)(SHEAP_INDEX_SIZE) >> SHEAP_ARENA_SHIFT))
+_Static_assert((SHEAP_INDEX_BASE & (SHEAP_ARENA_SIZE - 1)) == 0, "SHEAP_INDEX_BASE is arena-aligned");
+_Static_assert((uint64_t)SHEAP_INDEX_BASE + SHEAP_INDEX_SIZE <= ((uint64_t)1 << SHEAP_VA_BITS),
+               "the index range lies inside the address bits");
+_Static_assert(INDEX_FRAMES >= 1, "the index covers at least one arena");
 #else
 #define INDEX_LEVELS 2
 #define INDEX_L1_BITS SHEAP_INDEX_L1_BITS
 #define INDEX_L2_BITS (ARENA_FRAME_BITS - SHEAP_INDEX_L1_BITS)
 #endif
 #define INDEX_L1_ENTRIES ((uintptr_t)1 << INDEX_L1_BITS)
+#if INDEX_LEVELS == 1
+#define INDEX_L2_ENTRIES INDEX_FRAMES
+#else
 #define INDEX_L2_ENTRIES ((uintptr_t)1 << INDEX_L2_BITS)
+#endif
 
 struct index_l2 {
     struct sheap_arena *arena[INDEX_L2_ENTRIES];
@@ -284,8 +295,20 @@ struct arena_hint {
 #define SHEAP_SL_BITS 3
 #endif
 #define SL_COUNT (1u << SHEAP_SL_BITS)
-/* Runs can be as long as the address space covers. */
-#define FL_COUNT (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT - SHEAP_SL_BITS + 2)
+/* floor(log2(x)) of a constant, for table sizes (x >= 1). */
+#define CLOG2_8(x) ((x) >= 128 ? 7 : (x) >= 64 ? 6 : (x) >= 32 ? 5 : (x) >= 16 ? 4 : (x) >= 8 ? 3 : (x) >= 4 ? 2 : (x) >= 2 ? 1 : 0)
+#define CLOG2_16(x) ((x) >= 256 ? 8 + CLOG2_8((x) >> 8) : CLOG2_8(x))
+#define CLOG2_32(x) ((x) >= 65536 ? 16 + CLOG2_16((x) >> 16) : CLOG2_16(x))
+#define CLOG2_64(x) ((x) >= 4294967296ull ? 32 + CLOG2_32((x) >> 32) : CLOG2_32(x))
+/* Runs can be as long as the address space covers: with a one-level index,
+ * the index range (every arena lies in it); else the address bits.  A run
+ * of n >= SL_COUNT pages goes to first level log2(n) - SHEAP_SL_BITS + 1. */
+#if INDEX_LEVELS == 1
+#define RUN_PAGES_LOG2 CLOG2_64((uint64_t)(SHEAP_INDEX_SIZE) >> SHEAP_PAGE_SHIFT)
+#else
+#define RUN_PAGES_LOG2 (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT)
+#endif
+#define FL_COUNT (RUN_PAGES_LOG2 >= SHEAP_SL_BITS ? RUN_PAGES_LOG2 - SHEAP_SL_BITS + 2 : 1)
 _Static_assert(FL_COUNT <= 64, "first-level bitmap fits 64 bits");
 
 /* ---- Size classes (one per-CPU cache; a single CPU for now) --------------- */
@@ -478,11 +501,8 @@ uintptr_t bits_prev(const uintptr_t *map, uintptr_t before);
 static inline struct sheap_arena *arena_of(uintptr_t addr)
 {
 #if INDEX_LEVELS == 1
-#if SHEAP_VA_BITS < 32 || !SHEAP_32BIT_MODE
-    if (addr >> SHEAP_VA_BITS)
-        return NULL;
-#endif
-    return sheap_shared.index[addr >> SHEAP_ARENA_SHIFT];
+    uintptr_t frame = (addr - INDEX_BASE) >> SHEAP_ARENA_SHIFT; /* wraps to huge below the base */
+    return frame < INDEX_FRAMES ? sheap_shared.index[frame] : NULL;
 #else
     if (addr >> SHEAP_VA_BITS)
         return NULL;
@@ -652,7 +672,27 @@ int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size)
  */
 enum { MAP_READY, MAP_MADE, MAP_REFUSED, MAP_NOMEM };
 #if SHEAP_LAZY_ARENA_META
-int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n);
+/* Record pages [p0, p1] as a mask (p1 < WORD_BITS; 2 << 63 wraps to 0). */
+static inline uintptr_t rec_pages(uintptr_t p0, uintptr_t p1)
+{
+    return (((uintptr_t)2 << p1) - 1) & ~(((uintptr_t)1 << p0) - 1);
+}
+int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n);
+/* The common case inline: the run and its neighbours inside the arena of
+ * the last lookup (arena_of_cached's), their entries Ready already. */
+static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    struct sheap_arena *a = sheap_shared.last_arena;
+    if (a != NULL && a->heap == h) {
+        uintptr_t i0 = ((v - a->base) >> SHEAP_PAGE_SHIFT) - 1, i1 = i0 + n + 1;
+        if (i0 < SHEAP_ARENA_PAGES && i1 < SHEAP_ARENA_PAGES && i1 > i0) {
+            uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
+            if ((a->map_ready & m) == m)
+                return MAP_READY;
+        }
+    }
+    return arena_map_prepare_slow(h, v, n);
+}
 /* Whether arena_map_prepare(h, v, n) would find everything Ready (the
  * validator's test of the invariant).  Lock held. */
 bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n);
