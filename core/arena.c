@@ -718,7 +718,9 @@ static bool beyond_index(uintptr_t v, uintptr_t n)
 {
     uintptr_t last = v + n - 1;
 #if INDEX_LEVELS == 1
-    return last < v || v < INDEX_BASE || ((last - INDEX_BASE) >> SHEAP_ARENA_SHIFT) >= INDEX_FRAMES;
+    /* Below the base, v - INDEX_BASE wraps to a frame number beyond the table. */
+    return last < v || ((v - INDEX_BASE) >> SHEAP_ARENA_SHIFT) >= INDEX_FRAMES ||
+           ((last - INDEX_BASE) >> SHEAP_ARENA_SHIFT) >= INDEX_FRAMES;
 #else
     return last < v || ((last >> (SHEAP_VA_BITS - 1)) >> 1) != 0;
 #endif

@@ -139,7 +139,7 @@ static int check_index(const struct sheap_heap *h)
         struct sheap_arena *a = sheap_shared.index[f];
         if (a == NULL || a->heap != h)
             continue;
-        if (++entries, a->base != (f << SHEAP_ARENA_SHIFT))
+        if (++entries, a->base != INDEX_BASE + (f << SHEAP_ARENA_SHIFT))
             return SHEAP_CHECK_INDEX;
     }
 #else
@@ -233,7 +233,7 @@ static int check_stashes(const struct sheap_heap *h, const struct tally *t)
             if (++n > t->stashed[cls] || s->state != SPAN_SMALL || s->cls != cls || s->on_partial != ON_STASH)
                 return SHEAP_CHECK_PARTIAL;
         }
-        if (n != t->stashed[cls] || n != h->cpu.nstash[cls] || n > SHEAP_STASH_SPANS ||
+        if (n != t->stashed[cls] || n > SHEAP_STASH_SPANS ||
             (n != 0) != bit_get(h->cpu.stash_map, cls))
             return SHEAP_CHECK_PARTIAL;
     }

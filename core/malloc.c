@@ -263,8 +263,18 @@ static inline void stash_push(struct sheap_heap *h, unsigned cls, struct sheap_s
     s->on_partial = ON_STASH;
     h->cpu.stash[cls] = s;
     bit_set(h->cpu.stash_map, cls);
-    h->cpu.nstash[cls]++;
     h->cpu.stash_pages += s->npages;
+}
+
+/* Whether cls's stash holds fewer than SHEAP_STASH_SPANS spans: a walk of
+ * at most that many links (no count kept: a byte per class of static RAM). */
+static inline bool stash_has_room(const struct sheap_heap *h, unsigned cls)
+{
+    const struct sheap_span *s = h->cpu.stash[cls];
+    for (unsigned n = 0; n < (unsigned)SHEAP_STASH_SPANS; n++, s = s->next)
+        if (s == NULL)
+            return true;
+    return false;
 }
 
 static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
@@ -275,7 +285,6 @@ static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
         h->cpu.stash[cls] = s->next;
         if (s->next == NULL)
             bit_clear(h->cpu.stash_map, cls);
-        h->cpu.nstash[cls]--;
         h->cpu.stash_pages -= s->npages;
         s->on_partial = 0;
     }
@@ -478,7 +487,7 @@ static void small_span_empty(struct sheap_heap *h, struct sheap_class *c, struct
         return;
     }
     partial_remove(c, s);
-    if (s->npages == 1 && h->cpu.nstash[s->cls] + 1u <= (unsigned)SHEAP_STASH_SPANS) /* see SHEAP_STASH_SPANS */
+    if (s->npages == 1 && stash_has_room(h, s->cls)) /* see SHEAP_STASH_SPANS */
         stash_push(h, s->cls, s);
     else
         ph_free(h, s);

@@ -291,9 +291,6 @@ struct arena_hint {
 
 /* ---- Page heap: segregated free lists with bitmaps (two-level, as TLSF). -- */
 
-#ifndef SHEAP_SL_BITS
-#define SHEAP_SL_BITS 3
-#endif
 #define SL_COUNT (1u << SHEAP_SL_BITS)
 /* floor(log2(x)) of a constant, for table sizes (x >= 1). */
 #define CLOG2_8(x) ((x) >= 128 ? 7 : (x) >= 64 ? 6 : (x) >= 32 ? 5 : (x) >= 16 ? 4 : (x) >= 8 ? 3 : (x) >= 4 ? 2 : (x) >= 2 ? 1 : 0)
@@ -331,7 +328,6 @@ struct sheap_cpu {
      * SHEAP_RELEASE_BATCH kept spans back (small_release_empty); a failing
      * allocation and sheap_trim give all of them. */
     struct sheap_span *stash[SHEAP_NUM_CLASSES];
-    uint8_t nstash[SHEAP_NUM_CLASSES];
     uintptr_t stash_pages;   /* pages held by all stashes */
     /* Bit cls set: stash[cls] is not empty (so small_release_empty finds
      * the stashes in a word scan, not a walk over every class). */
@@ -344,7 +340,6 @@ struct sheap_cpu {
     unsigned release_cursor; /* class small_release_empty visits first */
 };
 
-_Static_assert(SHEAP_STASH_SPANS < 256, "nstash counts fit a byte");
 
 /* Values of sheap_span.on_partial. */
 enum { ON_PARTIAL = 1, ON_STASH = 2 };
