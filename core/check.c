@@ -27,8 +27,9 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     SHEAP_ASSERT_LOCKED();
     unsigned cls = s->cls;
     if (cls == 0 || cls >= SHEAP_NUM_CLASSES || s->elem_size != sheap_class_size[cls] ||
-        s->nelems != sheap_class_nelems[cls] || s->npages != sheap_class_npages[cls] ||
-        s->divmul != sheap_class_divmul[cls] || s->obj_bytes != (uintptr_t)s->nelems * s->elem_size)
+        s->npages != sheap_class_npages[cls] ||
+        s->nelems != (s->npages << SHEAP_PAGE_SHIFT) / s->elem_size || s->divmul != class_divmul(s->elem_size) ||
+        s->obj_bytes != (uintptr_t)s->nelems * s->elem_size)
         return SHEAP_CHECK_SPAN;
     uintptr_t free = 0;
     for (unsigned w = 0; w < SPAN_BITMAP_WORDS; w++) {

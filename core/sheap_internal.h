@@ -187,6 +187,12 @@ struct sheap_span {
     uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot */
 };
 
+/* The slot divisor of a class of size bytes: slot = (offset * divmul) >> 32
+ * for every offset inside a span (tools/gen_size_classes.py checks it and
+ * tables the same values as sheap_class_divmul, which the core does not
+ * link). */
+static inline uint32_t class_divmul(uint32_t size) { return 0xffffffffu / size + 1u; }
+
 /* ---- Arenas ----------------------------------------------------------------*/
 
 #define ARENA_BITMAP_WORDS BITMAP_WORDS(SHEAP_ARENA_PAGES)
