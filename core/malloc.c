@@ -440,10 +440,13 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     /* s is SMALL with no blocks yet (obj_bytes 0) and on no list: nobody
      * else reaches it, so the set-up may start a new stretch. */
     lock_break();
-    unsigned nelems = sheap_class_nelems[cls];
+    /* Slots and the slot divisor are computed (one division each, once
+     * per span), not tabled: the tables cost 6 bytes of flash a class. */
+    uint32_t size = sheap_class_size[cls];
+    unsigned nelems = (unsigned)((s->npages << SHEAP_PAGE_SHIFT) / size);
     s->cls = (uint8_t)cls;
-    s->elem_size = sheap_class_size[cls];
-    s->divmul = sheap_class_divmul[cls];
+    s->elem_size = size;
+    s->divmul = class_divmul(size);
     s->nelems = nelems;
     s->nfree = nelems;
     s->obj_bytes = (uintptr_t)nelems * s->elem_size;
