@@ -454,7 +454,7 @@ static struct sheap_arena *rec_alloc(struct sheap_heap *h, uintptr_t k)
 }
 
 /* Walk the arenas of h over pages [v, v + n pages): with back false, count
- * the record pages their span-map entries need that are not Ready (lock
+ * the arenas whose record lacks Ready pages that the entries need (lock
  * held); with back true (growth section, lock not held) make them Ready,
  * publishing each record's new pages under the lock.  Returns the count
  * (back false) or SHEAP_PORT_* (back true). */
@@ -474,7 +474,7 @@ static uintptr_t map_walk(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool b
                 a->map_ready |= done;
                 heap_unlock();
             }
-            missing += popcount_word(want);
+            missing += want != 0; /* pieces with pages missing (no popcount: a libgcc call on some targets) */
         }
         v += k << SHEAP_PAGE_SHIFT;
         n -= k;

@@ -116,6 +116,9 @@ _Static_assert(_Alignof(max_align_t) <= 16, "classes of 16 B and above are 16-al
      : SPAN_BITMAP_WORDS_MIN <= 8 ? 8 : SPAN_BITMAP_WORDS_MIN <= 16 ? 16 : 32)
 _Static_assert(SPAN_BITMAP_WORDS >= SPAN_BITMAP_WORDS_MIN, "span bitmap holds every slot");
 
+/* Fatal internal error: report through the port and stop (util.c). */
+_Noreturn void sheap_panic(const char *msg);
+
 /* Debug-only internal assertions (-DSHEAP_DEBUG); O(1) each. */
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
@@ -561,11 +564,20 @@ static inline struct sheap_arena *arena_of_heap(const struct sheap_heap *h, uint
     return a != NULL && a->heap == h ? a : NULL;
 }
 
-/* span_of restricted to h's arenas. */
+/* span_of restricted to h's arenas, for the page next to a span of h (its
+ * neighbour's boundary): that entry is Ready by the invariant of lazy
+ * records (struct sheap_arena), so it is read without arena_span's test
+ * (checked in debug builds).  Not for pointers from the caller. */
 static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintptr_t addr)
 {
     struct sheap_arena *a = arena_of_heap(h, addr);
-    return a ? arena_span(a, arena_page_index(a, addr)) : NULL;
+    if (a == NULL)
+        return NULL;
+    uintptr_t i = arena_page_index(a, addr);
+#if SHEAP_LAZY_ARENA_META
+    SHEAP_ASSERT((a->map_ready >> ARENA_REC_PAGE(i)) & 1u);
+#endif
+    return a->spans[i];
 }
 
 /* Initialise zeroed record h for cfg (checked by the caller) and link it
@@ -679,14 +691,19 @@ static inline uintptr_t rec_pages(uintptr_t p0, uintptr_t p1)
     return (((uintptr_t)2 << p1) - 1) & ~(((uintptr_t)1 << p0) - 1);
 }
 int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n);
-/* The common case inline: the run and its neighbours inside the arena of
- * the last lookup (arena_of_cached's), their entries Ready already. */
+/* The common case inline: a run inside one arena (the one of the last
+ * lookup, else looked up), its entries and its neighbours' Ready already.
+ * A neighbour in the arena before or after is an end entry of that arena's
+ * map, Ready from the record's start (REC_INITIAL in arena.c), or not h's. */
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     struct sheap_arena *a = sheap_shared.last_arena;
-    if (a != NULL && a->heap == h) {
-        uintptr_t i0 = ((v - a->base) >> SHEAP_PAGE_SHIFT) - 1, i1 = i0 + n + 1;
-        if (i0 < SHEAP_ARENA_PAGES && i1 < SHEAP_ARENA_PAGES && i1 > i0) {
+    if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
+        a = arena_of(v);
+    if (a != NULL && a->heap == h && n <= SHEAP_ARENA_PAGES) {
+        uintptr_t i = arena_page_index(a, v), end = i + n; /* end <= 2 * SHEAP_ARENA_PAGES: no wrap */
+        if (end <= SHEAP_ARENA_PAGES) {
+            uintptr_t i0 = i - (i != 0), i1 = end - (end == SHEAP_ARENA_PAGES);
             uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
             if ((a->map_ready & m) == m)
                 return MAP_READY;
@@ -793,8 +810,6 @@ void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);
 
 /* ---- Misc ----------------------------------------------------------------- */
 
-/* Fatal internal error: report through the port and stop. */
-_Noreturn void sheap_panic(const char *msg);
 void mem_zero(void *p, uintptr_t n);
 void mem_copy(void *dst, const void *src, uintptr_t n);
 
