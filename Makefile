@@ -290,6 +290,8 @@ endif
 	@if [ -n "$(CMAKE_TEST)" ]; then tools/run_cmake_test.sh $(BOARD) $(B) "$(RUN)" $(RESULTS); fi
 	@# The ARMv8-M guard compiles to a real guard for v8-M and v8.1-M, gcc and clang.
 	@if [ -n "$(GUARD_ARCH_CHECK)" ]; then tools/check_guard_arch.sh $(B) >> $(RESULTS); fi
+	@# issue 18: Cortex-M3 code size and static RAM against tests/bench/bounds.txt.
+	@if [ -n "$(SIZE_CHECK)" ]; then tools/check_code_size.sh $(B) >> $(RESULTS); fi
 
 ifeq ($(origin BOARD),command line)
 TEST_BOARDS := $(BOARD)

@@ -259,11 +259,10 @@ int index_set(uintptr_t addr, struct sheap_arena *a)
     SHEAP_ASSERT_LOCKED();
     sheap_shared.last_arena = NULL; /* the cache may name the entry being replaced */
 #if INDEX_LEVELS == 1
-#if !SHEAP_32BIT_MODE || SHEAP_VA_BITS < 32
-    if (addr >> SHEAP_VA_BITS)
+    uintptr_t frame = (addr - INDEX_BASE) >> SHEAP_ARENA_SHIFT;
+    if (frame >= INDEX_FRAMES)
         return SHEAP_PORT_ENOMEM;
-#endif
-    sheap_shared.index[addr >> SHEAP_ARENA_SHIFT] = a;
+    sheap_shared.index[frame] = a;
     return SHEAP_PORT_OK;
 #else
     if (addr >> SHEAP_VA_BITS)
@@ -362,6 +361,167 @@ int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t
     *out = aligned;
     return SHEAP_PORT_OK;
 }
+
+/* ---- Lazy arena records (SHEAP_LAZY_ARENA_META) ----------------------------------- */
+
+#if SHEAP_LAZY_ARENA_META
+#define REC_BYTES ((uintptr_t)ARENA_REC_PAGES << SHEAP_PAGE_SHIFT)
+/* Ready from the start: the head through spans[0], and the last entry's page
+ * (the boundaries of the free run a new arena is filed as). */
+#define REC_INITIAL (rec_pages(0, ARENA_REC_PAGE(0)) | rec_pages(ARENA_REC_PAGE(SHEAP_ARENA_PAGES - 1), \
+                                                                 ARENA_REC_PAGE(SHEAP_ARENA_PAGES - 1)))
+
+uintptr_t arena_meta_ready_bytes(const struct sheap_arena *a)
+{
+    return (uintptr_t)popcount_word(a->map_ready) << SHEAP_PAGE_SHIFT;
+}
+
+/* Growth section: make the pages of the record at rec in want Ready and
+ * zeroed, one backend call per stretch.  Returns the pages made Ready (the
+ * caller publishes them in map_ready); *err receives a backend failure
+ * (what was made Ready before it stays Ready and counted). */
+static uintptr_t rec_back(struct sheap_heap *h, uintptr_t rec, uintptr_t want, int *err)
+{
+    SHEAP_ASSERT_GROWTH();
+    uintptr_t done = 0;
+    while (want != 0) {
+        unsigned p0 = ctz_word(want), p1 = p0;
+        while (p1 + 1 < WORD_BITS && ((want >> (p1 + 1)) & 1u))
+            p1++;
+        uintptr_t v = rec + ((uintptr_t)p0 << SHEAP_PAGE_SHIFT), n = (uintptr_t)(p1 - p0 + 1) << SHEAP_PAGE_SHIFT;
+        bool zeroed = false;
+        int r = be_used(h, v, n, &zeroed);
+        if (r != SHEAP_PORT_OK) {
+            *err = r;
+            break;
+        }
+        if (!zeroed)
+            mem_zero((void *)v, n);
+        uintptr_t m = rec_pages(p0, p1);
+        done |= m;
+        want &= ~m;
+    }
+    h->c.meta_bytes += (uintptr_t)popcount_word(done) << SHEAP_PAGE_SHIFT;
+    return done;
+}
+
+/* Give a record's reservation (guards included) back. */
+static void rec_release(struct sheap_heap *h, struct sheap_arena *a)
+{
+    uintptr_t g = meta_guard(&h->backend);
+    h->c.reserved_bytes -= REC_BYTES + 2 * g;
+    h->c.meta_bytes -= arena_meta_ready_bytes(a);
+    be_release(h, (uintptr_t)a - g, REC_BYTES + 2 * g);
+}
+
+/* Growth section: records for k new arenas, each in a reservation of its
+ * own between guard pages, chained through next, with the REC_INITIAL
+ * pages Ready (map_ready says so).  NULL, with nothing kept, on failure. */
+static struct sheap_arena *rec_alloc(struct sheap_heap *h, uintptr_t k)
+{
+    SHEAP_ASSERT_GROWTH();
+    struct sheap_arena *head = NULL;
+    uintptr_t g = meta_guard(&h->backend);
+    for (uintptr_t i = 0; i < k; i++) {
+        uintptr_t res;
+        int err = SHEAP_PORT_OK;
+        if (meta_reserve(&h->backend, REC_BYTES, &res)) {
+            if (be_map(h, res + g, REC_BYTES) != SHEAP_PORT_OK) {
+                err = SHEAP_PORT_ENOMEM;
+            } else {
+                h->c.reserved_bytes += REC_BYTES + 2 * g;
+                uintptr_t done = rec_back(h, res + g, REC_INITIAL, &err);
+                struct sheap_arena *a = (struct sheap_arena *)(res + g);
+                if (err == SHEAP_PORT_OK) {
+                    a->map_ready = done;
+                    a->next = head;
+                    head = a;
+                    continue;
+                }
+                h->c.meta_bytes -= (uintptr_t)popcount_word(done) << SHEAP_PAGE_SHIFT;
+                h->c.reserved_bytes -= REC_BYTES + 2 * g;
+            }
+            be_release(h, res, REC_BYTES + 2 * g);
+        }
+        while (head != NULL) {
+            struct sheap_arena *next = head->next;
+            rec_release(h, head);
+            head = next;
+        }
+        return NULL;
+    }
+    return head;
+}
+
+/* Walk the arenas of h over pages [v, v + n pages): with back false, count
+ * the arenas whose record lacks Ready pages that the entries need (lock
+ * held); with back true (growth section, lock not held) make them Ready,
+ * publishing each record's new pages under the lock.  Returns the count
+ * (back false) or SHEAP_PORT_* (back true). */
+static uintptr_t map_walk(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool back)
+{
+    uintptr_t missing = 0;
+    int err = SHEAP_PORT_OK;
+    while (n > 0 && err == SHEAP_PORT_OK) {
+        struct sheap_arena *a = arena_of(v);
+        uintptr_t first = arena_page_index(a, v);
+        uintptr_t k = SHEAP_ARENA_PAGES - first < n ? SHEAP_ARENA_PAGES - first : n;
+        if (a != NULL && a->heap == h) {
+            uintptr_t want = rec_pages(ARENA_REC_PAGE(first), ARENA_REC_PAGE(first + k - 1)) & ~a->map_ready;
+            if (want != 0 && back) {
+                uintptr_t done = rec_back(h, (uintptr_t)a, want, &err);
+                heap_lock();
+                a->map_ready |= done;
+                heap_unlock();
+            }
+            missing += want != 0; /* pieces with pages missing (no popcount: a libgcc call on some targets) */
+        }
+        v += k << SHEAP_PAGE_SHIFT;
+        n -= k;
+        if (v == 0)
+            break; /* the top of the address space */
+    }
+    return back ? (uintptr_t)err : missing;
+}
+
+/* The run [v, v + n pages) and the page on either side. */
+static inline void map_range(uintptr_t *v, uintptr_t *n)
+{
+    if (*v >= SHEAP_PAGE_SIZE) {
+        *v -= SHEAP_PAGE_SIZE;
+        *n += 1;
+    }
+    *n += 1;
+}
+
+bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    SHEAP_ASSERT_LOCKED();
+    map_range(&v, &n);
+    return map_walk((struct sheap_heap *)(uintptr_t)h, v, n, false) == 0;
+}
+
+int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    SHEAP_ASSERT_LOCKED();
+    map_range(&v, &n);
+    if (map_walk(h, v, n, false) == 0)
+        return MAP_READY;
+    if (!growth_begin())
+        return MAP_REFUSED;
+    heap_unlock();
+    int err = (int)map_walk(h, v, n, true);
+    heap_lock();
+    growth_end();
+    return err == SHEAP_PORT_OK ? MAP_MADE : MAP_NOMEM;
+}
+#else
+uintptr_t arena_meta_ready_bytes(const struct sheap_arena *a)
+{
+    (void)a;
+    return sizeof(struct sheap_arena);
+}
+#endif
 
 /* ---- Creation and destruction ------------------------------------------------ */
 
@@ -471,10 +631,14 @@ void heap_release_all(struct sheap_heap *h)
     /* Arenas: out of the index first, then back to the backend (those of
      * the initial reservation go with it, below). */
     uintptr_t s0 = h->space_base, s1 = h->arena_space.end;
-    for (struct sheap_arena *a = h->arenas; a != NULL; a = a->next) {
+    for (struct sheap_arena *a = h->arenas, *next; a != NULL; a = next) {
+        next = a->next;
         index_set(a->base, NULL);
         if (s1 == 0 || a->base < s0 || a->base >= s1)
             be_release(h, a->base, SHEAP_ARENA_SIZE);
+#if SHEAP_LAZY_ARENA_META
+        rec_release(h, a); /* its own reservation */
+#endif
     }
     if (s1 != 0)
         be_release(h, s0, s1 - s0);
@@ -491,6 +655,7 @@ void heap_release_all(struct sheap_heap *h)
 
 /* ---- Growth (the seed's sysAlloc) ----------------------------------------------- */
 
+#if !SHEAP_LAZY_ARENA_META
 /* Where h's metadata allocator stood, so that an allocation can be taken
  * back (arena_grow, when the index cannot take the new arenas). */
 struct meta_mark {
@@ -524,10 +689,15 @@ static void meta_undo(struct sheap_heap *h, const struct meta_mark *m)
     }
 }
 
+#endif
+
 /* Metadata for k new arenas. */
 static void *arena_meta_alloc(struct sheap_heap *h, uintptr_t k)
 {
     SHEAP_ASSERT_GROWTH();
+#if SHEAP_LAZY_ARENA_META
+    return rec_alloc(h, k);
+#else
     uintptr_t bytes = k * sizeof(struct sheap_arena);
     if (linear_fits(&h->arena_meta, bytes, sizeof(void *))) {
         uintptr_t grown;
@@ -538,6 +708,7 @@ static void *arena_meta_alloc(struct sheap_heap *h, uintptr_t k)
         return (void *)p;
     }
     return meta_alloc(h, bytes, sizeof(void *));
+#endif
 }
 
 /* Whether [v, v + n) wraps around or leaves the address bits the index
@@ -546,7 +717,13 @@ static void *arena_meta_alloc(struct sheap_heap *h, uintptr_t k)
 static bool beyond_index(uintptr_t v, uintptr_t n)
 {
     uintptr_t last = v + n - 1;
+#if INDEX_LEVELS == 1
+    /* Below the base, v - INDEX_BASE wraps to a frame number beyond the table. */
+    return last < v || ((v - INDEX_BASE) >> SHEAP_ARENA_SHIFT) >= INDEX_FRAMES ||
+           ((last - INDEX_BASE) >> SHEAP_ARENA_SHIFT) >= INDEX_FRAMES;
+#else
     return last < v || ((last >> (SHEAP_VA_BITS - 1)) >> 1) != 0;
+#endif
 }
 
 /* The upward hint at from (the end of the initial reservation) moves to to,
@@ -663,7 +840,12 @@ static void grow_commit(struct sheap_heap *h, uintptr_t v, uintptr_t n, struct s
 {
     SHEAP_ASSERT_LOCKED();
     uintptr_t k = n >> SHEAP_ARENA_SHIFT;
-    for (uintptr_t i = 0; i < k; i++, a++) {
+    for (uintptr_t i = 0; i < k; i++) {
+#if SHEAP_LAZY_ARENA_META
+        struct sheap_arena *next_rec = a->next; /* the chain of rec_alloc */
+#else
+        struct sheap_arena *next_rec = a + 1;
+#endif
         a->base = v + i * SHEAP_ARENA_SIZE;
         a->heap = h;
         a->next = NULL;
@@ -674,6 +856,7 @@ static void grow_commit(struct sheap_heap *h, uintptr_t v, uintptr_t n, struct s
         else
             h->arenas = a;
         h->arenas_tail = a;
+        a = next_rec;
     }
     if (src == GROW_HINT) {
         struct arena_hint *hint = &h->hints[h->nhints - 1];
@@ -716,11 +899,21 @@ int arena_grow_prepare(struct sheap_heap *h, uintptr_t n, struct arena_growth *g
     /* Metadata for the new arenas, then the index tables they need (from
      * the default backend): failure undoes the reservation (the initial
      * reservation's part stays Prepared there). */
+#if !SHEAP_LAZY_ARENA_META
     struct meta_mark mark;
     meta_mark(h, &mark);
+#endif
     struct sheap_arena *meta = arena_meta_alloc(h, n >> SHEAP_ARENA_SHIFT);
     if (meta != NULL && !index_prepare(v, n)) {
+#if SHEAP_LAZY_ARENA_META
+        while (meta != NULL) {
+            struct sheap_arena *next = meta->next;
+            rec_release(h, meta);
+            meta = next;
+        }
+#else
         meta_undo(h, &mark);
+#endif
         meta = NULL;
     }
     if (meta == NULL) {

@@ -27,8 +27,9 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     SHEAP_ASSERT_LOCKED();
     unsigned cls = s->cls;
     if (cls == 0 || cls >= SHEAP_NUM_CLASSES || s->elem_size != sheap_class_size[cls] ||
-        s->nelems != sheap_class_nelems[cls] || s->npages != sheap_class_npages[cls] ||
-        s->divmul != sheap_class_divmul[cls] || s->obj_bytes != (uintptr_t)s->nelems * s->elem_size)
+        s->npages != sheap_class_npages[cls] ||
+        s->nelems != (s->npages << SHEAP_PAGE_SHIFT) / s->elem_size || s->divmul != class_divmul(s->elem_size) ||
+        s->obj_bytes != (uintptr_t)s->nelems * s->elem_size)
         return SHEAP_CHECK_SPAN;
     uintptr_t free = 0;
     for (unsigned w = 0; w < SPAN_BITMAP_WORDS; w++) {
@@ -75,6 +76,9 @@ static int check_span(struct sheap_span *s, void *ctx)
     /* Span map: boundaries always; every page for spans in use. */
     uintptr_t last = s->base + ((s->npages - 1) << SHEAP_PAGE_SHIFT);
     if (span_of(s->base) != s || span_of(last) != s)
+        return SHEAP_CHECK_SPAN_MAP;
+    /* Lazy arena records: an in-use span's entries and its neighbours' are Ready. */
+    if (s->state != SPAN_FREE && !arena_map_ready(t->h, s->base, s->npages))
         return SHEAP_CHECK_SPAN_MAP;
     /* Page bits, one arena-local piece at a time, a word at a time. */
     uintptr_t addr = s->base, left = s->npages;
@@ -141,7 +145,7 @@ static int check_index(const struct sheap_heap *h)
         struct sheap_arena *a = sheap_shared.index[f];
         if (a == NULL || a->heap != h)
             continue;
-        if (++entries, a->base != (f << SHEAP_ARENA_SHIFT))
+        if (++entries, a->base != INDEX_BASE + (f << SHEAP_ARENA_SHIFT))
             return SHEAP_CHECK_INDEX;
     }
 #else
@@ -235,7 +239,7 @@ static int check_stashes(const struct sheap_heap *h, const struct tally *t)
             if (++n > t->stashed[cls] || s->state != SPAN_SMALL || s->cls != cls || s->on_partial != ON_STASH)
                 return SHEAP_CHECK_PARTIAL;
         }
-        if (n != t->stashed[cls] || n != h->cpu.nstash[cls] || n > SHEAP_STASH_SPANS ||
+        if (n != t->stashed[cls] || n > SHEAP_STASH_SPANS ||
             (n != 0) != bit_get(h->cpu.stash_map, cls))
             return SHEAP_CHECK_PARTIAL;
     }
@@ -425,7 +429,7 @@ int sheap_heap_arena_walk(const struct sheap *heap, sheap_arena_fn fn, void *ctx
             .size = SHEAP_ARENA_SIZE,
             .ready_bytes = bits_count_range(a->ready, 0, SHEAP_ARENA_PAGES) << SHEAP_PAGE_SHIFT,
             .inuse_bytes = arena_inuse_pages(a) << SHEAP_PAGE_SHIFT,
-            .metadata_bytes = sizeof(struct sheap_arena),
+            .metadata_bytes = arena_meta_ready_bytes(a),
         };
         r = fn(&info, ctx);
     }

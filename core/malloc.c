@@ -267,8 +267,18 @@ static inline void stash_push(struct sheap_heap *h, unsigned cls, struct sheap_s
     s->on_partial = ON_STASH;
     h->cpu.stash[cls] = s;
     bit_set(h->cpu.stash_map, cls);
-    h->cpu.nstash[cls]++;
     h->cpu.stash_pages += s->npages;
+}
+
+/* Whether cls's stash holds fewer than SHEAP_STASH_SPANS spans: a walk of
+ * at most that many links (no count kept: a byte per class of static RAM). */
+static inline bool stash_has_room(const struct sheap_heap *h, unsigned cls)
+{
+    const struct sheap_span *s = h->cpu.stash[cls];
+    for (unsigned n = 0; n < (unsigned)SHEAP_STASH_SPANS; n++, s = s->next)
+        if (s == NULL)
+            return true;
+    return false;
 }
 
 static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
@@ -279,7 +289,6 @@ static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
         h->cpu.stash[cls] = s->next;
         if (s->next == NULL)
             bit_clear(h->cpu.stash_map, cls);
-        h->cpu.nstash[cls]--;
         h->cpu.stash_pages -= s->npages;
         s->on_partial = 0;
     }
@@ -463,10 +472,13 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
 #else
     lock_break();
 #endif
-    unsigned nelems = sheap_class_nelems[cls];
+    /* Slots and the slot divisor are computed (one division each, once
+     * per span), not tabled: the tables cost 6 bytes of flash a class. */
+    uint32_t size = sheap_class_size[cls];
+    unsigned nelems = (unsigned)((s->npages << SHEAP_PAGE_SHIFT) / size);
     s->cls = (uint8_t)cls;
-    s->elem_size = sheap_class_size[cls];
-    s->divmul = sheap_class_divmul[cls];
+    s->elem_size = size;
+    s->divmul = class_divmul(size);
     s->nelems = nelems;
     s->nfree = nelems;
     s->obj_bytes = (uintptr_t)nelems * s->elem_size;
@@ -510,7 +522,7 @@ static void small_span_empty(struct sheap_heap *h, struct sheap_class *c, struct
         return;
     }
     partial_remove(c, s);
-    if (s->npages == 1 && h->cpu.nstash[s->cls] + 1u <= (unsigned)SHEAP_STASH_SPANS) /* see SHEAP_STASH_SPANS */
+    if (s->npages == 1 && stash_has_room(h, s->cls)) /* see SHEAP_STASH_SPANS */
         stash_push(h, s->cls, s);
     else
         ph_free(h, s);
@@ -632,7 +644,7 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
     if (a == NULL)
         return NULL;
     *hp = a->heap;
-    struct sheap_span *s = a->spans[arena_page_index(a, p)];
+    struct sheap_span *s = arena_span(a, arena_page_index(a, p));
     if (s == NULL)
         return NULL;
     uintptr_t off = p - s->base; /* wraps to huge when p < base */
@@ -706,7 +718,7 @@ static inline __attribute__((always_inline)) struct sheap_span *fast_small_block
 {
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = a->spans[arena_page_index(a, p)];
+        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
             uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);

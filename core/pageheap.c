@@ -492,17 +492,36 @@ int ph_grow(struct sheap_heap *h, uintptr_t npages)
     return PH_GROW_OK;
 }
 
-/* Split the first npages off FREE span s (not filed); the rest is filed. */
-static void split_tail(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
+/* Cut BUSY run s (in no list) to npages pages at page-aligned address at
+ * inside it: the pieces before and after become free runs, filed and
+ * merged with free neighbours (some may have been freed while the lock was
+ * broken; s, BUSY, merges with none).  s's boundary entries are written
+ * first, so the pieces' lookups of their neighbours find s.  Needs two
+ * records in the pool and the entries of [at - 1 page, at + npages pages]
+ * Ready.  Returns the span that holds the run. */
+static struct sheap_span *split_busy(struct sheap_heap *h, struct sheap_span *s, uintptr_t at, uintptr_t npages)
 {
     SHEAP_ASSERT_LOCKED();
-    if (s->npages == npages)
-        return;
-    struct sheap_span *rest = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
-    s->npages = npages;
-    h->c.spans[SPAN_FREE]++;
-    map_bounds(rest);
-    fl_insert(h, rest);
+    struct sheap_span *front = NULL, *rest = NULL;
+    if (at != s->base) {
+        front = s;
+        s = span_new(h, at, front->npages - ((at - front->base) >> SHEAP_PAGE_SHIFT));
+        s->state = SPAN_BUSY;
+        front->npages -= s->npages;
+        front->state = SPAN_FREE;
+        h->c.spans[SPAN_FREE]++;
+    }
+    if (s->npages != npages) {
+        rest = span_new(h, at + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+        s->npages = npages;
+        h->c.spans[SPAN_FREE]++;
+    }
+    map_bounds(s);
+    if (front != NULL)
+        coalesce_insert(h, front);
+    if (rest != NULL)
+        coalesce_insert(h, rest);
+    return s;
 }
 
 /* ---- Allocation and free of runs -------------------------------------------- */
@@ -544,26 +563,28 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
         if (g == PH_GROW_WAITED)
             tries--; /* not a try of this caller's: look again */
     }
+    /* Invariant: pages being backed are in no free list (BUSY).  The run
+     * is taken out whole and the lock broken (the search in one stretch,
+     * the rest in the next).  Then the span-map entries the split writes
+     * are made Ready (lazy arena records, see struct sheap_arena: perhaps
+     * a growth section) and the pool refilled (another caller may have
+     * used it meanwhile); either failing files the run back. */
     fl_remove(h, s);
-    if (align_pages > 1) {
-        uintptr_t aligned = round_up(s->base, align_pages << SHEAP_PAGE_SHIFT);
-        uintptr_t lead = (aligned - s->base) >> SHEAP_PAGE_SHIFT;
-        if (lead > 0) {
-            struct sheap_span *front = s;
-            s = span_new(h, aligned, front->npages - lead);
-            front->npages = lead;
-            h->c.spans[SPAN_FREE]++;
-            map_bounds(front);
-            fl_insert(h, front);
-        }
-    }
-    split_tail(h, s, npages);
-
-    /* Invariant: pages being backed are in no free list (BUSY). */
-    bool zeroed = false;
     s->state = SPAN_BUSY;
     sheap_shared.busy_spans++;
-    lock_break(); /* the search and the splits above in one stretch, the rest in the next */
+    lock_break();
+    uintptr_t at = align_pages > 1 ? round_up(s->base, align_pages << SHEAP_PAGE_SHIFT) : s->base;
+    int m = arena_map_prepare(h, at, npages);
+    bool pool = m != MAP_READY && m != MAP_MADE ? false : span_pool_reserve(h, 2);
+    if (!pool) {
+        sheap_shared.busy_spans--;
+        s->state = SPAN_FREE;
+        coalesce_insert(h, s);
+        *oom_backing = m == MAP_NOMEM;
+        return NULL;
+    }
+    s = split_busy(h, s, at, npages);
+    bool zeroed = false;
     int r = back_span(h, s, &zeroed);
     sheap_shared.busy_spans--;
     if (r != SHEAP_PORT_OK) {
@@ -657,10 +678,19 @@ bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npag
     if (npages <= s->npages || end == 0)
         return false;
     uintptr_t extra = npages - s->npages;
-    struct sheap_span *n = span_of_heap(h, end);
-    if (n == NULL || n->state != SPAN_FREE || n->npages < extra || n->base != end ||
-        (n->npages > extra && h->span_pool_count == 0))
-        return false;
+    struct sheap_span *n;
+    for (;;) {
+        n = span_of_heap(h, end);
+        if (n == NULL || n->state != SPAN_FREE || n->npages < extra || n->base != end ||
+            (n->npages > extra && h->span_pool_count == 0))
+            return false;
+        /* Lazy arena records: the entries written below must be Ready. */
+        int m = arena_map_prepare(h, end, extra);
+        if (m == MAP_READY)
+            break;
+        if (m != MAP_MADE)
+            return false;
+    }
     /* The pages taken become a BUSY span (the rest stays a free run) while
      * they are backed, perhaps with the lock dropped. */
     fl_remove(h, n);

@@ -116,6 +116,9 @@ _Static_assert(_Alignof(max_align_t) <= 16, "classes of 16 B and above are 16-al
      : SPAN_BITMAP_WORDS_MIN <= 8 ? 8 : SPAN_BITMAP_WORDS_MIN <= 16 ? 16 : 32)
 _Static_assert(SPAN_BITMAP_WORDS >= SPAN_BITMAP_WORDS_MIN, "span bitmap holds every slot");
 
+/* Fatal internal error: report through the port and stop (util.c). */
+_Noreturn void sheap_panic(const char *msg);
+
 /* Debug-only internal assertions (-DSHEAP_DEBUG); O(1) each. */
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
@@ -235,35 +238,87 @@ _Static_assert(SHEAP_RETAIN_BYTES == (uintptr_t)-1,
                "level 3 keeps guard pages Prepared inside free runs: SHEAP_RETAIN_BYTES must keep everything");
 #endif
 
+/* The slot divisor of a class of size bytes: slot = (offset * divmul) >> 32
+ * for every offset inside a span (tools/gen_size_classes.py checks it and
+ * tables the same values as sheap_class_divmul, which the core does not
+ * link). */
+static inline uint32_t class_divmul(uint32_t size) { return 0xffffffffu / size + 1u; }
+
 /* ---- Arenas ----------------------------------------------------------------*/
 
 #define ARENA_BITMAP_WORDS BITMAP_WORDS(SHEAP_ARENA_PAGES)
 
-/* Per-arena metadata: Prepared or Ready pages of one arena frame. */
+/* Per-arena metadata: Prepared or Ready pages of one arena frame.
+ *
+ * Lazy records (SHEAP_LAZY_ARENA_META, the 64-bit default; arena.c): each
+ * record has a reservation of its own, page aligned, and only some of its
+ * pages are Ready (map_ready, bit k = record page k).  The head pages (up
+ * to and including the one holding spans[0]) and the page holding the last
+ * entry are Ready from the start; the other pages of the span map become
+ * Ready as the arena's pages are used, so metadata grows with the pages in
+ * use, not with the arena (a 64 MB arena's map is 128 KB).  Invariant:
+ *   the span-map entries of every span's first and last page are Ready,
+ *   and for SMALL, LARGE and BUSY-being-backed spans those of every page
+ *   and of the page on either side (arena_map_prepare makes them Ready
+ *   before ph_alloc or ph_grow_in_place splits a free run).
+ * Writers rely on the invariant; readers of a pointer that may be wild
+ * (arena_span) test the bit first and see NULL for a page not Ready. */
 struct sheap_heap;
 struct sheap_arena {
     uintptr_t base;                        /* arena-aligned */
     struct sheap_heap *heap;               /* the heap it belongs to */
     struct sheap_arena *next;              /* the heap's arenas, in creation order */
+#if SHEAP_LAZY_ARENA_META
+    uintptr_t map_ready;                   /* bit k: page k of this record is Ready */
+#endif
     uintptr_t ready[ARENA_BITMAP_WORDS];   /* page is Ready (backed) */
     uintptr_t starts[ARENA_BITMAP_WORDS];  /* page is the first of a SMALL or LARGE span */
     struct sheap_span *spans[SHEAP_ARENA_PAGES]; /* span map, see struct sheap_span */
 };
 
+#if SHEAP_LAZY_ARENA_META
+/* Pages of a lazy record, and the record page that holds spans[i]. */
+#define ARENA_REC_PAGES ((sizeof(struct sheap_arena) + SHEAP_PAGE_SIZE - 1) >> SHEAP_PAGE_SHIFT)
+#define ARENA_REC_PAGE(i) ((__builtin_offsetof(struct sheap_arena, spans) + (i) * sizeof(void *)) >> SHEAP_PAGE_SHIFT)
+_Static_assert(ARENA_REC_PAGES <= WORD_BITS, "map_ready has a bit per record page");
+#endif
+
+/* Entry i of a's span map, or NULL when its page of the record is not
+ * Ready (lazy records): safe for any page index, so for wild pointers. */
+static inline struct sheap_span *arena_span(const struct sheap_arena *a, uintptr_t i)
+{
+#if SHEAP_LAZY_ARENA_META
+    if (!((a->map_ready >> ARENA_REC_PAGE(i)) & 1u))
+        return NULL;
+#endif
+    return a->spans[i];
+}
+
 /* ---- Arena index --------------------------------------------------------- */
 
 #define ARENA_FRAME_BITS (SHEAP_VA_BITS - SHEAP_ARENA_SHIFT)
 #if SHEAP_32BIT_MODE || ARENA_FRAME_BITS <= 12
+/* One static table over [SHEAP_INDEX_BASE, + SHEAP_INDEX_SIZE). */
 #define INDEX_LEVELS 1
 #define INDEX_L1_BITS 0
 #define INDEX_L2_BITS ARENA_FRAME_BITS
+#define INDEX_BASE ((uintptr_t)SHEAP_INDEX_BASE)
+#define INDEX_FRAMES ((uintptr_t)((uint64_t)(SHEAP_INDEX_SIZE) >> SHEAP_ARENA_SHIFT))
+_Static_assert((SHEAP_INDEX_BASE & (SHEAP_ARENA_SIZE - 1)) == 0, "SHEAP_INDEX_BASE is arena-aligned");
+_Static_assert((uint64_t)SHEAP_INDEX_BASE + SHEAP_INDEX_SIZE <= ((uint64_t)1 << SHEAP_VA_BITS),
+               "the index range lies inside the address bits");
+_Static_assert(INDEX_FRAMES >= 1, "the index covers at least one arena");
 #else
 #define INDEX_LEVELS 2
 #define INDEX_L1_BITS SHEAP_INDEX_L1_BITS
 #define INDEX_L2_BITS (ARENA_FRAME_BITS - SHEAP_INDEX_L1_BITS)
 #endif
 #define INDEX_L1_ENTRIES ((uintptr_t)1 << INDEX_L1_BITS)
+#if INDEX_LEVELS == 1
+#define INDEX_L2_ENTRIES INDEX_FRAMES
+#else
 #define INDEX_L2_ENTRIES ((uintptr_t)1 << INDEX_L2_BITS)
+#endif
 
 struct index_l2 {
     struct sheap_arena *arena[INDEX_L2_ENTRIES];
@@ -293,12 +348,21 @@ struct arena_hint {
 
 /* ---- Page heap: segregated free lists with bitmaps (two-level, as TLSF). -- */
 
-#ifndef SHEAP_SL_BITS
-#define SHEAP_SL_BITS 3
-#endif
 #define SL_COUNT (1u << SHEAP_SL_BITS)
-/* Runs can be as long as the address space covers. */
-#define FL_COUNT (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT - SHEAP_SL_BITS + 2)
+/* floor(log2(x)) of a constant, for table sizes (x >= 1). */
+#define CLOG2_8(x) ((x) >= 128 ? 7 : (x) >= 64 ? 6 : (x) >= 32 ? 5 : (x) >= 16 ? 4 : (x) >= 8 ? 3 : (x) >= 4 ? 2 : (x) >= 2 ? 1 : 0)
+#define CLOG2_16(x) ((x) >= 256 ? 8 + CLOG2_8((x) >> 8) : CLOG2_8(x))
+#define CLOG2_32(x) ((x) >= 65536 ? 16 + CLOG2_16((x) >> 16) : CLOG2_16(x))
+#define CLOG2_64(x) ((x) >= 4294967296ull ? 32 + CLOG2_32((x) >> 32) : CLOG2_32(x))
+/* Runs can be as long as the address space covers: with a one-level index,
+ * the index range (every arena lies in it); else the address bits.  A run
+ * of n >= SL_COUNT pages goes to first level log2(n) - SHEAP_SL_BITS + 1. */
+#if INDEX_LEVELS == 1
+#define RUN_PAGES_LOG2 CLOG2_64((uint64_t)(SHEAP_INDEX_SIZE) >> SHEAP_PAGE_SHIFT)
+#else
+#define RUN_PAGES_LOG2 (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT)
+#endif
+#define FL_COUNT (RUN_PAGES_LOG2 >= SHEAP_SL_BITS ? RUN_PAGES_LOG2 - SHEAP_SL_BITS + 2 : 1)
 _Static_assert(FL_COUNT <= 64, "first-level bitmap fits 64 bits");
 
 /* ---- Size classes (one per-CPU cache; a single CPU for now) --------------- */
@@ -321,7 +385,6 @@ struct sheap_cpu {
      * SHEAP_RELEASE_BATCH kept spans back (small_release_empty); a failing
      * allocation and sheap_trim give all of them. */
     struct sheap_span *stash[SHEAP_NUM_CLASSES];
-    uint8_t nstash[SHEAP_NUM_CLASSES];
     uintptr_t stash_pages;   /* pages held by all stashes */
     /* Bit cls set: stash[cls] is not empty (so small_release_empty finds
      * the stashes in a word scan, not a walk over every class). */
@@ -334,7 +397,6 @@ struct sheap_cpu {
     unsigned release_cursor; /* class small_release_empty visits first */
 };
 
-_Static_assert(SHEAP_STASH_SPANS < 256, "nstash counts fit a byte");
 
 /* Values of sheap_span.on_partial. */
 enum { ON_PARTIAL = 1, ON_STASH = 2 };
@@ -495,11 +557,8 @@ uintptr_t bits_prev(const uintptr_t *map, uintptr_t before);
 static inline struct sheap_arena *arena_of(uintptr_t addr)
 {
 #if INDEX_LEVELS == 1
-#if SHEAP_VA_BITS < 32 || !SHEAP_32BIT_MODE
-    if (addr >> SHEAP_VA_BITS)
-        return NULL;
-#endif
-    return sheap_shared.index[addr >> SHEAP_ARENA_SHIFT];
+    uintptr_t frame = (addr - INDEX_BASE) >> SHEAP_ARENA_SHIFT; /* wraps to huge below the base */
+    return frame < INDEX_FRAMES ? sheap_shared.index[frame] : NULL;
 #else
     if (addr >> SHEAP_VA_BITS)
         return NULL;
@@ -545,7 +604,7 @@ static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t 
 static inline struct sheap_span *span_of(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    return a ? a->spans[arena_page_index(a, addr)] : NULL;
+    return a ? arena_span(a, arena_page_index(a, addr)) : NULL;
 }
 
 /* The arena of h whose frame holds addr, or NULL (no arena, or another
@@ -557,11 +616,20 @@ static inline struct sheap_arena *arena_of_heap(const struct sheap_heap *h, uint
     return a != NULL && a->heap == h ? a : NULL;
 }
 
-/* span_of restricted to h's arenas. */
+/* span_of restricted to h's arenas, for the page next to a span of h (its
+ * neighbour's boundary): that entry is Ready by the invariant of lazy
+ * records (struct sheap_arena), so it is read without arena_span's test
+ * (checked in debug builds).  Not for pointers from the caller. */
 static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintptr_t addr)
 {
     struct sheap_arena *a = arena_of_heap(h, addr);
-    return a ? a->spans[arena_page_index(a, addr)] : NULL;
+    if (a == NULL)
+        return NULL;
+    uintptr_t i = arena_page_index(a, addr);
+#if SHEAP_LAZY_ARENA_META
+    SHEAP_ASSERT((a->map_ready >> ARENA_REC_PAGE(i)) & 1u);
+#endif
+    return a->spans[i];
 }
 
 /* Initialise zeroed record h for cfg (checked by the caller) and link it
@@ -650,13 +718,72 @@ int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t
  */
 struct arena_growth {
     uintptr_t v, size;        /* the new arenas' range */
-    struct sheap_arena *meta; /* their records, size >> SHEAP_ARENA_SHIFT of them */
+    struct sheap_arena *meta; /* their records, size >> SHEAP_ARENA_SHIFT of them:
+                                 an array, or (lazy records) a chain through next */
     int src;                  /* where the range came from (arena.c) */
 };
 int arena_grow_prepare(struct sheap_heap *h, uintptr_t n, struct arena_growth *g);
 void arena_grow_commit(struct sheap_heap *h, const struct arena_growth *g);
 /* Both steps with the lock held (white-box tests); same results. */
 int arena_grow(struct sheap_heap *h, uintptr_t n, uintptr_t *v, uintptr_t *size);
+
+/*
+ * Lazy records: make the span-map entries of pages [v - 1 page, v + n pages)
+ * of h's arenas Ready (those of the run and of its two neighbours; pages
+ * outside h's arenas are skipped).  Lock held on entry and exit.  MAP_READY:
+ * they were, nothing dropped the lock; MAP_MADE: a growth section made them
+ * Ready with the lock dropped (look at the heap again); MAP_REFUSED: this
+ * caller may not grow; MAP_NOMEM: the backend failed (nothing changed).
+ */
+enum { MAP_READY, MAP_MADE, MAP_REFUSED, MAP_NOMEM };
+#if SHEAP_LAZY_ARENA_META
+/* Record pages [p0, p1] as a mask (p1 < WORD_BITS; 2 << 63 wraps to 0). */
+static inline uintptr_t rec_pages(uintptr_t p0, uintptr_t p1)
+{
+    return (((uintptr_t)2 << p1) - 1) & ~(((uintptr_t)1 << p0) - 1);
+}
+int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n);
+/* The common case inline: a run inside one arena (the one of the last
+ * lookup, else looked up), its entries and its neighbours' Ready already.
+ * A neighbour in the arena before or after is an end entry of that arena's
+ * map, Ready from the record's start (REC_INITIAL in arena.c), or not h's. */
+static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    struct sheap_arena *a = sheap_shared.last_arena;
+    if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
+        a = arena_of(v);
+    if (a != NULL && a->heap == h && n <= SHEAP_ARENA_PAGES) {
+        uintptr_t i = arena_page_index(a, v), end = i + n; /* end <= 2 * SHEAP_ARENA_PAGES: no wrap */
+        if (end <= SHEAP_ARENA_PAGES) {
+            uintptr_t i0 = i - (i != 0), i1 = end - (end == SHEAP_ARENA_PAGES);
+            uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
+            if ((a->map_ready & m) == m)
+                return MAP_READY;
+        }
+    }
+    return arena_map_prepare_slow(h, v, n);
+}
+/* Whether arena_map_prepare(h, v, n) would find everything Ready (the
+ * validator's test of the invariant).  Lock held. */
+bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n);
+#else
+static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    (void)h;
+    (void)v;
+    (void)n;
+    return MAP_READY;
+}
+static inline bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    (void)h;
+    (void)v;
+    (void)n;
+    return true;
+}
+#endif
+/* Ready bytes of arena a's record. */
+uintptr_t arena_meta_ready_bytes(const struct sheap_arena *a);
 
 /* ---- Page heap (pageheap.c) ---------------------------------------------- */
 
@@ -864,8 +991,6 @@ static inline bool slot_quarantined(const struct sheap_span *s, uintptr_t i)
 
 /* ---- Misc ----------------------------------------------------------------- */
 
-/* Fatal internal error: report through the port and stop. */
-_Noreturn void sheap_panic(const char *msg);
 void mem_zero(void *p, uintptr_t n);
 void mem_copy(void *dst, const void *src, uintptr_t n);
 

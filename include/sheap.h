@@ -371,7 +371,7 @@ struct sheap_arena_info {
     size_t size;        /* SHEAP_ARENA_SIZE */
     size_t ready_bytes; /* backed pages (in use or free) */
     size_t inuse_bytes; /* pages in small or large spans */
-    size_t metadata_bytes; /* this arena's off-heap metadata record */
+    size_t metadata_bytes; /* Ready bytes of this arena's off-heap metadata record */
 };
 typedef int (*sheap_arena_fn)(const struct sheap_arena_info *info, void *ctx);
 int sheap_arena_walk(sheap_arena_fn fn, void *ctx);

@@ -40,6 +40,13 @@
  *                        is reserved up front.  Default: all 4 GB.
  *   SHEAP_INITIAL_RESERVE  first size tried for the initial arena
  *                        reservation; halved until one arena.
+ *   SHEAP_INDEX_BASE / SHEAP_INDEX_SIZE   the addresses where any heap of
+ *                        the board may have arenas (every heap's region):
+ *                        the one-level arena index is a static table with
+ *                        an entry (a pointer) per arena frame of this range
+ *                        and nothing outside it.  Default: [0, 2^SHEAP_VA_BITS),
+ *                        4 KB of RAM with 4 MB arenas and 32 bits; a board
+ *                        that states its memories pays a few bytes.
  */
 #ifndef SHEAP_CONFIG_H
 #define SHEAP_CONFIG_H
@@ -111,8 +118,24 @@
 #ifndef SHEAP_REGION_SIZE
 #define SHEAP_REGION_SIZE ((uint64_t)1 << 32)
 #endif
+#ifndef SHEAP_INDEX_BASE
+#define SHEAP_INDEX_BASE 0u
+#endif
+#ifndef SHEAP_INDEX_SIZE
+#define SHEAP_INDEX_SIZE ((uint64_t)1 << SHEAP_VA_BITS)
+#endif
 #ifndef SHEAP_INITIAL_RESERVE
 #define SHEAP_INITIAL_RESERVE ((uint64_t)256 << 20)
+#endif
+
+/* Arena records made Ready as the arena's pages are used (see struct
+ * sheap_arena): each record gets a reservation of its own and only the
+ * pages of its span map that cover pages in use become Ready.  Default on
+ * in 64-bit mode, where a 64 MB arena's record is 132 KB; off in 32-bit
+ * mode, whose records (about 4 KB for a 4 MB arena) are reserved for the
+ * whole region up front and made Ready per arena. */
+#ifndef SHEAP_LAZY_ARENA_META
+#define SHEAP_LAZY_ARENA_META (!SHEAP_32BIT_MODE)
 #endif
 
 /* Empty one-page spans each size class keeps for reuse (besides the head of
@@ -137,10 +160,22 @@
 #define SHEAP_RELEASE_BATCH 8
 #endif
 
+/* log2 of the free lists per power of two of run length in the page heap
+ * (TLSF's second level): 3 gives steps of 12.5 %; 2 saves half of the
+ * lists' static RAM (a word each) for 25 % steps. */
+#ifndef SHEAP_SL_BITS
+#define SHEAP_SL_BITS 3
+#endif
+
 /* Maximum number of growth hints kept at once; the oldest are dropped when a
- * fallback reservation adds two more and the list is full. */
+ * fallback reservation adds two more and the list is full.  32-bit mode
+ * grows from its initial reservation first and needs few. */
 #ifndef SHEAP_MAX_HINTS
+#if SHEAP_32BIT_MODE
+#define SHEAP_MAX_HINTS 4
+#else
 #define SHEAP_MAX_HINTS 16
+#endif
 #endif
 
 /* Size classes the storage of a heap (struct sheap) makes room for; the

@@ -20,10 +20,9 @@
  *   0x0010_0000  data, bss, stack (48 KB), then the metadata pool (16 KB)
  *   0x0011_0000  the heap region, 192 KB: three 64 KB arenas, 1 KB pages
  *   0x0014_0000  end of the 256 KB
- * The RAM sits low on purpose: the 32-bit arena index is one flat table
- * over [0, 2^SHEAP_VA_BITS), 4 bytes per arena frame, so with 64 KB arenas
- * a heap below 2 MB needs a 128-byte index (SHEAP_VA_BITS 21); at
- * 0x2000_0000 it would take 64 KB (see docs/PORTING.md).
+ * The 32-bit arena index is one flat table over [SHEAP_INDEX_BASE,
+ * + SHEAP_INDEX_SIZE), 4 bytes per arena frame: here the heap region alone,
+ * 3 entries (over all 4 GB it would take 256 KB with 64 KB arenas).
  *
  * The linker scripts (linker/mps2-an385*.ld) state the same region and pool;
  * the port checks that they agree on its first call.
@@ -39,15 +38,23 @@
 #define SHEAP_BOARD_NAME "mps2-an385-small"
 #define SHEAP_PAGE_SHIFT 10  /* 1 KB */
 #define SHEAP_ARENA_SHIFT 16 /* 64 KB */
-#define SHEAP_VA_BITS 21     /* the heap lies below 2 MB: a 32-entry index */
+#define SHEAP_VA_BITS 21     /* the heap lies below 2 MB */
 #define SHEAP_REGION_BASE 0x00110000u
 #define SHEAP_REGION_SIZE (192u * 1024u)
+/* The arena index covers the heap region only: 3 entries, 12 bytes. */
+#define SHEAP_INDEX_BASE SHEAP_REGION_BASE
+#define SHEAP_INDEX_SIZE SHEAP_REGION_SIZE
 /* The initial reservation is the whole region (see the native flavour). */
 #define SHEAP_INITIAL_RESERVE (192u * 1024u)
 /* Page rounding of large blocks stays under 12.5 % from 8 pages up. */
 #define SHEAP_MAX_SMALL_SIZE (8u * 1024u)
 #define SHEAP_META_CHUNK (2u * 1024u)
 #define SHEAP_STATIC_META_SIZE (16u * 1024u)
+/* Static RAM for a 256 KB part (issue 18: at most 1 KB): runs are at most
+ * 192 pages, so four free lists per power of two do (25 % steps), and
+ * growth never leaves the region, so two hints do. */
+#define SHEAP_SL_BITS 2
+#define SHEAP_MAX_HINTS 2
 /* Test sizing. */
 #define SHEAP_TEST_RAM_BYTES (64u * 1024u)
 #define SHEAP_TEST_STRESS_OPS 100000
@@ -58,6 +65,10 @@
 #define SHEAP_ARENA_SHIFT 22 /* 4 MB */
 #define SHEAP_REGION_BASE 0x21000000u
 #define SHEAP_REGION_SIZE (16u << 20)
+/* The arena index covers both heaps' memories, [0x2000_0000, 0x2200_0000):
+ * 8 entries, 32 bytes (all 4 GB would take 4 KB). */
+#define SHEAP_INDEX_BASE 0x20000000u
+#define SHEAP_INDEX_SIZE (32u << 20)
 /* The initial reservation is the whole region: growth never needs a hint
  * (see docs/PORTING.md, "Initial reservation"). */
 #define SHEAP_INITIAL_RESERVE (16u << 20)

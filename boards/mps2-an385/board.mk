@@ -84,6 +84,9 @@ FAULT_TEST := yes
 CXX_TEST := yes
 MINIMAL_TEST := $(if $(filter picolibc,$(LIBC)),$(if $(filter native,$(FLAVOR)),yes))
 CMAKE_TEST := $(MINIMAL_TEST)
+# issue 18: code size and static RAM of malloc, calloc, realloc and free on
+# Cortex-M3 -Os (tools/check_code_size.sh; both flavours' figures, once).
+SIZE_CHECK := $(MINIMAL_TEST)
 # make test checks the longest interrupt-masked stretch of every call against
 # mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c, counted by
 # the QEMU plugin tests/bench/icount_plugin.c: no counter on M-profile).

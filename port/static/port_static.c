@@ -61,7 +61,6 @@
 #define PAGE SHEAP_PAGE_SIZE
 #define REGION_PAGES SHEAP_STATIC_REGION_PAGES
 #define META_PAGES SHEAP_STATIC_META_PAGES
-#define WORDS(n) (((n) + 31u) / 32u)
 
 _Static_assert(SHEAP_32BIT_MODE, "the static port is for 32-bit mode");
 _Static_assert(SHEAP_REGION_SIZE > 0 && SHEAP_REGION_SIZE % SHEAP_ARENA_SIZE == 0,
@@ -85,71 +84,34 @@ static struct sheap_static_region *regions;
 
 /* ---- bitmaps ----------------------------------------------------------------- */
 
-/* Bits [lo, hi) of word w set (0 <= lo < hi <= 32). */
-static inline uint32_t word_mask(uintptr_t lo, uintptr_t hi)
-{
-    uint32_t m = hi >= 32 ? ~0u : (1u << hi) - 1u;
-    return m & ~((1u << lo) - 1u);
-}
+/* The core's bitmap helpers (core/util.c; declared with the core's private
+ * structures in core/sheap_internal.h, which ports do not include): one
+ * library for both, words of uintptr_t (32 bits on this port). */
+void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n);
+void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
+uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
+uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool value);
+uintptr_t bits_prev(const uintptr_t *map, uintptr_t before);
+_Static_assert(sizeof(uintptr_t) == 4, "the bitmaps of sheap_static.h are sized in 32-bit words");
 
 /* Whether any bit in [first, first + n) is set. */
-static bool bits_any(const uint32_t *map, uintptr_t first, uintptr_t n)
+static inline bool bits_any(const uintptr_t *map, uintptr_t first, uintptr_t n)
 {
-    uintptr_t end = first + n;
-    while (first < end) {
-        uintptr_t w = first / 32, lo = first % 32;
-        uintptr_t hi = end - w * 32 < 32 ? end - w * 32 : 32;
-        if (map[w] & word_mask(lo, hi))
-            return true;
-        first = w * 32 + hi;
-    }
-    return false;
+    return bits_next(map, first, first + n, true) < first + n;
 }
 
 /* Whether every bit in [first, first + n) is set. */
-static bool bits_all(const uint32_t *map, uintptr_t first, uintptr_t n)
+static inline bool bits_all(const uintptr_t *map, uintptr_t first, uintptr_t n)
 {
-    uintptr_t end = first + n;
-    while (first < end) {
-        uintptr_t w = first / 32, lo = first % 32;
-        uintptr_t hi = end - w * 32 < 32 ? end - w * 32 : 32;
-        uint32_t m = word_mask(lo, hi);
-        if ((map[w] & m) != m)
-            return false;
-        first = w * 32 + hi;
-    }
-    return true;
+    return bits_next(map, first, first + n, false) >= first + n;
 }
 
-static void bits_put(uint32_t *map, uintptr_t first, uintptr_t n, bool value)
+static void bits_put(uintptr_t *map, uintptr_t first, uintptr_t n, bool value)
 {
-    uintptr_t end = first + n;
-    while (first < end) {
-        uintptr_t w = first / 32, lo = first % 32;
-        uintptr_t hi = end - w * 32 < 32 ? end - w * 32 : 32;
-        if (value)
-            map[w] |= word_mask(lo, hi);
-        else
-            map[w] &= ~word_mask(lo, hi);
-        first = w * 32 + hi;
-    }
-}
-
-/* One past the highest set bit below nbits, or 0. */
-static uintptr_t bits_top(const uint32_t *map, uintptr_t nbits)
-{
-    for (uintptr_t w = WORDS(nbits); w-- > 0;)
-        if (map[w])
-            return w * 32 + 32 - (uintptr_t)__builtin_clz(map[w]);
-    return 0;
-}
-
-static uintptr_t count_bits(const uint32_t *map, uintptr_t nbits)
-{
-    uintptr_t c = 0;
-    for (uintptr_t w = 0; w < WORDS(nbits); w++)
-        c += (uintptr_t)__builtin_popcount(map[w]);
-    return c;
+    if (value)
+        bits_set_range(map, first, n);
+    else
+        bits_clear_range(map, first, n);
 }
 
 /* ---- pools -------------------------------------------------------------------- */
@@ -157,7 +119,7 @@ static uintptr_t count_bits(const uint32_t *map, uintptr_t nbits)
 /* A range of pages with a reserved bit each: an instance's region or pool. */
 struct pool {
     uintptr_t base, end;
-    uint32_t *reserved;
+    uintptr_t *reserved;
 };
 
 static struct pool region_pool(struct sheap_static_region *r)
@@ -195,7 +157,8 @@ static inline uintptr_t page_no(const struct pool *p, uintptr_t v) { return (v -
 static void watermark_drop(struct sheap_static_region *r, uintptr_t v, uintptr_t n)
 {
     if (r->ready_end > v && r->ready_end <= v + n) {
-        r->ready_end = r->base + (bits_top(r->ready, REGION_PAGES) << SHEAP_PAGE_SHIFT);
+        /* One past the highest Ready page (bits_prev gives UINTPTR_MAX, + 1 = 0, when none is). */
+        r->ready_end = r->base + ((bits_prev(r->ready, REGION_PAGES) + 1) << SHEAP_PAGE_SHIFT);
         if (r->guarded)
             static_guard_set(r->ready_end);
     }
@@ -231,20 +194,17 @@ static int static_reserve(void *ctx, uintptr_t hint, uintptr_t n, uintptr_t *out
         }
         return SHEAP_BACKEND_ENOMEM;
     }
-    /* Anything else is metadata: first fit in the pool, page by page. */
+    /* Anything else is metadata: first fit in the pool, a free run at a time. */
     p = meta_pool(r);
-    uintptr_t total = (p.end - p.base) >> SHEAP_PAGE_SHIFT, run = 0;
-    for (uintptr_t i = 0; i < total; i++) {
-        if ((p.reserved[i / 32] >> (i % 32)) & 1u) {
-            run = 0;
-            continue;
-        }
-        if (++run == npages) {
-            uintptr_t first = i + 1 - npages;
-            bits_put(p.reserved, first, npages, true);
-            *out = p.base + (first << SHEAP_PAGE_SHIFT);
+    uintptr_t total = (p.end - p.base) >> SHEAP_PAGE_SHIFT;
+    for (uintptr_t i = bits_next(p.reserved, 0, total, false); i < total;) {
+        uintptr_t j = bits_next(p.reserved, i, total, true); /* [i, j) is free */
+        if (j - i >= npages) {
+            bits_put(p.reserved, i, npages, true);
+            *out = p.base + (i << SHEAP_PAGE_SHIFT);
             return SHEAP_BACKEND_OK;
         }
+        i = bits_next(p.reserved, j, total, false);
     }
     return SHEAP_BACKEND_ENOMEM;
 }
@@ -421,9 +381,9 @@ void sheap_static_region_info(const struct sheap_static_region *r, struct sheap_
     info->meta_base = r->meta_base;
     info->meta_end = r->meta_end;
     uintptr_t rpages = (r->end - r->base) >> SHEAP_PAGE_SHIFT, mpages = (r->meta_end - r->meta_base) >> SHEAP_PAGE_SHIFT;
-    info->region_reserved_bytes = count_bits(r->reserved, rpages) << SHEAP_PAGE_SHIFT;
-    info->region_ready_bytes = count_bits(r->ready, rpages) << SHEAP_PAGE_SHIFT;
-    info->meta_reserved_bytes = count_bits(r->meta_reserved, mpages) << SHEAP_PAGE_SHIFT;
+    info->region_reserved_bytes = bits_count_range(r->reserved, 0, rpages) << SHEAP_PAGE_SHIFT;
+    info->region_ready_bytes = bits_count_range(r->ready, 0, rpages) << SHEAP_PAGE_SHIFT;
+    info->meta_reserved_bytes = bits_count_range(r->meta_reserved, 0, mpages) << SHEAP_PAGE_SHIFT;
     info->ready_end = r->ready_end;
     info->guard_granule = BOARD_HAS_GUARD && r->guarded ? static_guard_granule() : 0;
     sheap_port_unlock();

@@ -41,9 +41,9 @@ struct sheap_static_region {
     uintptr_t ready_end;          /* end of the highest Ready page (the guard's watermark) */
     bool guarded;                 /* the default instance, when the board has a guard */
     struct sheap_static_region *next;
-    uint32_t reserved[(SHEAP_STATIC_REGION_PAGES + 31) / 32];
-    uint32_t ready[(SHEAP_STATIC_REGION_PAGES + 31) / 32];
-    uint32_t meta_reserved[(SHEAP_STATIC_META_PAGES + 31) / 32];
+    uintptr_t reserved[(SHEAP_STATIC_REGION_PAGES + 31) / 32];
+    uintptr_t ready[(SHEAP_STATIC_REGION_PAGES + 31) / 32];
+    uintptr_t meta_reserved[(SHEAP_STATIC_META_PAGES + 31) / 32];
 };
 
 /*

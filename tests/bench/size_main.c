@@ -1,6 +1,7 @@
 /*
  * size_main.c - the program the Cortex-M code-size figures are linked from
- * (tools/bench_size.sh): one malloc, realloc and free through the allocator
+ * (tools/bench_size.sh): one malloc, realloc and free (and with -DCALLOC a
+ * calloc) through the allocator
  * named by -DALLOC=sheap_ or -DALLOC= (picolibc's own), or none (-DNONE, the
  * baseline).  The size of an allocator is the size of its image less the
  * baseline's.
@@ -12,6 +13,7 @@
 void *CAT(ALLOC, malloc)(size_t n);
 void *CAT(ALLOC, realloc)(void *p, size_t n);
 void CAT(ALLOC, free)(void *p);
+void *CAT(ALLOC, calloc)(size_t n, size_t m);
 
 int main(void)
 {
@@ -20,6 +22,10 @@ int main(void)
 #else
     void *p = CAT(ALLOC, malloc)(10);
     p = CAT(ALLOC, realloc)(p, 100);
+#ifdef CALLOC /* calloc as well (the issue 18 figure) */
+    void *q = CAT(ALLOC, calloc)(3, 10);
+    CAT(ALLOC, free)(q);
+#endif
     CAT(ALLOC, free)(p);
     return p != NULL;
 #endif

@@ -8,6 +8,7 @@
 
 #include "sheap_port.h"
 
+#ifndef SIZE_STUB_LIBC_HOOKS
 unsigned long sheap_port_saved_irq;
 static int sheap_port_stub_reserve(void *c, uintptr_t hint, uintptr_t n, uintptr_t *out)
 {
@@ -31,5 +32,8 @@ static const struct sheap_backend sheap_port_stub_backend = {&sheap_port_stub_op
 const struct sheap_backend *sheap_port_default_backend(void) { return &sheap_port_stub_backend; }
 void sheap_port_lock(void) {}
 void sheap_port_unlock(void) {}
+#endif
+/* With -DSIZE_STUB_LIBC_HOOKS (the image with the real static port) only
+ * these two, which a real image takes from port/common/port_picolibc.c. */
 void sheap_port_fault(const char *msg, const void *ptr, bool fatal) { (void)msg, (void)ptr, (void)fatal; }
 void sheap_port_set_errno(int err) { (void)err; }
