@@ -1056,8 +1056,9 @@ void sheap_free(void *ptr)
     }
     /* Fast path: a live block of a SMALL span, of whichever heap owns the
      * arena.  The checks of block_of, written out so that the bitmap word
-     * is loaded once for the double-free test and the update.  Anything
-     * else (large blocks, misuse) takes free_slow, which checks again. */
+     * is loaded once for the double-free test and the update.  The start
+     * of a LARGE run is freed here too (block_of's test for it).  Anything
+     * else (misuse) takes free_slow, which checks again. */
     uintptr_t p = (uintptr_t)ptr;
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
@@ -1079,6 +1080,13 @@ void sheap_free(void *ptr)
                 unlock_fast(irq);
                 return;
             }
+        } else if (s != NULL && p == s->base && s->state == SPAN_LARGE) {
+            /* The start of a live large block: its run goes back under
+             * this same lock (no second lock, no second lookup). */
+            lock_adopt(irq);
+            free_block(a->heap, s, 0);
+            unlock();
+            return;
         }
     }
     unlock_fast(irq);

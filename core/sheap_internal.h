@@ -175,7 +175,11 @@ struct sheap_span {
     struct sheap_span *next; /* free list (FREE), partial list (SMALL), pool (DEAD) */
     struct sheap_span *prev;
     uint8_t state;           /* enum span_state */
-    uint8_t cls;             /* SMALL: size class */
+    union {
+        uint8_t cls;         /* SMALL: size class */
+        uint8_t ready;       /* FREE and BUSY: READY_NONE, READY_ALL or
+                                READY_SOME, what its a->ready bits hold */
+    };
     uint8_t needzero;        /* memory may hold old data (LARGE and SMALL) */
     uint8_t on_partial;      /* SMALL: ON_PARTIAL (the class's partial list),
                                 ON_STASH (its stash of empty spans) or 0 */
@@ -186,6 +190,14 @@ struct sheap_span {
     uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32 */
     uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot */
 };
+
+/* span->ready of a free (or BUSY) run: whether its pages are Ready (backed).
+ * READY_SOME means "not known to be all one way": its bits must be read.
+ * In steady state runs are READY_ALL (freed whole, and Ready while in use)
+ * or READY_NONE (new arenas, trimmed runs), so the page heap tells in O(1)
+ * whether a run needs backing.  Merging two runs in different states gives
+ * READY_SOME; splitting one gives both pieces its state. */
+enum { READY_NONE = 0, READY_ALL = 1, READY_SOME = 2 };
 
 /* ---- Arenas ----------------------------------------------------------------*/
 
