@@ -429,12 +429,36 @@ static const uint8_t debruijn_ctz64[64] = {
     23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14, 13, 12,
 };
 static inline unsigned ctz64(uint64_t x) { return debruijn_ctz64[((x & -x) * 0x022fdd63cc95386dull) >> 58]; }
+#if UINTPTR_MAX > 0xffffffffu
 static inline unsigned ctz_word(uintptr_t x) { return ctz64(x); }
+#else
+/* RV32: a 32-bit multiply, not a 64-bit one (three multiplies there). */
+static const uint8_t debruijn_ctz32[32] = {0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8, 31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9};
+static inline unsigned ctz_word(uintptr_t x) { return debruijn_ctz32[((x & -x) * 0x077cb531u) >> 27]; }
+#endif
 #else
 static inline unsigned ctz_word(uintptr_t x) { return (unsigned)__builtin_ctzl((unsigned long)x); }
 static inline unsigned ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
 #endif
+#if defined(__riscv) && !defined(__riscv_zbb)
+/* No count-leading-zeros instruction either: smear the top bit down, keep
+ * it alone and find it with ctz64 (libgcc's __clzdi2 is a call of about 40
+ * instructions, on the page heap's list paths). */
+static inline unsigned log2_floor(uintptr_t x)
+{
+    x |= x >> 1;
+    x |= x >> 2;
+    x |= x >> 4;
+    x |= x >> 8;
+    x |= x >> 16;
+#if UINTPTR_MAX > 0xffffffffu
+    x |= x >> 32;
+#endif
+    return ctz_word(x ^ (x >> 1));
+}
+#else
 static inline unsigned log2_floor(uintptr_t x) { return WORD_BITS - 1u - (unsigned)__builtin_clzl((unsigned long)x); }
+#endif
 static inline unsigned popcount_word(uintptr_t x) { return (unsigned)__builtin_popcountl((unsigned long)x); }
 static inline bool bit_get(const uintptr_t *map, uintptr_t i) { return (map[i / WORD_BITS] >> (i % WORD_BITS)) & 1u; }
 static inline void bit_set(uintptr_t *map, uintptr_t i) { map[i / WORD_BITS] |= (uintptr_t)1 << (i % WORD_BITS); }
