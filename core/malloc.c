@@ -399,13 +399,17 @@ static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uin
     uintptr_t need = npages + align_pages - 1;
     if (need < npages)
         return NULL;
-    if (small_kept_maybe(h) && !ph_fit_is_ready(h, need)) {
+    struct sheap_span *s;
+    if (small_kept_maybe(h)) {
+        /* One search: a run that is all Ready is taken at once. */
+        if ((s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
+            return s;
         lock_break(); /* the fit test in one stretch, each run freed in one of its own */
         small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
         lock_break();
     }
     bool oom_backing = false;
-    struct sheap_span *s = ph_alloc(h, npages, align_pages, state, &oom_backing);
+    s = ph_alloc(h, npages, align_pages, state, &oom_backing);
     if (s == NULL && small_release_empty(h, need, UINTPTR_MAX) != 0)
         s = ph_alloc(h, npages, align_pages, state, &oom_backing);
     if (s == NULL && oom_backing && h->free_ready_pages > 0) {
@@ -1042,6 +1046,16 @@ __attribute__((noinline)) static void free_slow(void *ptr)
     unlock();
 }
 
+/* The start of a live large block, found by sheap_free's fast path under
+ * lock_fast: its run goes back under this same lock (no second lock, no
+ * second lookup).  Out of line, so that the small path keeps its registers. */
+__attribute__((noinline)) static void free_large_adopt(struct sheap_heap *h, struct sheap_span *s, unsigned long irq)
+{
+    lock_adopt(irq);
+    free_block(h, s, 0);
+    unlock();
+}
+
 void sheap_free(void *ptr)
 {
     if (ptr == NULL)
@@ -1080,12 +1094,8 @@ void sheap_free(void *ptr)
                 unlock_fast(irq);
                 return;
             }
-        } else if (s != NULL && p == s->base && s->state == SPAN_LARGE) {
-            /* The start of a live large block: its run goes back under
-             * this same lock (no second lock, no second lookup). */
-            lock_adopt(irq);
-            free_block(a->heap, s, 0);
-            unlock();
+        } else if (__builtin_expect(s != NULL && p == s->base && s->state == SPAN_LARGE, 0)) {
+            free_large_adopt(a->heap, s, irq);
             return;
         }
     }

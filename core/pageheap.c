@@ -481,12 +481,12 @@ __attribute__((always_inline)) static inline struct sheap_span *fl_find(const st
 
 /* File FREE span s, merging it with free neighbours first.  Each merge
  * retires one record, so the count of free spans drops with it. */
-static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
+__attribute__((always_inline)) static inline void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
+                                                                  struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
-    /* The neighbours' entries, from s's own arena when they are in it (one
-     * index lookup in all, the common case), else through the index. */
-    struct sheap_arena *a = arena_of(s->base);
+    /* The neighbours' entries, from s's own arena a when they are in it
+     * (one index lookup in all, the common case), else through the index. */
     uintptr_t first = arena_page_index(a, s->base);
     if (s->base >= PAGE) {
         struct sheap_span *p = first != 0 ? a->spans[first - 1] : span_of_heap(h, s->base - PAGE);
@@ -517,6 +517,8 @@ static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
     fl_insert(h, s);
     SHEAP_VALIDATE_SPAN(h, s);
 }
+
+static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s) { coalesce_insert_in(h, s, arena_of(s->base)); }
 
 /* ---- Growth ----------------------------------------------------------------- */
 
@@ -570,15 +572,13 @@ static void split_tail(struct sheap_heap *h, struct sheap_span *s, uintptr_t npa
 
 /* ---- Allocation and free of runs -------------------------------------------- */
 
-bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n)
-{
-    SHEAP_ASSERT_LOCKED();
-    struct sheap_span *s = fl_find(h, n);
-    return s != NULL && ready_first(s, n) == n;
-}
+static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
+                                   uintptr_t align_pages, enum span_state state, bool *oom_backing);
 
-struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
-                            bool *oom_backing)
+/* ph_alloc and ph_alloc_ready: ready_only refuses (NULL, nothing changed)
+ * a run that would need backing or growth. */
+static struct sheap_span *alloc_run(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                    enum span_state state, bool ready_only, bool *oom_backing)
 {
     SHEAP_ASSERT_LOCKED();
     if (npages == 0 || npages + align_pages - 1 < npages)
@@ -593,6 +593,9 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
         if (h->span_pool_count < 3 && !span_pool_reserve(h, 3))
             return NULL;
         s = fl_find(h, need);
+        if (ready_only)
+            return s != NULL && ready_first(s, need) == need ? take_run(h, s, npages, align_pages, state, oom_backing)
+                                                             : NULL;
         if (s != NULL)
             break;
         if (tries == 2)
@@ -603,6 +606,27 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
         if (g == PH_GROW_WAITED)
             tries--; /* not a try of this caller's: look again */
     }
+    return take_run(h, s, npages, align_pages, state, oom_backing);
+}
+
+struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
+                            bool *oom_backing)
+{
+    return alloc_run(h, npages, align_pages, state, false, oom_backing);
+}
+
+struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                  enum span_state state)
+{
+    bool oom_backing = false;
+    return alloc_run(h, npages, align_pages, state, true, &oom_backing);
+}
+
+/* Take free run s (found for npages at align_pages) out of the lists, split
+ * off what is not needed, back it and make it a span in state. */
+static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
+                                   uintptr_t align_pages, enum span_state state, bool *oom_backing)
+{
     fl_remove(h, s);
     if (align_pages > 1) {
         uintptr_t aligned = round_up(s->base, align_pages << SHEAP_PAGE_SHIFT);
@@ -687,10 +711,11 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
 }
 
 /* In-use span s (or its tail) becomes a free run. */
-static void release_run(struct sheap_heap *h, struct sheap_span *s)
+__attribute__((always_inline)) static inline void release_run(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    start_mark(s, false);
+    struct sheap_arena *a = arena_of(s->base);
+    bit_clear(a->starts, arena_page_index(a, s->base)); /* start_mark(s, false) */
     s->state = SPAN_FREE;
     s->ready = READY_ALL; /* every page of a span in use is Ready */
     s->obj_bytes = 0;
@@ -699,7 +724,7 @@ static void release_run(struct sheap_heap *h, struct sheap_span *s)
     h->c.free_pages += s->npages;
     h->free_ready_pages += s->npages;
     retain_or_release(h, s);
-    coalesce_insert(h, s);
+    coalesce_insert_in(h, s, a);
 }
 
 void ph_free(struct sheap_heap *h, struct sheap_span *s)

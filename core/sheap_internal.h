@@ -655,9 +655,11 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n);
  * caller's (span_alloc in malloc.c). */
 struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
                             bool *oom_backing);
-/* Whether the run ph_alloc would take for n pages is Ready at its start
- * (taking it backs nothing).  O(n / word). */
-bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n);
+/* ph_alloc, but only a run whose pages are all Ready already (it backs
+ * nothing and never grows the heap); NULL, nothing changed, otherwise.
+ * O(1) unless the run found is READY_SOME (then O(pages / word)). */
+struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                  enum span_state state);
 /* Add arenas for at least npages and file them as a free run (coalesced with
  * a free run they touch): PH_GROW_OK; PH_GROW_FAILED, with nothing changed,
  * when growth fails or this caller may not grow; PH_GROW_WAITED when it
