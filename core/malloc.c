@@ -443,12 +443,14 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     s->nfree = nelems;
     s->obj_bytes = (uintptr_t)nelems * s->elem_size;
     s->hint = 0;
-    for (unsigned i = 0; i < SPAN_BITMAP_WORDS; i++) {
-        unsigned lo = i * WORD_BITS;
-        s->freebits[i] = nelems >= lo + WORD_BITS ? ~(uintptr_t)0
-                         : nelems > lo           ? ((uintptr_t)1 << (nelems - lo)) - 1
-                                                 : 0;
-    }
+    /* Full words, the partial one, then zeros (the scan reads every word). */
+    unsigned full = nelems / WORD_BITS, i = 0;
+    for (; i < full; i++)
+        s->freebits[i] = ~(uintptr_t)0;
+    if (i < SPAN_BITMAP_WORDS)
+        s->freebits[i++] = ((uintptr_t)1 << (nelems % WORD_BITS)) - 1;
+    for (; i < SPAN_BITMAP_WORDS; i++)
+        s->freebits[i] = 0;
     partial_append(&h->cpu.classes[cls], s);
     SHEAP_VALIDATE_SPAN(h, s);
     return s;

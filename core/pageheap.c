@@ -555,21 +555,6 @@ int ph_grow(struct sheap_heap *h, uintptr_t npages)
     return PH_GROW_OK;
 }
 
-/* Split the first npages off FREE span s (not filed); the rest is filed,
- * in s's ready state. */
-static void split_tail(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
-{
-    SHEAP_ASSERT_LOCKED();
-    if (s->npages == npages)
-        return;
-    struct sheap_span *rest = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
-    rest->ready = s->ready;
-    s->npages = npages;
-    h->c.spans[SPAN_FREE]++;
-    map_bounds(rest);
-    fl_insert(h, rest);
-}
-
 /* ---- Allocation and free of runs -------------------------------------------- */
 
 static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
@@ -641,7 +626,20 @@ static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, u
             fl_insert(h, front);
         }
     }
-    split_tail(h, s, npages);
+    /* The tail split, with s's arena looked up once for it and below. */
+    struct sheap_arena *a = arena_of(s->base);
+    uintptr_t first = arena_page_index(a, s->base);
+    if (s->npages != npages) {
+        struct sheap_span *rest = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+        rest->ready = s->ready;
+        s->npages = npages;
+        h->c.spans[SPAN_FREE]++;
+        if (first + npages < SHEAP_ARENA_PAGES)
+            map_bounds_in(a, rest);
+        else
+            map_bounds(rest);
+        fl_insert(h, rest);
+    }
 
     /* Invariant: pages being backed are in no free list (BUSY).  A run
      * that is all Ready (steady state) needs no lock break: the whole call
@@ -669,12 +667,14 @@ static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, u
     s->needzero = !zeroed;
     /* O(1) in the run's length: a LARGE run maps its boundaries only; a
      * SMALL span (a few pages) maps every page, since blocks start there. */
-    struct sheap_arena *a = arena_of(s->base);
-    if (state == SPAN_SMALL)
-        each_piece(s->base, npages, piece_map, s);
-    else
+    if (state == SPAN_LARGE)
         map_bounds_in(a, s);
-    bit_set(a->starts, arena_page_index(a, s->base)); /* start_mark */
+    else if (first + npages <= SHEAP_ARENA_PAGES)
+        for (uintptr_t i = 0; i < npages; i++)
+            a->spans[first + i] = s;
+    else
+        each_piece(s->base, npages, piece_map, s);
+    bit_set(a->starts, first); /* start_mark */
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
     h->c.free_pages -= npages;
