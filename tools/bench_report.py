@@ -244,7 +244,8 @@ def main():
     for b in BOARD_ORDER + sorted(os.listdir(raw)):
         name = b[:-4] if b.endswith(".txt") else b
         p = os.path.join(raw, name + ".txt")
-        if name in boards or name in ("host", "size") or not os.path.exists(p):
+        # <board>-mask.txt is make mask-bench's (tools/mask_report.py), not a board.
+        if name in boards or name in ("host", "size") or name.endswith("-mask") or not os.path.exists(p):
             continue
         boards[name] = parse_board(p)
     # Plugin cross-checks: <board>.probecheck, the same image counted by the plugin.
