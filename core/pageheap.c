@@ -220,17 +220,6 @@ static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void 
         a->spans[first + i] = ctx;
 }
 
-/* The start bit of in-use span s: one bit, whatever its length. */
-__attribute__((always_inline)) static inline void start_mark(const struct sheap_span *s, bool set)
-{
-    struct sheap_arena *a = arena_of(s->base);
-    uintptr_t i = arena_page_index(a, s->base);
-    if (set)
-        bit_set(a->starts, i);
-    else
-        bit_clear(a->starts, i);
-}
-
 struct sheap_span *span_covering(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
@@ -674,7 +663,7 @@ static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, u
             a->spans[first + i] = s;
     else
         each_piece(s->base, npages, piece_map, s);
-    bit_set(a->starts, first); /* start_mark */
+    bit_set(a->starts, first); /* its start bit: one, whatever its length */
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
     h->c.free_pages -= npages;
@@ -715,7 +704,7 @@ __attribute__((always_inline)) static inline void release_run(struct sheap_heap 
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_arena *a = arena_of(s->base);
-    bit_clear(a->starts, arena_page_index(a, s->base)); /* start_mark(s, false) */
+    bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
     s->ready = READY_ALL; /* every page of a span in use is Ready */
     s->obj_bytes = 0;
