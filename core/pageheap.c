@@ -546,8 +546,8 @@ int ph_grow(struct sheap_heap *h, uintptr_t npages)
 
 /* ---- Allocation and free of runs -------------------------------------------- */
 
-static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
-                                   uintptr_t align_pages, enum span_state state, bool *oom_backing);
+static inline struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
+                                          uintptr_t align_pages, enum span_state state, bool *oom_backing);
 
 /* ph_alloc and ph_alloc_ready: ready_only refuses (NULL, nothing changed)
  * a run that would need backing or growth. */
@@ -567,9 +567,11 @@ static struct sheap_span *alloc_run(struct sheap_heap *h, uintptr_t npages, uint
         if (h->span_pool_count < 3 && !span_pool_reserve(h, 3))
             return NULL;
         s = fl_find(h, need);
-        if (ready_only)
-            return s != NULL && ready_first(s, need) == need ? take_run(h, s, npages, align_pages, state, oom_backing)
-                                                             : NULL;
+        if (ready_only) {
+            if (s == NULL || ready_first(s, need) != need)
+                return NULL;
+            break;
+        }
         if (s != NULL)
             break;
         if (tries == 2)
@@ -597,9 +599,11 @@ struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintpt
 }
 
 /* Take free run s (found for npages at align_pages) out of the lists, split
- * off what is not needed, back it and make it a span in state. */
-static struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
-                                   uintptr_t align_pages, enum span_state state, bool *oom_backing)
+ * off what is not needed, back it and make it a span in state.  One caller
+ * (alloc_run): inlined there. */
+__attribute__((always_inline)) static inline struct sheap_span *
+take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages, uintptr_t align_pages, enum span_state state,
+         bool *oom_backing)
 {
     fl_remove(h, s);
     if (align_pages > 1) {
