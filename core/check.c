@@ -81,7 +81,7 @@ static int check_span(struct sheap_span *s, void *ctx)
     if (s->state != SPAN_FREE && !arena_map_ready(t->h, s->base, s->npages))
         return SHEAP_CHECK_SPAN_MAP;
     /* Page bits, one arena-local piece at a time, a word at a time. */
-    uintptr_t addr = s->base, left = s->npages;
+    uintptr_t addr = s->base, left = s->npages, span_ready = 0;
     while (left > 0) {
         struct sheap_arena *a = arena_of(addr);
         if (a == NULL || a->heap != t->h)
@@ -91,6 +91,7 @@ static int check_span(struct sheap_span *s, void *ctx)
         uintptr_t ready = bits_count_range(a->ready, first, n);
         uintptr_t starts = bits_count_range(a->starts, first, n);
         t->ready_pages += ready;
+        span_ready += ready;
         if (s->state == SPAN_FREE) {
             if (starts != 0)
                 return SHEAP_CHECK_PAGE_STATE;
@@ -111,6 +112,10 @@ static int check_span(struct sheap_span *s, void *ctx)
         left -= n;
     }
     if (s->state == SPAN_FREE) {
+        /* Its summary of the ready bits (READY_SOME: may be either). */
+        if ((s->ready == READY_ALL && span_ready != s->npages) || (s->ready == READY_NONE && span_ready != 0) ||
+            s->ready > READY_SOME)
+            return SHEAP_CHECK_PAGE_STATE;
         if (s->obj_bytes != 0)
             return SHEAP_CHECK_SPAN;
         t->free_pages += s->npages;

@@ -432,13 +432,17 @@ static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uin
     uintptr_t need = npages + align_pages - 1;
     if (need < npages)
         return NULL;
-    if (small_kept_maybe(h) && !ph_fit_is_ready(h, need)) {
+    struct sheap_span *s;
+    if (small_kept_maybe(h)) {
+        /* One search: a run that is all Ready is taken at once. */
+        if ((s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
+            return s;
         lock_break(); /* the fit test in one stretch, each run freed in one of its own */
         small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
         lock_break();
     }
     bool oom_backing = false;
-    struct sheap_span *s = ph_alloc(h, npages, align_pages, state, &oom_backing);
+    s = ph_alloc(h, npages, align_pages, state, &oom_backing);
     if (s == NULL && small_release_empty(h, need, UINTPTR_MAX) != 0)
         s = ph_alloc(h, npages, align_pages, state, &oom_backing);
     if (s == NULL && oom_backing && h->free_ready_pages > 0) {
@@ -483,12 +487,14 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     s->nfree = nelems;
     s->obj_bytes = (uintptr_t)nelems * s->elem_size;
     s->hint = 0;
-    for (unsigned i = 0; i < SPAN_BITMAP_WORDS; i++) {
-        unsigned lo = i * WORD_BITS;
-        s->freebits[i] = nelems >= lo + WORD_BITS ? ~(uintptr_t)0
-                         : nelems > lo           ? ((uintptr_t)1 << (nelems - lo)) - 1
-                                                 : 0;
-    }
+    /* Full words, the partial one, then zeros (the scan reads every word). */
+    unsigned full = nelems / WORD_BITS, i = 0;
+    for (; i < full; i++)
+        s->freebits[i] = ~(uintptr_t)0;
+    if (i < SPAN_BITMAP_WORDS)
+        s->freebits[i++] = ((uintptr_t)1 << (nelems % WORD_BITS)) - 1;
+    for (; i < SPAN_BITMAP_WORDS; i++)
+        s->freebits[i] = 0;
     partial_append(&h->cpu.classes[cls], s);
     SHEAP_VALIDATE_SPAN(h, s);
     return s;
@@ -1489,6 +1495,16 @@ __attribute__((noinline, unused)) static void free_slow(void *ptr)
     unlock();
 }
 
+/* The start of a live large block, found by sheap_free's fast path under
+ * lock_fast: its run goes back under this same lock (no second lock, no
+ * second lookup).  Out of line, so that the small path keeps its registers. */
+__attribute__((noinline, unused)) static void free_large_adopt(struct sheap_heap *h, struct sheap_span *s, unsigned long irq)
+{
+    lock_adopt(irq);
+    free_block(h, s, 0);
+    unlock();
+}
+
 /* sheap_free without its trace hook (realloc's internal frees use it too). */
 static inline __attribute__((always_inline)) void free_untraced(void *ptr)
 {
@@ -1506,26 +1522,33 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
         return;
     }
     /* Fast path: a live block of a SMALL span, of whichever heap owns the
-     * arena.  The checks of block_of (fast_small_block), then the free bit
-     * with the bitmap word loaded once for the double-free test and the
-     * update.  Anything else (large blocks, misuse) takes free_slow, which
-     * checks again. */
-    struct sheap_arena *a;
-    uintptr_t i;
-    struct sheap_span *s = fast_small_block((uintptr_t)ptr, &a, &i);
-    if (__builtin_expect(s != NULL, 1)) {
-        uintptr_t *word = &s->freebits[i / WORD_BITS];
-        uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-        if (__builtin_expect((bits & bit) == 0, 1)) {
-            struct sheap_heap *h = a->heap;
-            *word = bits | bit;
-            count_free(h, s->elem_size);
-            if (span_crossed(s, ++s->nfree)) {
-                lock_adopt(irq); /* small_transition_unlock unlocks */
-                small_transition_unlock(h, s);
+     * arena.  The checks of block_of, written out so that the bitmap word
+     * is loaded once for the double-free test and the update.  The start
+     * of a LARGE run is freed here too (block_of's test for it).  Anything
+     * else (misuse) takes free_slow, which checks again. */
+    uintptr_t p = (uintptr_t)ptr;
+    struct sheap_arena *a = arena_of_cached(p);
+    if (__builtin_expect(a != NULL, 1)) {
+        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+        uintptr_t off;
+        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
+            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t *word = &s->freebits[i / WORD_BITS];
+            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
+            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+                struct sheap_heap *h = a->heap;
+                *word = bits | bit;
+                count_free(h, s->elem_size);
+                if (span_crossed(s, ++s->nfree)) {
+                    lock_adopt(irq); /* small_transition_unlock unlocks */
+                    small_transition_unlock(h, s);
+                    return;
+                }
+                unlock_fast(irq);
                 return;
             }
-            unlock_fast(irq);
+        } else if (__builtin_expect(s != NULL && p == s->base && s->state == SPAN_LARGE && !span_guarded(s), 0)) {
+            free_large_adopt(a->heap, s, irq);
             return;
         }
     }

@@ -18,10 +18,16 @@
  *     [prev FREE][s][next FREE]  ->  [prev + s + next]
  *
  * Page states: pages of free runs are Prepared or Ready (the ready bitmap
- * says which).  ph_alloc backs the Prepared pages of the run it hands out
- * (the backend's used()), so every page of a SMALL or LARGE span is Ready.  Freed runs
- * stay Ready up to SHEAP_RETAIN_BYTES; beyond that they go back to the backend
- * at once, and sheap_trim returns the rest on request.
+ * says which; span->ready sums it up per run: all, none or some, so that
+ * the common cases need no bit count).  ph_alloc backs the Prepared pages
+ * of the run it hands out (the backend's used()), so every page of a SMALL
+ * or LARGE span is Ready.  Freed runs stay Ready up to SHEAP_RETAIN_BYTES;
+ * beyond that they go back to the backend at once, and sheap_trim returns
+ * the rest on request.
+ *
+ * Steady state (every page of the run found is Ready) costs a list search,
+ * at most two splits and the map entries of the run's ends, all in one
+ * masked stretch; only backing (a growth section) drops the lock.
  *
  * Every function works on one heap, h; the span map it reads and writes
  * is in h's arena records, reached through the shared index.
@@ -160,7 +166,7 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n)
 }
 
 /* The caller reserved the record with span_pool_reserve. */
-static struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr_t npages)
+__attribute__((always_inline)) static inline struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr_t npages)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_span *s = h->span_pool;
@@ -172,12 +178,13 @@ static struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr
     s->next = s->prev = NULL;
     s->obj_bytes = 0;
     s->state = SPAN_FREE;
+    s->ready = READY_NONE;
     s->needzero = 1;
     s->on_partial = 0;
     return s;
 }
 
-static void span_dispose(struct sheap_heap *h, struct sheap_span *s)
+__attribute__((always_inline)) static inline void span_dispose(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     s->state = SPAN_DEAD;
@@ -213,17 +220,6 @@ static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void 
         a->spans[first + i] = ctx;
 }
 
-/* The start bit of in-use span s: one bit, whatever its length. */
-static void start_mark(const struct sheap_span *s, bool set)
-{
-    struct sheap_arena *a = arena_of(s->base);
-    uintptr_t i = arena_page_index(a, s->base);
-    if (set)
-        bit_set(a->starts, i);
-    else
-        bit_clear(a->starts, i);
-}
-
 struct sheap_span *span_covering(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
@@ -242,14 +238,25 @@ struct sheap_span *span_covering(uintptr_t addr)
     return NULL;
 }
 
-static void map_bounds(struct sheap_span *s)
+/* The span-map entries of s's first and last pages name s; a is the arena
+ * of s->base.  One index lookup unless s crosses into another arena. */
+__attribute__((always_inline)) static inline void map_bounds_in(struct sheap_arena *a, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_arena *a = arena_of(s->base);
-    a->spans[arena_page_index(a, s->base)] = s;
-    uintptr_t last = SPAN_END(s) - PAGE;
-    a = arena_of(last);
-    a->spans[arena_page_index(a, last)] = s;
+    uintptr_t first = arena_page_index(a, s->base);
+    a->spans[first] = s;
+    if (first + s->npages <= SHEAP_ARENA_PAGES) {
+        a->spans[first + s->npages - 1] = s;
+    } else {
+        uintptr_t last = SPAN_END(s) - PAGE;
+        a = arena_of(last);
+        a->spans[arena_page_index(a, last)] = s;
+    }
+}
+
+__attribute__((always_inline)) static inline void map_bounds(struct sheap_span *s)
+{
+    map_bounds_in(arena_of(s->base), s);
 }
 
 /* ---- Backing ------------------------------------------------------------ */
@@ -284,7 +291,7 @@ struct backing {
     struct sheap_heap *h;
     uintptr_t was_ready; /* pages already Ready before */
     uintptr_t newly;     /* pages made Ready now */
-    bool zeroed;         /* every page was fresh from the backend and zero */
+    bool zeroed;         /* every page backed here came zero from the backend */
     int err;
 };
 
@@ -293,8 +300,32 @@ static void piece_count_ready(struct sheap_arena *a, uintptr_t first, uintptr_t 
     *(uintptr_t *)ctx += bits_count_range(a->ready, first, n);
 }
 
-/* In a growth section, lock not held: back each stretch of pages that are
- * not Ready with one backend call, then mark it Ready under the lock.  The
+/* Runs up to COUNT_MAX pages may have their bits counted under the lock
+ * (COUNT_MAX / WORD_BITS words: a short stretch); longer READY_SOME runs
+ * are counted in a growth section, with the lock dropped. */
+#define COUNT_MAX ((uintptr_t)WORD_BITS * 8u)
+
+/* The Ready pages of the first n pages of free or BUSY span s, or
+ * UINTPTR_MAX when s is READY_SOME and n is too long to count here.  O(1)
+ * unless READY_SOME. */
+static uintptr_t ready_first(const struct sheap_span *s, uintptr_t n)
+{
+    SHEAP_ASSERT_LOCKED();
+    if (s->ready != READY_SOME)
+        return s->ready == READY_ALL ? n : 0;
+    if (n > COUNT_MAX)
+        return UINTPTR_MAX;
+    uintptr_t r = 0;
+    each_piece(s->base, n, piece_count_ready, &r);
+    return r;
+}
+
+/* The state of a run made of runs in states x and y. */
+static inline uint8_t ready_merge(uint8_t x, uint8_t y) { return x == y ? x : (uint8_t)READY_SOME; }
+
+/* In a growth section, lock not held: count the Ready pages, back each
+ * stretch of pages that are not Ready with one backend call, then mark it
+ * Ready under the lock.  The
  * ready bits of a BUSY span's pages change only here, so reading them
  * without the lock is safe (a word read is atomic; other bits in it may
  * change, these do not). */
@@ -302,6 +333,7 @@ static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void
 {
     struct backing *b = ctx;
     uintptr_t end = first + n;
+    b->was_ready += bits_count_range(a->ready, first, n);
     for (uintptr_t i = bits_next(a->ready, first, end, false); i < end && b->err == SHEAP_PORT_OK;
          i = bits_next(a->ready, i, end, false)) {
         uintptr_t j = bits_next(a->ready, i, end, true);
@@ -320,41 +352,49 @@ static void piece_back(struct sheap_arena *a, uintptr_t first, uintptr_t n, void
 }
 
 /*
- * Make every page of BUSY span s Ready.  When all of them are Ready already
- * this is a count of bits under the lock; otherwise a growth section backs
- * the rest with the lock dropped (BACK_NOGROW, nothing done, when this
- * caller may not grow: interrupt context or another section running).  The
- * pages came from a FREE run, so the free-ready count moves with them: on
- * success the ones that were Ready leave it; on failure what was backed
- * stays Ready inside the free run s returns to.  Lock held on entry and exit.
+ * Make every page of BUSY span s Ready.  READY_ALL: nothing to do, O(1).
+ * Otherwise a growth section counts the Ready pages and backs the rest with
+ * the lock dropped (BACK_NOGROW, nothing done, when this caller may not
+ * grow: interrupt context or another section running; a short READY_SOME
+ * run is counted first under the lock, so that a run that turns out to be
+ * all Ready is served there too).  The pages came from a free run, so the
+ * free-ready count moves with them: on success the ones that were Ready
+ * leave it; on failure what was backed stays Ready inside the free run s
+ * returns to (READY_SOME).  Lock held on entry and exit.
  */
 static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
 {
     SHEAP_ASSERT_LOCKED();
     SHEAP_ASSERT(s->state == SPAN_BUSY);
-    uintptr_t ready = 0;
-    each_piece(s->base, s->npages, piece_count_ready, &ready);
-    struct backing b = {h, ready, 0, ready == 0, SHEAP_PORT_OK};
-    if (ready != s->npages) {
-        if (!growth_begin())
-            return BACK_NOGROW;
-        heap_unlock();
-        each_piece(s->base, s->npages, piece_back, &b);
-        heap_lock();
-        growth_end();
+    uintptr_t ready = ready_first(s, s->npages);
+    if (ready == s->npages) {
+        h->free_ready_pages -= ready;
+        s->ready = READY_ALL;
+        *zeroed = false;
+        return SHEAP_PORT_OK;
     }
+    struct backing b = {h, 0, 0, true, SHEAP_PORT_OK};
+    if (!growth_begin())
+        return BACK_NOGROW;
+    heap_unlock();
+    each_piece(s->base, s->npages, piece_back, &b);
+    heap_lock();
+    growth_end();
     if (b.err != SHEAP_PORT_OK) {
         h->free_ready_pages += b.newly;
+        if (b.newly != 0 || s->ready == READY_SOME)
+            s->ready = READY_SOME;
         return b.err;
     }
     h->free_ready_pages -= b.was_ready;
-    *zeroed = b.zeroed;
+    s->ready = READY_ALL;
+    *zeroed = b.zeroed && b.was_ready == 0;
     return SHEAP_PORT_OK;
 }
 
 /* ---- Free lists ------------------------------------------------------------ */
 
-void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
+__attribute__((always_inline)) static inline void mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
 {
     if (npages < SL_COUNT) {
         *fl = 0;
@@ -366,11 +406,13 @@ void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
     }
 }
 
-static void fl_insert(struct sheap_heap *h, struct sheap_span *s)
+void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl) { mapping(npages, fl, sl); }
+
+__attribute__((always_inline)) static inline void fl_insert(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
-    ph_mapping(s->npages, &fl, &sl);
+    mapping(s->npages, &fl, &sl);
     struct sheap_span **head = &h->free_lists[fl][sl];
     s->prev = NULL;
     s->next = *head;
@@ -381,11 +423,11 @@ static void fl_insert(struct sheap_heap *h, struct sheap_span *s)
     h->sl_bitmap[fl] |= 1u << sl;
 }
 
-static void fl_remove(struct sheap_heap *h, struct sheap_span *s)
+__attribute__((always_inline)) static inline void fl_remove(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
-    ph_mapping(s->npages, &fl, &sl);
+    mapping(s->npages, &fl, &sl);
     if (s->prev)
         s->prev->next = s->next;
     else
@@ -400,14 +442,14 @@ static void fl_remove(struct sheap_heap *h, struct sheap_span *s)
 }
 
 /* A free run of at least n pages, or NULL.  O(1). */
-static struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
+__attribute__((always_inline)) static inline struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
     uintptr_t r = n;
     if (n >= SL_COUNT)
         r = n + ((uintptr_t)1 << (log2_floor(n) - SHEAP_SL_BITS)) - 1;
-    ph_mapping(r, &fl, &sl);
+    mapping(r, &fl, &sl);
     if (fl < FL_COUNT) {
         uint32_t slmap = h->sl_bitmap[fl] & (~0u << sl);
         if (slmap == 0) {
@@ -421,40 +463,51 @@ static struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
             return h->free_lists[fl][ctz_word(slmap)];
     }
     /* The rounded search skips n's own list; its head may still fit. */
-    ph_mapping(n, &fl, &sl);
+    mapping(n, &fl, &sl);
     struct sheap_span *s = fl < FL_COUNT ? h->free_lists[fl][sl] : NULL;
     return s && s->npages >= n ? s : NULL;
 }
 
 /* File FREE span s, merging it with free neighbours first.  Each merge
  * retires one record, so the count of free spans drops with it. */
-static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s)
+__attribute__((always_inline)) static inline void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
+                                                                  struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
+    /* The neighbours' entries, from s's own arena a when they are in it
+     * (one index lookup in all, the common case), else through the index. */
+    uintptr_t first = arena_page_index(a, s->base);
     if (s->base >= PAGE) {
-        struct sheap_span *p = span_of_heap(h, s->base - PAGE);
+        struct sheap_span *p = first != 0 ? a->spans[first - 1] : span_of_heap(h, s->base - PAGE);
         if (p && p->state == SPAN_FREE) {
             fl_remove(h, p);
             p->npages += s->npages;
+            p->ready = ready_merge(p->ready, s->ready);
             span_dispose(h, s);
             h->c.spans[SPAN_FREE]--;
             s = p;
+            a = arena_of(s->base);
+            first = arena_page_index(a, s->base);
         }
     }
     uintptr_t end = SPAN_END(s);
     if (end != 0) {
-        struct sheap_span *n = span_of_heap(h, end);
+        struct sheap_span *n =
+            first + s->npages < SHEAP_ARENA_PAGES ? a->spans[first + s->npages] : span_of_heap(h, end);
         if (n && n->state == SPAN_FREE) {
             fl_remove(h, n);
             s->npages += n->npages;
+            s->ready = ready_merge(s->ready, n->ready);
             span_dispose(h, n);
             h->c.spans[SPAN_FREE]--;
         }
     }
-    map_bounds(s);
+    map_bounds_in(a, s);
     fl_insert(h, s);
     SHEAP_VALIDATE_SPAN(h, s);
 }
+
+static void coalesce_insert(struct sheap_heap *h, struct sheap_span *s) { coalesce_insert_in(h, s, arena_of(s->base)); }
 
 /* ---- Growth ----------------------------------------------------------------- */
 
@@ -506,6 +559,7 @@ static struct sheap_span *split_busy(struct sheap_heap *h, struct sheap_span *s,
     if (at != s->base) {
         front = s;
         s = span_new(h, at, front->npages - ((at - front->base) >> SHEAP_PAGE_SHIFT));
+        s->ready = front->ready;
         s->state = SPAN_BUSY;
         front->npages -= s->npages;
         front->state = SPAN_FREE;
@@ -513,6 +567,7 @@ static struct sheap_span *split_busy(struct sheap_heap *h, struct sheap_span *s,
     }
     if (s->npages != npages) {
         rest = span_new(h, at + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+        rest->ready = s->ready;
         s->npages = npages;
         h->c.spans[SPAN_FREE]++;
     }
@@ -526,19 +581,18 @@ static struct sheap_span *split_busy(struct sheap_heap *h, struct sheap_span *s,
 
 /* ---- Allocation and free of runs -------------------------------------------- */
 
-bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n)
-{
-    SHEAP_ASSERT_LOCKED();
-    struct sheap_span *s = fl_find(h, n);
-    if (s == NULL)
-        return false;
-    uintptr_t ready = 0;
-    each_piece(s->base, n, piece_count_ready, &ready);
-    return ready == n;
-}
+static inline struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
+                                          uintptr_t align_pages, enum span_state state, bool *oom_backing);
+static struct sheap_span *take_run_unmapped(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
+                                           uintptr_t align_pages, enum span_state state, bool *oom_backing);
+static inline struct sheap_span *finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a,
+                                            uintptr_t first, uintptr_t npages, enum span_state state,
+                                            bool *oom_backing);
 
-struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
-                            bool *oom_backing)
+/* ph_alloc and ph_alloc_ready: ready_only refuses (NULL, nothing changed)
+ * a run that would need backing or growth. */
+static struct sheap_span *alloc_run(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                    enum span_state state, bool ready_only, bool *oom_backing)
 {
     SHEAP_ASSERT_LOCKED();
     if (npages == 0 || npages + align_pages - 1 < npages)
@@ -550,9 +604,14 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     /* Reserving and growing may drop the lock (growth sections), after
      * which the pool and the free lists are looked at again. */
     for (int tries = 0;; tries++) {
-        if (!span_pool_reserve(h, 3))
+        if (h->span_pool_count < 3 && !span_pool_reserve(h, 3))
             return NULL;
         s = fl_find(h, need);
+        if (ready_only) {
+            if (s == NULL || ready_first(s, need) != need)
+                return NULL;
+            break;
+        }
         if (s != NULL)
             break;
         if (tries == 2)
@@ -563,30 +622,115 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
         if (g == PH_GROW_WAITED)
             tries--; /* not a try of this caller's: look again */
     }
-    /* Invariant: pages being backed are in no free list (BUSY).  The run
-     * is taken out whole and the lock broken (the search in one stretch,
-     * the rest in the next).  Then the span-map entries the split writes
-     * are made Ready (lazy arena records, see struct sheap_arena: perhaps
-     * a growth section) and the pool refilled (another caller may have
-     * used it meanwhile); either failing files the run back. */
+    return take_run(h, s, npages, align_pages, state, oom_backing);
+}
+
+struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
+                            bool *oom_backing)
+{
+    return alloc_run(h, npages, align_pages, state, false, oom_backing);
+}
+
+struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                  enum span_state state)
+{
+    bool oom_backing = false;
+    return alloc_run(h, npages, align_pages, state, true, &oom_backing);
+}
+
+/* Take free run s (found for npages at align_pages) out of the lists, split
+ * off what is not needed, back it and make it a span in state.  One caller
+ * (alloc_run): inlined there. */
+__attribute__((always_inline)) static inline struct sheap_span *
+take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages, uintptr_t align_pages, enum span_state state,
+         bool *oom_backing)
+{
     fl_remove(h, s);
+    if (!arena_map_known_ready(h, align_pages > 1 ? round_up(s->base, align_pages << SHEAP_PAGE_SHIFT) : s->base,
+                               npages))
+        return take_run_unmapped(h, s, npages, align_pages, state, oom_backing);
+    if (align_pages > 1) {
+        uintptr_t aligned = round_up(s->base, align_pages << SHEAP_PAGE_SHIFT);
+        uintptr_t lead = (aligned - s->base) >> SHEAP_PAGE_SHIFT;
+        if (lead > 0) {
+            struct sheap_span *front = s;
+            s = span_new(h, aligned, front->npages - lead);
+            s->ready = front->ready;
+            front->npages = lead;
+            h->c.spans[SPAN_FREE]++;
+            map_bounds(front);
+            fl_insert(h, front);
+        }
+    }
+    /* The tail split, with s's arena looked up once for it and below. */
+    struct sheap_arena *a = arena_of(s->base);
+    uintptr_t first = arena_page_index(a, s->base);
+    if (s->npages != npages) {
+        struct sheap_span *rest = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+        rest->ready = s->ready;
+        s->npages = npages;
+        h->c.spans[SPAN_FREE]++;
+        if (first + npages < SHEAP_ARENA_PAGES)
+            map_bounds_in(a, rest);
+        else
+            map_bounds(rest);
+        fl_insert(h, rest);
+    }
+    return finish_run(h, s, a, first, npages, state, oom_backing);
+}
+
+/* Take free run s, out of the lists, for npages at align_pages when the
+ * span-map entries its split writes are not all Ready yet (lazy arena
+ * records, see struct sheap_arena; once per record page of an arena's
+ * life).  The run is kept whole as BUSY and the lock broken; the entries
+ * are made Ready (perhaps a growth section) and the pool refilled (another
+ * caller may have used it meanwhile); either failing files the run back.
+ * Then split_busy files the pieces, merged with neighbours freed while the
+ * lock was dropped.  Out of line: rare. */
+__attribute__((noinline)) static struct sheap_span *take_run_unmapped(struct sheap_heap *h, struct sheap_span *s,
+                                                                     uintptr_t npages, uintptr_t align_pages,
+                                                                     enum span_state state, bool *oom_backing)
+{
     s->state = SPAN_BUSY;
     sheap_shared.busy_spans++;
     lock_break();
     uintptr_t at = align_pages > 1 ? round_up(s->base, align_pages << SHEAP_PAGE_SHIFT) : s->base;
     int m = arena_map_prepare(h, at, npages);
-    bool pool = m != MAP_READY && m != MAP_MADE ? false : span_pool_reserve(h, 2);
+    bool pool = (m == MAP_READY || m == MAP_MADE) && span_pool_reserve(h, 2);
+    sheap_shared.busy_spans--;
     if (!pool) {
-        sheap_shared.busy_spans--;
         s->state = SPAN_FREE;
         coalesce_insert(h, s);
         *oom_backing = m == MAP_NOMEM;
         return NULL;
     }
     s = split_busy(h, s, at, npages);
+    s->state = SPAN_FREE; /* in no list, lock held: finish_run makes it BUSY if it backs pages */
+    struct sheap_arena *a = arena_of(s->base);
+    return finish_run(h, s, a, arena_page_index(a, s->base), npages, state, oom_backing);
+}
+
+/* Back run s (out of the lists, its pieces split off; first is its page in
+ * arena a) and make it a span in state: take_run's second half.
+ * Invariant: pages being backed are in no free list (BUSY).  A run that is
+ * all Ready (steady state) needs no lock break: the whole call is one
+ * short stretch; backing drops the lock anyway. */
+__attribute__((always_inline)) static inline struct sheap_span *
+finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, uintptr_t first, uintptr_t npages,
+           enum span_state state, bool *oom_backing)
+{
     bool zeroed = false;
-    int r = back_span(h, s, &zeroed);
-    sheap_shared.busy_spans--;
+    int r = SHEAP_PORT_OK;
+    if (s->ready == READY_ALL) {
+        h->free_ready_pages -= npages;
+    } else {
+        s->state = SPAN_BUSY;
+        sheap_shared.busy_spans++;
+        if (s->ready == READY_SOME)
+            lock_break(); /* back_span may count bits: the search and splits in one stretch, that in the next */
+        r = back_span(h, s, &zeroed);
+        sheap_shared.busy_spans--;
+    }
     if (r != SHEAP_PORT_OK) {
         s->state = SPAN_FREE;
         coalesce_insert(h, s); /* merges back with the pieces split off above */
@@ -598,11 +742,14 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     s->needzero = !zeroed;
     /* O(1) in the run's length: a LARGE run maps its boundaries only; a
      * SMALL span (a few pages) maps every page, since blocks start there. */
-    if (state == SPAN_SMALL)
-        each_piece(s->base, npages, piece_map, s);
+    if (state == SPAN_LARGE)
+        map_bounds_in(a, s);
+    else if (first + npages <= SHEAP_ARENA_PAGES)
+        for (uintptr_t i = 0; i < npages; i++)
+            a->spans[first + i] = s;
     else
-        map_bounds(s);
-    start_mark(s, true);
+        each_piece(s->base, npages, piece_map, s);
+    bit_set(a->starts, first); /* its start bit: one, whatever its length */
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
     h->c.free_pages -= npages;
@@ -633,23 +780,26 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
     /* Every page of s is Ready: it was in use until now. */
     be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);
     each_piece(s->base, s->npages, piece_ready_clear, NULL);
+    s->ready = READY_NONE;
     h->free_ready_pages -= s->npages;
     h->c.ready_pages -= s->npages;
 }
 
 /* In-use span s (or its tail) becomes a free run. */
-static void release_run(struct sheap_heap *h, struct sheap_span *s)
+__attribute__((always_inline)) static inline void release_run(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    start_mark(s, false);
+    struct sheap_arena *a = arena_of(s->base);
+    bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
+    s->ready = READY_ALL; /* every page of a span in use is Ready */
     s->obj_bytes = 0;
     s->on_partial = 0;
     h->c.spans[SPAN_FREE]++;
     h->c.free_pages += s->npages;
     h->free_ready_pages += s->npages;
     retain_or_release(h, s);
-    coalesce_insert(h, s);
+    coalesce_insert_in(h, s, a);
 }
 
 void ph_free(struct sheap_heap *h, struct sheap_span *s)
@@ -696,6 +846,7 @@ bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npag
     fl_remove(h, n);
     if (n->npages > extra) {
         struct sheap_span *rest = span_new(h, end + (extra << SHEAP_PAGE_SHIFT), n->npages - extra);
+        rest->ready = n->ready;
         n->npages = extra;
         h->c.spans[SPAN_FREE]++;
         map_bounds(rest);
@@ -801,6 +952,7 @@ uintptr_t ph_trim(struct sheap_heap *h)
         heap_unlock();
         each_piece(s->base, s->npages, piece_trim, &t);
         heap_lock();
+        s->ready = READY_NONE;
         s->next = done;
         done = s;
     }

@@ -178,7 +178,11 @@ struct sheap_span {
     struct sheap_span *next; /* free list (FREE), partial list (SMALL), pool (DEAD) */
     struct sheap_span *prev;
     uint8_t state;           /* enum span_state */
-    uint8_t cls;             /* SMALL: size class */
+    union {
+        uint8_t cls;         /* SMALL: size class */
+        uint8_t ready;       /* FREE and BUSY: READY_NONE, READY_ALL or
+                                READY_SOME, what its a->ready bits hold */
+    };
     uint8_t needzero;        /* memory may hold old data (LARGE and SMALL) */
     uint8_t on_partial;      /* SMALL: ON_PARTIAL (the class's partial list),
                                 ON_STASH (its stash of empty spans) or 0 */
@@ -243,6 +247,14 @@ _Static_assert(SHEAP_RETAIN_BYTES == (uintptr_t)-1,
  * tables the same values as sheap_class_divmul, which the core does not
  * link). */
 static inline uint32_t class_divmul(uint32_t size) { return 0xffffffffu / size + 1u; }
+
+/* span->ready of a free (or BUSY) run: whether its pages are Ready (backed).
+ * READY_SOME means "not known to be all one way": its bits must be read.
+ * In steady state runs are READY_ALL (freed whole, and Ready while in use)
+ * or READY_NONE (new arenas, trimmed runs), so the page heap tells in O(1)
+ * whether a run needs backing.  Merging two runs in different states gives
+ * READY_SOME; splitting one gives both pieces its state. */
+enum { READY_NONE = 0, READY_ALL = 1, READY_SOME = 2 };
 
 /* ---- Arenas ----------------------------------------------------------------*/
 
@@ -531,12 +543,36 @@ static const uint8_t debruijn_ctz64[64] = {
     23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14, 13, 12,
 };
 static inline unsigned ctz64(uint64_t x) { return debruijn_ctz64[((x & -x) * 0x022fdd63cc95386dull) >> 58]; }
+#if UINTPTR_MAX > 0xffffffffu
 static inline unsigned ctz_word(uintptr_t x) { return ctz64(x); }
+#else
+/* RV32: a 32-bit multiply, not a 64-bit one (three multiplies there). */
+static const uint8_t debruijn_ctz32[32] = {0, 1, 28, 2, 29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4, 8, 31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6, 11, 5, 10, 9};
+static inline unsigned ctz_word(uintptr_t x) { return debruijn_ctz32[((x & -x) * 0x077cb531u) >> 27]; }
+#endif
 #else
 static inline unsigned ctz_word(uintptr_t x) { return (unsigned)__builtin_ctzl((unsigned long)x); }
 static inline unsigned ctz64(uint64_t x) { return (unsigned)__builtin_ctzll(x); }
 #endif
+#if defined(__riscv) && !defined(__riscv_zbb)
+/* No count-leading-zeros instruction either: smear the top bit down, keep
+ * it alone and find it with ctz64 (libgcc's __clzdi2 is a call of about 40
+ * instructions, on the page heap's list paths). */
+static inline unsigned log2_floor(uintptr_t x)
+{
+    x |= x >> 1;
+    x |= x >> 2;
+    x |= x >> 4;
+    x |= x >> 8;
+    x |= x >> 16;
+#if UINTPTR_MAX > 0xffffffffu
+    x |= x >> 32;
+#endif
+    return ctz_word(x ^ (x >> 1));
+}
+#else
 static inline unsigned log2_floor(uintptr_t x) { return WORD_BITS - 1u - (unsigned)__builtin_clzl((unsigned long)x); }
+#endif
 static inline unsigned popcount_word(uintptr_t x) { return (unsigned)__builtin_popcountl((unsigned long)x); }
 static inline bool bit_get(const uintptr_t *map, uintptr_t i) { return (map[i / WORD_BITS] >> (i % WORD_BITS)) & 1u; }
 static inline void bit_set(uintptr_t *map, uintptr_t i) { map[i / WORD_BITS] |= (uintptr_t)1 << (i % WORD_BITS); }
@@ -747,7 +783,7 @@ int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n);
  * lookup, else looked up), its entries and its neighbours' Ready already.
  * A neighbour in the arena before or after is an end entry of that arena's
  * map, Ready from the record's start (REC_INITIAL in arena.c), or not h's. */
-static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     struct sheap_arena *a = sheap_shared.last_arena;
     if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
@@ -757,16 +793,26 @@ static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t
         if (end <= SHEAP_ARENA_PAGES) {
             uintptr_t i0 = i - (i != 0), i1 = end - (end == SHEAP_ARENA_PAGES);
             uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
-            if ((a->map_ready & m) == m)
-                return MAP_READY;
+            return (a->map_ready & m) == m;
         }
     }
-    return arena_map_prepare_slow(h, v, n);
+    return false; /* not known: the slow path looks */
+}
+static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    return arena_map_known_ready(h, v, n) ? MAP_READY : arena_map_prepare_slow(h, v, n);
 }
 /* Whether arena_map_prepare(h, v, n) would find everything Ready (the
  * validator's test of the invariant).  Lock held. */
 bool arena_map_ready(const struct sheap_heap *h, uintptr_t v, uintptr_t n);
 #else
+static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    (void)h;
+    (void)v;
+    (void)n;
+    return true;
+}
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     (void)h;
@@ -798,9 +844,11 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n);
  * caller's (span_alloc in malloc.c). */
 struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages, enum span_state state,
                             bool *oom_backing);
-/* Whether the run ph_alloc would take for n pages is Ready at its start
- * (taking it backs nothing).  O(n / word). */
-bool ph_fit_is_ready(struct sheap_heap *h, uintptr_t n);
+/* ph_alloc, but only a run whose pages are all Ready already (it backs
+ * nothing and never grows the heap); NULL, nothing changed, otherwise.
+ * O(1) unless the run found is READY_SOME (then O(pages / word)). */
+struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                  enum span_state state);
 /* Add arenas for at least npages and file them as a free run (coalesced with
  * a free run they touch): PH_GROW_OK; PH_GROW_FAILED, with nothing changed,
  * when growth fails or this caller may not grow; PH_GROW_WAITED when it

@@ -83,6 +83,18 @@ void mem_zero(void *p, uintptr_t n)
         n--;
     }
     uintptr_t *w = (uintptr_t *)(void *)b;
+    /* Eight words a round: fresh frames are no longer cleared by the MMU
+     * backend, so calloc and new metadata clear whole pages here. */
+    for (; n >= 8 * sizeof(uintptr_t); n -= 8 * sizeof(uintptr_t), w += 8) {
+        w[0] = 0;
+        w[1] = 0;
+        w[2] = 0;
+        w[3] = 0;
+        w[4] = 0;
+        w[5] = 0;
+        w[6] = 0;
+        w[7] = 0;
+    }
     for (; n >= sizeof(uintptr_t); n -= sizeof(uintptr_t))
         *w++ = 0;
     b = (unsigned char *)w;

@@ -9,11 +9,20 @@
  * [4:2] (the firmware's MAIR index), AP[7:6] (00: EL1 read/write), SH[9:8],
  * AF[10], nG[11], output address [47:12], PXN[53], UXN[54].
  *
- * TLB rules (ARM ARM D5.10, verified under QEMU, see PLATFORMS.md): an
- * invalid entry is never cached, so a new entry needs only dsb ishst; isb
- * before use.  A cleared entry needs dsb ishst; tlbi vaae1is (by VA, all
- * ASIDs, which also drops walk-cache entries for the VA, so it covers an
- * unlinked table too); dsb ish; isb before the frame is reused.
+ * TLB maintenance, no more than the architecture requires (Arm ARM, DDI
+ * 0487, "Translation Lookaside Buffers", rule RXCLRD: "Translation table
+ * entries that generate a Translation fault, an Address size fault, or an
+ * Access flag fault are never cached in a TLB"):
+ *   map    the entry was invalid, so no TLB or walk cache holds it: no
+ *          TLBI.  dsb ishst makes the store visible to the table walker,
+ *          isb makes later instructions use it (pt_arch_publish).  A new
+ *          table entry (linking a table) was invalid too: the same.
+ *   unmap  dsb ishst; tlbi vaae1is (by VA, all ASIDs; the non-"last level"
+ *          form also drops walk-cache entries for the VA, so it covers an
+ *          unlinked table); dsb ish; isb before the frame is reused
+ *          (pt_arch_invalidate_page / _walk, pt_arch_sync).
+ * No global invalidation (TLBI VMALLE1) is ever issued.  Verified under
+ * QEMU, see PLATFORMS.md.
  */
 #ifndef SHEAP_PT_ARCH_H
 #define SHEAP_PT_ARCH_H

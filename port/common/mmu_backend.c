@@ -4,10 +4,14 @@
  *
  *   Reserved   a range in the instance's vaspace; no table entries, no frames
  *   Prepared   the same (map() checks the range and does nothing else)
- *   Ready      every page has a zeroed frame mapped by a valid leaf entry
+ *   Ready      every page has a frame mapped by a valid leaf entry
  *
  * used() takes frames one by one and maps them; if the pool runs dry it
- * unmaps what it mapped in this call and fails, so no frame leaks.
+ * unmaps what it mapped in this call and fails, so no frame leaks.  A frame
+ * is cleared only when the instance was made with clear_frames (then used()
+ * reports the range zeroed); otherwise it keeps whatever it held and used()
+ * says so, and the core clears what a caller needs zeroed (calloc, the
+ * heap's metadata).  Table pages are always cleared: the walker reads them.
  * unused() clears the entries, invalidates them by VA and returns the
  * frames once the invalidation completed.  The architecture supplies
  * pt_arch.h (descriptors, barriers) and mmu_regime.c (reading the
@@ -69,7 +73,8 @@ static int mmu_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
     for (uintptr_t va = v; va < v + n; va += PAGE) {
         uintptr_t pa = frame_alloc(m);
         if (pa != 0) {
-            pt_arch_zero_page(pa);
+            if (m->clear_frames)
+                pt_arch_zero_page(pa);
             int r = pt_map(m, va, leaf | pte_from_pa(pa));
             if (r >= 0) {
                 new_tables |= r > 0;
@@ -83,7 +88,7 @@ static int mmu_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
         return SHEAP_BACKEND_ENOMEM;
     }
     pt_arch_publish(v, n, new_tables);
-    *zeroed = true;
+    *zeroed = m->clear_frames;
     return SHEAP_BACKEND_OK;
 }
 
@@ -197,6 +202,7 @@ int sheap_mmu_backend_init(struct sheap_mmu *m, const struct sheap_mmu_config *c
     m->any_lo = cfg->any_size ? cfg->any_base : m->win_lo;
     m->any_hi = cfg->any_size ? cfg->any_base + cfg->any_size : m->win_hi;
     m->leaf = cfg->leaf_attrs;
+    m->clear_frames = cfg->clear_frames;
     frames_init(m, cfg->frames, cfg->nframes);
     m->heap_pages = 0;
     m->table_pages = 0;

@@ -12,6 +12,11 @@
  *   frames                 [__sheap_frames_start, __sheap_frames_end) from
  *                          the linker script, then SHEAP_MMU_EXTRA_FRAMES
  *                          (optional brace list of {base, size})
+ *   clearing frames        SHEAP_MMU_CLEAR_FRAMES 1: every frame is cleared
+ *                          when it is mapped (security: no earlier
+ *                          owner's data is ever readable through the heap);
+ *                          default 0: cleared only when zeroed memory is
+ *                          needed (calloc, metadata), by the core
  * A configuration the backend refuses (translation off, a window over the
  * firmware's mappings, ...) stops the program through sheap_port_fault
  * with the reason: the default heap cannot exist without it.
@@ -28,6 +33,9 @@
 #ifndef SHEAP_MMU_ANY_BASE
 #define SHEAP_MMU_ANY_BASE 0
 #define SHEAP_MMU_ANY_END 0
+#endif
+#ifndef SHEAP_MMU_CLEAR_FRAMES
+#define SHEAP_MMU_CLEAR_FRAMES 0
 #endif
 
 extern char __sheap_frames_start[], __sheap_frames_end[];
@@ -66,6 +74,7 @@ const struct sheap_backend *sheap_port_default_backend(void)
         .frames = frames,
         .nframes = n,
         .leaf_attrs = SHEAP_MMU_LEAF_ATTRS,
+        .clear_frames = SHEAP_MMU_CLEAR_FRAMES != 0,
     };
     int r = sheap_mmu_read_regime(&cfg.root, &cfg.va_bits, &cfg.pa_bits);
     if (r == SHEAP_MMU_OK)

@@ -12,12 +12,24 @@
  * table; any of R, W, X makes a leaf.  Heap leaves are made with A and D
  * set, so the hardware never updates them.
  *
- * Fences: sfence.vma orders earlier page-table stores before later
- * implicit reads and drops cached translations.  The privileged spec lets
- * a hart cache invalid entries, so a new leaf needs sfence.vma too; with
- * rs1 = va it covers the leaf entries of that VA only, so a changed
- * non-leaf entry (a table linked or unlinked) needs rs1 = zero.  Single
- * hart: no remote fence (SBI) is needed.
+ * Fences, no more than the privileged spec requires (RISC-V Privileged
+ * ISA, "Supervisor Memory-Management Fence Instruction", SFENCE.VMA):
+ * sfence.vma orders earlier page-table stores before later implicit reads
+ * and drops cached translations.  Base RISC-V lets a hart cache invalid
+ * entries (the Svvptc extension removes that, not assumed here), so a new
+ * leaf needs a fence too.  "If rs1 != x0 and rs2 = x0, the fence orders
+ * only reads and writes made to leaf page table entries corresponding to
+ * the virtual address in rs1": so
+ *   map or unmap of a leaf   sfence.vma va, zero, one per page (never a
+ *                            global fence for leaves);
+ *   a table linked or unlinked (a non-leaf entry changed)   sfence.vma
+ *                            zero, zero: "If software modifies a non-leaf
+ *                            PTE, it should execute SFENCE.VMA with
+ *                            rs1=x0" (no narrower form names the non-leaf
+ *                            entries of one address).
+ * The spec's lazy option for invalid -> valid leaves (fence on the page
+ * fault) needs a fault handler sheap does not own: not used.  Single hart:
+ * no remote fence (SBI) is needed.
  */
 #ifndef SHEAP_PT_ARCH_H
 #define SHEAP_PT_ARCH_H
@@ -41,9 +53,6 @@ typedef uint64_t pte_t;
 
 /* What the firmware may choose for heap leaves: G and PBMT (not 3). */
 #define PT_ATTRS_ALLOWED (PTE_G | PTE_PBMT)
-
-/* Above this many pages, one global fence is cheaper than one per page. */
-#define PT_FENCE_PAGES_MAX 64u
 
 static inline bool pt_arch_va_bits_ok(unsigned va_bits) { return va_bits == 39 || va_bits == 48; }
 /* Lower half of the canonical space only. */
@@ -81,11 +90,11 @@ static inline void pt_arch_zero_page(uintptr_t pa)
                          : "memory");
 }
 
-/* After installing leaves [va, va + n): one fence per page, or one global
- * fence when a table was linked (non-leaf change) or the range is long. */
+/* After installing leaves [va, va + n): one address-specific fence per
+ * page, or one global fence when a table was linked (non-leaf change). */
 static inline void pt_arch_publish(uintptr_t va, uintptr_t n, bool new_tables)
 {
-    if (new_tables || n > PT_FENCE_PAGES_MAX * 4096u) {
+    if (new_tables) {
         __asm__ volatile("sfence.vma zero, zero" ::: "memory");
         return;
     }

@@ -443,6 +443,46 @@ static void test_calloc_zeroed(void)
     CHECK_LIVE(s0.live_blocks);
 }
 
+/* Pages given back (sheap_trim) and backed again may get frames that held
+ * data: a backend that does not clear frames (the MMU backend by default)
+ * says so, and calloc clears them; malloc need not.  Every board. */
+static void test_calloc_after_frames_reused(void)
+{
+    struct sheap_stats s0 = stats_now();
+    const size_t sizes[] = {100, MAXSMALL, 8 * PAGE, 40 * PAGE + 5};
+    for (unsigned round = 0; round < 3; round++) {
+        for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            unsigned char *p = sheap_malloc(sizes[i]);
+            CHECK(p != NULL);
+            memset(p, 0xA5, sheap_usable_size(p));
+            sheap_free(p);
+            sheap_trim(); /* its frames go back to the backend (MMU: its pool) */
+            unsigned char *q = sheap_calloc(1, sizes[i]);
+            CHECK(q != NULL);
+            CHECK(all_zero(q, sheap_usable_size(q)));
+            memset(q, 0x5A, sheap_usable_size(q));
+            sheap_free(q);
+        }
+    }
+    sheap_trim();
+    /* Several dirty runs freed and trimmed, then one calloc over them all. */
+    unsigned char *d[4];
+    for (unsigned i = 0; i < 4; i++) {
+        d[i] = sheap_malloc(4 * PAGE);
+        CHECK(d[i] != NULL);
+        memset(d[i], 0x77, 4 * PAGE);
+    }
+    for (unsigned i = 0; i < 4; i++)
+        sheap_free(d[i]);
+    sheap_trim();
+    unsigned char *big = sheap_calloc(16, PAGE);
+    CHECK(big != NULL);
+    CHECK(all_zero(big, 16 * PAGE));
+    sheap_free(big);
+    CHECK_LIVE(s0.live_blocks);
+    CHECK_HEAP();
+}
+
 static void test_calloc_overflow(void)
 {
     const size_t half = (size_t)1 << (4 * sizeof(size_t)); /* sqrt(SIZE_MAX + 1) */
@@ -1320,6 +1360,7 @@ int main(void)
     RUN(test_arena_boundaries);
     RUN(test_huge_fails);
     RUN(test_calloc_zeroed);
+    RUN(test_calloc_after_frames_reused);
     RUN(test_calloc_overflow);
     RUN(test_realloc_null_and_zero);
     RUN(test_realloc_content);
