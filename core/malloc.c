@@ -808,6 +808,8 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
              * run's free looks on every page as Ready). */
             h->free_ready_pages--;
             s->guard_off = 0;
+            ph_free_some_ready(h, s);
+            return;
         }
 #endif
         ph_free(h, s);

@@ -166,7 +166,7 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n)
 }
 
 /* The caller reserved the record with span_pool_reserve. */
-__attribute__((always_inline)) static inline struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr_t npages)
+SHEAP_HOT_INLINE struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr_t npages)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_span *s = h->span_pool;
@@ -184,7 +184,7 @@ __attribute__((always_inline)) static inline struct sheap_span *span_new(struct 
     return s;
 }
 
-__attribute__((always_inline)) static inline void span_dispose(struct sheap_heap *h, struct sheap_span *s)
+SHEAP_HOT_INLINE void span_dispose(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     s->state = SPAN_DEAD;
@@ -240,7 +240,7 @@ struct sheap_span *span_covering(uintptr_t addr)
 
 /* The span-map entries of s's first and last pages name s; a is the arena
  * of s->base.  One index lookup unless s crosses into another arena. */
-__attribute__((always_inline)) static inline void map_bounds_in(struct sheap_arena *a, struct sheap_span *s)
+SHEAP_HOT_INLINE void map_bounds_in(struct sheap_arena *a, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     uintptr_t first = arena_page_index(a, s->base);
@@ -254,7 +254,7 @@ __attribute__((always_inline)) static inline void map_bounds_in(struct sheap_are
     }
 }
 
-__attribute__((always_inline)) static inline void map_bounds(struct sheap_span *s)
+SHEAP_HOT_INLINE void map_bounds(struct sheap_span *s)
 {
     map_bounds_in(arena_of(s->base), s);
 }
@@ -394,7 +394,7 @@ static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
 
 /* ---- Free lists ------------------------------------------------------------ */
 
-__attribute__((always_inline)) static inline void mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
+SHEAP_HOT_INLINE void mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
 {
     if (npages < SL_COUNT) {
         *fl = 0;
@@ -408,7 +408,7 @@ __attribute__((always_inline)) static inline void mapping(uintptr_t npages, unsi
 
 void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl) { mapping(npages, fl, sl); }
 
-__attribute__((always_inline)) static inline void fl_insert(struct sheap_heap *h, struct sheap_span *s)
+SHEAP_HOT_INLINE void fl_insert(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
@@ -423,7 +423,7 @@ __attribute__((always_inline)) static inline void fl_insert(struct sheap_heap *h
     h->sl_bitmap[fl] |= 1u << sl;
 }
 
-__attribute__((always_inline)) static inline void fl_remove(struct sheap_heap *h, struct sheap_span *s)
+SHEAP_HOT_INLINE void fl_remove(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
@@ -442,7 +442,7 @@ __attribute__((always_inline)) static inline void fl_remove(struct sheap_heap *h
 }
 
 /* A free run of at least n pages, or NULL.  O(1). */
-__attribute__((always_inline)) static inline struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
+SHEAP_HOT_INLINE struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
@@ -470,7 +470,7 @@ __attribute__((always_inline)) static inline struct sheap_span *fl_find(const st
 
 /* File FREE span s, merging it with free neighbours first.  Each merge
  * retires one record, so the count of free spans drops with it. */
-__attribute__((always_inline)) static inline void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
+SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
                                                                   struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
@@ -641,7 +641,7 @@ struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintpt
 /* Take free run s (found for npages at align_pages) out of the lists, split
  * off what is not needed, back it and make it a span in state.  One caller
  * (alloc_run): inlined there. */
-__attribute__((always_inline)) static inline struct sheap_span *
+SHEAP_HOT_INLINE struct sheap_span *
 take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages, uintptr_t align_pages, enum span_state state,
          bool *oom_backing)
 {
@@ -715,7 +715,7 @@ __attribute__((noinline)) static struct sheap_span *take_run_unmapped(struct she
  * Invariant: pages being backed are in no free list (BUSY).  A run that is
  * all Ready (steady state) needs no lock break: the whole call is one
  * short stretch; backing drops the lock anyway. */
-__attribute__((always_inline)) static inline struct sheap_span *
+SHEAP_HOT_INLINE struct sheap_span *
 finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, uintptr_t first, uintptr_t npages,
            enum span_state state, bool *oom_backing)
 {
@@ -785,14 +785,17 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
     h->c.ready_pages -= s->npages;
 }
 
-/* In-use span s (or its tail) becomes a free run. */
-__attribute__((always_inline)) static inline void release_run(struct sheap_heap *h, struct sheap_span *s)
+/* In-use span s (or its tail) becomes a free run; ready is its pages'
+ * summary (READY_ALL: every page of a span in use is Ready, unless the
+ * caller knows better: a guarded block's guard page). */
+SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s,
+                                                              uint8_t ready)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_arena *a = arena_of(s->base);
     bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
-    s->ready = READY_ALL; /* every page of a span in use is Ready */
+    s->ready = ready;
     s->obj_bytes = 0;
     s->on_partial = 0;
     h->c.spans[SPAN_FREE]++;
@@ -806,7 +809,14 @@ void ph_free(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     h->c.spans[s->state]--;
-    release_run(h, s);
+    release_run(h, s, READY_ALL);
+}
+
+void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s)
+{
+    SHEAP_ASSERT_LOCKED();
+    h->c.spans[s->state]--;
+    release_run(h, s, READY_SOME);
 }
 
 void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
@@ -818,7 +828,7 @@ void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
     s->npages = npages;
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
     map_bounds(s);
-    release_run(h, tail); /* its start bit was never set: clearing it is harmless */
+    release_run(h, tail, READY_ALL); /* its start bit was never set: clearing it is harmless */
 }
 
 bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)

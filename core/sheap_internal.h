@@ -256,6 +256,16 @@ static inline uint32_t class_divmul(uint32_t size) { return 0xffffffffu / size +
  * READY_SOME; splitting one gives both pieces its state. */
 enum { READY_NONE = 0, READY_ALL = 1, READY_SOME = 2 };
 
+/* The page heap's hot helpers (list edits, span-map bounds, run take and
+ * release) are forced inline for speed.  A build for size (-Os defines
+ * __OPTIMIZE_SIZE__) leaves the choice to the compiler, which keeps one
+ * copy of each: forced, they double pageheap.o at -Os. */
+#if defined(__OPTIMIZE_SIZE__)
+#define SHEAP_HOT_INLINE static inline
+#else
+#define SHEAP_HOT_INLINE __attribute__((always_inline)) static inline
+#endif
+
 /* ---- Arenas ----------------------------------------------------------------*/
 
 #define ARENA_BITMAP_WORDS BITMAP_WORDS(SHEAP_ARENA_PAGES)
@@ -859,6 +869,9 @@ enum { PH_GROW_FAILED, PH_GROW_OK, PH_GROW_WAITED };
 int ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_heap *h, struct sheap_span *s);
+/* ph_free for a span whose pages are not all Ready (level 3: a guarded
+ * block's guard page; the caller has taken it out of free_ready_pages). */
+void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s);
 /* Shrink in-use span s to npages, freeing the tail. */
 void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 /* Grow in-use span s in place to npages from the free run after it; false

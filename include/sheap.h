@@ -642,7 +642,9 @@ struct sheap_fault_info {
 };
 /* The last report of one of these kinds (level 1 records double frees,
  * level 2 all of them; level 0 none).  Returns false when there was none
- * since the start or the last call (which clears it). */
+ * since the start or the last call (which clears it), and always when the
+ * build keeps no record (SHEAP_FAULT_RECORD 0, sheap_config.h: the fault
+ * hook still gets every report). */
 bool sheap_last_fault(struct sheap_fault_info *out);
 
 /*
