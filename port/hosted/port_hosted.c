@@ -239,7 +239,7 @@ static void hosted_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops hosted_ops = {
-    hosted_reserve, hosted_map, hosted_used, hosted_unused, hosted_release,
+    hosted_reserve, hosted_map, hosted_used, hosted_unused, hosted_release, NULL,
 };
 
 const struct sheap_backend *sheap_port_default_backend(void)

@@ -26,7 +26,7 @@ static void sheap_port_stub_unused(void *c, uintptr_t v, uintptr_t n) { (void)c,
 static void sheap_port_stub_release(void *c, uintptr_t v, uintptr_t n) { (void)c, (void)v, (void)n; }
 static const struct sheap_backend_ops sheap_port_stub_ops = {
     sheap_port_stub_reserve, sheap_port_stub_map, sheap_port_stub_used, sheap_port_stub_unused,
-    sheap_port_stub_release,
+    sheap_port_stub_release, NULL,
 };
 static const struct sheap_backend sheap_port_stub_backend = {&sheap_port_stub_ops, 0, 4096, false};
 const struct sheap_backend *sheap_port_default_backend(void) { return &sheap_port_stub_backend; }
