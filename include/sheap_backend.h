@@ -47,6 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sheap_config.h" /* SHEAP_HARDENING: whether ops has protect */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -81,8 +83,11 @@ struct sheap_backend_ops {
     /* Reserved, Prepared or Ready -> None.  Any part of an earlier
      * reservation may be released on its own. */
     void (*release)(void *ctx, uintptr_t v, uintptr_t n);
+#if SHEAP_HARDENING >= 3
     /*
-     * Optional (NULL: none), used by hardening level 3 only (issue 17).
+     * Level 3 builds only (issue 17; the field does not exist below, so
+     * the default build's tables stay as they were).  Optional (NULL:
+     * none).
      * For a backend whose unused does not by itself make a page fault
      * (the static port: a Prepared page below its watermark stays
      * accessible), it protects the guard page after a sampled block:
@@ -99,6 +104,7 @@ struct sheap_backend_ops {
      * whose unused already faults (the MMU ports, the host).
      */
     bool (*protect)(void *ctx, uintptr_t v, uintptr_t n, bool on);
+#endif
 };
 
 /* A backend instance: what a heap is created with.  The storage belongs to

@@ -220,10 +220,8 @@ static bool static_protect(void *ctx, uintptr_t v, uintptr_t n, bool on)
     holes_refused++;
     return false;
 }
-#define STATIC_PROTECT static_protect
 #define HOLES_LIFT(r, v, n) holes_lift(r, v, n)
 #else
-#define STATIC_PROTECT NULL
 #define HOLES_LIFT(r, v, n) ((void)0)
 #endif
 
@@ -325,7 +323,14 @@ static void static_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops static_ops = {
-    static_reserve, static_map, static_used, static_unused, static_release, STATIC_PROTECT,
+    .reserve = static_reserve,
+    .map = static_map,
+    .used = static_used,
+    .unused = static_unused,
+    .release = static_release,
+#if SHEAP_HARDENING >= 3
+    .protect = static_protect,
+#endif
 };
 
 /* ---- instances ------------------------------------------------------------------- */
@@ -457,8 +462,6 @@ void sheap_static_region_info(const struct sheap_static_region *r, struct sheap_
     for (unsigned i = 0; i < holes_count(r); i++)
         info->guard_holes_used += hole_len[i] != 0;
     info->guard_refused = holes_refused;
-#else
-    info->guard_holes = info->guard_holes_used = info->guard_refused = 0;
 #endif
     sheap_port_unlock();
 }
