@@ -27,6 +27,9 @@
  * Ready page of the region), and the guard makes [watermark, region end)
  * fault.  used reports zeroed = false: the RAM may hold anything (boot
  * contents, blocks freed earlier), so the core clears what must be zero.
+ * At hardening level 3 the backend also has protect: a hole (a spare
+ * protection region, static_guard.h) over the guard page after a sampled
+ * block, a few at a time (see "level 3" below).
  *
  * Time: reserve is O(arena frames x words per arena) in the region and
  * O(meta pages) in the pool; map, used, unused and release are O(pages of

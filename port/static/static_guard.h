@@ -8,7 +8,9 @@
  * store there (a heap overflow off the top of the used part, a pointer into
  * memory never handed out) faults at once instead of corrupting silently.
  * Pages below the watermark that are Prepared again (after sheap_trim) stay
- * accessible: eight MPU regions cannot express an arbitrary page set.
+ * accessible: eight MPU regions cannot express an arbitrary page set.  At
+ * hardening level 3 a few spare regions ("holes", below) guard single
+ * pages there: the guard pages after sampled blocks.
  *
  * One implementation is compiled per architecture (each file is wrapped in
  * the matching predefined macro):
