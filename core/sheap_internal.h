@@ -726,6 +726,15 @@ static inline void be_release(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     h->backend.ops->release(h->backend.ctx, v, n);
 }
+#if SHEAP_HARDENING >= 3
+/* Level 3: the backend's optional protect (sheap_backend.h), with the
+ * lock held; true without one (its unused makes the page fault). */
+static inline bool be_protect(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool on)
+{
+    bool (*protect)(void *, uintptr_t, uintptr_t, bool) = h->backend.ops->protect;
+    return protect == NULL || protect(h->backend.ctx, v, n, on);
+}
+#endif
 /* Set index entry for the frame of addr (allocating an L2 table on demand).
  * Returns SHEAP_PORT_OK or SHEAP_PORT_ENOMEM with nothing changed. */
 int index_set(uintptr_t addr, struct sheap_arena *a);
