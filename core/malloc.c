@@ -721,12 +721,12 @@ static void reject_pointer(const void *p)
     report_misuse(why, p);
 }
 
-/* The free fast paths' lookup, with the lock held: the SMALL span whose
- * slot *ip starts at p, and its arena in *ap; NULL for anything else
+/* The level-2 free fast path's lookup, with the lock held: the SMALL span
+ * whose slot *ip starts at p, and its arena in *ap; NULL for anything else
  * (large blocks, misuse: the caller takes its slow path, which checks
- * again).  The free bit is the caller's to test: the level-1 path loads
- * the bitmap word once for that test and the update. */
-static inline __attribute__((always_inline)) struct sheap_span *fast_small_block(uintptr_t p, struct sheap_arena **ap,
+ * again).  The free bit is the caller's to test.  (free_untraced, level 1,
+ * writes the same checks out with the start of a LARGE run added.) */
+static inline __attribute__((always_inline, unused)) struct sheap_span *fast_small_block(uintptr_t p, struct sheap_arena **ap,
                                                                                uintptr_t *ip)
 {
     struct sheap_arena *a = arena_of_cached(p);
