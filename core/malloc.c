@@ -804,10 +804,11 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
         count_free(h, s->npages << SHEAP_PAGE_SHIFT);
 #if SHEAP_HARDENING >= 3
         if (s->guard_off != 0) {
-            /* The guard page joins the free run as it is, Prepared (the
-             * run's free looks on every page as Ready). */
-            h->free_ready_pages--;
+            /* The guard page joins the free run as it is, Prepared: the
+             * run's Ready summary says READY_SOME. */
             s->guard_off = 0;
+            ph_free_guarded(h, s);
+            return;
         }
 #endif
         ph_free(h, s);

@@ -785,20 +785,30 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
     h->c.ready_pages -= s->npages;
 }
 
-/* In-use span s (or its tail) becomes a free run. */
-__attribute__((always_inline)) static inline void release_run(struct sheap_heap *h, struct sheap_span *s)
+/* In-use span s (or its tail) becomes a free run.  guarded (a constant
+ * at each call): s is a level-3 guarded block, whose last page is Prepared
+ * (see guarded_alloc in malloc.c); otherwise every page of s is Ready. */
+__attribute__((always_inline)) static inline void release_run(struct sheap_heap *h, struct sheap_span *s,
+                                                              bool guarded)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_arena *a = arena_of(s->base);
     bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
-    s->ready = READY_ALL; /* every page of a span in use is Ready */
     s->obj_bytes = 0;
     s->on_partial = 0;
     h->c.spans[SPAN_FREE]++;
     h->c.free_pages += s->npages;
-    h->free_ready_pages += s->npages;
-    retain_or_release(h, s);
+    if (guarded) {
+        /* Kept as it is (sheap_trim gives its Ready pages back): the
+         * retention policy below assumes every page Ready. */
+        s->ready = READY_SOME;
+        h->free_ready_pages += s->npages - 1;
+    } else {
+        s->ready = READY_ALL; /* every page of a span in use is Ready */
+        h->free_ready_pages += s->npages;
+        retain_or_release(h, s);
+    }
     coalesce_insert_in(h, s, a);
 }
 
@@ -806,8 +816,17 @@ void ph_free(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     h->c.spans[s->state]--;
-    release_run(h, s);
+    release_run(h, s, false);
 }
+
+#if SHEAP_HARDENING >= 3
+void ph_free_guarded(struct sheap_heap *h, struct sheap_span *s)
+{
+    SHEAP_ASSERT_LOCKED();
+    h->c.spans[s->state]--;
+    release_run(h, s, true);
+}
+#endif
 
 void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
 {
@@ -818,7 +837,7 @@ void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
     s->npages = npages;
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
     map_bounds(s);
-    release_run(h, tail); /* its start bit was never set: clearing it is harmless */
+    release_run(h, tail, false); /* its start bit was never set: clearing it is harmless */
 }
 
 bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)

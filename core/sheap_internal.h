@@ -859,6 +859,10 @@ enum { PH_GROW_FAILED, PH_GROW_OK, PH_GROW_WAITED };
 int ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_heap *h, struct sheap_span *s);
+#if SHEAP_HARDENING >= 3
+/* ph_free for a guarded LARGE span (its last page Prepared, not Ready). */
+void ph_free_guarded(struct sheap_heap *h, struct sheap_span *s);
+#endif
 /* Shrink in-use span s to npages, freeing the tail. */
 void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 /* Grow in-use span s in place to npages from the free run after it; false
