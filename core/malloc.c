@@ -590,11 +590,13 @@ static inline bool guard_due(void)
  * run of the block's pages plus one, the block placed at its end (16-byte
  * aligned, so an overflow of a size that is a multiple of 16 faults at its
  * first byte), and the last page given back to the backend (Ready ->
- * Prepared: unmapped on the MMU ports, PROT_NONE on the host).  The
- * backend call runs in a growth section with the lock dropped.  Lock held
- * on entry and exit.  NULL when no guarded block can be made (out of
- * memory, or a caller that may not run a growth section: a handler); the
- * caller then allocates as usual.
+ * Prepared: unmapped on the MMU ports, PROT_NONE on the host; on the
+ * static port, whose Prepared pages stay accessible, the backend's protect
+ * puts a spare MPU region or PMP entry over it first).  The unused call
+ * runs in a growth section with the lock dropped.  Lock held on entry and
+ * exit.  NULL when no guarded block can be made (out of memory, no
+ * protection region free, or a caller that may not run a growth section:
+ * a handler); the caller then allocates as usual.
  */
 static void *guarded_alloc(struct sheap_heap *h, uintptr_t n, bool zero, uintptr_t *clear)
 {
@@ -605,12 +607,17 @@ static void *guarded_alloc(struct sheap_heap *h, uintptr_t n, bool zero, uintptr
     if (s == NULL)
         return NULL;
     s->guard_off = 0;
+    /* s is LARGE but no pointer into it is out yet: nobody else uses it. */
+    uintptr_t guard = s->base + ((npages - 1) << SHEAP_PAGE_SHIFT);
+    if (!be_protect(h, guard, SHEAP_PAGE_SIZE, true)) {
+        ph_free(h, s); /* no region free: the block is an ordinary one */
+        return NULL;
+    }
     if (!growth_begin()) {
+        be_protect(h, guard, SHEAP_PAGE_SIZE, false);
         ph_free(h, s);
         return NULL;
     }
-    /* s is LARGE but no pointer into it is out yet: nobody else uses it. */
-    uintptr_t guard = s->base + ((npages - 1) << SHEAP_PAGE_SHIFT);
     unlock();
     be_unused(h, guard, SHEAP_PAGE_SIZE);
     lock();
@@ -804,10 +811,13 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
         count_free(h, s->npages << SHEAP_PAGE_SHIFT);
 #if SHEAP_HARDENING >= 3
         if (s->guard_off != 0) {
-            /* The guard page joins the free run as it is, Prepared: the
-             * run's Ready summary says READY_SOME. */
+            /* The guard page joins the free run as it is, Prepared (the
+             * run's free looks on every page as Ready); a protection
+             * region over it (static port) is given back. */
+            be_protect(h, s->base + ((s->npages - 1) << SHEAP_PAGE_SHIFT), SHEAP_PAGE_SIZE, false);
+            h->free_ready_pages--;
             s->guard_off = 0;
-            ph_free_guarded(h, s);
+            ph_free_some_ready(h, s);
             return;
         }
 #endif

@@ -96,11 +96,14 @@ void sheap_heap_reset_peak(struct sheap *heap)
 
 /* ---- The last fault ------------------------------------------------------------ */
 
+#if SHEAP_FAULT_RECORD
 static struct sheap_fault_info last_fault; /* heap lock */
+#endif
 
 void observe_note_fault(int kind, const void *block, const struct sheap_span *s, uintptr_t slot, uintptr_t offset)
 {
     SHEAP_ASSERT_LOCKED();
+#if SHEAP_FAULT_RECORD
     mem_zero(&last_fault, sizeof(last_fault));
     last_fault.kind = kind;
     last_fault.block = block;
@@ -112,6 +115,12 @@ void observe_note_fault(int kind, const void *block, const struct sheap_span *s,
         last_fault.owner = s->owner[slot];
 #endif
     }
+#else
+    (void)kind;
+    (void)block;
+    (void)s;
+    (void)offset;
+#endif
     (void)slot;
 }
 
@@ -121,10 +130,14 @@ bool sheap_last_fault(struct sheap_fault_info *out)
         walk_reentry(out);
         return false;
     }
+#if SHEAP_FAULT_RECORD
     heap_lock();
     *out = last_fault;
     mem_zero(&last_fault, sizeof(last_fault));
     heap_unlock();
+#else
+    mem_zero(out, sizeof(*out)); /* nothing recorded: SHEAP_FAULT_RECORD is 0 */
+#endif
     return out->kind != SHEAP_FAULT_NONE;
 }
 

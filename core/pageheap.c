@@ -166,7 +166,7 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n)
 }
 
 /* The caller reserved the record with span_pool_reserve. */
-__attribute__((always_inline)) static inline struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr_t npages)
+SHEAP_HOT_INLINE struct sheap_span *span_new(struct sheap_heap *h, uintptr_t base, uintptr_t npages)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_span *s = h->span_pool;
@@ -184,7 +184,7 @@ __attribute__((always_inline)) static inline struct sheap_span *span_new(struct 
     return s;
 }
 
-__attribute__((always_inline)) static inline void span_dispose(struct sheap_heap *h, struct sheap_span *s)
+SHEAP_HOT_INLINE void span_dispose(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     s->state = SPAN_DEAD;
@@ -240,7 +240,7 @@ struct sheap_span *span_covering(uintptr_t addr)
 
 /* The span-map entries of s's first and last pages name s; a is the arena
  * of s->base.  One index lookup unless s crosses into another arena. */
-__attribute__((always_inline)) static inline void map_bounds_in(struct sheap_arena *a, struct sheap_span *s)
+SHEAP_HOT_INLINE void map_bounds_in(struct sheap_arena *a, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     uintptr_t first = arena_page_index(a, s->base);
@@ -254,7 +254,7 @@ __attribute__((always_inline)) static inline void map_bounds_in(struct sheap_are
     }
 }
 
-__attribute__((always_inline)) static inline void map_bounds(struct sheap_span *s)
+SHEAP_HOT_INLINE void map_bounds(struct sheap_span *s)
 {
     map_bounds_in(arena_of(s->base), s);
 }
@@ -394,7 +394,7 @@ static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
 
 /* ---- Free lists ------------------------------------------------------------ */
 
-__attribute__((always_inline)) static inline void mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
+SHEAP_HOT_INLINE void mapping(uintptr_t npages, unsigned *fl, unsigned *sl)
 {
     if (npages < SL_COUNT) {
         *fl = 0;
@@ -408,7 +408,7 @@ __attribute__((always_inline)) static inline void mapping(uintptr_t npages, unsi
 
 void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl) { mapping(npages, fl, sl); }
 
-__attribute__((always_inline)) static inline void fl_insert(struct sheap_heap *h, struct sheap_span *s)
+SHEAP_HOT_INLINE void fl_insert(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
@@ -423,7 +423,7 @@ __attribute__((always_inline)) static inline void fl_insert(struct sheap_heap *h
     h->sl_bitmap[fl] |= 1u << sl;
 }
 
-__attribute__((always_inline)) static inline void fl_remove(struct sheap_heap *h, struct sheap_span *s)
+SHEAP_HOT_INLINE void fl_remove(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
@@ -442,7 +442,7 @@ __attribute__((always_inline)) static inline void fl_remove(struct sheap_heap *h
 }
 
 /* A free run of at least n pages, or NULL.  O(1). */
-__attribute__((always_inline)) static inline struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
+SHEAP_HOT_INLINE struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_t n)
 {
     SHEAP_ASSERT_LOCKED();
     unsigned fl, sl;
@@ -470,7 +470,7 @@ __attribute__((always_inline)) static inline struct sheap_span *fl_find(const st
 
 /* File FREE span s, merging it with free neighbours first.  Each merge
  * retires one record, so the count of free spans drops with it. */
-__attribute__((always_inline)) static inline void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
+SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
                                                                   struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
@@ -641,7 +641,7 @@ struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintpt
 /* Take free run s (found for npages at align_pages) out of the lists, split
  * off what is not needed, back it and make it a span in state.  One caller
  * (alloc_run): inlined there. */
-__attribute__((always_inline)) static inline struct sheap_span *
+SHEAP_HOT_INLINE struct sheap_span *
 take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages, uintptr_t align_pages, enum span_state state,
          bool *oom_backing)
 {
@@ -715,7 +715,7 @@ __attribute__((noinline)) static struct sheap_span *take_run_unmapped(struct she
  * Invariant: pages being backed are in no free list (BUSY).  A run that is
  * all Ready (steady state) needs no lock break: the whole call is one
  * short stretch; backing drops the lock anyway. */
-__attribute__((always_inline)) static inline struct sheap_span *
+SHEAP_HOT_INLINE struct sheap_span *
 finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, uintptr_t first, uintptr_t npages,
            enum span_state state, bool *oom_backing)
 {
@@ -785,30 +785,23 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
     h->c.ready_pages -= s->npages;
 }
 
-/* In-use span s (or its tail) becomes a free run.  guarded (a constant
- * at each call): s is a level-3 guarded block, whose last page is Prepared
- * (see guarded_alloc in malloc.c); otherwise every page of s is Ready. */
-__attribute__((always_inline)) static inline void release_run(struct sheap_heap *h, struct sheap_span *s,
-                                                              bool guarded)
+/* In-use span s (or its tail) becomes a free run; ready is its pages'
+ * summary (READY_ALL: every page of a span in use is Ready, unless the
+ * caller knows better: a guarded block's guard page). */
+SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s,
+                                                              uint8_t ready)
 {
     SHEAP_ASSERT_LOCKED();
     struct sheap_arena *a = arena_of(s->base);
     bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
+    s->ready = ready;
     s->obj_bytes = 0;
     s->on_partial = 0;
     h->c.spans[SPAN_FREE]++;
     h->c.free_pages += s->npages;
-    if (guarded) {
-        /* Kept as it is (sheap_trim gives its Ready pages back): the
-         * retention policy below assumes every page Ready. */
-        s->ready = READY_SOME;
-        h->free_ready_pages += s->npages - 1;
-    } else {
-        s->ready = READY_ALL; /* every page of a span in use is Ready */
-        h->free_ready_pages += s->npages;
-        retain_or_release(h, s);
-    }
+    h->free_ready_pages += s->npages;
+    retain_or_release(h, s);
     coalesce_insert_in(h, s, a);
 }
 
@@ -816,17 +809,15 @@ void ph_free(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     h->c.spans[s->state]--;
-    release_run(h, s, false);
+    release_run(h, s, READY_ALL);
 }
 
-#if SHEAP_HARDENING >= 3
-void ph_free_guarded(struct sheap_heap *h, struct sheap_span *s)
+void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     h->c.spans[s->state]--;
-    release_run(h, s, true);
+    release_run(h, s, READY_SOME);
 }
-#endif
 
 void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
 {
@@ -837,7 +828,7 @@ void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)
     s->npages = npages;
     s->obj_bytes = npages << SHEAP_PAGE_SHIFT;
     map_bounds(s);
-    release_run(h, tail, false); /* its start bit was never set: clearing it is harmless */
+    release_run(h, tail, READY_ALL); /* its start bit was never set: clearing it is harmless */
 }
 
 bool ph_grow_in_place(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages)

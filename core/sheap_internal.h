@@ -256,6 +256,16 @@ static inline uint32_t class_divmul(uint32_t size) { return 0xffffffffu / size +
  * READY_SOME; splitting one gives both pieces its state. */
 enum { READY_NONE = 0, READY_ALL = 1, READY_SOME = 2 };
 
+/* The page heap's hot helpers (list edits, span-map bounds, run take and
+ * release) are forced inline for speed.  A build for size (-Os defines
+ * __OPTIMIZE_SIZE__) leaves the choice to the compiler, which keeps one
+ * copy of each: forced, they double pageheap.o at -Os. */
+#if defined(__OPTIMIZE_SIZE__)
+#define SHEAP_HOT_INLINE static inline
+#else
+#define SHEAP_HOT_INLINE __attribute__((always_inline)) static inline
+#endif
+
 /* ---- Arenas ----------------------------------------------------------------*/
 
 #define ARENA_BITMAP_WORDS BITMAP_WORDS(SHEAP_ARENA_PAGES)
@@ -716,6 +726,15 @@ static inline void be_release(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     h->backend.ops->release(h->backend.ctx, v, n);
 }
+#if SHEAP_HARDENING >= 3
+/* Level 3: the backend's optional protect (sheap_backend.h), with the
+ * lock held; true without one (its unused makes the page fault). */
+static inline bool be_protect(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool on)
+{
+    bool (*protect)(void *, uintptr_t, uintptr_t, bool) = h->backend.ops->protect;
+    return protect == NULL || protect(h->backend.ctx, v, n, on);
+}
+#endif
 /* Set index entry for the frame of addr (allocating an L2 table on demand).
  * Returns SHEAP_PORT_OK or SHEAP_PORT_ENOMEM with nothing changed. */
 int index_set(uintptr_t addr, struct sheap_arena *a);
@@ -859,10 +878,9 @@ enum { PH_GROW_FAILED, PH_GROW_OK, PH_GROW_WAITED };
 int ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_heap *h, struct sheap_span *s);
-#if SHEAP_HARDENING >= 3
-/* ph_free for a guarded LARGE span (its last page Prepared, not Ready). */
-void ph_free_guarded(struct sheap_heap *h, struct sheap_span *s);
-#endif
+/* ph_free for a span whose pages are not all Ready (level 3: a guarded
+ * block's guard page; the caller has taken it out of free_ready_pages). */
+void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s);
 /* Shrink in-use span s to npages, freeing the tail. */
 void ph_shrink(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages);
 /* Grow in-use span s in place to npages from the free run after it; false

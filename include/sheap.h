@@ -602,15 +602,23 @@ int sheap_set_hooks(const struct sheap_hooks *hooks);
  *      given back to the backend (Ready -> Prepared), so that a write past
  *      the block faults at the bad instruction where the backend can
  *      express that (the MMU boards unmap the page, the host makes it
- *      PROT_NONE).  A block whose size is a multiple of 16 faults at its
+ *      PROT_NONE, the static boards put a protection region of its own
+ *      over it: a spare MPU region or PMP entry, through the backend's
+ *      optional protect, sheap_backend.h, given back when the block is
+ *      freed).  A block whose size is a multiple of 16 faults at its
  *      first byte past the end; otherwise the overflow first runs through
  *      up to 15 bytes of padding.  The guarded block counts as a large
  *      block (its run's bytes, guard included, in live_bytes; the walkers
  *      report the whole run at its base); realloc always moves it.  No
  *      guard when the malloc runs in a handler (it cannot call the
- *      backend) or the run cannot be had: the block is then an ordinary
+ *      backend), the run cannot be had, or the backend's protect has no
+ *      region left (the static boards have a few, 4 by default: at most
+ *      that many guarded blocks are live at once there; the port counts
+ *      the refusals, sheap_static_info): the block is then an ordinary
  *      one.  Cost per guarded block: one page more, a growth section and
- *      the backend's unused (a TLB invalidation on the MMU boards).
+ *      the backend's unused (a TLB invalidation on the MMU boards; on the
+ *      static boards one region's register writes at malloc and at free,
+ *      with the lock held).
  *      Requires SHEAP_RETAIN_BYTES to keep everything (the default).
  */
 /* Level 3: the n-th next malloc (n >= 1; 0: the sampling default) gets a
@@ -642,7 +650,9 @@ struct sheap_fault_info {
 };
 /* The last report of one of these kinds (level 1 records double frees,
  * level 2 all of them; level 0 none).  Returns false when there was none
- * since the start or the last call (which clears it). */
+ * since the start or the last call (which clears it), and always when the
+ * build keeps no record (SHEAP_FAULT_RECORD 0, sheap_config.h: the fault
+ * hook still gets every report). */
 bool sheap_last_fault(struct sheap_fault_info *out);
 
 /*

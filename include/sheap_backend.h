@@ -47,6 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sheap_config.h" /* SHEAP_HARDENING: whether ops has protect */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -81,6 +83,28 @@ struct sheap_backend_ops {
     /* Reserved, Prepared or Ready -> None.  Any part of an earlier
      * reservation may be released on its own. */
     void (*release)(void *ctx, uintptr_t v, uintptr_t n);
+#if SHEAP_HARDENING >= 3
+    /*
+     * Level 3 builds only (issue 17; the field does not exist below, so
+     * the default build's tables stay as they were).  Optional (NULL:
+     * none).
+     * For a backend whose unused does not by itself make a page fault
+     * (the static port: a Prepared page below its watermark stays
+     * accessible), it protects the guard page after a sampled block:
+     *   on = true   [v, v+n), Ready or just given back with unused, is
+     *               made to fault on access.  Returns false when it cannot
+     *               be (no protection region free, or none at all); the
+     *               core then allocates the block unguarded.
+     *   on = false  the protection of an earlier call with the same range
+     *               is lifted (the block was freed); returns true.
+     * Unlike the others it is called with the heap lock held (interrupts
+     * masked on the single-core ports), maybe from an interrupt handler
+     * (a free there), so it must not block: a few register writes.  The
+     * range's memory state is not changed.  NULL behaves as a backend
+     * whose unused already faults (the MMU ports, the host).
+     */
+    bool (*protect)(void *ctx, uintptr_t v, uintptr_t n, bool on);
+#endif
 };
 
 /* A backend instance: what a heap is created with.  The storage belongs to

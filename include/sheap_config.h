@@ -231,6 +231,15 @@
 #ifndef SHEAP_HARDENING
 #define SHEAP_HARDENING 1
 #endif
+/*   SHEAP_FAULT_RECORD 1: keep the last misuse report for sheap_last_fault
+ *                     (the block, its size class and owner: a record of
+ *                     six words of static RAM).  0: sheap_last_fault always
+ *                     answers false; the fault hook still gets every
+ *                     message.  Default 1; a part that counts its RAM in
+ *                     bytes may set 0 (the 256 KB flavour of mps2-an385). */
+#ifndef SHEAP_FAULT_RECORD
+#define SHEAP_FAULT_RECORD 1
+#endif
 #ifndef SHEAP_QUARANTINE
 #define SHEAP_QUARANTINE 16
 #endif

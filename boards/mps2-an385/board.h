@@ -46,6 +46,9 @@
 #define SHEAP_INDEX_SIZE SHEAP_REGION_SIZE
 /* The initial reservation is the whole region (see the native flavour). */
 #define SHEAP_INITIAL_RESERVE (192u * 1024u)
+/* No record of the last misuse report (six words of RAM): the fault hook
+ * still gets every message (see SHEAP_FAULT_RECORD). */
+#define SHEAP_FAULT_RECORD 0
 /* Page rounding of large blocks stays under 12.5 % from 8 pages up. */
 #define SHEAP_MAX_SMALL_SIZE (8u * 1024u)
 #define SHEAP_META_CHUNK (2u * 1024u)

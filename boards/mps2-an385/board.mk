@@ -2,7 +2,10 @@
 #   FLAVOR=native  16 MB heap in PSRAM, 4 MB arenas (build/mps2-an385)
 #   FLAVOR=small   a 256 KB part: 192 KB heap, 64 KB arenas, 1 KB pages
 #                  (build/mps2-an385-small, -DBOARD_SMALL_RAM, see board.h)
-# `make test` runs both.
+#   FLAVOR=hard3   issue 17: hardening level 3 with hooks and owner tags,
+#                  the native layout; a sampled block's guard page under an
+#                  MPU region of its own (build/mps2-an385-hard3)
+# `make test` runs all three.
 #
 # Cortex-M3 (ARMv7-M), Thumb-2, no FPU: picolibc's thumb/v7-m/nofp multilib.
 # --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
@@ -10,7 +13,7 @@
 # -O2 for the tests; the size figures in the report are taken at -Os
 # (OPT=-Os builds the same tree that way).
 FLAVOR ?= native
-TEST_FLAVORS := native small
+TEST_FLAVORS := native small hard3
 PORT := static
 PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
@@ -22,6 +25,9 @@ OPT ?= -O2
 ifeq ($(FLAVOR),small)
 BOARD_MODE_FLAGS := -DBOARD_SMALL_RAM
 BOARD_LD := mps2-an385-small.ld
+else ifeq ($(FLAVOR),hard3)
+BOARD_MODE_FLAGS := -DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000
+BOARD_LD := mps2-an385.ld
 else
 BOARD_MODE_FLAGS :=
 BOARD_LD := mps2-an385.ld

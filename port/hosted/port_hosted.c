@@ -239,7 +239,11 @@ static void hosted_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops hosted_ops = {
-    hosted_reserve, hosted_map, hosted_used, hosted_unused, hosted_release,
+    .reserve = hosted_reserve,
+    .map = hosted_map,
+    .used = hosted_used,
+    .unused = hosted_unused,
+    .release = hosted_release,
 };
 
 const struct sheap_backend *sheap_port_default_backend(void)

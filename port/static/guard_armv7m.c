@@ -24,8 +24,17 @@
  *   SHEAP_STATIC_MPU_FIRST_REGION  the first of them (default: the top
  *                                  LEVELS regions of the MPU, which win over
  *                                  the board's lower-numbered ones)
+ *   SHEAP_STATIC_MPU_HOLES         level 3: regions for holes (default 4,
+ *                                  at most those below the guard's)
  * The region's end must lie on a level-0 sub-region boundary (B0 / 8);
  * static_guard_init stops with a fault report otherwise.
+ *
+ * Level 3 holes (static_guard.h): hole i is region first_region - 1 - i,
+ * one power-of-two region without sub-region disables, no access, execute
+ * never.  A hole may overlap the watermark guard (both deny everything,
+ * so the priority between them does not matter); a region the board
+ * programs over the heap must be numbered below every hole, so that the
+ * hole wins (mps2-an385 programs none: the default map, PRIVDEFENA).
  */
 #if defined(__ARM_ARCH_7M__) || defined(__ARM_ARCH_7EM__)
 
@@ -38,6 +47,10 @@
 
 #ifndef SHEAP_STATIC_MPU_LEVELS
 #define SHEAP_STATIC_MPU_LEVELS 4
+#endif
+
+#ifndef SHEAP_STATIC_MPU_HOLES
+#define SHEAP_STATIC_MPU_HOLES 4
 #endif
 
 #define MPU_TYPE (*(volatile uint32_t *)0xE000ED90u)
@@ -141,6 +154,23 @@ void static_guard_set(uintptr_t ready_end)
         region_write(first_region + k, 0, 0);
     barrier();
 }
+
+#if SHEAP_HARDENING >= 3
+unsigned static_guard_holes(void)
+{
+    return first_region < SHEAP_STATIC_MPU_HOLES ? first_region : SHEAP_STATIC_MPU_HOLES;
+}
+
+void static_guard_hole(unsigned i, uintptr_t v, uintptr_t n)
+{
+    unsigned size_log2 = (unsigned)__builtin_ctz((unsigned)n);
+    if (n == 0)
+        region_write(first_region - 1 - i, 0, 0);
+    else
+        region_write(first_region - 1 - i, (uint32_t)v, RASR_GUARD | ((uint32_t)(size_log2 - 1) << 1) | RASR_EN);
+    barrier();
+}
+#endif
 
 #else
 typedef int static_guard_armv7m_not_built; /* ISO C wants a declaration */

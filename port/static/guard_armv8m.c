@@ -14,7 +14,15 @@
  * Board options (board.h):
  *   SHEAP_STATIC_MPU_REGION  the region (default: the MPU's last)
  *   SHEAP_STATIC_MPU_ATTR    the MAIR attribute index (default 7)
- * Region base and end must be 32-byte aligned.  Runs in the security state
+ *   SHEAP_STATIC_MPU_HOLES   level 3: regions for holes (default 4), the
+ *                            ones just below the guard's
+ * Region base and end must be 32-byte aligned.
+ *
+ * Level 3 holes (static_guard.h): hole i is region region - 1 - i, over
+ * exactly the page, privileged read-only and execute never like the
+ * guard (stores fault, loads do not).  Overlapping regions fault on any
+ * access on ARMv8-M, so a hole over memory the watermark guard also covers
+ * still faults (loads too).  The board must leave these regions free.  Runs in the security state
  * the core runs in (mps2-an505: Secure), programming that state's MPU.
  */
 #if defined(__ARM_ARCH_8M_MAIN__) || defined(__ARM_ARCH_8_1M_MAIN__)
@@ -27,6 +35,10 @@
 
 #ifndef SHEAP_STATIC_MPU_ATTR
 #define SHEAP_STATIC_MPU_ATTR 7
+#endif
+
+#ifndef SHEAP_STATIC_MPU_HOLES
+#define SHEAP_STATIC_MPU_HOLES 4
 #endif
 
 #define MPU_TYPE (*(volatile uint32_t *)0xE000ED90u)
@@ -90,6 +102,24 @@ void static_guard_set(uintptr_t ready_end)
     }
     barrier();
 }
+
+#if SHEAP_HARDENING >= 3
+unsigned static_guard_holes(void)
+{
+    return region < SHEAP_STATIC_MPU_HOLES ? region : SHEAP_STATIC_MPU_HOLES;
+}
+
+void static_guard_hole(unsigned i, uintptr_t v, uintptr_t n)
+{
+    MPU_RNR = region - 1 - i;
+    MPU_RLAR = 0;
+    if (n != 0) {
+        MPU_RBAR = (uint32_t)v | RBAR_GUARD;
+        MPU_RLAR = (uint32_t)(v + n - GRANULE) | (SHEAP_STATIC_MPU_ATTR << 1) | RLAR_EN;
+    }
+    barrier();
+}
+#endif
 
 #else
 typedef int static_guard_armv8m_not_built; /* ISO C wants a declaration */

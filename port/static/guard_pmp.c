@@ -50,12 +50,22 @@
  * Granule: the PMP's own (4 bytes for G = 0; 2^(G+2) in general, found at
  * init by the spec's method: write all ones to an unused pmpaddr with
  * A = OFF and read back).
+ *
+ * Level 3 holes (static_guard.h): hole i is entry 2 + i, NAPOT over the
+ * page, no R/W/X, so it wins over the board's RWX entry (numbered above
+ * them) and, like the guard, applies to M-mode loads and stores through
+ * MPRV.  SHEAP_STATIC_PMP_HOLES (board.h, default 4, at most 12: entries
+ * 2-13) sets how many; the board must leave those entries free.  Each
+ * change writes the entry's pmpaddr, then its pmpcfg (which also drops
+ * QEMU's cached translations, as above).
  */
 #if defined(__riscv)
 
 #include <stdint.h>
 
 #include "static_guard.h"
+
+#include "sheap_config.h"
 
 #define PMP_A_TOR 0x08u
 #define PMP_CFG_MASK01 0xffffu /* pmpcfg0 bytes of entries 0 and 1 */
@@ -110,5 +120,61 @@ void static_guard_set(uintptr_t ready_end)
 }
 
 uintptr_t static_guard_granule(void) { return granule; }
+
+#if SHEAP_HARDENING >= 3
+#ifndef SHEAP_STATIC_PMP_HOLES
+#define SHEAP_STATIC_PMP_HOLES 4
+#endif
+_Static_assert(SHEAP_STATIC_PMP_HOLES <= 12, "PMP holes are entries 2-13");
+_Static_assert(__riscv_xlen == 32, "four PMP entries per pmpcfg register (RV32)");
+#define PMP_A_NAPOT 0x18u
+
+unsigned static_guard_holes(void) { return SHEAP_STATIC_PMP_HOLES; }
+
+/* CSR numbers are immediates: one case per entry or register. */
+#define PMPADDR_CASE(e)                                                 \
+    case e:                                                             \
+        __asm__ volatile("csrw pmpaddr" #e ", %0" ::"r"(a) : "memory"); \
+        break;
+#define PMPCFG_CASE(r)                                                                          \
+    case r:                                                                                     \
+        __asm__ volatile("csrr %0, pmpcfg" #r : "=r"(cfg));                                     \
+        cfg = (cfg & ~((uintptr_t)0xff << shift)) | ((uintptr_t)byte << shift);                 \
+        __asm__ volatile("csrw pmpcfg" #r ", %0" ::"r"(cfg) : "memory");                        \
+        break;
+
+void static_guard_hole(unsigned i, uintptr_t v, uintptr_t n)
+{
+    unsigned e = 2 + i, shift = 8 * (e % 4);
+    uintptr_t a = (v | ((n >> 1) - 1)) >> 2, cfg;
+    uint8_t byte = n != 0 ? PMP_A_NAPOT : 0; /* no R, W or X */
+    if (n != 0) {
+        switch (e) {
+            PMPADDR_CASE(2)
+            PMPADDR_CASE(3)
+            PMPADDR_CASE(4)
+            PMPADDR_CASE(5)
+            PMPADDR_CASE(6)
+            PMPADDR_CASE(7)
+            PMPADDR_CASE(8)
+            PMPADDR_CASE(9)
+            PMPADDR_CASE(10)
+            PMPADDR_CASE(11)
+            PMPADDR_CASE(12)
+            PMPADDR_CASE(13)
+        default:
+            break;
+        }
+    }
+    switch (e / 4) {
+        PMPCFG_CASE(0)
+        PMPCFG_CASE(1)
+        PMPCFG_CASE(2)
+        PMPCFG_CASE(3)
+    default:
+        break;
+    }
+}
+#endif
 
 #endif /* __riscv */

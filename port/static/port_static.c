@@ -27,6 +27,9 @@
  * Ready page of the region), and the guard makes [watermark, region end)
  * fault.  used reports zeroed = false: the RAM may hold anything (boot
  * contents, blocks freed earlier), so the core clears what must be zero.
+ * At hardening level 3 the backend also has protect: a hole (a spare
+ * protection region, static_guard.h) over the guard page after a sampled
+ * block, a few at a time (see "level 3" below).
  *
  * Time: reserve is O(arena frames x words per arena) in the region and
  * O(meta pages) in the pool; map, used, unused and release are O(pages of
@@ -164,6 +167,67 @@ static void watermark_drop(struct sheap_static_region *r, uintptr_t v, uintptr_t
     }
 }
 
+/* ---- level 3: holes over guard pages (issue 17) ------------------------------------ */
+
+#if SHEAP_HARDENING >= 3
+/*
+ * The default instance's holes (static_guard.h): hole i covers
+ * [hole_at[i], hole_at[i] + hole_len[i]) while hole_len[i] != 0.  The
+ * core protects the guard page after each sampled block with one and
+ * lifts it when the block is freed, so at most static_guard_holes()
+ * guarded blocks are live at once; a sampled malloc that finds none free
+ * is refused here (counted in holes_refused) and the core allocates that
+ * block unguarded.  used and release lift any hole in their range as
+ * well (heap destruction releases guarded blocks without freeing them).
+ * Lock held throughout.
+ */
+#define HOLES_MAX 16
+static uintptr_t hole_at[HOLES_MAX], hole_len[HOLES_MAX];
+static uintptr_t holes_refused;
+
+static unsigned holes_count(const struct sheap_static_region *r)
+{
+    if (!r->guarded)
+        return 0;
+    unsigned n = static_guard_holes();
+    return n < HOLES_MAX ? n : HOLES_MAX;
+}
+
+/* Lift every hole of r that lies in [v, v + n). */
+static void holes_lift(const struct sheap_static_region *r, uintptr_t v, uintptr_t n)
+{
+    for (unsigned i = 0; i < holes_count(r); i++)
+        if (hole_len[i] != 0 && hole_at[i] >= v && hole_at[i] - v < n) {
+            static_guard_hole(i, 0, 0);
+            hole_len[i] = 0;
+        }
+}
+
+static bool static_protect(void *ctx, uintptr_t v, uintptr_t n, bool on)
+{
+    struct sheap_static_region *r = ctx;
+    if (!on) {
+        holes_lift(r, v, n);
+        return true;
+    }
+    /* A hole is one power-of-two region aligned to its size (ARMv7-M,
+     * PMP NAPOT): the core asks for one heap page, which is. */
+    if (v >= r->base && v < r->end && n <= r->end - v && (n & (n - 1)) == 0 && (v & (n - 1)) == 0)
+        for (unsigned i = 0; i < holes_count(r); i++)
+            if (hole_len[i] == 0) {
+                hole_at[i] = v;
+                hole_len[i] = n;
+                static_guard_hole(i, v, n);
+                return true;
+            }
+    holes_refused++;
+    return false;
+}
+#define HOLES_LIFT(r, v, n) holes_lift(r, v, n)
+#else
+#define HOLES_LIFT(r, v, n) ((void)0)
+#endif
+
 /* ---- the backend (sheap_backend.h) ---------------------------------------------- */
 
 static int static_reserve(void *ctx, uintptr_t hint, uintptr_t n, uintptr_t *out)
@@ -225,6 +289,7 @@ static int static_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
     if (v >= r->base && v < r->end) {
         struct pool p = region_pool(r);
         bits_put(r->ready, page_no(&p, v), n >> SHEAP_PAGE_SHIFT, true);
+        HOLES_LIFT(r, v, n);
         if (v + n > r->ready_end) {
             r->ready_end = v + n;
             if (r->guarded)
@@ -254,13 +319,21 @@ static void static_release(void *ctx, uintptr_t v, uintptr_t n)
     }
     bits_put(p.reserved, page_no(&p, v), n >> SHEAP_PAGE_SHIFT, false);
     if (p.base == r->base) {
+        HOLES_LIFT(r, v, n);
         bits_put(r->ready, page_no(&p, v), n >> SHEAP_PAGE_SHIFT, false);
         watermark_drop(r, v, n);
     }
 }
 
 static const struct sheap_backend_ops static_ops = {
-    static_reserve, static_map, static_used, static_unused, static_release,
+    .reserve = static_reserve,
+    .map = static_map,
+    .used = static_used,
+    .unused = static_unused,
+    .release = static_release,
+#if SHEAP_HARDENING >= 3
+    .protect = static_protect,
+#endif
 };
 
 /* ---- instances ------------------------------------------------------------------- */
@@ -386,6 +459,13 @@ void sheap_static_region_info(const struct sheap_static_region *r, struct sheap_
     info->meta_reserved_bytes = bits_count_range(r->meta_reserved, 0, mpages) << SHEAP_PAGE_SHIFT;
     info->ready_end = r->ready_end;
     info->guard_granule = BOARD_HAS_GUARD && r->guarded ? static_guard_granule() : 0;
+#if SHEAP_HARDENING >= 3
+    info->guard_holes = holes_count(r);
+    info->guard_holes_used = 0;
+    for (unsigned i = 0; i < holes_count(r); i++)
+        info->guard_holes_used += hole_len[i] != 0;
+    info->guard_refused = holes_refused;
+#endif
     sheap_port_unlock();
 }
 
@@ -399,4 +479,8 @@ void sheap_static_info(struct sheap_static_info *info)
 void static_guard_init(uintptr_t base, uintptr_t end) { (void)base; (void)end; }
 void static_guard_set(uintptr_t ready_end_) { (void)ready_end_; }
 uintptr_t static_guard_granule(void) { return 0; }
+#if SHEAP_HARDENING >= 3
+unsigned static_guard_holes(void) { return 0; }
+void static_guard_hole(unsigned i, uintptr_t v, uintptr_t n) { (void)i; (void)v; (void)n; }
+#endif
 #endif

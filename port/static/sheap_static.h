@@ -69,6 +69,13 @@ struct sheap_static_info {
     uintptr_t ready_end;                /* the guard's watermark: end of the highest
                                            Ready page of the region (region_base if none) */
     uintptr_t guard_granule;            /* 0 when the board has no guard */
+#if SHEAP_HARDENING >= 3
+    /* Level 3 builds only: protection regions for the guard pages of
+     * sampled blocks (static_guard.h; 0 for an instance other than the
+     * default one), those now over a live guarded block, and sampled
+     * mallocs allocated unguarded because none was free (since boot). */
+    uintptr_t guard_holes, guard_holes_used, guard_refused;
+#endif
 };
 
 /* Fill *info for the default instance (initialises the port on first

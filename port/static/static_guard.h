@@ -8,7 +8,9 @@
  * store there (a heap overflow off the top of the used part, a pointer into
  * memory never handed out) faults at once instead of corrupting silently.
  * Pages below the watermark that are Prepared again (after sheap_trim) stay
- * accessible: eight MPU regions cannot express an arbitrary page set.
+ * accessible: eight MPU regions cannot express an arbitrary page set.  At
+ * hardening level 3 a few spare regions ("holes", below) guard single
+ * pages there: the guard pages after sampled blocks.
  *
  * One implementation is compiled per architecture (each file is wrapped in
  * the matching predefined macro):
@@ -31,6 +33,8 @@
 
 #include <stdint.h>
 
+#include "sheap_config.h"
+
 /* Switch the protection unit on with the whole region [base, end) guarded
  * (nothing is Ready yet).  Called once, on the port's first call.  Leaves
  * every other address as the board's startup code configured it. */
@@ -48,5 +52,27 @@ void static_guard_set(uintptr_t ready_end);
 /* The granule static_guard_set rounds to (for tests: the first address
  * certain to fault is round_up(ready_end, granule)). */
 uintptr_t static_guard_granule(void);
+
+/*
+ * Level 3 (issue 17, SHEAP_HARDENING >= 3 only): "holes", protection
+ * regions of their own over single pages inside the Ready part, apart
+ * from the watermark guard.  The port puts one over the guard page after
+ * a sampled block (sheap_backend_ops.protect) and lifts it when the block
+ * is freed.  Each unit has only a few regions to spare, so the number of
+ * holes is small and fixed:
+ *   static_guard_holes   how many there are (0: none, every sampled block
+ *                        is then allocated unguarded); valid after init
+ *   static_guard_hole    make hole i cover [v, v + n) with no access (no
+ *                        store access on ARMv8-M, as the watermark guard),
+ *                        or switch it off (n == 0).  n is a power of two
+ *                        of at least 32 bytes and v a multiple of it (a
+ *                        heap page qualifies), and [v, v + n) lies in the
+ *                        region.
+ * Called with the heap lock held, like the rest.
+ */
+#if SHEAP_HARDENING >= 3
+unsigned static_guard_holes(void);
+void static_guard_hole(unsigned i, uintptr_t v, uintptr_t n);
+#endif
 
 #endif

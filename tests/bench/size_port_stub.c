@@ -25,8 +25,11 @@ static int sheap_port_stub_used(void *c, uintptr_t v, uintptr_t n, bool *zeroed)
 static void sheap_port_stub_unused(void *c, uintptr_t v, uintptr_t n) { (void)c, (void)v, (void)n; }
 static void sheap_port_stub_release(void *c, uintptr_t v, uintptr_t n) { (void)c, (void)v, (void)n; }
 static const struct sheap_backend_ops sheap_port_stub_ops = {
-    sheap_port_stub_reserve, sheap_port_stub_map, sheap_port_stub_used, sheap_port_stub_unused,
-    sheap_port_stub_release,
+    .reserve = sheap_port_stub_reserve,
+    .map = sheap_port_stub_map,
+    .used = sheap_port_stub_used,
+    .unused = sheap_port_stub_unused,
+    .release = sheap_port_stub_release,
 };
 static const struct sheap_backend sheap_port_stub_backend = {&sheap_port_stub_ops, 0, 4096, false};
 const struct sheap_backend *sheap_port_default_backend(void) { return &sheap_port_stub_backend; }

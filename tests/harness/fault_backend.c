@@ -59,7 +59,26 @@ static void fb_release(void *ctx, uintptr_t v, uintptr_t n)
     fb->inner->ops->release(fb->inner->ctx, v, n);
 }
 
-static const struct sheap_backend_ops fb_ops = {fb_reserve, fb_map, fb_used, fb_unused, fb_release};
+#if SHEAP_HARDENING >= 3
+/* Level 3's protect, passed on (none when the inner backend has none). */
+static bool fb_protect(void *ctx, uintptr_t v, uintptr_t n, bool on)
+{
+    struct fault_backend *fb = ctx;
+    return fb->inner->ops->protect == NULL || fb->inner->ops->protect(fb->inner->ctx, v, n, on);
+}
+
+#endif
+
+static const struct sheap_backend_ops fb_ops = {
+    .reserve = fb_reserve,
+    .map = fb_map,
+    .used = fb_used,
+    .unused = fb_unused,
+    .release = fb_release,
+#if SHEAP_HARDENING >= 3
+    .protect = fb_protect,
+#endif
+};
 
 void fault_backend_init(struct fault_backend *fb, const struct sheap_backend *inner)
 {

@@ -2,7 +2,9 @@
  * test_static.c - the static port (port/static) on its boards: the region
  * and pool from the linker script, the port contract on a fixed region,
  * the protection unit's guard above the Ready watermark, exhaustion and
- * recovery of the whole heap, and the metadata figures.
+ * recovery of the whole heap, the metadata figures, and at hardening
+ * level 3 the protection regions ("holes") over sampled blocks' guard
+ * pages and their budget.
  *
  * Runs on every board whose board.mk names it in BOARD_TESTS (the boards of
  * the static port).  The first test destroys the fresh heap the harness
@@ -433,6 +435,92 @@ static void test_exhaustion(void)
     CHECK_EQ(info_now().ready_end, in.region_base);
 }
 
+#if SHEAP_HARDENING >= 3
+/* ---- 5. level 3: holes over guard pages, and their budget ---------------------- */
+
+#define HOLE_BLOCK 200 /* not a multiple of 16: the block is placed 208 bytes before the guard */
+
+/* The first byte past block p (HOLE_BLOCK bytes) and the last byte of the
+ * page after it fault at exactly those addresses (a store; and a load
+ * where the unit stops loads). */
+static void check_guarded(unsigned char *p)
+{
+    uintptr_t where, end = (uintptr_t)p + 208; /* the guard page */
+    CHECK_EQ(end % PAGE, 0);
+    CHECK_EQ(sheap_usable_size(p), 208);
+    memset(p, 0x5c, 208); /* the block and its padding are writable */
+    CHECK(store_faults(end, &where));
+    CHECK_EQ(where, end);
+    CHECK(store_faults(end + PAGE - 4, &where)); /* a page past the block */
+    CHECK_EQ(where, end + PAGE - 4);
+    if (GUARD_STOPS_LOADS) {
+        CHECK(load_faults(end, &where));
+        CHECK_EQ(where, end);
+    }
+    CHECK_EQ(p[HOLE_BLOCK - 1], 0x5c);
+}
+
+/* Every hole over a live guarded block; the next sampled malloc is refused
+ * (an ordinary block, counted); a free gives its hole back at once. */
+static void test_guard_holes(void)
+{
+    struct sheap_static_info in = info_now();
+    printf("  %lu holes, %lu in use, %lu refused so far\n", U(in.guard_holes), U(in.guard_holes_used),
+           U(in.guard_refused));
+    if (!BOARD_HAS_GUARD) {
+        CHECK_EQ(in.guard_holes, 0);
+        return;
+    }
+    CHECK(in.guard_holes >= 1 && in.guard_holes <= 16);
+    CHECK_EQ(in.guard_holes_used, 0);
+    unsigned char *b[17];
+    unsigned nh = (unsigned)in.guard_holes;
+    for (unsigned i = 0; i < nh; i++) {
+        sheap_guard_next(1);
+        b[i] = sheap_malloc(HOLE_BLOCK);
+        CHECK(b[i] != NULL);
+        CHECK_EQ(info_now().guard_holes_used, i + 1);
+        check_guarded(b[i]);
+        CHECK_EQ(sheap_check(), 0);
+    }
+    /* No hole left: the sampled block is an ordinary one. */
+    sheap_guard_next(1);
+    unsigned char *extra = sheap_malloc(HOLE_BLOCK);
+    CHECK(extra != NULL);
+    CHECK_EQ(info_now().guard_refused, in.guard_refused + 1);
+    CHECK_EQ(info_now().guard_holes_used, nh);
+    CHECK(sheap_usable_size(extra) >= HOLE_BLOCK);
+    memset(extra, 1, HOLE_BLOCK);
+    CHECK_EQ(sheap_check(), 0);
+    /* Freeing a guarded block lifts its hole: the page after it (now in a
+     * free run) no longer faults where the watermark does not guard it;
+     * the next sampled malloc gets a hole again. */
+    uintptr_t freed_guard = (uintptr_t)b[0] + 208, where;
+    sheap_free(b[0]);
+    CHECK_EQ(info_now().guard_holes_used, nh - 1);
+    if (freed_guard + PAGE <= info_now().ready_end) {
+        CHECK(!store_faults(freed_guard, &where)); /* a free page: harmless */
+    }
+    sheap_guard_next(1);
+    b[0] = sheap_malloc(HOLE_BLOCK);
+    CHECK(b[0] != NULL);
+    CHECK_EQ(info_now().guard_holes_used, nh);
+    CHECK_EQ(info_now().guard_refused, in.guard_refused + 1);
+    check_guarded(b[0]);
+    /* realloc moves a guarded block (its hole follows it: freed, then taken
+     * by nobody, as the new block is not sampled). */
+    unsigned char *m = sheap_realloc(b[0], HOLE_BLOCK + 100);
+    CHECK(m != NULL && m[0] == 0x5c && m[HOLE_BLOCK - 1] == 0x5c);
+    CHECK_EQ(info_now().guard_holes_used, nh - 1);
+    sheap_free(m);
+    for (unsigned i = 1; i < nh; i++)
+        sheap_free(b[i]);
+    sheap_free(extra);
+    CHECK_EQ(info_now().guard_holes_used, 0);
+    CHECK_EQ(sheap_check(), 0);
+}
+#endif
+
 int main(void)
 {
     printf("static port on %s\n", sheap_board_name());
@@ -440,5 +528,8 @@ int main(void)
     RUN(test_metadata_figures);
     RUN(test_guard);
     RUN(test_exhaustion);
+#if SHEAP_HARDENING >= 3
+    RUN(test_guard_holes);
+#endif
     return harness_finish("static");
 }

@@ -259,7 +259,7 @@ static void test_bad_input(void)
     struct sheap h2;
     memset(&h2, 0, sizeof(h2));
     /* No backend, incomplete ops, bad page sizes, bad hints, bad 32-bit sizes. */
-    struct sheap_backend_ops half = {dummy_reserve, NULL, NULL, NULL, NULL};
+    struct sheap_backend_ops half = {.reserve = dummy_reserve};
     struct sheap_backend bhalf = {&half, NULL, SHEAP_PAGE_SIZE, false};
     struct sheap_backend b0 = fast_fb.backend, b3 = fast_fb.backend, bbig = fast_fb.backend;
     b0.page_size = 0;
@@ -696,8 +696,8 @@ static void test_memory_of_another_heap(void)
     memset(d, 0x3c, 200);
     rogue_at = arena_of((uintptr_t)d)->base;
     rogue_calls = 0;
-    static const struct sheap_backend_ops ops = {rogue_reserve, rogue_map, rogue_used, rogue_unused,
-                                                 rogue_release};
+    static const struct sheap_backend_ops ops = {
+        .reserve = rogue_reserve, .map = rogue_map, .used = rogue_used, .unused = rogue_unused, .release = rogue_release};
     struct sheap_backend rb = {&ops, NULL, SHEAP_PAGE_SIZE, false};
     struct sheap_config cfg = {.backend = &rb, .caps = SHEAP_CAP_USER(0), .name = "rogue"};
     static struct sheap rogue;
