@@ -11,7 +11,9 @@
  *
  * Each range starts with one 16-bit counter per frame of the range; the
  * table walk keeps there the number of valid entries of each table page,
- * so that a table that becomes empty can be freed.
+ * so that a table that becomes empty can be freed.  A counter is valid only
+ * while its frame is a table page: table_new sets it to 0, nothing else
+ * reads it, so set-up leaves the counters uninitialised (O(1) init).
  *
  * Called with the heap's lock held, like every backend operation.
  */
@@ -28,7 +30,9 @@
 
 /* Bytes of counters at the start of a range of size bytes. */
 uintptr_t frames_counter_bytes(uintptr_t size);
-/* Set up the pool of m from the (checked) ranges; clears the counters. */
+/* Set up the pool of m from the (checked) ranges.  O(ranges): it touches
+ * no frame and no counter (a counter is set when its frame becomes a table
+ * page, the only time it is read). */
 void frames_init(struct sheap_mmu *m, const struct sheap_mmu_frame_range *r, unsigned n);
 /* A frame's physical address, or 0 when the pool is empty.  Not zeroed. */
 uintptr_t frame_alloc(struct sheap_mmu *m);
