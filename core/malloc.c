@@ -721,13 +721,14 @@ static void reject_pointer(const void *p)
     report_misuse(why, p);
 }
 
-/* The level-2 free fast path's lookup, with the lock held: the SMALL span
- * whose slot *ip starts at p, and its arena in *ap; NULL for anything else
- * (large blocks, misuse: the caller takes its slow path, which checks
- * again).  The free bit is the caller's to test.  (free_untraced, level 1,
- * writes the same checks out with the start of a LARGE run added.) */
-static inline __attribute__((always_inline, unused)) struct sheap_span *fast_small_block(uintptr_t p, struct sheap_arena **ap,
-                                                                               uintptr_t *ip)
+/* The free fast paths' lookup, with the lock held: the span of the live
+ * block that may start at p, and its arena in *ap.  A SMALL span when p
+ * starts its slot *ip (the free bit is the caller's to test: the level-1
+ * path loads the bitmap word once for that test and the update); a LARGE
+ * span when p is the start of its unguarded run.  NULL for anything else
+ * (misuse: the caller takes its slow path, which checks again). */
+static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintptr_t p, struct sheap_arena **ap,
+                                                                         uintptr_t *ip)
 {
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
@@ -740,6 +741,9 @@ static inline __attribute__((always_inline, unused)) struct sheap_span *fast_sma
                 *ip = i;
                 return s;
             }
+        } else if (__builtin_expect(s != NULL && p == s->base && s->state == SPAN_LARGE && !span_guarded(s), 0)) {
+            *ap = a;
+            return s;
         }
     }
     return NULL;
@@ -980,8 +984,8 @@ static inline __attribute__((always_inline)) void free_hardened(void *ptr)
     }
     struct sheap_arena *a;
     uintptr_t i;
-    struct sheap_span *s = fast_small_block((uintptr_t)ptr, &a, &i);
-    if (__builtin_expect(s != NULL, 1) &&
+    struct sheap_span *s = fast_block((uintptr_t)ptr, &a, &i);
+    if (__builtin_expect(s != NULL && s->state == SPAN_SMALL, 1) &&
         ((s->freebits[i / WORD_BITS] | s->qbits[i / WORD_BITS]) & ((uintptr_t)1 << (i % WORD_BITS))) == 0) {
         quarantine_enter(a->heap, s, i, ptr, irq, false);
         return;
@@ -1532,34 +1536,31 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
         free_slow(ptr);
         return;
     }
-    /* Fast path: a live block of a SMALL span, of whichever heap owns the
-     * arena.  The checks of block_of, written out so that the bitmap word
-     * is loaded once for the double-free test and the update.  The start
-     * of a LARGE run is freed here too (block_of's test for it).  Anything
-     * else (misuse) takes free_slow, which checks again. */
-    uintptr_t p = (uintptr_t)ptr;
-    struct sheap_arena *a = arena_of_cached(p);
-    if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
-        uintptr_t off;
-        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-            uintptr_t *word = &s->freebits[i / WORD_BITS];
-            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
-                struct sheap_heap *h = a->heap;
-                *word = bits | bit;
-                count_free(h, s->elem_size);
-                if (span_crossed(s, ++s->nfree)) {
-                    lock_adopt(irq); /* small_transition_unlock unlocks */
-                    small_transition_unlock(h, s);
-                    return;
-                }
-                unlock_fast(irq);
+    /* Fast path: a live block of whichever heap owns the arena (the checks
+     * of block_of, fast_block): a slot of a SMALL span, its free bit tested
+     * and set with one load of the bitmap word; or the start of a LARGE
+     * run, freed under this same lock.  Anything else (misuse) takes
+     * free_slow, which checks again. */
+    struct sheap_arena *a;
+    uintptr_t i = 0;
+    struct sheap_span *s = fast_block((uintptr_t)ptr, &a, &i);
+    if (__builtin_expect(s != NULL, 1)) {
+        if (__builtin_expect(s->state == SPAN_LARGE, 0)) {
+            free_large_adopt(a->heap, s, irq);
+            return;
+        }
+        uintptr_t *word = &s->freebits[i / WORD_BITS];
+        uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
+        if (__builtin_expect((bits & bit) == 0, 1)) {
+            struct sheap_heap *h = a->heap;
+            *word = bits | bit;
+            count_free(h, s->elem_size);
+            if (span_crossed(s, ++s->nfree)) {
+                lock_adopt(irq); /* small_transition_unlock unlocks */
+                small_transition_unlock(h, s);
                 return;
             }
-        } else if (__builtin_expect(s != NULL && p == s->base && s->state == SPAN_LARGE && !span_guarded(s), 0)) {
-            free_large_adopt(a->heap, s, irq);
+            unlock_fast(irq);
             return;
         }
     }
