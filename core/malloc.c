@@ -465,8 +465,14 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     s = span_alloc(h, sheap_class_npages[cls], 1, SPAN_SMALL);
     if (s == NULL)
         return NULL;
-    /* s is SMALL with no blocks yet (obj_bytes 0) and on no list: nobody
-     * else reaches it, so the set-up may start a new stretch. */
+    /* s has no blocks yet (obj_bytes 0) and is on no list, so the set-up
+     * may start a new stretch.  Across the break it is BUSY, a run in
+     * flight: its class fields are not set yet, and the validator and the
+     * walker run meanwhile (another thread, a handler) must not read it
+     * as a SMALL span (the validator waits for busy_spans to drop to 0;
+     * the walker reports a BUSY run as free pages). */
+    s->state = SPAN_BUSY;
+    sheap_shared.busy_spans++;
 #if SHEAP_HARDENING >= 2
     /* Level 2: every free slot holds the poison; the fill runs with the
      * lock dropped, like the break it replaces. */
@@ -476,6 +482,8 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
 #else
     lock_break();
 #endif
+    sheap_shared.busy_spans--;
+    s->state = SPAN_SMALL;
     /* Slots and the slot divisor are computed (one division each, once
      * per span), not tabled: the tables cost 6 bytes of flash a class. */
     uint32_t size = sheap_class_size[cls];

@@ -724,6 +724,12 @@ finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, ui
     if (s->ready == READY_ALL) {
         h->free_ready_pages -= npages;
     } else {
+        /* The lock drops below: s's first and last span-map entries must
+         * name s before it does.  After a split they are stale (interior
+         * entries of the old run), and a context that frees a neighbour
+         * while the lock is dropped would find and merge into whatever
+         * record they still name (coalesce_insert_in). */
+        map_bounds_in(a, s);
         s->state = SPAN_BUSY;
         sheap_shared.busy_spans++;
         if (s->ready == READY_SOME)
