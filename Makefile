@@ -60,7 +60,7 @@ TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness
 # transition touched is validated); the release library (libsheap.a) has
 # neither.  Fault injection is a test backend in tests/harness, never in a
 # library (make test checks libsheap.a with nm).
-TEST_DEFS := -DSHEAP_DEBUG -DSHEAP_DEBUG_EXPENSIVE
+TEST_DEFS ?= -DSHEAP_DEBUG -DSHEAP_DEBUG_EXPENSIVE
 
 CORE_SRC := $(wildcard core/*.c)
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(patsubst %,port/common/%.c,$(PORT_COMMON))
@@ -246,7 +246,9 @@ lib: $(LIB) $(LIB_BOARD) $(LIB_LIBC) $(if $(CXX_TEST),$(LIB_CXX)) $(B)/sheap.mk
 # ---- tests ------------------------------------------------------------------------
 # Every test program prints one line "SUITE <name>: N passed, M failed".
 # Suites every board runs, plus those its board.mk lists in BOARD_TESTS.
-UNIT_SRC := $(wildcard tests/unit/*.c) $(BOARD_TESTS)
+# A board.mk may set UNIT_TESTS (the host's tsan flavour: empty, threaded suites only).
+UNIT_TESTS ?= $(wildcard tests/unit/*.c)
+UNIT_SRC := $(UNIT_TESTS) $(BOARD_TESTS)
 HARNESS_SRC := $(wildcard tests/harness/*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 HARNESS_OBJ := $(patsubst %.c,$(B)/tests/%.o,$(HARNESS_SRC))
@@ -260,6 +262,14 @@ $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard test
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
 	  $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
+
+# The multi-CPU stress engine (issue 15, tests/smp/smp_stress.c) linked
+# into its host driver, one pthread per CPU.
+$(B)/tests/test_smp_stress: tests/host/test_smp_stress.c tests/smp/smp_stress.c tests/smp/smp_stress.h \
+		$(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) -Itests/smp $(ARCH_CFLAGS) $< tests/smp/smp_stress.c \
+	  $(HARNESS_OBJ) $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
 
 RESULTS ?= $(abspath $(BUILD))/results.txt
 
@@ -305,7 +315,7 @@ test: deps-check
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
 	@set -e; for b in $(TEST_BOARDS); do \
 	  if [ "$$b" = host ]; then \
-	    for f in native i686 san hard0 hard2 hard3; do \
+	    for f in native i686 san hard0 hard2 hard3 tsan; do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
 	  elif [ -n "$(TEST_ONE_LIBC)" ]; then \
