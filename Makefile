@@ -495,6 +495,34 @@ bench: bench-deps-check
 	$(BENCH_PYTHON) tools/bench_report.py $(BENCH_OUT) docs
 	@$(MAKE) --no-print-directory mask-bench
 	@$(MAKE) --no-print-directory bench-levels
+	@$(MAKE) --no-print-directory bench-threads
+
+# Issue 15: multi-threaded host throughput (tests/bench/bench_threads.c):
+# 1, 2 and 4 threads, small-object churn and producer/consumer cross-thread
+# frees, sheap against glibc, mimalloc and jemalloc (wall-clock time, a
+# figure only), and the shared lock taken per 1,000 operations of the
+# 4-thread stress (tests/smp), counted by a copy of the core built with
+# tests/bench/lockcount/sheap_port_lock.h.  Written into docs/BENCHMARKS.md
+# between markers (tools/bench_threads.py).  Host only.
+.PHONY: bench-threads
+BENCH_THREADS_REPS ?= 5
+BENCH_THREADS_OPS ?= 2000000
+$(B)/lockcount/core/%.o: core/%.c $(CORE_DEPS) tests/bench/lockcount/sheap_port_lock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) -Itests/bench/lockcount -Iport/$(PORT) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
+$(B)/bench/bench_threads: tests/bench/bench_threads.c $(LIB) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(ARCH_LDFLAGS) -L$(B) -lsheap -ldl -lpthread -o $@
+$(B)/bench/bench_threads_lc: tests/bench/bench_threads.c tests/smp/smp_stress.c tests/smp/smp_stress.h \
+		$(call obj,lockcount,$(CORE_SRC)) $(call obj,rel,$(PORT_SRC)) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) -Itests/smp $(ARCH_CFLAGS) -DBENCH_LOCKCOUNT $< tests/smp/smp_stress.c \
+	  $(call obj,lockcount,$(CORE_SRC)) $(call obj,rel,$(PORT_SRC)) $(ARCH_LDFLAGS) -ldl -lpthread -o $@
+bench-threads: bench-deps-check
+	@$(MAKE) --no-print-directory BOARD=host FLAVOR=native $(BUILD)/host/bench/bench_threads $(BUILD)/host/bench/bench_threads_lc
+	@mkdir -p $(BENCH_OUT)
+	tools/bench_threads.sh $(BUILD)/host/bench $(BENCH_OUT)/threads.txt $(BENCH_THREADS_REPS) $(BENCH_THREADS_OPS)
+	$(BENCH_PYTHON) tools/bench_threads.py $(BENCH_OUT)/threads.txt docs
 
 # Issue 17: instructions, footprint and code size per hardening level
 # (qemu-virt-aarch64 flavours native hooks hard0 hard2 hard3s), written into
