@@ -96,12 +96,19 @@ QEMU := $(RUN)
 # Host-only suites: the hosted port's backing budget and threads (issues 20, 14).
 BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c \
                tests/host/test_growth_threads.c
-# Issue 15: the multi-CPU stress (tests/smp) with 2, 4 and 8 threads.  It
-# finds heap corruption in roughly 1 run in 10 (-O2, no debug) to 1 in 4
-# (SHEAP_DEBUG_EXPENSIVE) on the core of the tree it was written on, while
-# single-threaded and fully serialised runs pass: kept out of these flavours
-# until the core is fixed; SMP_STRESS=yes puts it in (tsan flavour too,
-# where it fails about 1 run in 12 for the same reason).
+# Issue 15: the multi-CPU stress (tests/smp) with 2, 4 and 8 threads.  On
+# the core it was written on it finds heap corruption in 1 run in 10 to 1
+# in 3: take_run (core/pageheap.c:650-672) splits a front and a tail off a
+# run but leaves the span-map entries of the kept run's new first and last
+# pages stale until finish_run writes them (pageheap.c:746/749), after
+# back_span dropped the lock (pageheap.c:379; also the lock_break at 730);
+# a thread freeing a neighbouring run meanwhile finds its neighbour through
+# a stale entry (coalesce_insert_in, pageheap.c:481/497) and merges into a
+# recycled record.  map_bounds(s) in finish_run's backing branch, before
+# the lock is dropped, makes 50 of 50 runs pass (unfixed: 8 of 20 fail).
+# Kept out of make test until the core has a fix; SMP_STRESS=yes puts it
+# in (tsan flavour too).
+SMP_STRESS ?= no
 ifeq ($(SMP_STRESS),yes)
 BOARD_TESTS += tests/host/test_smp_stress.c
 endif

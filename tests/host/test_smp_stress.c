@@ -63,9 +63,9 @@ static void run_threads(unsigned ncpus, uint32_t seed)
     st.max_size = 96 * 1024;
     st.seed = seed;
     smp_stress_init(&st);
-    /* SMP_STRESS_TRIM=1: CPU 0 trims while the others allocate (off in make
-     * test: it corrupts the heap of the tree this test was written on). */
-    st.concurrent_trim = getenv("SMP_STRESS_TRIM") != NULL;
+    /* SMP_STRESS_NOTRIM=1: no sheap_trim while the other threads allocate. */
+    if (getenv("SMP_STRESS_NOTRIM") != NULL)
+        st.concurrent_trim = 0;
     for (unsigned i = 1; i < ncpus; i++) {
         args[i].cpu = i;
         args[i].rc = -1;

@@ -174,8 +174,8 @@ static void alloc_into(struct ctx *c, unsigned slot)
         p = sheap_calloc(count, n / count);
         zeroed = 1;
         c->me->callocs++;
-    } else if ((r & 15) == 1) { /* aligned_alloc, 16 .. 4096 */
-        size_t align = (size_t)16 << ((r >> 4) % 9);
+    } else if ((r & 15) == 1) { /* aligned_alloc, 16 .. 16384 (above a page: an aligned run) */
+        size_t align = (size_t)16 << ((r >> 4) % 11);
         p = sheap_aligned_alloc(align, n);
         if (p && ((uintptr_t)p & (align - 1)) != 0)
             fail(c->st, c->me, c->cpu, c->round, "aligned_alloc: misaligned block");
@@ -467,6 +467,7 @@ void smp_stress_init(struct smp_stress *st)
         st->first_error = "bad configuration (ncpus 1..8, slots >= 1, max_size >= 1)";
         return;
     }
+    st->concurrent_trim = 1;
     if (st->slots > SMP_STRESS_MAX_SLOTS)
         st->slots = SMP_STRESS_MAX_SLOTS;
     for (unsigned i = 0; i < SMP_STRESS_MAX_CPUS; i++)

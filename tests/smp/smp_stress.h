@@ -89,10 +89,8 @@ struct smp_stress {                 /* caller fills the config, zeroes the rest 
     unsigned long busy_checks;      /* concurrent sheap_check that answered BUSY */
     unsigned long misuse_reports;   /* fault-hook calls seen in the misuse phase */
     unsigned quiescent_checks;      /* quiescent points CPU 0 checked */
-    /* Set by the driver after smp_stress_init: CPU 0 also calls sheap_trim
-     * now and then while the others allocate.  Off by default: on the tree
-     * of issue 15's start a trim concurrent with allocations corrupts the
-     * heap (reported; SMP_STRESS_TRIM=1 in the host driver reproduces it). */
+    /* CPU 0 also calls sheap_trim now and then while the others allocate:
+     * 1 from smp_stress_init; a driver may clear it after init. */
     int concurrent_trim;
     int bad_config;
     /* Baseline of the default heap at smp_stress_init (other blocks may be live). */
