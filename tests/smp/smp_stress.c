@@ -161,6 +161,16 @@ static uint32_t new_tag(struct ctx *c, unsigned slot)
     return mix((uint32_t)c->cpu << 24 ^ (uint32_t)slot << 12 ^ c->me->gen ^ c->st->seed);
 }
 
+/* An allocation of n bytes returned NULL: an error for a small request, a
+ * count for a large one (a small board's heap may be full). */
+static void null_result(struct ctx *c, size_t n, const char *what)
+{
+    if (n <= SMP_STRESS_SMALL)
+        fail(c->st, c->me, c->cpu, c->round, what);
+    else
+        c->me->large_nulls++;
+}
+
 static void alloc_into(struct ctx *c, unsigned slot)
 {
     struct smp_stress_block *b = &c->me->slot[slot];
@@ -186,10 +196,7 @@ static void alloc_into(struct ctx *c, unsigned slot)
     }
     c->me->ops++;
     if (!p) {
-        if (n <= SMP_STRESS_SMALL)
-            fail(c->st, c->me, c->cpu, c->round, "NULL from a small request");
-        else
-            c->me->large_nulls++;
+        null_result(c, n, "NULL from a small request");
         return;
     }
     if (zeroed && !zero_ok(p, n))
@@ -232,10 +239,7 @@ static void realloc_slot(struct ctx *c, unsigned slot)
     c->me->reallocs++;
     c->me->ops++;
     if (!p2) {
-        if (n2 <= SMP_STRESS_SMALL)
-            fail(c->st, c->me, c->cpu, c->round, "NULL from a small realloc");
-        else
-            c->me->large_nulls++;
+        null_result(c, n2, "NULL from a small realloc");
         return; /* the old block stays */
     }
     size_t keep = b->n < n2 ? b->n : n2;
