@@ -8,7 +8,7 @@
 set -e
 dir=$1 out=$2 reps=$3 ops=$4
 : > "$out"
-echo "THREADINFO cpu=\"$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')\" cores=$(nproc) reps=$reps ops=$ops" >> "$out"
+echo "THREADINFO cpu=\"$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')\" cores=$(nproc) load=$(cut -d' ' -f1 /proc/loadavg) reps=$reps ops=$ops" >> "$out"
 r=0
 while [ $r -lt "$reps" ]; do
   for m in "churn 1" "churn 2" "churn 4" "xfree 2" "xfree 4"; do

@@ -312,8 +312,8 @@ static void phase(struct ctx *c)
             int rc = sheap_check();
             if (rc == SHEAP_CHECK_BUSY)
                 c->me->busy_checks++;
-            else if (rc != 0)
-                fail(st, c->me, c->cpu, c->round, "sheap_check failed while other CPUs ran");
+            else if (rc != 0) /* the validator's message; the CPU tells it from CPU 0's quiescent checks */
+                fail(st, c->me, c->cpu, c->round, sheap_check_message(rc));
         }
         if (st->concurrent_trim && c->cpu == 0 && (step & 2047) == 1023)
             sheap_trim();
