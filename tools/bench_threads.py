@@ -52,10 +52,13 @@ def main():
              f"second of wall-clock time, median of {info.get('reps', '?')} rounds, {info.get('ops', '?')} "
              "steps per thread (churn) or blocks per pair (xfree). *churn*: every thread replaces random "
              "blocks among 64 of its own (16 to 256 bytes); *xfree*: producer/consumer pairs, every block "
-             "freed by the other thread of its pair. Wall-clock time is a figure here, never a test bound.")
+             "freed by the other thread of its pair. Wall-clock time is a figure here, never a test bound; "
+             "on a machine shared with other jobs it moves a lot between runs (the spread column), so "
+             "compare allocators within a row.")
     L.append("")
-    L.append("| mode | threads | " + " | ".join(ALLOCS) + " | sheap / glibc | sheap / mimalloc | sheap / jemalloc |")
-    L.append("|---|---:|" + "---:|" * (len(ALLOCS) + 3))
+    L.append("| mode | threads | " + " | ".join(ALLOCS) +
+             " | sheap / glibc | sheap / mimalloc | sheap / jemalloc | spread of sheap's rounds |")
+    L.append("|---|---:|" + "---:|" * (len(ALLOCS) + 4))
     for mode, n in ROWS:
         med = {a: statistics.median(runs[(a, mode, n)]) for a in ALLOCS if (a, mode, n) in runs}
         if not med:
@@ -63,6 +66,8 @@ def main():
         row = [mode, str(n)] + [f"{med[a]:.1f}" if a in med else "–" for a in ALLOCS]
         for a in ALLOCS[1:]:
             row.append(f"{med['sheap'] / med[a]:.2f}" if "sheap" in med and a in med else "–")
+        sr = runs.get(("sheap", mode, n))
+        row.append(f"±{50 * (max(sr) - min(sr)) / statistics.median(sr):.0f} %" if sr else "–")
         L.append("| " + " | ".join(row) + " |")
     L.append("")
     if locks:
