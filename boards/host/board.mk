@@ -96,24 +96,12 @@ QEMU := $(RUN)
 # Host-only suites: the hosted port's backing budget and threads (issues 20, 14).
 BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c \
                tests/host/test_growth_threads.c
-# Issue 15: the multi-CPU stress (tests/smp) with 2, 4 and 8 threads.  On
-# the core it was written on it finds heap corruption in 1 run in 10 to 1
-# in 3: take_run (core/pageheap.c:650-672) splits a front and a tail off a
-# run but leaves the span-map entries of the kept run's new first and last
-# pages stale until finish_run writes them (pageheap.c:746/749), after
-# back_span dropped the lock (pageheap.c:379; also the lock_break at 730);
-# a thread freeing a neighbouring run meanwhile finds its neighbour through
-# a stale entry (coalesce_insert_in, pageheap.c:481/497) and merges into a
-# recycled record.  map_bounds(s) in finish_run's backing branch, before
-# the lock is dropped, makes 50 of 50 runs pass (unfixed: 8 of 20 fail).
-# Second (hard2 flavour, 7 runs in 20): small_refill drops the lock while a
-# new SMALL span is only half set up (core/malloc.c:473, the poison fill;
-# the lock_break at 477 at level 1), and a sheap_check from another thread
-# meanwhile walks it and answers SHEAP_CHECK_SPAN; counting it in
-# sheap_shared.busy_spans over that window (so the check waits) makes 20 of
-# 20 pass.  Kept out of make test until the core has fixes; SMP_STRESS=yes
-# puts it in (tsan flavour too).
-SMP_STRESS ?= no
+# The multi-CPU stress (tests/smp) with 2, 4 and 8 threads, in every host
+# flavour.  It found two lock-drop bugs in the core (stale span-map
+# boundaries of a run being backed; a half-built SMALL span seen by a
+# concurrent sheap_check), fixed in pageheap.c finish_run and malloc.c
+# small_refill.  SMP_STRESS=no leaves it out (to bisect older cores).
+SMP_STRESS ?= yes
 ifeq ($(SMP_STRESS),yes)
 BOARD_TESTS += tests/host/test_smp_stress.c
 endif
