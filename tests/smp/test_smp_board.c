@@ -19,6 +19,8 @@
  *              checks sheap_check() == 0 and that the statistics' live
  *              bytes and blocks equal the start plus what the CPUs' shadow
  *              tables hold; at the end live is back to the start value.
+ *              Meanwhile the last CPU runs sheap_check() while the others
+ *              allocate: 0, or BUSY while a growth section runs.
  *   stress     tests/smp/smp_stress.c (when it is in the tree: the build
  *              defines HAVE_SMP_STRESS) with every CPU.
  *
@@ -107,7 +109,7 @@ static void test_bringup(void)
 
 /* ---- the shared lock and atomics ------------------------------------------ */
 
-#define LOCK_ITERS 20000u
+#define LOCK_ITERS 50000u
 static volatile unsigned long locked_counter;
 static unsigned long atomic_counter;
 static unsigned long lock_in_use; /* 1 while a CPU is inside the lock */
@@ -148,8 +150,8 @@ static void test_shared_lock(void)
 
 /* ---- concurrent allocation with cross-CPU frees ---------------------------- */
 
-#define SLOTS 96u        /* blocks a CPU holds per round */
-#define ROUNDS 12u
+#define SLOTS 128u       /* blocks a CPU holds per round */
+#define ROUNDS 40u
 #define RING 64u         /* mailbox entries (a power of two >= SLOTS / 2) */
 
 struct blk {
@@ -289,6 +291,15 @@ static void alloc_cpu(void *arg, unsigned cpu)
             b->usable = sheap_usable_size(b->p);
             if (b->usable < b->n)
                 errs[cpu]++;
+            /* The validator while the other CPUs allocate (BUSY: a growth
+             * section was running, nothing checked). */
+            if (cpu == ncpu - 1 && i % 16 == 8) {
+                int r = sheap_check();
+                if (r != 0 && r != SHEAP_CHECK_BUSY) {
+                    printf("  sheap_check on CPU %u while the others ran: %s\n", cpu, sheap_check_message(r));
+                    errs[cpu]++;
+                }
+            }
         }
         barrier();
         if (cpu == 0)
