@@ -8,6 +8,10 @@
  *
  *   bring-up   every CPU runs the work and sees its own index; all of them
  *              are inside it at once (a barrier that needs every CPU).
+ *   faults     every CPU reads unmapped addresses with a fault armed, at
+ *              once: each trap resumes its own CPU and records its own
+ *              address (per-CPU trap frames and expected-fault records;
+ *              boards whose board.h names an unused window only).
  *   lock       a plain counter incremented under sheap's shared lock
  *              (sheap_port_lock/unlock) and an atomic counter, from every
  *              CPU: both add up exactly.
@@ -35,6 +39,7 @@
 
 #include "harness.h"
 #include "sheap.h"
+#include "sheap_board.h"
 #include "sheap_port.h"
 #include "smp.h"
 #ifdef HAVE_SMP_STRESS
@@ -147,6 +152,42 @@ static void test_shared_lock(void)
     sheap_free(p);
     CHECK_HEAP();
 }
+
+/* ---- expected faults, on every CPU at once ---------------------------------- */
+
+/* Each CPU reads addresses nothing maps (the second MMU instance's window,
+ * unused here) with a fault armed: the trap must resume the CPU that took
+ * it and record its own address, while the others do the same. */
+#ifdef SHEAP_TEST_MMU2_WINDOW_BASE
+#define FAULT_ROUNDS 5000u
+static unsigned long fault_errs[BOARD_MAX_CPUS];
+
+static void fault_cpu(void *arg, unsigned cpu)
+{
+    (void)arg;
+    barrier();
+    for (unsigned k = 0; k < FAULT_ROUNDS; k++) {
+        uintptr_t a = (uintptr_t)SHEAP_TEST_MMU2_WINDOW_BASE + ((uintptr_t)cpu << 20) + (uintptr_t)k * 64;
+        uintptr_t at = 0;
+        sheap_board_expect_fault();
+        (void)*(volatile uint64_t *)a;
+        if (!sheap_board_fault_taken(&at) || at != a)
+            fault_errs[cpu]++;
+    }
+}
+
+static void test_faults_per_cpu(void)
+{
+    if (!sheap_board_can_trap_faults())
+        return;
+    ncpu = board_cpu_count();
+    for (unsigned c = 0; c < BOARD_MAX_CPUS; c++)
+        fault_errs[c] = 0;
+    board_smp_run(fault_cpu, NULL);
+    for (unsigned c = 0; c < ncpu; c++)
+        CHECK_EQ(fault_errs[c], 0);
+}
+#endif
 
 /* ---- concurrent allocation with cross-CPU frees ---------------------------- */
 
@@ -411,6 +452,9 @@ int main(void)
 {
     RUN(test_bringup);
     RUN(test_shared_lock);
+#ifdef SHEAP_TEST_MMU2_WINDOW_BASE
+    RUN(test_faults_per_cpu);
+#endif
     RUN(test_concurrent_alloc);
 #ifdef HAVE_SMP_STRESS
     RUN(test_smp_stress);
