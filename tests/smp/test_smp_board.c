@@ -28,18 +28,11 @@
  *              sheap_check() while the others allocate: 0, or BUSY while a
  *              growth section runs.
  *
- * SMP_STRESS is off in make test for now: on qemu-virt-aarch64 -smp 4 both
- * find core races.  (1) smp_stress: "span broken by a transition" or a
- * stress error in about 1 run in 2; it is the race tests/host found
- * (take_run leaves stale span-map bounds across back_span's lock drop;
- * boards/host/board.mk), and their one-line fix in finish_run makes 9 runs
- * in 10 pass here.  (2) The concurrent sheap_check: "malformed span record"
- * in about 1 run in 5: small_refill (core/malloc.c) makes a SMALL span
- * (obj_bytes 0, fields stale) that is in the span map, then lock_break()s
- * before setting it up, and the validator, taking the lock in that break,
- * checks the half-made record.  With both addressed (the trial made
- * check_small skip a SMALL span with obj_bytes 0 on no list) 12 runs in 12
- * passed on the SMP core of branch smp15core.
+ * Both parts found core races on qemu-virt-aarch64 -smp 4 (stale span-map
+ * bounds of a run being backed across its lock drop; a half-built SMALL
+ * span seen by the concurrent sheap_check); both are fixed in the core
+ * (pageheap.c finish_run, malloc.c small_refill), and SMP_STRESS is on in
+ * make test.
  *
  * Failures inside the per-CPU work are counted, not returned from, so that
  * every CPU still reaches every barrier; the test then checks the counts.
