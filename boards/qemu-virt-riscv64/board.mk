@@ -75,3 +75,9 @@ FAULT_TEST := yes
 # make test checks the longest interrupt-masked stretch of every call against
 # mask_max in tests/bench/bounds.txt (tests/bench/mask_target.c).
 MASK_CHECK := $(if $(filter native,$(FLAVOR)),yes)
+ifeq ($(FLAVOR),smp)
+# Counting (make FLAVOR=smp bench-board / mask-board): one hart under
+# -icount shift=0, where rdinstret is exact (board.c's has_icount is true
+# only with one hart running).
+bench-board mask-board: RUN := timeout 600 $(QEMU_COUNT)
+endif
