@@ -23,6 +23,14 @@
  *          (pt_arch_invalidate_page / _walk, pt_arch_sync).
  * No global invalidation (TLBI VMALLE1) is ever issued.  Verified under
  * QEMU, see PLATFORMS.md.
+ *
+ * Several CPUs (SHEAP_SMP, issue 15): every invalidation above is already
+ * the Inner Shareable broadcast form (TLBI ...IS, completed by DSB ISH on
+ * the CPU that issued it), so a page unmapped on one CPU is gone from every
+ * CPU's TLB before its frame is reused; a mapping published with DSB ISHST
+ * is visible to every CPU's walker before another CPU can learn the
+ * address (through the heap lock, released after it).  The one addition
+ * is the barrier after zeroing a table page (pt_arch_zero_page).
  */
 #ifndef SHEAP_PT_ARCH_H
 #define SHEAP_PT_ARCH_H
@@ -62,6 +70,21 @@ static inline uintptr_t pte_pa(pte_t e) { return (uintptr_t)(e & DESC_ADDR_MASK)
 /* The fixed part of a heap leaf: EL1 read/write, never executable. */
 static inline pte_t pte_leaf_base(uint64_t attrs) { return attrs | DESC_VALID | DESC_TABLE | DESC_AF | DESC_PXN | DESC_UXN; }
 
+/* SMP builds: the zeroes of a new table page must be visible to every
+ * CPU's table walker before the entry that links the page (pagetable.c's
+ * pt_map stores it right after zeroing): another CPU may walk the new
+ * entry speculatively, and a walk that found old frame contents there
+ * could cache a bogus valid leaf, which the map path (no TLBI: the entry
+ * was invalid) would never drop.  DSB ISHST orders the zeroing before the
+ * link for all observers, walkers included (Linux puts a barrier at the
+ * same point, before populating the upper entry).  One CPU needs nothing
+ * here: its own walks see the link only after pt_arch_publish. */
+#if SHEAP_SMP
+#define PT_ARCH_ZEROED_BARRIER() __asm__ volatile("dsb ishst" ::: "memory")
+#else
+#define PT_ARCH_ZEROED_BARRIER() ((void)0)
+#endif
+
 /* Zero one 4 KB frame (reached at VA == PA, Normal memory) with DC ZVA
  * where the CPU allows it (DCZID_EL0.DZP = 0), else with stp pairs.  Not
  * memset: picolibc's is a byte loop. */
@@ -73,10 +96,12 @@ static inline void pt_arch_zero_page(uintptr_t pa)
         uintptr_t block = (uintptr_t)4 << (dczid & 15);
         for (uintptr_t p = pa; p < pa + 4096; p += block)
             __asm__ volatile("dc zva, %0" ::"r"(p) : "memory");
+        PT_ARCH_ZEROED_BARRIER();
         return;
     }
     for (uintptr_t p = pa; p < pa + 4096; p += 16)
         __asm__ volatile("stp xzr, xzr, [%0]" ::"r"(p) : "memory");
+    PT_ARCH_ZEROED_BARRIER();
 }
 
 /* After installing leaves [va, va + n): make them visible to the walker.

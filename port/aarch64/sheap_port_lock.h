@@ -13,6 +13,22 @@
  * callback never overwrites the walk's saved state.  sheap_port_unlock_fast
  * restores from that register; sheap_port_lock_adopt stores it in the
  * global when the core hands the lock to code that unlocks out of line.
+ *
+ * SMP builds (SHEAP_SMP=1, issue 15) replace all of the above with the
+ * shared lock of several CPUs: mask this CPU's interrupts (irq_save), then
+ * take a spinlock word with acquire ordering; unlock is a release store of
+ * the word, then the mask put back.  While another CPU holds the word the
+ * waiter unmasks again (its own interrupts are served while it waits) and
+ * spins on plain loads with the YIELD hint.  The saved mask of the
+ * inline/out-of-line forms stays in one global: only the holder writes it,
+ * and unlock reads it before releasing the word.  lock_fast reads *busy
+ * (one single-copy-atomic load) after masking and before spinning, as the
+ * hosted spinlock does, so that a walker callback of this CPU is refused
+ * instead of spinning on a lock it holds itself.  The CPU id is MPIDR_EL1.Aff0
+ * (the SMP boards number their CPUs 0..n-1 there), and it is also the
+ * context id of the core's growth and walk ownership (one context per CPU:
+ * see port_aarch64.c).  Needs -mno-outline-atomics (board.mk): the
+ * exchange is then an inline LDAXR/STXR loop, not a libgcc helper.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
@@ -20,6 +36,97 @@
 #include <stdint.h>
 
 extern uint64_t sheap_port_saved_daif;
+
+#if SHEAP_SMP
+
+/* The shared lock's word: 0 free, 1 taken (port_aarch64.c). */
+extern uint32_t sheap_port_lock_word;
+
+static inline unsigned sheap_port_cpu_id(void)
+{
+    uint64_t mpidr;
+    __asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+    return (unsigned)(mpidr & 0xff);
+}
+
+/* Masks D, A, I and F on this CPU; returns the previous DAIF. */
+static inline unsigned long sheap_port_irq_save(void)
+{
+    uint64_t daif;
+    __asm__ volatile("mrs %0, daif\n\tmsr daifset, #0xf" : "=r"(daif)::"memory");
+    return (unsigned long)daif;
+}
+
+static inline void sheap_port_irq_restore(unsigned long state)
+{
+    __asm__ volatile("msr daif, %0" ::"r"((uint64_t)state) : "memory");
+}
+
+/* Takes the word with interrupts masked (the mask that was before in
+ * daif); while it is held elsewhere, waits with the caller's mask. */
+static inline void sheap_port_spin_acquire(unsigned long daif)
+{
+    while (__builtin_expect(__atomic_exchange_n(&sheap_port_lock_word, 1u, __ATOMIC_ACQUIRE) != 0, 0)) {
+        sheap_port_irq_restore(daif);
+        do
+            __asm__ volatile("yield" ::: "memory");
+        while (__atomic_load_n(&sheap_port_lock_word, __ATOMIC_RELAXED) != 0);
+        (void)sheap_port_irq_save();
+    }
+}
+
+static inline void sheap_port_spin_release(void)
+{
+    __atomic_store_n(&sheap_port_lock_word, 0u, __ATOMIC_RELEASE);
+}
+
+/* The core's growth and walk owner: one context per CPU. */
+#define SHEAP_PORT_HAS_CONTEXT_ID 1
+static inline uintptr_t sheap_port_context_id(void) { return (uintptr_t)sheap_port_cpu_id() + 1; }
+
+static inline void sheap_port_lock_inline(void)
+{
+    unsigned long daif = sheap_port_irq_save();
+    sheap_port_spin_acquire(daif);
+    sheap_port_saved_daif = daif;
+}
+
+#define SHEAP_PORT_HAS_LOCK_FAST 1
+
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
+{
+    unsigned long daif = sheap_port_irq_save();
+    /* A volatile load: an aligned word is read single-copy atomically, as
+     * a relaxed __atomic load would be, and the compiler can then use the
+     * caller's base register with an offset (one instruction fewer). */
+    if (__builtin_expect(*(const volatile uintptr_t *)busy != 0, 0)) {
+        sheap_port_irq_restore(daif);
+        return 0;
+    }
+    sheap_port_spin_acquire(daif);
+    *state = daif;
+    return 1;
+}
+
+static inline void sheap_port_unlock_fast(unsigned long state)
+{
+    sheap_port_spin_release();
+    sheap_port_irq_restore(state);
+}
+
+static inline void sheap_port_lock_adopt(unsigned long state)
+{
+    sheap_port_saved_daif = state;
+}
+
+static inline void sheap_port_unlock_inline(void)
+{
+    unsigned long daif = sheap_port_saved_daif; /* read while still the holder */
+    sheap_port_spin_release();
+    sheap_port_irq_restore(daif);
+}
+
+#else /* !SHEAP_SMP: one CPU, the lock is the interrupt mask alone */
 
 static inline void sheap_port_lock_inline(void)
 {
@@ -56,5 +163,7 @@ static inline void sheap_port_unlock_inline(void)
 {
     __asm__ volatile("msr daif, %0" ::"r"(sheap_port_saved_daif) : "memory");
 }
+
+#endif /* SHEAP_SMP */
 
 #endif
