@@ -60,7 +60,7 @@ TEST_CFLAGS := -std=gnu11 $(WARN) -Wno-missing-prototypes -Icore -Itests/harness
 # transition touched is validated); the release library (libsheap.a) has
 # neither.  Fault injection is a test backend in tests/harness, never in a
 # library (make test checks libsheap.a with nm).
-TEST_DEFS := -DSHEAP_DEBUG -DSHEAP_DEBUG_EXPENSIVE
+TEST_DEFS ?= -DSHEAP_DEBUG -DSHEAP_DEBUG_EXPENSIVE
 
 CORE_SRC := $(wildcard core/*.c)
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(patsubst %,port/common/%.c,$(PORT_COMMON))
@@ -246,7 +246,9 @@ lib: $(LIB) $(LIB_BOARD) $(LIB_LIBC) $(if $(CXX_TEST),$(LIB_CXX)) $(B)/sheap.mk
 # ---- tests ------------------------------------------------------------------------
 # Every test program prints one line "SUITE <name>: N passed, M failed".
 # Suites every board runs, plus those its board.mk lists in BOARD_TESTS.
-UNIT_SRC := $(wildcard tests/unit/*.c) $(BOARD_TESTS)
+# A board.mk may set UNIT_TESTS (the host's tsan flavour: empty, threaded suites only).
+UNIT_TESTS ?= $(wildcard tests/unit/*.c)
+UNIT_SRC := $(UNIT_TESTS) $(BOARD_TESTS)
 HARNESS_SRC := $(wildcard tests/harness/*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 HARNESS_OBJ := $(patsubst %.c,$(B)/tests/%.o,$(HARNESS_SRC))
@@ -271,6 +273,14 @@ $(B)/tests/test_smp_board: tests/smp/test_smp_board.c $(SMP_STRESS_SRC) $(wildca
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) -Itests/smp $(if $(SMP_STRESS_SRC),-DHAVE_SMP_STRESS) \
 	  $(ARCH_CFLAGS) $< $(SMP_STRESS_SRC) $(HARNESS_OBJ) $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
+
+# The multi-CPU stress engine (issue 15, tests/smp/smp_stress.c) linked
+# into its host driver, one pthread per CPU.
+$(B)/tests/test_smp_stress: tests/host/test_smp_stress.c tests/smp/smp_stress.c tests/smp/smp_stress.h \
+		$(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard tests/harness/*.h core/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) -Itests/smp $(ARCH_CFLAGS) $< tests/smp/smp_stress.c \
+	  $(HARNESS_OBJ) $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
 
 RESULTS ?= $(abspath $(BUILD))/results.txt
 
@@ -316,7 +326,7 @@ test: deps-check
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
 	@set -e; for b in $(TEST_BOARDS); do \
 	  if [ "$$b" = host ]; then \
-	    for f in native i686 san hard0 hard2 hard3; do \
+	    for f in native i686 san hard0 hard2 hard3 tsan; do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
 	  elif [ -n "$(TEST_ONE_LIBC)" ]; then \
@@ -501,6 +511,34 @@ bench: bench-deps-check
 	$(BENCH_PYTHON) tools/bench_report.py $(BENCH_OUT) docs
 	@$(MAKE) --no-print-directory mask-bench
 	@$(MAKE) --no-print-directory bench-levels
+	@$(MAKE) --no-print-directory bench-threads
+
+# Issue 15: multi-threaded host throughput (tests/bench/bench_threads.c):
+# 1, 2 and 4 threads, small-object churn and producer/consumer cross-thread
+# frees, sheap against glibc, mimalloc and jemalloc (wall-clock time, a
+# figure only), and the shared lock taken per 1,000 operations of the
+# 4-thread stress (tests/smp), counted by a copy of the core built with
+# tests/bench/lockcount/sheap_port_lock.h.  Written into docs/BENCHMARKS.md
+# between markers (tools/bench_threads.py).  Host only.
+.PHONY: bench-threads
+BENCH_THREADS_REPS ?= 5
+BENCH_THREADS_OPS ?= 2000000
+$(B)/lockcount/core/%.o: core/%.c $(CORE_DEPS) tests/bench/lockcount/sheap_port_lock.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) -Itests/bench/lockcount -Iport/$(PORT) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
+$(B)/bench/bench_threads: tests/bench/bench_threads.c $(LIB) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(ARCH_LDFLAGS) -L$(B) -lsheap -ldl -lpthread -o $@
+$(B)/bench/bench_threads_lc: tests/bench/bench_threads.c tests/smp/smp_stress.c tests/smp/smp_stress.h \
+		$(call obj,lockcount,$(CORE_SRC)) $(call obj,rel,$(PORT_SRC)) $(GEN)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) -Itests/smp $(ARCH_CFLAGS) -DBENCH_LOCKCOUNT $< tests/smp/smp_stress.c \
+	  $(call obj,lockcount,$(CORE_SRC)) $(call obj,rel,$(PORT_SRC)) $(ARCH_LDFLAGS) -ldl -lpthread -o $@
+bench-threads: bench-deps-check
+	@$(MAKE) --no-print-directory BOARD=host FLAVOR=native $(BUILD)/host/bench/bench_threads $(BUILD)/host/bench/bench_threads_lc
+	@mkdir -p $(BENCH_OUT)
+	tools/bench_threads.sh $(BUILD)/host/bench $(BENCH_OUT)/threads.txt $(BENCH_THREADS_REPS) $(BENCH_THREADS_OPS)
+	$(BENCH_PYTHON) tools/bench_threads.py $(BENCH_OUT)/threads.txt docs
 
 # Issue 17: instructions, footprint and code size per hardening level
 # (qemu-virt-aarch64 flavours native hooks hard0 hard2 hard3s), written into

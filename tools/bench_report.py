@@ -581,7 +581,7 @@ def main():
     if any(b in boards for b in PROBE_BOARDS):
         w("- On Cortex-M only the small workload is counted: the other workloads need several MB for picolibc's "
           "sbrk heap, which these boards' memory maps do not give it.")
-    w("- Multi-threaded host throughput: every workload is single-threaded.")
+    w("- Multi-threaded host throughput: the workloads above are single-threaded; see \"Host threads (issue 15)\" (make bench-threads).")
     w("")
 
     with open(os.path.join(docs, "BENCHMARKS.md"), "w") as f:

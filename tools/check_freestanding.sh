@@ -10,7 +10,7 @@ name="$(basename "$(dirname "$lib")")/core-freestanding"
 defined=$(cd "$dir" && $nm_tool --defined-only *.o | awk 'NF == 3 { print $3 }' | sort -u)
 undef=$(cd "$dir" && $nm_tool -u *.o | awk 'NF == 2 { print $2 }' | sort -u |
   grep -v -x -F "$defined" |
-  grep -v -E '^(sheap_port_|_GLOBAL_OFFSET_TABLE_$|__stack_chk|__ubsan_|__asan_|__sanitizer_)' |
+  grep -v -E '^(sheap_port_|_GLOBAL_OFFSET_TABLE_$|__stack_chk|__ubsan_|__asan_|__tsan_|__sanitizer_)' |
   grep -v -E '^__(popcount|ctz|clz|ffs|parity)[sd]i2$|^__(u?(div|mod)|mul|ashl|ashr|lshr)[dt]i3$')
 if [ -n "$undef" ]; then
   echo "SUITE $name: 0 passed, 1 failed (core references: $(echo $undef))"
