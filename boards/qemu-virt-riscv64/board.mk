@@ -65,9 +65,10 @@ RUN := timeout 600 $(QEMU)
 NEEDS := riscv64-unknown-elf-gcc qemu-system-riscv64 /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs
 BOARD_TESTS := tests/mmu/test_mmu.c tests/mmu/test_backend.c
 ifeq ($(FLAVOR),smp)
-# The bring-up, shared-lock, concurrent allocation and TLB shootdown test.
-BOARD_TESTS += tests/smp/test_smp_riscv_boot.c
-vpath %.c tests/smp
+# The board-neutral SMP test main (with the shared stress engine), and this
+# board's own: bring-up, shared lock, cross-hart frees, trim while the
+# others allocate, TLB shootdown.
+BOARD_TESTS += tests/smp/test_smp_board.c tests/smp/test_smp_riscv_boot.c
 endif
 # tests/fault: an unexpected page fault is reported (scause, stval, sepc) and
 # exits non-zero (tools/run_fault_test.sh).
@@ -78,6 +79,8 @@ MASK_CHECK := $(if $(filter native,$(FLAVOR)),yes)
 ifeq ($(FLAVOR),smp)
 # Counting (make FLAVOR=smp bench-board / mask-board): one hart under
 # -icount shift=0, where rdinstret is exact (board.c's has_icount is true
-# only with one hart running).
-bench-board mask-board: RUN := timeout 600 $(QEMU_COUNT)
+# only with one hart running); bench-board's figures go to build/bench/smp.
+BENCH_RUN := timeout 600 $(QEMU_COUNT)
+BENCH_SUBDIR := smp
+mask-board: RUN := timeout 600 $(QEMU_COUNT)
 endif
