@@ -121,7 +121,8 @@ void _set_tls(void *tls);
 #define SIP_SSIP 2ul
 #define MIE_MSIE 8ul
 
-static inline void cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
+/* PAUSE (Zihintpause; see SHEAP_PORT_CPU_RELAX in port/riscv/sheap_port_lock.h). */
+static inline void cpu_relax(void) { __asm__ volatile(".insn i 0x0f, 0, x0, x0, 0x010" ::: "memory"); }
 
 /* This hart's sstatus.SIE off; returns the bit as it was. */
 static inline unsigned long irq_save(void)

@@ -26,7 +26,7 @@ uint32_t sheap_port_lock_word;
 bool sheap_port_growth_wait(void)
 {
     for (unsigned i = 0; i < 256; i++)
-        __asm__ volatile("nop" ::: "memory");
+        SHEAP_PORT_CPU_RELAX();
     return true;
 }
 #endif
