@@ -76,9 +76,9 @@ extern char __global_pointer$[];
 
 /* Read by the parked harts in smp_entry.S. */
 volatile uint32_t board_smp_released;
-/* Hart h's stack is the (h)th slot (slot 0 unused: hart 0 keeps __stack);
+/* Hart h's stack is slot h - 1 (hart 0 keeps picolibc's __stack);
  * smp_entry.S sets sp to the end of the slot. */
-char board_smp_stacks[BOARD_SMP_HARTS][BOARD_SMP_STACK] __attribute__((aligned(16)));
+char board_smp_stacks[BOARD_SMP_HARTS - 1][BOARD_SMP_STACK] __attribute__((aligned(16)));
 
 /* The M-mode save area of each hart, in mscratch (layout: smp_entry.S). */
 struct mtrap_area {

@@ -14,8 +14,9 @@
  * the hart's CLINT MSIP word and no trap is taken.  It leaves the park
  * when board_smp_released is non-zero (a .bss word: RAM is zero at reset
  * and crt0 zeroes it again; hart 0 sets it after crt0), clears its MSIP,
- * takes its stack (board_smp_stacks, BOARD_SMP_STACK bytes per hart) and
- * gp, and calls board_smp_secondary_m(hart) (smp.c), which never returns.
+ * takes its stack (slot hart - 1 of board_smp_stacks, BOARD_SMP_STACK
+ * bytes) and gp, and calls board_smp_secondary_m(hart) (smp.c), which
+ * never returns.
  * Harts numbered BOARD_SMP_HARTS and up stay parked for good.
  *
  * board_mtrap (mtvec of every hart, direct mode): the IPI handler, the
@@ -64,8 +65,7 @@ board_smp_entry:
     sw zero, 0(t1)
     la sp, board_smp_stacks
     li t1, BOARD_SMP_STACK
-    addi t2, t0, 1
-    mul t1, t1, t2
+    mul t1, t1, t0 /* the end of slot hart - 1 */
     add sp, sp, t1
     .option push
     .option norelax
