@@ -264,16 +264,6 @@ $(B)/tests/%: %.c $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(wildcard test
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) $(ARCH_CFLAGS) $< $(HARNESS_OBJ) \
 	  $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
 
-# Issue 15: the SMP boards' test main (tests/smp/test_smp_board.c, listed
-# in BOARD_TESTS by the smp flavours) also links the shared stress engine,
-# tests/smp/smp_stress.c, once that is in the tree.
-SMP_STRESS_SRC := $(wildcard tests/smp/smp_stress.c)
-$(B)/tests/test_smp_board: tests/smp/test_smp_board.c $(SMP_STRESS_SRC) $(wildcard tests/smp/*.h boards/common/smp.h) \
-		$(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) -Itests/smp $(if $(SMP_STRESS_SRC),-DHAVE_SMP_STRESS) \
-	  $(ARCH_CFLAGS) $< $(SMP_STRESS_SRC) $(HARNESS_OBJ) $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
-
 # The multi-CPU stress engine (issue 15, tests/smp/smp_stress.c) linked
 # into its host driver, one pthread per CPU.
 $(B)/tests/test_smp_stress: tests/host/test_smp_stress.c tests/smp/smp_stress.c tests/smp/smp_stress.h \
@@ -281,6 +271,25 @@ $(B)/tests/test_smp_stress: tests/host/test_smp_stress.c tests/smp/smp_stress.c 
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) -Itests/smp $(ARCH_CFLAGS) $< tests/smp/smp_stress.c \
 	  $(HARNESS_OBJ) $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
+
+# Issue 15: the SMP boards' test main (tests/smp/test_smp_board.c, listed
+# in BOARD_TESTS by the smp flavours), linked with the shared stress
+# engine.  SMP_STRESS=yes (board.mk's default says whether make test does)
+# also runs the engine and sheap_check while the other CPUs allocate
+# (-DSMP_BOARD_STRESS): both find core races on the core of this writing.
+# The setting is kept in a file rewritten only when it changes, so that a
+# change rebuilds the program (a missing stamp would not: .SECONDARY).
+SMP_STRESS_STAMP := $(B)/gen/smp-stress.txt
+ifneq ($(filter tests/smp/test_smp_board.c,$(BOARD_TESTS)),)
+SMP_STRESS_NOW := $(if $(filter yes,$(SMP_STRESS)),yes,no)
+$(shell mkdir -p $(B)/gen && { [ "$$(cat $(SMP_STRESS_STAMP) 2>/dev/null)" = $(SMP_STRESS_NOW) ] || \
+	echo $(SMP_STRESS_NOW) > $(SMP_STRESS_STAMP); })
+endif
+$(B)/tests/test_smp_board: tests/smp/test_smp_board.c tests/smp/smp_stress.c $(wildcard tests/smp/*.h boards/common/smp.h) \
+		$(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(SMP_STRESS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_COMMON) $(TEST_DEFS) $(TEST_CFLAGS) -Itests/smp $(if $(filter yes,$(SMP_STRESS)),-DSMP_BOARD_STRESS) \
+	  $(ARCH_CFLAGS) $< tests/smp/smp_stress.c $(HARNESS_OBJ) $(ARCH_LDFLAGS) -L$(B) -lsheap_test $(BOARD_LIB) $(LDLIBS) -o $@
 
 RESULTS ?= $(abspath $(BUILD))/results.txt
 
