@@ -69,12 +69,12 @@ ifeq ($(FLAVOR),smp)
 # board's own: bring-up, shared lock, cross-hart frees, TLB shootdown.
 BOARD_TESTS += tests/smp/test_smp_board.c tests/smp/test_smp_riscv_boot.c
 # SMP_STRESS=yes: test_smp_board also runs tests/smp/smp_stress.c and
-# sheap_check while the other harts allocate, and test_smp_riscv_trim trims
-# while they allocate.  Off in make test until the core fixes the lock-drop
+# sheap_check while the other harts allocate, and test_smp_riscv_stress
+# adds large blocks and trims while they allocate.  Off in make test until the core fixes the lock-drop
 # races they find (tests/smp/test_smp_board.c); the host and
 # qemu-virt-aarch64 have the same switch.
 SMP_STRESS ?= no
-BOARD_TESTS += $(if $(filter yes,$(SMP_STRESS)),tests/smp/test_smp_riscv_trim.c)
+BOARD_TESTS += $(if $(filter yes,$(SMP_STRESS)),tests/smp/test_smp_riscv_stress.c)
 endif
 # tests/fault: an unexpected page fault is reported (scause, stval, sepc) and
 # exits non-zero (tools/run_fault_test.sh).
