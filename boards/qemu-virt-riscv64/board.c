@@ -15,7 +15,8 @@
  *                                     builds right after the switch
  * Both run from .preinit_array, which picolibc's crt0 calls before every
  * constructor and before main, so no heap call ever runs in M-mode or
- * without translation.
+ * without translation.  In the smp flavour hart 0 also brings the other
+ * harts up there, before main (smp.c).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -41,7 +42,9 @@ void board_mret_to_supervisor(void); /* trap.S: returns to its caller in S-mode 
 /* Supervisor software, timer and external interrupts. */
 #define MIDELEG_S ((1u << 1) | (1u << 5) | (1u << 9))
 
-static void board_enter_supervisor(void)
+/* M-mode, every hart (smp.c calls it for harts 1..N-1): what S-mode needs. */
+void board_supervisor_setup(void);
+void board_supervisor_setup(void)
 {
     /* PMP entry 0: TOR over all of physical memory, R W X.  Without any
      * PMP entry S-mode may access nothing (QEMU 7.2 traps the mret). */
@@ -59,8 +62,24 @@ static void board_enter_supervisor(void)
                      "csrw sie, zero" ::"r"((unsigned long)MEDELEG_S),
                      "r"((unsigned long)MIDELEG_S), "r"(board_trap_entry)
                      : "memory");
+}
+
+#ifdef BOARD_SMP
+void board_smp_setup_m(void); /* smp.c */
+void board_smp_release(void); /* smp.c */
+#endif
+
+static void board_enter_supervisor(void)
+{
+    board_supervisor_setup();
+#ifdef BOARD_SMP
+    board_smp_setup_m(); /* this hart's IPI handler, sscratch = 0 */
+#endif
     board_mret_to_supervisor();
     board_firmware_start(); /* firmware.c: tables, satp */
+#ifdef BOARD_SMP
+    board_smp_release(); /* the other harts: same regime, then parked in S */
+#endif
 }
 
 __attribute__((section(".preinit_array"), used)) static void (*const board_preinit)(void) = board_enter_supervisor;
@@ -71,7 +90,15 @@ _Noreturn void sheap_board_exit(int code) { exit(code); }
 
 /* ---- Instruction counter ------------------------------------------------- */
 
+#ifdef BOARD_SMP
+#include "smp.h"
+/* The smp flavour counts exactly only in its counting run (-smp 1 -icount
+ * shift=0, QEMU_COUNT in board.mk): the test run (-smp 4) has no -icount,
+ * where rdinstret follows the host's clock. */
+bool sheap_board_has_icount(void) { return board_cpu_count() == 1; }
+#else
 bool sheap_board_has_icount(void) { return true; }
+#endif
 
 uint64_t sheap_board_icount(void)
 {

@@ -25,6 +25,12 @@
  *   Sv48: window [512 GB, 120 TB), hints 1 TB, 32 TB, 64 TB and 96 TB,
  *        no-hint reservations in [16 TB, 24 TB); second window
  *        [120 TB, 128 TB).
+ *
+ * FLAVOR=smp (-DBOARD_SMP, -DSHEAP_SMP=1; issue 15): Sv39 as native, run
+ * with -smp 4.  Every hart starts at 0x8000_0000, where the smp linker
+ * script puts boards/qemu-virt-riscv64/smp_entry.S instead of picolibc's
+ * _start (moved to 0x8000_1000); see smp.c for the bring-up.
+ *   0x0200_0000  CLINT: MSIP word of hart h at +4h (the IPIs)
  */
 #ifndef SHEAP_BOARD_QEMU_VIRT_RISCV64_H
 #define SHEAP_BOARD_QEMU_VIRT_RISCV64_H
@@ -39,6 +45,13 @@
 #define BOARD_MMIO_SIZE 0x40000000u
 #define BOARD_UART_BASE 0x10000000u
 #define BOARD_TEST_FINISHER 0x00100000u
+/* CLINT software-interrupt (MSIP) words, one 32-bit word per hart.  No u
+ * suffix: smp_entry.S includes this header. */
+#define BOARD_CLINT_MSIP 0x02000000
+/* The harts the smp flavour brings up (harts above stay parked), and the
+ * stack of each hart other than 0 (hart 0 keeps picolibc's __stack). */
+#define BOARD_SMP_HARTS 4
+#define BOARD_SMP_STACK 32768
 
 #define SHEAP_PAGE_SHIFT 12
 #define SHEAP_ARENA_SHIFT 26

@@ -28,8 +28,21 @@
  *                            rs1=x0" (no narrower form names the non-leaf
  *                            entries of one address).
  * The spec's lazy option for invalid -> valid leaves (fence on the page
- * fault) needs a fault handler sheap does not own: not used.  Single hart:
- * no remote fence (SBI) is needed.
+ * fault) needs a fault handler sheap does not own: not used.
+ *
+ * Several harts (SHEAP_SMP=1, issue 15): sfence.vma acts on the hart that
+ * runs it only (QEMU's too), so after clearing leaves or unlinking tables
+ * another hart may still hold the old translation and reach a frame that
+ * now backs other memory.  pt_arch_sync, which the table walk calls after
+ * every batch of invalidations and before the frames go back to the pool
+ * or the range is released (pt_flush in pagetable.c), then also calls
+ * sheap_port_remote_sfence(): the board's remote fence (an IPI to every
+ * other running hart, which runs sfence.vma and acknowledges; SBI's
+ * remote_sfence_vma does the same), which returns when all have done so.
+ * A new leaf needs no remote fence as long as no hart caches an invalid
+ * entry it never touched: true on QEMU (failed walks are not cached) and
+ * with Svvptc; a hart could only have met the entry by touching heap
+ * memory it had not been given.
  */
 #ifndef SHEAP_PT_ARCH_H
 #define SHEAP_PT_ARCH_H
@@ -117,11 +130,23 @@ static inline void pt_arch_invalidate_walk(uintptr_t va)
     __asm__ volatile("sfence.vma zero, zero" ::: "memory");
 }
 
+#if defined(SHEAP_SMP) && SHEAP_SMP
+/* The board's remote fence (see above); called with no sheap lock
+ * requirement, from the backend's callers (growth sections, trim). */
+void sheap_port_remote_sfence(void);
+
+/* Local fences are done; the other harts drop their translations too. */
+static inline void pt_arch_sync(void)
+{
+    sheap_port_remote_sfence();
+}
+#else
 /* sfence.vma completes before the next instruction on this hart; nothing
  * is left to wait for.  A compiler barrier keeps accesses after it. */
 static inline void pt_arch_sync(void)
 {
     __asm__ volatile("" ::: "memory");
 }
+#endif
 
 #endif

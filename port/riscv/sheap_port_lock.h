@@ -15,6 +15,34 @@
  * callback never overwrites the walk's saved state.  unlock_fast restores
  * from that register; lock_adopt stores it in the global when the core
  * hands the lock to code that unlocks out of line.
+ *
+ * SMP builds (SHEAP_SMP=1, issue 15; the single-hart code above is then
+ * not compiled, and SHEAP_SMP=0 compiles exactly that code):
+ *   sheap_port_cpu_id()  the hart's index, 0..SHEAP_MAX_CPUS-1, read from
+ *       sscratch (one csrr).  Contract with the board: before a hart calls
+ *       sheap (and before it takes an interrupt whose handler calls sheap)
+ *       the board writes the hart's index into its sscratch, and nothing
+ *       else writes sscratch while the hart runs sheap's code (a trap entry
+ *       that swaps sp through sscratch must put the index back before it
+ *       returns, or the board keeps the index elsewhere and changes this
+ *       function).  qemu-virt-riscv64's smp.c does this (index ==
+ *       mhartid there).
+ *   sheap_port_irq_save/irq_restore  sstatus.SIE of this hart only.
+ *   the shared lock     a spinlock on sheap_port_lock_word (port_riscv.c)
+ *       that also masks this hart's interrupts: clear SIE, amoswap.w.aq 1;
+ *       if the word was taken, put SIE back, wait (plain loads) until it
+ *       looks free, and try again, so interrupts are served while a hart
+ *       waits.  Unlock reads the saved SIE first (the next holder
+ *       overwrites the global), releases with a release store (fence rw,w;
+ *       sw zero) and then sets SIE back.  The saved state may live in one
+ *       global because only the holder writes it.  lock_fast reads *busy
+ *       atomically before spinning (a walker on another hart holds the
+ *       lock with *busy set: the core's slow path then waits for the lock).
+ *   sheap_port_context_id()  the hart index + 1: on bare metal each hart
+ *       is one context (interrupt handlers are told apart by the core), so
+ *       a growth section owned by another hart is waited for (the strong
+ *       sheap_port_growth_wait of port_riscv.c) and never mistaken for
+ *       the caller's own.
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
@@ -25,6 +53,93 @@
 
 /* SHEAP_SSTATUS_SIE when interrupts were enabled at lock time, else 0. */
 extern unsigned long sheap_port_saved_sie;
+
+#if defined(SHEAP_SMP) && SHEAP_SMP
+
+/* The spin-loop hint: PAUSE (Zihintpause), encoded by hand so that
+ * -march=rv64imac assembles it; a hart without the extension runs it as a
+ * FENCE W,0, which orders nothing that matters here. */
+#define SHEAP_PORT_CPU_RELAX() __asm__ volatile(".insn i 0x0f, 0, x0, x0, 0x010" ::: "memory")
+
+/* 0 free, 1 taken (amoswap.w needs a 32-bit word). */
+extern uint32_t sheap_port_lock_word;
+
+static inline unsigned sheap_port_cpu_id(void)
+{
+    unsigned long h;
+    __asm__ volatile("csrr %0, sscratch" : "=r"(h));
+    return (unsigned)h;
+}
+
+static inline unsigned long sheap_port_irq_save(void)
+{
+    unsigned long s;
+    __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
+    return s & SHEAP_SSTATUS_SIE;
+}
+
+static inline void sheap_port_irq_restore(unsigned long state)
+{
+    __asm__ volatile("csrs sstatus, %0" ::"r"(state) : "memory");
+}
+
+/* Masks this hart's interrupts and takes the word; returns the SIE the
+ * hart had. */
+static inline unsigned long sheap_port_spin_acquire(void)
+{
+    for (;;) {
+        unsigned long s = sheap_port_irq_save();
+        if (__builtin_expect(__atomic_exchange_n(&sheap_port_lock_word, 1u, __ATOMIC_ACQUIRE) == 0, 1))
+            return s;
+        sheap_port_irq_restore(s);
+        while (__atomic_load_n(&sheap_port_lock_word, __ATOMIC_RELAXED) != 0)
+            SHEAP_PORT_CPU_RELAX();
+    }
+}
+
+static inline void sheap_port_spin_release(unsigned long state)
+{
+    __atomic_store_n(&sheap_port_lock_word, 0u, __ATOMIC_RELEASE);
+    sheap_port_irq_restore(state);
+}
+
+static inline void sheap_port_lock_inline(void)
+{
+    sheap_port_saved_sie = sheap_port_spin_acquire();
+}
+
+#define SHEAP_PORT_HAS_LOCK_FAST 1
+
+static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
+{
+    if (__builtin_expect(__atomic_load_n(busy, __ATOMIC_RELAXED) != 0, 0))
+        return 0;
+    *state = sheap_port_spin_acquire();
+    return 1;
+}
+
+static inline void sheap_port_unlock_fast(unsigned long state)
+{
+    sheap_port_spin_release(state);
+}
+
+static inline void sheap_port_lock_adopt(unsigned long state)
+{
+    sheap_port_saved_sie = state;
+}
+
+static inline void sheap_port_unlock_inline(void)
+{
+    sheap_port_spin_release(sheap_port_saved_sie);
+}
+
+#define SHEAP_PORT_HAS_CONTEXT_ID 1
+static inline uintptr_t sheap_port_context_id(void)
+{
+    return (uintptr_t)sheap_port_cpu_id() + 1;
+}
+
+#else /* single hart: interrupt masking alone */
 
 static inline void sheap_port_lock_inline(void)
 {
@@ -62,5 +177,7 @@ static inline void sheap_port_unlock_inline(void)
 {
     __asm__ volatile("csrs sstatus, %0" ::"r"(sheap_port_saved_sie) : "memory");
 }
+
+#endif /* SHEAP_SMP */
 
 #endif
