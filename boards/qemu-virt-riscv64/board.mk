@@ -68,12 +68,11 @@ ifeq ($(FLAVOR),smp)
 # The board-neutral SMP test main (tests/smp/test_smp_board.c), and this
 # board's own: bring-up, shared lock, cross-hart frees, TLB shootdown.
 BOARD_TESTS += tests/smp/test_smp_board.c tests/smp/test_smp_riscv_boot.c
-# SMP_STRESS=yes: test_smp_board also runs tests/smp/smp_stress.c and
-# sheap_check while the other harts allocate, and test_smp_riscv_stress
-# adds large blocks and trims while they allocate.  Off in make test until the core fixes the lock-drop
-# races they find (tests/smp/test_smp_board.c); the host and
-# qemu-virt-aarch64 have the same switch.
-SMP_STRESS ?= no
+# test_smp_board also runs tests/smp/smp_stress.c and sheap_check while
+# the other harts allocate, and test_smp_riscv_stress adds large blocks
+# and trims while they allocate (SMP_STRESS=no leaves them out; the host
+# and qemu-virt-aarch64 have the same switch).
+SMP_STRESS ?= yes
 BOARD_TESTS += $(if $(filter yes,$(SMP_STRESS)),tests/smp/test_smp_riscv_stress.c)
 endif
 # tests/fault: an unexpected page fault is reported (scause, stval, sepc) and
