@@ -68,9 +68,9 @@ static inline bool in_interrupt(void)
  * run in flight, take the lock back; false when the port cannot wait. */
 static bool wait_for_other(void)
 {
-    heap_unlock();
+    HEAP_DROP(mode_);
     bool waited = sheap_port_growth_wait();
-    heap_lock();
+    HEAP_RETAKE(mode_);
     return waited;
 }
 
@@ -127,8 +127,8 @@ void growth_end(void)
 /* Let pending interrupts in: the heap must be consistent here. */
 void lock_break(void)
 {
-    heap_unlock();
-    heap_lock();
+    HEAP_DROP(mode_);
+    HEAP_RETAKE(mode_);
 }
 
 /* ---- Span records ---------------------------------------------------------- */
@@ -147,12 +147,12 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n)
             continue; /* another context's section ran: count again */
         if (g == GROWTH_REFUSED)
             return false;
-        heap_unlock();
+        HEAP_DROP(mode_);
         struct sheap_span *arr = meta_alloc(h, batch * sizeof(*arr), _Alignof(struct sheap_span));
         if (arr != NULL)
             for (uintptr_t i = 0; i < batch; i++)
                 arr[i].state = SPAN_DEAD;
-        heap_lock();
+        HEAP_RETAKE(mode_);
         growth_end();
         if (arr == NULL)
             return false;
@@ -376,9 +376,9 @@ static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
     struct backing b = {h, 0, 0, true, SHEAP_PORT_OK};
     if (!growth_begin())
         return BACK_NOGROW;
-    heap_unlock();
+    HEAP_DROP(mode_);
     each_piece(s->base, s->npages, piece_back, &b);
-    heap_lock();
+    HEAP_RETAKE(mode_);
     growth_end();
     if (b.err != SHEAP_PORT_OK) {
         h->free_ready_pages += b.newly;
@@ -526,9 +526,9 @@ int ph_grow(struct sheap_heap *h, uintptr_t npages)
     if (owned != GROWTH_OWNED)
         return owned == GROWTH_WAITED ? PH_GROW_WAITED : PH_GROW_FAILED;
     struct arena_growth g;
-    heap_unlock();
+    HEAP_DROP(mode_);
     int r = arena_grow_prepare(h, npages << SHEAP_PAGE_SHIFT, &g);
-    heap_lock();
+    HEAP_RETAKE(mode_);
     if (r == SHEAP_PORT_OK)
         arena_grow_commit(h, &g);
     growth_end();
@@ -959,9 +959,9 @@ uintptr_t ph_trim(struct sheap_heap *h)
         fl_remove(h, s);
         s->state = SPAN_BUSY;
         sheap_shared.busy_spans++;
-        heap_unlock();
+        HEAP_DROP(mode_);
         each_piece(s->base, s->npages, piece_trim, &t);
-        heap_lock();
+        HEAP_RETAKE(mode_);
         s->ready = READY_NONE;
         s->next = done;
         done = s;

@@ -26,8 +26,17 @@
  * backend and stay when a heap is destroyed.
  *
  * Locking: one lock, the port's heap lock (sheap_port_lock), protects every
- * heap, everything reachable from them, and struct sheap_shared (a lock per
- * heap or per CPU is later work).  It masks interrupts, so it is held only
+ * heap, everything reachable from them, and struct sheap_shared.  SMP
+ * builds (SHEAP_SMP=1, docs/DESIGN.md "Concurrency") split it: each
+ * struct sheap_cpu has its own lock, which alone covers that CPU's size
+ * class lists, stashes, live counters and the small spans it owns; the
+ * port's lock becomes the shared lock over everything else (page heap,
+ * large spans, arenas, growth, struct sheap_shared).  Order: per-CPU
+ * locks in ascending index, then the shared lock.  "The lock" below then
+ * means the caller's own CPU lock plus the shared lock (heap_lock), or
+ * every CPU lock plus the shared lock (heap_lock_all: validator, walks,
+ * reports, trim, destroy); the mode a context took is kept in
+ * sheap_shared.lock_mode and restored by every drop-and-retake.  It masks interrupts, so it is held only
  * for short, bounded list edits.  Functions whose name starts with a layer
  * prefix (arena_, index_, meta_, ph_, span_, small_, heap_) expect it held;
  * each checks that with SHEAP_ASSERT_LOCKED in debug builds.
@@ -93,6 +102,18 @@ static inline bool sheap_port_in_handler(void) { return false; }
  * sheap_port.h) tells an RTOS's tasks apart when the firmware supplies it.
  * Called off the fast paths only (walks, growth). */
 static inline uintptr_t sheap_port_context_id(void) { return sheap_port_task_id(); }
+#endif
+
+/* Fields that one CPU writes under its lock while another reads them
+ * without it (SMP: a remote free reads the owner's freebits; every free
+ * reads map_ready): relaxed atomic accesses, which compile to the plain
+ * loads and stores; plain accesses in a single-CPU build. */
+#if SHEAP_SMP
+#define SMP_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define SMP_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#else
+#define SMP_LOAD(x) (x)
+#define SMP_STORE(x, v) ((x) = (v))
 #endif
 
 /* ---- Build-time checks of the geometry. ---------------------------------- */
@@ -210,6 +231,25 @@ struct sheap_span {
      * slot); LARGE: owner[0].  Off the heap, like every other field. */
     uint8_t owner[SHEAP_CLASS_MAX_OBJS];
 #endif
+#if SHEAP_SMP
+    /* Issue 15 (docs/DESIGN.md "Concurrency").  SMALL: the CPU whose cache
+     * holds the span, set with that CPU's lock and the shared lock held
+     * when the span is made SMALL (or taken from a stash) for it; only
+     * that CPU takes slots, changes freebits/nfree or lists the span.
+     * freebits words are written with relaxed atomic stores by the owner
+     * (other CPUs read them in a remote free). */
+    uint32_t owner_cpu;
+    /* 1 while the span waits on its owner's remote stack or backlog: set
+     * by the remote free that finds it 0 (exchange), cleared by the owner
+     * just before it takes the remote words (sequentially consistent, so
+     * that a remote free after that re-queues the span). */
+    uint32_t remote_queued;
+    struct sheap_span *remote_next; /* the owner's remote stack / backlog */
+    /* Slots freed by other CPUs, not yet reclaimed: 1 = freed remotely
+     * (the slot is still allocated in freebits).  Set by atomic fetch_or
+     * (the old bit tells a second free), taken by the owner by exchange. */
+    uintptr_t remote[SPAN_BITMAP_WORDS];
+#endif
 };
 
 /* Level 3: whether LARGE span s holds a guarded block. */
@@ -310,7 +350,7 @@ _Static_assert(ARENA_REC_PAGES <= WORD_BITS, "map_ready has a bit per record pag
 static inline struct sheap_span *arena_span(const struct sheap_arena *a, uintptr_t i)
 {
 #if SHEAP_LAZY_ARENA_META
-    if (!((a->map_ready >> ARENA_REC_PAGE(i)) & 1u))
+    if (!((SMP_LOAD(a->map_ready) >> ARENA_REC_PAGE(i)) & 1u))
         return NULL;
 #endif
     return a->spans[i];
@@ -417,6 +457,22 @@ struct sheap_cpu {
      * clears.  Every class with an empty head has its bit set. */
     uintptr_t head_map[BITMAP_WORDS(SHEAP_NUM_CLASSES)];
     unsigned release_cursor; /* class small_release_empty visits first */
+#if SHEAP_SMP
+    /* Issue 15.  This cache is covered by its CPU's lock,
+     * sheap_cpu_locks[i] (one per CPU for the caches of every heap, so
+     * that an entry point reaching several heaps takes one).  Spans of this CPU with remote frees pending: a lock-free stack that
+     * other CPUs push on (CAS, release) and the owner empties with one
+     * exchange (acquire) into backlog, which it reclaims a bounded number
+     * of spans at a time (SMP_RECLAIM_BATCH), under this lock. */
+    struct sheap_span *remote_head;
+    struct sheap_span *backlog;
+    /* Live blocks and bytes of this CPU's small spans, as a difference
+     * from the heap's counters (h->c): small mallocs and frees by this CPU
+     * change only these, under this lock (relaxed atomic stores: the
+     * shared-lock holder reads them for the peak).  heap_lock_all folds
+     * them into h->c (then they are 0), so reports read exact sums. */
+    uintptr_t live_bytes, live_blocks;
+#endif
 };
 
 
@@ -485,7 +541,11 @@ struct sheap_heap {
     struct sheap_span *free_lists[FL_COUNT][SL_COUNT];
     uintptr_t free_ready_pages; /* Ready pages inside FREE spans */
 
+#if SHEAP_SMP
+    struct sheap_cpu cpu[SHEAP_MAX_CPUS]; /* one cache per CPU (issue 15) */
+#else
     struct sheap_cpu cpu;
+#endif
     /* Issue 17 (observe.c): the lowest free_bytes seen at the end of a
      * period of constant arena size, stored inverted (~value) so that the
      * zeroed record means "none yet"; see observe_before_grow. */
@@ -527,9 +587,36 @@ struct sheap_shared {
      * call from the walker callback into any heap would wait for that lock
      * for ever, so it is refused. */
     uintptr_t walker;
+#if SHEAP_SMP
+    /* Issue 15: what the holder of the shared lock holds besides (written
+     * by each holder right after taking it): LOCK_MODE_ALL (every CPU
+     * lock), LOCK_MODE_SHARED (none) or a CPU index (that CPU's lock).
+     * cur_cpu is the cache the slow paths work on (HCPU). */
+    unsigned lock_mode;
+    unsigned cur_cpu;
+    /* Double frees found by the owner's reclaim of remote frees: counted
+     * and reported by the unlock that ends the entry point (the hook runs
+     * without the lock); df_ptr is the first one's pointer. */
+    uintptr_t df_count;
+    const void *df_ptr;
+#endif
 };
 
 extern struct sheap_shared sheap_shared;
+
+#if SHEAP_SMP
+/* A CPU's lock (issue 15): an atomic word, taken (acquire exchange) after
+ * masking the CPU's interrupts and given back (release store) before
+ * restoring them; irq is the state to restore, written by the holder
+ * only.  One cache line each, so that CPUs do not share the line they
+ * take on every malloc and free. */
+struct sheap_cpu_lock {
+    uint32_t word;
+    unsigned long irq;
+} __attribute__((aligned(64)));
+extern struct sheap_cpu_lock sheap_cpu_locks[SHEAP_MAX_CPUS];
+#endif
+
 /* The default heap's record (sheap_malloc's): at a fixed address, so the
  * plain fast paths pay nothing for there being other heaps. */
 extern struct sheap_heap sheap_heap;
@@ -537,6 +624,19 @@ extern struct sheap_heap sheap_heap;
 _Static_assert(sizeof(struct sheap_heap) <= sizeof(struct sheap), "SHEAP_HEAP_STORAGE_WORDS holds a heap record");
 _Static_assert(_Alignof(struct sheap_heap) <= _Alignof(struct sheap), "struct sheap is aligned for a heap record");
 _Static_assert(SHEAP_NUM_CLASSES <= SHEAP_CLASSES_MAX, "SHEAP_CLASSES_MAX covers the size classes");
+
+/* The per-CPU cache the slow paths of the lock holder work on: the one
+ * cache, or (SMP) the one of the CPU whose lock the holder took. */
+#if SHEAP_SMP
+#define HCPU(h) (&(h)->cpu[sheap_shared.cur_cpu])
+enum { LOCK_MODE_ALL = 0x100, LOCK_MODE_SHARED = 0x101 };
+_Static_assert(SHEAP_MAX_CPUS < LOCK_MODE_ALL, "lock modes above the CPU indexes");
+#else
+#define HCPU(h) (&(h)->cpu)
+#endif
+
+/* The cache of the calling CPU (white-box tests; malloc.c). */
+struct sheap_cpu *heap_cache_here(struct sheap_heap *h);
 
 static inline struct sheap_heap *heap_rec(struct sheap *heap) { return (struct sheap_heap *)(void *)heap; }
 static inline struct sheap *heap_pub(struct sheap_heap *h) { return (struct sheap *)(void *)h; }
@@ -906,17 +1006,42 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
  * callers can skip the work of deciding whether to call it. */
 static inline bool small_kept_maybe(const struct sheap_heap *h)
 {
-    if (h->cpu.stash_pages != 0)
+    const struct sheap_cpu *cpu = HCPU(h);
+    if (cpu->stash_pages != 0)
         return true;
     for (unsigned w = 0; w < BITMAP_WORDS(SHEAP_NUM_CLASSES); w++)
-        if (h->cpu.head_map[w] != 0)
+        if (cpu->head_map[w] != 0)
             return true;
     return false;
 }
 
-/* The heap lock with the debug bookkeeping (malloc.c). */
+/* The heap lock with the debug bookkeeping (malloc.c).  SMP: the caller's
+ * CPU lock and the shared lock. */
 void heap_lock(void);
 void heap_unlock(void);
+/* The lock for the validator, walks and reports: SMP builds take every CPU
+ * lock too, reclaim pending remote frees and fold the per-CPU counters
+ * into h->c (so the figures are exact sums); otherwise heap_lock. */
+void heap_lock_all(void);
+/* SMP: fold every CPU's live figures into its heap's counters (and the
+ * peak); every lock held.  Nothing otherwise. */
+#if SHEAP_SMP
+void heap_fold(void);
+#else
+static inline void heap_fold(void) {}
+#endif
+/* Drop the lock and take it back in the same mode (SMP: the same CPU
+ * locks, whatever CPU the context runs on meanwhile).  For growth sections
+ * and waits: HEAP_DROP(m); ...; HEAP_RETAKE(m); in one block. */
+#if SHEAP_SMP
+unsigned heap_drop(void);
+void heap_retake(unsigned mode);
+#define HEAP_DROP(m) unsigned m = heap_drop()
+#define HEAP_RETAKE(m) heap_retake(m)
+#else
+#define HEAP_DROP(m) heap_unlock()
+#define HEAP_RETAKE(m) heap_lock()
+#endif
 /* Drop the lock and take it again, so that pending interrupts are taken;
  * only where the heap is consistent and the caller holds no pointer into a
  * list (pageheap.c). */

@@ -8,6 +8,9 @@
 #   FLAVOR=hard2   hardening level 2, hooks and owner tags, ASan and UBSan
 #   FLAVOR=hard3   hardening level 3 (guard pages) and owner tags
 #   FLAVOR=fuzz    clang with libFuzzer, ASan and UBSan (make fuzz)
+#   FLAVOR=smp     SHEAP_SMP=1 (issue 15: per-CPU caches, remote frees),
+#                  64-bit -O2; every suite runs (single-threaded ones play
+#                  one CPU, or several through sheap_hosted_set_cpu)
 FLAVOR ?= native
 PORT := hosted
 ifeq ($(FLAVOR),i686)
@@ -42,6 +45,13 @@ ARCH_CFLAGS := -O2 -g -DSHEAP_HARDENING=3 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAM
 ARCH_LDFLAGS :=
 RUN :=
 NEEDS := gcc
+else ifeq ($(FLAVOR),smp)
+# Issue 15: the SMP core with the hosted SMP port (a CPU per thread slot).
+CC := gcc
+ARCH_CFLAGS := -O2 -g -DSHEAP_SMP=1
+ARCH_LDFLAGS :=
+RUN :=
+NEEDS := gcc
 else ifeq ($(FLAVOR),hard0)
 # Issue 17: hardening level 0 (no misuse diagnosis), 64-bit -O2.
 CC := gcc
@@ -70,6 +80,8 @@ LIBC_TEST := glibc
 CXX_TEST := yes
 CMAKE_TEST := yes
 endif
+# The flavours `make test` runs on the host (the fuzz flavour runs as fuzz-ci).
+TEST_FLAVORS := native i686 san hard0 hard2 hard3 smp
 PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 QEMU := $(RUN)
