@@ -134,7 +134,7 @@ static inline void lock(void)
     sheap_shared.cur_cpu = id;
     MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = true;
+    SHEAP_DEBUG_LOCKED(true);
 #endif
 }
 
@@ -143,7 +143,7 @@ static inline void lock(void)
 static inline void unlock(void)
 {
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = false;
+    SHEAP_DEBUG_LOCKED(false);
 #endif
     MASK_TRACE_EXIT();
     uintptr_t df = sheap_shared.df_count;
@@ -158,7 +158,7 @@ unsigned heap_drop(void)
 {
     unsigned m = sheap_shared.lock_mode | sheap_shared.cur_cpu << 16;
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = false;
+    SHEAP_DEBUG_LOCKED(false);
 #endif
     MASK_TRACE_EXIT();
     lock_mode_release();
@@ -171,7 +171,7 @@ void heap_retake(unsigned m)
     sheap_shared.cur_cpu = m >> 16;
     MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = true;
+    SHEAP_DEBUG_LOCKED(true);
 #endif
 }
 
@@ -231,14 +231,14 @@ static inline void lock(void)
     sheap_port_lock_inline();
     MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = true;
+    SHEAP_DEBUG_LOCKED(true);
 #endif
 }
 
 static inline void unlock(void)
 {
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = false;
+    SHEAP_DEBUG_LOCKED(false);
 #endif
     MASK_TRACE_EXIT();
     sheap_port_unlock_inline();
@@ -356,7 +356,7 @@ static inline bool lock_fast(const uintptr_t *walker, unsigned long *state)
 #endif
     MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = true;
+    SHEAP_DEBUG_LOCKED(true);
 #endif
     return true;
 }
@@ -367,7 +367,7 @@ static inline bool lock_fast(const uintptr_t *walker, unsigned long *state)
 static inline void unlock_fast(unsigned long state)
 {
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = false;
+    SHEAP_DEBUG_LOCKED(false);
 #endif
     MASK_TRACE_EXIT();
 #ifdef SHEAP_PORT_HAS_LOCK_FAST
@@ -1943,7 +1943,7 @@ void heap_lock_all(void)
     sheap_shared.cur_cpu = id;
     MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
-    sheap_shared.locked = true;
+    SHEAP_DEBUG_LOCKED(true);
 #endif
     smp_settle();
 }
@@ -1992,7 +1992,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                         sheap_shared.cur_cpu = id;
                         MASK_TRACE_ENTER();
 #ifdef SHEAP_DEBUG
-                        sheap_shared.locked = true;
+                        SHEAP_DEBUG_LOCKED(true);
 #endif
                         small_transition_unlock(h, s);
                         return;

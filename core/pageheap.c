@@ -102,7 +102,7 @@ int growth_try(void)
     if (in_interrupt())
         return GROWTH_REFUSED;
     if (!sheap_shared.growing) {
-        sheap_shared.growing = true;
+        SMP_STORE(sheap_shared.growing, true);
         sheap_shared.grower = sheap_port_context_id();
         return GROWTH_OWNED;
     }
@@ -120,7 +120,7 @@ bool growth_begin(void)
 void growth_end(void)
 {
     SHEAP_ASSERT_LOCKED();
-    sheap_shared.growing = false;
+    SMP_STORE(sheap_shared.growing, false);
     sheap_shared.grower = 0;
 }
 

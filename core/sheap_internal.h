@@ -143,8 +143,12 @@ _Noreturn void sheap_panic(const char *msg);
 /* Debug-only internal assertions (-DSHEAP_DEBUG); O(1) each. */
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
-#define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(sheap_shared.locked)
-#define SHEAP_ASSERT_GROWTH() SHEAP_ASSERT(sheap_shared.locked || sheap_shared.growing)
+/* locked is read by growth sections, which do not hold the lock (and,
+ * with threads, while another context takes it): relaxed atomics. */
+#define SHEAP_DEBUG_LOCKED(v) __atomic_store_n(&sheap_shared.locked, (v), __ATOMIC_RELAXED)
+#define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(__atomic_load_n(&sheap_shared.locked, __ATOMIC_RELAXED))
+#define SHEAP_ASSERT_GROWTH()                                                                      \
+    SHEAP_ASSERT(__atomic_load_n(&sheap_shared.locked, __ATOMIC_RELAXED) || SMP_LOAD(sheap_shared.growing))
 #else
 #define SHEAP_ASSERT_GROWTH() ((void)0)
 #define SHEAP_ASSERT(c) ((void)0)

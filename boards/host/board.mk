@@ -86,5 +86,8 @@ PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 QEMU := $(RUN)
 # Host-only suites: the hosted port's backing budget and threads (issues 20, 14).
+# Issue 15: the SMP core's remote frees, white box (test_smp: one thread
+# playing several CPUs) and four threads freeing each other's blocks
+# (test_smp_threads); both run in every flavour (one lock without SMP).
 BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c \
-               tests/host/test_growth_threads.c
+               tests/host/test_growth_threads.c tests/host/test_smp.c tests/host/test_smp_threads.c
