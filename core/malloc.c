@@ -529,8 +529,13 @@ static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *b
     SHEAP_ASSERT_LOCKED();
     uintptr_t pages = 0;
     struct sheap_span *s;
+#if SHEAP_SMP
+    /* A stashed span with remote frees pending stays (see span_remote_pending). */
     while (*budget != 0 && HCPU(h)->stash[cls] != NULL && !span_remote_pending(HCPU(h)->stash[cls]) &&
            (s = stash_pop(h, (unsigned)cls)) != NULL) {
+#else
+    while (*budget != 0 && (s = stash_pop(h, (unsigned)cls)) != NULL) {
+#endif
         pages += s->npages;
         ph_free(h, s);
         --*budget;
