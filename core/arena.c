@@ -258,6 +258,14 @@ int index_set(uintptr_t addr, struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
     sheap_shared.last_arena = NULL; /* the cache may name the entry being replaced */
+#if SHEAP_SMP
+    /* And the CPUs' caches (free fast paths): only a removal can make
+     * them wrong (a new entry fills a frame no cache names), and removals
+     * run with every lock held (sheap_heap_destroy). */
+    if (a == NULL)
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++)
+            sheap_cpu_locks[i].last_arena = NULL;
+#endif
 #if INDEX_LEVELS == 1
     uintptr_t frame = (addr - INDEX_BASE) >> SHEAP_ARENA_SHIFT;
     if (frame >= INDEX_FRAMES)

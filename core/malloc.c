@@ -81,6 +81,24 @@ static inline void cpu_acquire(unsigned id)
             SHEAP_PORT_CPU_RELAX();
 }
 
+/* The fast paths' CPU lock: taken (true), or refused (false, nothing
+ * taken) when it is busy while *walker is set.  A walk holds every CPU
+ * lock for its whole length, so an uncontended lock means no walk runs and
+ * the walker word is read only when the lock is busy: then the slow path
+ * refuses a call from the walker callback (in_own_walk) and lets any other
+ * context wait. */
+static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l, const uintptr_t *walker)
+{
+    uint32_t *w = &l->word;
+    while (__builtin_expect(__atomic_exchange_n(w, 1u, __ATOMIC_ACQUIRE) != 0, 0))
+        while (__atomic_load_n(w, __ATOMIC_RELAXED) != 0) {
+            if (__atomic_load_n(walker, __ATOMIC_RELAXED) != 0)
+                return false;
+            SHEAP_PORT_CPU_RELAX();
+        }
+    return true;
+}
+
 static inline void cpu_release(unsigned id) { __atomic_store_n(&sheap_cpu_locks[id].word, 0u, __ATOMIC_RELEASE); }
 
 /* Take the locks of mode (a CPU index, LOCK_MODE_ALL or LOCK_MODE_SHARED)
@@ -175,14 +193,18 @@ void heap_retake(unsigned m)
 #endif
 }
 
-/* The live figures of h: its counters plus every CPU's difference (relaxed
- * loads: other CPUs change theirs meanwhile, so this is a snapshot that
- * may miss a change in flight; exact with every lock held). */
+/* The live bytes of h as far as the lock holder sees them: its counters
+ * plus the difference of every CPU whose lock it holds (its own, or all).
+ * Other CPUs' small blocks count when heap_lock_all folds them in. */
 static uintptr_t smp_live_bytes(const struct sheap_heap *h)
 {
     uintptr_t n = h->c.live_bytes;
-    for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++)
-        n += __atomic_load_n(&h->cpu[i].live_bytes, __ATOMIC_RELAXED);
+    if (sheap_shared.lock_mode == LOCK_MODE_ALL) {
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++)
+            n += h->cpu[i].live_bytes;
+    } else if (sheap_shared.lock_mode < SHEAP_MAX_CPUS) {
+        n += h->cpu[sheap_shared.lock_mode].live_bytes;
+    }
     return n;
 }
 
@@ -215,15 +237,15 @@ static inline void count_free(struct sheap_heap *h, uintptr_t bytes)
 static inline void count_small_alloc(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t bytes)
 {
     (void)h;
-    SMP_STORE(cpu->live_bytes, cpu->live_bytes + bytes);
-    SMP_STORE(cpu->live_blocks, cpu->live_blocks + 1);
+    cpu->live_bytes += bytes;
+    cpu->live_blocks++;
 }
 
 static inline void count_small_free(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t bytes, uintptr_t n)
 {
     (void)h;
-    SMP_STORE(cpu->live_bytes, cpu->live_bytes - bytes);
-    SMP_STORE(cpu->live_blocks, cpu->live_blocks - n);
+    cpu->live_bytes -= bytes;
+    cpu->live_blocks -= n;
 }
 #else
 static inline void lock(void)
@@ -1571,12 +1593,14 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
 #if SHEAP_SMP
         /* This CPU's lock only (a walk holds every CPU lock: its callback
          * goes to the slow path, which refuses it). */
-        if (__builtin_expect(__atomic_load_n(&h->walker, __ATOMIC_RELAXED) != 0, 0))
-            goto slow;
         unsigned long irq = sheap_port_irq_save();
         unsigned id = sheap_port_cpu_id();
-        cpu_acquire(id);
+        if (__builtin_expect(!cpu_acquire_fast(&sheap_cpu_locks[id], &h->walker), 0)) {
+            sheap_port_irq_restore(irq);
+            goto slow;
+        }
         struct sheap_cpu *cpu = &h->cpu[id];
+        __asm__("" : "+r"(cpu)); /* one register for the cache: classes and counters */
         struct sheap_class *c = &cpu->classes[cls];
         struct sheap_span *s = c->partial;
         if (__builtin_expect(s != NULL, 1)) {
@@ -1929,8 +1953,8 @@ void heap_fold(void)
             moved |= (h->cpu[i].live_bytes | h->cpu[i].live_blocks) != 0;
             h->c.live_bytes += h->cpu[i].live_bytes;
             h->c.live_blocks += h->cpu[i].live_blocks;
-            SMP_STORE(h->cpu[i].live_bytes, 0);
-            SMP_STORE(h->cpu[i].live_blocks, 0);
+            h->cpu[i].live_bytes = 0;
+            h->cpu[i].live_blocks = 0;
         }
         /* Only when small blocks moved: a peak below the live figure is
          * otherwise a broken counter, which the validator reports. */
@@ -1965,15 +1989,26 @@ void heap_lock_all(void)
 static inline __attribute__((always_inline)) void free_smp(void *ptr)
 {
     uintptr_t p = (uintptr_t)ptr;
+    unsigned long irq = sheap_port_irq_save();
+    unsigned id = sheap_port_cpu_id();
+    struct sheap_cpu_lock *l = &sheap_cpu_locks[id];
+    __asm__("" : "+r"(l)); /* one register for the lock and the arena cache */
     /* A walk holds every CPU lock: its callback must not spin on one. */
-    if (__builtin_expect(__atomic_load_n(&sheap_shared.walker, __ATOMIC_RELAXED) != 0, 0)) {
+    if (__builtin_expect(!cpu_acquire_fast(l, &sheap_shared.walker), 0)) {
+        sheap_port_irq_restore(irq);
         free_slow(ptr);
         return;
     }
-    unsigned long irq = sheap_port_irq_save();
-    unsigned id = sheap_port_cpu_id();
-    cpu_acquire(id);
+#if INDEX_LEVELS == 2
+    struct sheap_arena *a = l->last_arena; /* this CPU's cache, under its lock */
+    if (__builtin_expect(a == NULL || ((p ^ a->base) >> SHEAP_ARENA_SHIFT) != 0, 0)) {
+        a = arena_of(p);
+        if (a != NULL)
+            l->last_arena = a;
+    }
+#else
     struct sheap_arena *a = arena_of(p);
+#endif
     struct sheap_span *s;
     uintptr_t off;
     if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(a, p))) != NULL, 1) &&
@@ -1986,7 +2021,9 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                 uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
                 if (__builtin_expect(((bits | __atomic_load_n(&s->remote[i / WORD_BITS], __ATOMIC_RELAXED)) & bit) == 0, 1)) {
                     SMP_STORE(*word, bits | bit);
-                    count_small_free(h, &h->cpu[id], s->elem_size, 1);
+                    struct sheap_cpu *cpu = &h->cpu[id];
+                    __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */
+                    count_small_free(h, cpu, s->elem_size, 1);
                     if (span_crossed(s, ++s->nfree)) {
                         /* The transition needs the shared lock too (the
                          * page heap): this CPU's lock is held, so the
@@ -2002,19 +2039,19 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                         small_transition_unlock(h, s);
                         return;
                     }
-                    cpu_release(id);
+                    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
                     sheap_port_irq_restore(irq);
                     return;
                 }
             } else {
-                cpu_release(id);
+                __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
                 sheap_port_irq_restore(irq);
                 remote_free(h, s, i, ptr);
                 return;
             }
         }
     }
-    cpu_release(id);
+    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
     sheap_port_irq_restore(irq);
     free_slow(ptr);
 }

@@ -440,6 +440,21 @@ struct sheap_class {
 /* Everything that a per-CPU cache would hold, kept in one struct so that SMP
  * support can give each CPU its own. */
 struct sheap_cpu {
+#if SHEAP_SMP
+    /* SMP: padded to SHEAP_CPU_STRIDE_WORDS (a power of two), so that the
+     * fast paths index the caches with a shift, not a multiply. */
+    union {
+    struct {
+#endif
+#if SHEAP_SMP
+    /* Issue 15: live blocks and bytes of this CPU's small spans, as a
+     * difference from the heap's counters (h->c), side by side for one
+     * load pair and one store pair on the fast paths.  Small mallocs and
+     * frees by this CPU change only these, under its lock; only holders of
+     * this CPU's lock read them (heap_lock_all folds them into h->c, then
+     * they are 0, so reports read exact sums). */
+    uintptr_t live_bytes, live_blocks;
+#endif
     struct sheap_class classes[SHEAP_NUM_CLASSES];
     /* Per class, a stack (linked through next) of at most SHEAP_STASH_SPANS
      * empty one-page spans kept off the partial list, so that a class whose
@@ -464,20 +479,22 @@ struct sheap_cpu {
 #if SHEAP_SMP
     /* Issue 15.  This cache is covered by its CPU's lock,
      * sheap_cpu_locks[i] (one per CPU for the caches of every heap, so
-     * that an entry point reaching several heaps takes one).  Spans of this CPU with remote frees pending: a lock-free stack that
-     * other CPUs push on (CAS, release) and the owner empties with one
-     * exchange (acquire) into backlog, which it reclaims a bounded number
-     * of spans at a time (SMP_RECLAIM_BATCH), under this lock. */
+     * that an entry point reaching several heaps takes one).  Spans of
+     * this CPU with remote frees pending: a lock-free stack that other
+     * CPUs push on (CAS, release) and the owner empties with one exchange
+     * (acquire) into backlog, which it reclaims a bounded number of spans
+     * at a time (SMP_RECLAIM_BATCH), under this lock. */
     struct sheap_span *remote_head;
     struct sheap_span *backlog;
-    /* Live blocks and bytes of this CPU's small spans, as a difference
-     * from the heap's counters (h->c): small mallocs and frees by this CPU
-     * change only these, under this lock (relaxed atomic stores: the
-     * shared-lock holder reads them for the peak).  heap_lock_all folds
-     * them into h->c (then they are 0), so reports read exact sums. */
-    uintptr_t live_bytes, live_blocks;
+    };
+    uintptr_t stride_[SHEAP_CPU_STRIDE_WORDS];
+    };
 #endif
 };
+#if SHEAP_SMP
+_Static_assert(sizeof(struct sheap_cpu) == SHEAP_CPU_STRIDE_WORDS * sizeof(uintptr_t),
+               "SHEAP_CPU_STRIDE_WORDS holds a per-CPU cache (sheap_config.h)");
+#endif
 
 
 /* Values of sheap_span.on_partial. */
@@ -617,6 +634,11 @@ extern struct sheap_shared sheap_shared;
 struct sheap_cpu_lock {
     uint32_t word;
     unsigned long irq;
+    /* The CPU's cache of the last arena its free fast path found (as
+     * sheap_shared.last_arena for the slow paths), under this lock; an
+     * arena leaves the index only with every lock held (destroy), and
+     * index_set then clears every CPU's entry. */
+    struct sheap_arena *last_arena;
 } __attribute__((aligned(64)));
 extern struct sheap_cpu_lock sheap_cpu_locks[SHEAP_MAX_CPUS];
 #endif

@@ -225,6 +225,12 @@
 #if SHEAP_SMP && (SHEAP_MAX_CPUS < 1 || SHEAP_MAX_CPUS > 64)
 #error "SHEAP_MAX_CPUS is 1..64"
 #endif
+/* Words of one per-CPU cache in an SMP heap record: a power of two (the
+ * fast paths index with a shift) above two words per size class and the
+ * cache's other fields. */
+#define SHEAP_CPU_NEED_WORDS_ (2 * SHEAP_CLASSES_MAX + 24)
+#define SHEAP_CPU_STRIDE_WORDS                                                                     \
+    (SHEAP_CPU_NEED_WORDS_ <= 128 ? 128 : SHEAP_CPU_NEED_WORDS_ <= 256 ? 256 : SHEAP_CPU_NEED_WORDS_ <= 512 ? 512 : 1024)
 
 /* Words of struct sheap (sheap.h): an upper bound on the core's heap record
  * (free lists per page-run size, per-class lists, hints, counters), so that
@@ -235,7 +241,7 @@
 #if SHEAP_SMP
 #define SHEAP_HEAP_STORAGE_WORDS                                                                   \
     (64 + 2 * SHEAP_MAX_HINTS + (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT + 2) * 9 +                     \
-     SHEAP_MAX_CPUS * (SHEAP_CLASSES_MAX * 9 / 4 + 16))
+     SHEAP_MAX_CPUS * SHEAP_CPU_STRIDE_WORDS)
 #else
 #define SHEAP_HEAP_STORAGE_WORDS                                                                   \
     (64 + 2 * SHEAP_MAX_HINTS + (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT + 2) * 9 + SHEAP_CLASSES_MAX * 9 / 4)
