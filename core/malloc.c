@@ -57,6 +57,25 @@ void sheap_mask_trace_exit(void);
 #define MASK_TRACE_EXIT() ((void)0)
 #endif
 
+/* Bookkeeping right after the lock is taken and right before it is
+ * released: the masked-stretch trace (measurement builds) and the debug
+ * flag of SHEAP_ASSERT_LOCKED. */
+static inline void lock_note_taken(void)
+{
+    MASK_TRACE_ENTER();
+#ifdef SHEAP_DEBUG
+    SHEAP_DEBUG_LOCKED(true);
+#endif
+}
+
+static inline void lock_note_leaving(void)
+{
+#ifdef SHEAP_DEBUG
+    SHEAP_DEBUG_LOCKED(false);
+#endif
+    MASK_TRACE_EXIT();
+}
+
 #if SHEAP_SMP
 /* ---- SMP locks (issue 15; docs/DESIGN.md "Concurrency") --------------------------
  *
@@ -150,20 +169,14 @@ static inline void lock(void)
     sheap_port_lock_inline();
     sheap_shared.lock_mode = id;
     sheap_shared.cur_cpu = id;
-    MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(true);
-#endif
+    lock_note_taken();
 }
 
 /* Ends an entry point: releases the locks of the mode taken, then reports
  * the double frees a reclaim of remote frees found meanwhile. */
 static inline void unlock(void)
 {
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(false);
-#endif
-    MASK_TRACE_EXIT();
+    lock_note_leaving();
     uintptr_t df = sheap_shared.df_count;
     const void *dp = sheap_shared.df_ptr;
     sheap_shared.df_count = 0;
@@ -175,10 +188,7 @@ static inline void unlock(void)
 unsigned heap_drop(void)
 {
     unsigned m = sheap_shared.lock_mode | sheap_shared.cur_cpu << 16;
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(false);
-#endif
-    MASK_TRACE_EXIT();
+    lock_note_leaving();
     lock_mode_release();
     return m;
 }
@@ -187,10 +197,7 @@ void heap_retake(unsigned m)
 {
     lock_mode_take(m & 0xffffu);
     sheap_shared.cur_cpu = m >> 16;
-    MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(true);
-#endif
+    lock_note_taken();
 }
 
 /* The live bytes of h as far as the lock holder sees them: its counters
@@ -251,18 +258,12 @@ static inline void count_small_free(struct sheap_heap *h, struct sheap_cpu *cpu,
 static inline void lock(void)
 {
     sheap_port_lock_inline();
-    MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(true);
-#endif
+    lock_note_taken();
 }
 
 static inline void unlock(void)
 {
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(false);
-#endif
-    MASK_TRACE_EXIT();
+    lock_note_leaving();
     sheap_port_unlock_inline();
 }
 
@@ -376,10 +377,7 @@ static inline bool lock_fast(const uintptr_t *walker, unsigned long *state)
     sheap_port_lock_inline();
     *state = 0;
 #endif
-    MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(true);
-#endif
+    lock_note_taken();
     return true;
 }
 
@@ -388,10 +386,7 @@ static inline bool lock_fast(const uintptr_t *walker, unsigned long *state)
  * global on AArch64: no address formed, no store). */
 static inline void unlock_fast(unsigned long state)
 {
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(false);
-#endif
-    MASK_TRACE_EXIT();
+    lock_note_leaving();
 #ifdef SHEAP_PORT_HAS_LOCK_FAST
     sheap_port_unlock_fast(state);
 #else
@@ -1970,10 +1965,7 @@ void heap_lock_all(void)
     sheap_port_irq_restore(irq);
     lock_mode_take(LOCK_MODE_ALL);
     sheap_shared.cur_cpu = id;
-    MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-    SHEAP_DEBUG_LOCKED(true);
-#endif
+    lock_note_taken();
     smp_settle();
 }
 
@@ -2032,10 +2024,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                         sheap_port_lock_inline();
                         sheap_shared.lock_mode = id;
                         sheap_shared.cur_cpu = id;
-                        MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-                        SHEAP_DEBUG_LOCKED(true);
-#endif
+                        lock_note_taken();
                         small_transition_unlock(h, s);
                         return;
                     }

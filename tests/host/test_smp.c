@@ -111,7 +111,9 @@ static void test_double_free_pending(void)
     sheap_hosted_set_cpu(0);
     sheap_free(p); /* the owner: the remote bit makes the block not live */
     CHECK_EQ(harness_faults, f0 + 2);
+#if SHEAP_HARDENING >= 1 /* level 0 names no cause (sheap.h) */
     CHECK(harness_last_fault != NULL && strstr(harness_last_fault, "double free") != NULL);
+#endif
     CHECK(remote_pending(s, slot));
     CHECK(!bit_get(s->freebits, slot));
     CHECK_EQ(sheap_check(), 0);
