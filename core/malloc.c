@@ -2297,15 +2297,15 @@ size_t sheap_heap_trim(struct sheap *heap)
 void sheap_isr_enter(void)
 {
     lock();
-    sheap_shared.isr_depth++;
+    ISR_DEPTH++;
     unlock();
 }
 
 void sheap_isr_exit(void)
 {
     lock();
-    if (sheap_shared.isr_depth > 0)
-        sheap_shared.isr_depth--;
+    if (ISR_DEPTH > 0)
+        ISR_DEPTH--;
     unlock();
 }
 

@@ -61,7 +61,7 @@
  */
 static inline bool in_interrupt(void)
 {
-    return sheap_shared.isr_depth != 0 || sheap_port_in_handler();
+    return ISR_DEPTH != 0 || sheap_port_in_handler();
 }
 
 /* Drop the lock, wait through the port for another context's section or
@@ -775,7 +775,7 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
      * (sheap_trim gives them back).  Note: this release runs with the lock
      * held, so a board that sets SHEAP_RETAIN_BYTES pays the backend's
      * unused() in its masked time (no board here sets it). */
-    if (sheap_shared.growing || sheap_shared.isr_depth != 0 || sheap_port_in_handler())
+    if (sheap_shared.growing || ISR_DEPTH != 0 || sheap_port_in_handler())
         return;
     /* Every page of s is Ready: it was in use until now. */
     be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);

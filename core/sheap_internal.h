@@ -598,7 +598,8 @@ struct sheap_shared {
      * waits for (or reports) both. */
     uintptr_t busy_spans;
     uintptr_t grower;                 /* its owner's sheap_port_context_id() */
-    unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit */
+    unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit
+                                         (SMP: per CPU, see ISR_DEPTH) */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
     /* Issue 20, fix 5: sheap_port_context_id() of the context running a
      * walk of any heap (which holds the lock all heaps share), 0 when no
@@ -639,8 +640,15 @@ struct sheap_cpu_lock {
      * arena leaves the index only with every lock held (destroy), and
      * index_set then clears every CPU's entry. */
     struct sheap_arena *last_arena;
+    /* sheap_isr_enter minus sheap_isr_exit on this CPU (a handler on one
+     * CPU does not make another CPU's thread an interrupt context). */
+    unsigned isr_depth;
 } __attribute__((aligned(64)));
 extern struct sheap_cpu_lock sheap_cpu_locks[SHEAP_MAX_CPUS];
+/* The interrupt depth of the lock holder's CPU (lock held). */
+#define ISR_DEPTH (sheap_cpu_locks[sheap_shared.cur_cpu].isr_depth)
+#else
+#define ISR_DEPTH (sheap_shared.isr_depth)
 #endif
 
 /* The default heap's record (sheap_malloc's): at a fixed address, so the
