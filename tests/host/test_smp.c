@@ -317,8 +317,31 @@ static void test_trim_reclaims(void)
     CHECK_HEAP();
 }
 
+/* A handler's sheap_isr_enter counts on its own CPU only: a thread on
+ * another CPU is no interrupt context (it may still grow the heap). */
+static void test_isr_depth_per_cpu(void)
+{
+    setup();
+    sheap_hosted_set_cpu(1);
+    sheap_isr_enter();
+    CHECK_EQ(sheap_cpu_locks[1].isr_depth, 1);
+    CHECK_EQ(sheap_cpu_locks[0].isr_depth, 0);
+    sheap_hosted_set_cpu(0);
+    /* CPU 0 grows: a block larger than everything free. */
+    struct sheap_stats s0 = stats_now();
+    void *big = sheap_malloc((size_t)s0.free_bytes + ((size_t)8 << 20));
+    CHECK(big != NULL);
+    sheap_free(big);
+    sheap_hosted_set_cpu(1);
+    sheap_isr_exit();
+    CHECK_EQ(sheap_cpu_locks[1].isr_depth, 0);
+    sheap_hosted_set_cpu(0);
+    CHECK_HEAP();
+}
+
 int main(void)
 {
+    RUN(test_isr_depth_per_cpu);
     RUN(test_remote_free_then_check);
     RUN(test_double_free_pending);
     RUN(test_double_free_race_caught_by_reclaim);
