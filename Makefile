@@ -335,7 +335,7 @@ test: deps-check
 	@mkdir -p $(BUILD) && rm -f $(RESULTS)
 	@set -e; for b in $(TEST_BOARDS); do \
 	  if [ "$$b" = host ]; then \
-	    for f in native i686 san hard0 hard2 hard3 tsan; do \
+	    for f in $$(sed -n 's/^TEST_FLAVORS *:*= *//p' boards/host/board.mk); do \
 	      $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f suite RESULTS=$(RESULTS); done; \
 	    $(MAKE) --no-print-directory BOARD=host FLAVOR=fuzz fuzz-ci RESULTS=$(RESULTS); \
 	  elif [ -n "$(TEST_ONE_LIBC)" ]; then \

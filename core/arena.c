@@ -258,6 +258,14 @@ int index_set(uintptr_t addr, struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
     sheap_shared.last_arena = NULL; /* the cache may name the entry being replaced */
+#if SHEAP_SMP
+    /* And the CPUs' caches (free fast paths): only a removal can make
+     * them wrong (a new entry fills a frame no cache names), and removals
+     * run with every lock held (sheap_heap_destroy). */
+    if (a == NULL)
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++)
+            sheap_cpu_locks[i].last_arena = NULL;
+#endif
 #if INDEX_LEVELS == 1
     uintptr_t frame = (addr - INDEX_BASE) >> SHEAP_ARENA_SHIFT;
     if (frame >= INDEX_FRAMES)
@@ -471,7 +479,8 @@ static uintptr_t map_walk(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool b
             if (want != 0 && back) {
                 uintptr_t done = rec_back(h, (uintptr_t)a, want, &err);
                 heap_lock();
-                a->map_ready |= done;
+                /* SMP: frees read map_ready without the lock (arena_span). */
+                SMP_STORE(a->map_ready, a->map_ready | done);
                 heap_unlock();
             }
             missing += want != 0; /* pieces with pages missing (no popcount: a libgcc call on some targets) */
@@ -509,9 +518,9 @@ int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n)
         return MAP_READY;
     if (!growth_begin())
         return MAP_REFUSED;
-    heap_unlock();
+    HEAP_DROP(mode_);
     int err = (int)map_walk(h, v, n, true);
-    heap_lock();
+    HEAP_RETAKE(mode_);
     growth_end();
     return err == SHEAP_PORT_OK ? MAP_MADE : MAP_NOMEM;
 }

@@ -16,8 +16,9 @@ struct tally {
     uintptr_t spans[3];
     uintptr_t free_pages, ready_pages, free_ready_pages;
     uintptr_t live_bytes, live_blocks;
-    uintptr_t partial[SHEAP_NUM_CLASSES];
-    uintptr_t stashed[SHEAP_NUM_CLASSES], stash_pages;
+    /* Per CPU cache (one without SHEAP_SMP): the owner's lists. */
+    uintptr_t partial[SHEAP_MAX_CPUS][SHEAP_NUM_CLASSES];
+    uintptr_t stashed[SHEAP_MAX_CPUS][SHEAP_NUM_CLASSES], stash_pages[SHEAP_MAX_CPUS];
     bool prev_free;      /* the span just before (same group) was FREE */
     uintptr_t prev_end;  /* end of that span */
 };
@@ -42,15 +43,33 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     }
     if (free != s->nfree || s->nfree > s->nelems || s->hint >= SPAN_BITMAP_WORDS)
         return SHEAP_CHECK_BITMAP;
+#if SHEAP_SMP
+    /* Its owner is a CPU; a remote free pending (not reclaimed yet: one
+     * may land while the validator runs, it takes no lock) is for a slot
+     * that is allocated in freebits and below nelems. */
+    unsigned cpu = s->owner_cpu;
+    if (cpu >= SHEAP_MAX_CPUS)
+        return SHEAP_CHECK_SPAN;
+    for (unsigned w = 0; w < SPAN_BITMAP_WORDS; w++) {
+        uintptr_t r = __atomic_load_n(&s->remote[w], __ATOMIC_RELAXED), first = (uintptr_t)w * WORD_BITS;
+        uintptr_t valid = s->nelems >= first + WORD_BITS ? ~(uintptr_t)0
+                          : s->nelems > first            ? ((uintptr_t)1 << (s->nelems - first)) - 1
+                                                         : 0;
+        if ((r & (s->freebits[w] | ~valid)) != 0)
+            return SHEAP_CHECK_BITMAP;
+    }
+#else
+    unsigned cpu = 0;
+#endif
     if (s->on_partial == ON_STASH) {
         if (s->nfree != s->nelems)
             return SHEAP_CHECK_PARTIAL;
-        t->stashed[cls]++;
-        t->stash_pages += s->npages;
+        t->stashed[cpu][cls]++;
+        t->stash_pages[cpu] += s->npages;
     } else if ((s->on_partial == ON_PARTIAL) != (s->nfree > 0) || (s->on_partial & ~ON_PARTIAL)) {
         return SHEAP_CHECK_PARTIAL;
     } else if (s->nfree > 0) {
-        t->partial[cls]++;
+        t->partial[cpu][cls]++;
     }
     /* Quarantined blocks (hardening level 2) are allocated but not live. */
     uintptr_t q = span_quarantined(s);
@@ -205,28 +224,42 @@ static int check_free_lists(const struct sheap_heap *h, uintptr_t free_spans)
     return seen == free_spans ? 0 : SHEAP_CHECK_FREE_LIST;
 }
 
+/* The cache of CPU k of h (the one cache without SHEAP_SMP). */
+static const struct sheap_cpu *cpu_cache(const struct sheap_heap *h, unsigned k)
+{
+#if SHEAP_SMP
+    return &h->cpu[k];
+#else
+    (void)k;
+    return &h->cpu;
+#endif
+}
+
 static int check_partial_lists(const struct sheap_heap *h, const struct tally *t)
 {
     SHEAP_ASSERT_LOCKED();
-    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
-        struct sheap_span *head = h->cpu.classes[cls].partial, *s = head;
-        uintptr_t n = 0;
-        if (head == NULL) {
-            if (t->partial[cls] != 0)
+    for (unsigned k = 0; k < SHEAP_MAX_CPUS; k++) {
+        const struct sheap_cpu *cpu = cpu_cache(h, k);
+        for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
+            struct sheap_span *head = cpu->classes[cls].partial, *s = head;
+            uintptr_t n = 0;
+            if (head == NULL) {
+                if (t->partial[k][cls] != 0)
+                    return SHEAP_CHECK_PARTIAL;
+                continue;
+            }
+            do {
+                if (++n > t->partial[k][cls] || s->state != SPAN_SMALL || s->cls != cls || s->nfree == 0 ||
+                    !s->on_partial || s->next->prev != s)
+                    return SHEAP_CHECK_PARTIAL;
+                s = s->next;
+            } while (s != head);
+            if (n != t->partial[k][cls])
                 return SHEAP_CHECK_PARTIAL;
-            continue;
+            /* An empty (kept) head is known to small_release_empty. */
+            if (head->nfree == head->nelems && !bit_get(cpu->head_map, cls))
+                return SHEAP_CHECK_PARTIAL;
         }
-        do {
-            if (++n > t->partial[cls] || s->state != SPAN_SMALL || s->cls != cls || s->nfree == 0 ||
-                !s->on_partial || s->next->prev != s)
-                return SHEAP_CHECK_PARTIAL;
-            s = s->next;
-        } while (s != head);
-        if (n != t->partial[cls])
-            return SHEAP_CHECK_PARTIAL;
-        /* An empty (kept) head is known to small_release_empty. */
-        if (head->nfree == head->nelems && !bit_get(h->cpu.head_map, cls))
-            return SHEAP_CHECK_PARTIAL;
     }
     return 0;
 }
@@ -236,17 +269,20 @@ static int check_partial_lists(const struct sheap_heap *h, const struct tally *t
 static int check_stashes(const struct sheap_heap *h, const struct tally *t)
 {
     SHEAP_ASSERT_LOCKED();
-    if (t->stash_pages != h->cpu.stash_pages)
-        return SHEAP_CHECK_PARTIAL;
-    for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
-        uintptr_t n = 0;
-        for (struct sheap_span *s = h->cpu.stash[cls]; s != NULL; s = s->next) {
-            if (++n > t->stashed[cls] || s->state != SPAN_SMALL || s->cls != cls || s->on_partial != ON_STASH)
+    for (unsigned k = 0; k < SHEAP_MAX_CPUS; k++) {
+        const struct sheap_cpu *cpu = cpu_cache(h, k);
+        if (t->stash_pages[k] != cpu->stash_pages)
+            return SHEAP_CHECK_PARTIAL;
+        for (unsigned cls = 1; cls < SHEAP_NUM_CLASSES; cls++) {
+            uintptr_t n = 0;
+            for (struct sheap_span *s = cpu->stash[cls]; s != NULL; s = s->next) {
+                if (++n > t->stashed[k][cls] || s->state != SPAN_SMALL || s->cls != cls ||
+                    s->on_partial != ON_STASH)
+                    return SHEAP_CHECK_PARTIAL;
+            }
+            if (n != t->stashed[k][cls] || n > SHEAP_STASH_SPANS || (n != 0) != bit_get(cpu->stash_map, cls))
                 return SHEAP_CHECK_PARTIAL;
         }
-        if (n != t->stashed[cls] || n > SHEAP_STASH_SPANS ||
-            (n != 0) != bit_get(h->cpu.stash_map, cls))
-            return SHEAP_CHECK_PARTIAL;
     }
     return 0;
 }
@@ -286,9 +322,10 @@ int sheap_heap_check(const struct sheap *heap)
         walk_reentry(NULL);
         return SHEAP_CHECK_IN_WALK;
     }
-    heap_lock();
+    heap_lock_all();
     while (inflight_wait()) /* another thread's section or BUSY run: wait for it */
         ;
+    heap_fold(); /* SMP: the CPUs' figures of the wait too */
     /* An uncreated default heap is empty, hence consistent.  While a growth
      * section runs or a run is in flight (BUSY spans), counters in motion
      * are expected: nothing is checked then. */
@@ -371,7 +408,7 @@ static bool walk_begin(void)
         walk_reentry(NULL);
         return false;
     }
-    heap_lock();
+    heap_lock_all();
     heap_walk_mark(sheap_port_context_id());
     return true;
 }

@@ -57,21 +57,213 @@ void sheap_mask_trace_exit(void);
 #define MASK_TRACE_EXIT() ((void)0)
 #endif
 
+/* Bookkeeping right after the lock is taken and right before it is
+ * released: the masked-stretch trace (measurement builds) and the debug
+ * flag of SHEAP_ASSERT_LOCKED. */
+static inline void lock_note_taken(void)
+{
+    MASK_TRACE_ENTER();
+#ifdef SHEAP_DEBUG
+    SHEAP_DEBUG_LOCKED(true);
+#endif
+}
+
+static inline void lock_note_leaving(void)
+{
+#ifdef SHEAP_DEBUG
+    SHEAP_DEBUG_LOCKED(false);
+#endif
+    MASK_TRACE_EXIT();
+}
+
+#if SHEAP_SMP
+/* ---- SMP locks (issue 15; docs/DESIGN.md "Concurrency") --------------------------
+ *
+ * A CPU's lock (sheap_cpu_locks[i], sheap_internal.h) covers its cache in
+ * every heap; the port's lock is the shared lock.  Order: CPU locks in
+ * ascending index, then the shared lock; nobody takes a CPU lock while
+ * holding the shared lock, or a lower CPU lock while holding a higher one,
+ * so no cycle can form.  Each lock masks the CPU's interrupts first, so a
+ * handler never spins on a lock its own CPU holds. */
+struct sheap_cpu_lock sheap_cpu_locks[SHEAP_MAX_CPUS];
+
+#ifndef SHEAP_PORT_CPU_RELAX
+#define SHEAP_PORT_CPU_RELAX() ((void)0)
+#endif
+
+/* Take CPU lock id (interrupts already masked by the caller). */
+static inline void cpu_acquire(unsigned id)
+{
+    uint32_t *w = &sheap_cpu_locks[id].word;
+    while (__builtin_expect(__atomic_exchange_n(w, 1u, __ATOMIC_ACQUIRE) != 0, 0))
+        while (__atomic_load_n(w, __ATOMIC_RELAXED) != 0)
+            SHEAP_PORT_CPU_RELAX();
+}
+
+/* The fast paths' CPU lock: taken (true), or refused (false, nothing
+ * taken) when it is busy while *walker is set.  A walk holds every CPU
+ * lock for its whole length, so an uncontended lock means no walk runs and
+ * the walker word is read only when the lock is busy: then the slow path
+ * refuses a call from the walker callback (in_own_walk) and lets any other
+ * context wait. */
+static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l, const uintptr_t *walker)
+{
+    uint32_t *w = &l->word;
+    while (__builtin_expect(__atomic_exchange_n(w, 1u, __ATOMIC_ACQUIRE) != 0, 0))
+        while (__atomic_load_n(w, __ATOMIC_RELAXED) != 0) {
+            if (__atomic_load_n(walker, __ATOMIC_RELAXED) != 0)
+                return false;
+            SHEAP_PORT_CPU_RELAX();
+        }
+    return true;
+}
+
+static inline void cpu_release(unsigned id) { __atomic_store_n(&sheap_cpu_locks[id].word, 0u, __ATOMIC_RELEASE); }
+
+/* Take the locks of mode (a CPU index, LOCK_MODE_ALL or LOCK_MODE_SHARED)
+ * and record it for the unlock. */
+static void lock_mode_take(unsigned mode)
+{
+    if (mode == LOCK_MODE_ALL) {
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++) {
+            unsigned long irq = sheap_port_irq_save();
+            cpu_acquire(i);
+            sheap_cpu_locks[i].irq = irq;
+        }
+    } else if (mode < SHEAP_MAX_CPUS) {
+        unsigned long irq = sheap_port_irq_save();
+        cpu_acquire(mode);
+        sheap_cpu_locks[mode].irq = irq;
+    }
+    sheap_port_lock_inline();
+    sheap_shared.lock_mode = mode;
+}
+
+/* Release what lock_mode_take took: the shared lock first (reverse order). */
+static void lock_mode_release(void)
+{
+    unsigned mode = sheap_shared.lock_mode;
+    sheap_port_unlock_inline();
+    if (mode == LOCK_MODE_ALL) {
+        for (unsigned i = SHEAP_MAX_CPUS; i-- > 0;) {
+            unsigned long irq = sheap_cpu_locks[i].irq;
+            cpu_release(i);
+            sheap_port_irq_restore(irq);
+        }
+    } else if (mode < SHEAP_MAX_CPUS) {
+        unsigned long irq = sheap_cpu_locks[mode].irq;
+        cpu_release(mode);
+        sheap_port_irq_restore(irq);
+    }
+}
+
+static void report_misuse(const char *msg, const void *p);
+
+/* The heap lock of an entry point: this CPU's lock and the shared lock. */
+static inline void lock(void)
+{
+    unsigned long irq = sheap_port_irq_save(); /* the id cannot change from here to the lock */
+    unsigned id = sheap_port_cpu_id();
+    cpu_acquire(id);
+    sheap_cpu_locks[id].irq = irq;
+    sheap_port_lock_inline();
+    sheap_shared.lock_mode = id;
+    sheap_shared.cur_cpu = id;
+    lock_note_taken();
+}
+
+/* Ends an entry point: releases the locks of the mode taken, then reports
+ * the double frees a reclaim of remote frees found meanwhile. */
+static inline void unlock(void)
+{
+    lock_note_leaving();
+    uintptr_t df = sheap_shared.df_count;
+    const void *dp = sheap_shared.df_ptr;
+    sheap_shared.df_count = 0;
+    lock_mode_release();
+    if (__builtin_expect(df != 0, 0))
+        report_misuse("sheap: double free (a block freed on another CPU was freed again)", dp);
+}
+
+unsigned heap_drop(void)
+{
+    unsigned m = sheap_shared.lock_mode | sheap_shared.cur_cpu << 16;
+    lock_note_leaving();
+    lock_mode_release();
+    return m;
+}
+
+void heap_retake(unsigned m)
+{
+    lock_mode_take(m & 0xffffu);
+    sheap_shared.cur_cpu = m >> 16;
+    lock_note_taken();
+}
+
+/* The live bytes of h as far as the lock holder sees them: its counters
+ * plus the difference of every CPU whose lock it holds (its own, or all).
+ * Other CPUs' small blocks count when heap_lock_all folds them in. */
+static uintptr_t smp_live_bytes(const struct sheap_heap *h)
+{
+    uintptr_t n = h->c.live_bytes;
+    if (sheap_shared.lock_mode == LOCK_MODE_ALL) {
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++)
+            n += h->cpu[i].live_bytes;
+    } else if (sheap_shared.lock_mode < SHEAP_MAX_CPUS) {
+        n += h->cpu[sheap_shared.lock_mode].live_bytes;
+    }
+    return n;
+}
+
+/* The peak of h from the snapshot (shared lock held). */
+static void smp_note_peak(struct sheap_heap *h)
+{
+    uintptr_t live = smp_live_bytes(h);
+    if (live > h->c.peak_live_bytes)
+        h->c.peak_live_bytes = live;
+}
+
+/* Large blocks and realloc: h's own counters, under the shared lock.  The
+ * peak is kept here and when heap_lock_all folds the CPUs' figures in, so
+ * in SMP builds it can miss a peak reached by small mallocs alone between
+ * two such points (docs/DESIGN.md "Concurrency"). */
+static inline void count_alloc(struct sheap_heap *h, uintptr_t bytes)
+{
+    h->c.live_bytes += bytes;
+    h->c.live_blocks++;
+    smp_note_peak(h);
+}
+
+static inline void count_free(struct sheap_heap *h, uintptr_t bytes)
+{
+    h->c.live_bytes -= bytes;
+    h->c.live_blocks--;
+}
+
+/* Small blocks: the owning CPU's differences, under its lock. */
+static inline void count_small_alloc(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t bytes)
+{
+    (void)h;
+    cpu->live_bytes += bytes;
+    cpu->live_blocks++;
+}
+
+static inline void count_small_free(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t bytes, uintptr_t n)
+{
+    (void)h;
+    cpu->live_bytes -= bytes;
+    cpu->live_blocks -= n;
+}
+#else
 static inline void lock(void)
 {
     sheap_port_lock_inline();
-    MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-    sheap_shared.locked = true;
-#endif
+    lock_note_taken();
 }
 
 static inline void unlock(void)
 {
-#ifdef SHEAP_DEBUG
-    sheap_shared.locked = false;
-#endif
-    MASK_TRACE_EXIT();
+    lock_note_leaving();
     sheap_port_unlock_inline();
 }
 
@@ -88,6 +280,20 @@ static inline void count_free(struct sheap_heap *h, uintptr_t bytes)
     h->c.live_bytes -= bytes;
     h->c.live_blocks--;
 }
+
+static inline void count_small_alloc(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t bytes)
+{
+    (void)cpu;
+    count_alloc(h, bytes);
+}
+
+static inline void count_small_free(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t bytes, uintptr_t n)
+{
+    (void)cpu;
+    (void)n;
+    count_free(h, bytes);
+}
+#endif
 
 /* Called without the lock: count and report a misuse. */
 static void report_misuse(const char *msg, const void *p)
@@ -171,10 +377,7 @@ static inline bool lock_fast(const uintptr_t *walker, unsigned long *state)
     sheap_port_lock_inline();
     *state = 0;
 #endif
-    MASK_TRACE_ENTER();
-#ifdef SHEAP_DEBUG
-    sheap_shared.locked = true;
-#endif
+    lock_note_taken();
     return true;
 }
 
@@ -183,10 +386,7 @@ static inline bool lock_fast(const uintptr_t *walker, unsigned long *state)
  * global on AArch64: no address formed, no store). */
 static inline void unlock_fast(unsigned long state)
 {
-#ifdef SHEAP_DEBUG
-    sheap_shared.locked = false;
-#endif
-    MASK_TRACE_EXIT();
+    lock_note_leaving();
 #ifdef SHEAP_PORT_HAS_LOCK_FAST
     sheap_port_unlock_fast(state);
 #else
@@ -225,11 +425,30 @@ __attribute__((noinline, cold)) static void *walk_refuse_alloc(void)
     return NULL;
 }
 
+#if SHEAP_SMP
+/* Spans whose remote frees the malloc slow path reclaims per call before
+ * it takes a new span: each is O(bitmap words) plus at most one run free,
+ * so the masked stretch stays bounded (issue 14). */
+#define SMP_RECLAIM_BATCH 4u
+uintptr_t smp_reclaim(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t max);
+#endif
+
+/* The calling CPU's cache is locked: by the slow paths' lock (own CPU lock
+ * and the shared lock), or (SMP) by the fast paths' CPU lock alone, which
+ * is all that this check reads (the shared lock's debug flag is for its
+ * holder only). */
+#if SHEAP_SMP && defined(SHEAP_DEBUG)
+#define SHEAP_ASSERT_CACHE_LOCKED() \
+    SHEAP_ASSERT(__atomic_load_n(&sheap_cpu_locks[sheap_port_cpu_id()].word, __ATOMIC_RELAXED) != 0)
+#else
+#define SHEAP_ASSERT_CACHE_LOCKED() SHEAP_ASSERT_LOCKED()
+#endif
+
 /* ---- Partial lists (circular, doubly linked) ---------------------------------- */
 
 static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_CACHE_LOCKED();
     if (s->next == s) {
         c->partial = NULL;
     } else {
@@ -257,24 +476,38 @@ static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
     s->on_partial = ON_PARTIAL;
 }
 
+/* Whether SMALL span s waits on its owner's remote stack or backlog (SMP):
+ * then it is not given back to the page heap, whose record reuse would
+ * leave a stale entry on that list.  An empty span can be queued only
+ * when a double free raced with a local free (docs/DESIGN.md). */
+static inline bool span_remote_pending(const struct sheap_span *s)
+{
+#if SHEAP_SMP
+    return __atomic_load_n(&s->remote_queued, __ATOMIC_ACQUIRE) != 0;
+#else
+    (void)s;
+    return false;
+#endif
+}
+
 /* ---- Stashes of empty spans ------------------------------------------------------ */
 
 static inline void stash_push(struct sheap_heap *h, unsigned cls, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    s->next = h->cpu.stash[cls];
+    s->next = HCPU(h)->stash[cls];
     s->prev = NULL;
     s->on_partial = ON_STASH;
-    h->cpu.stash[cls] = s;
-    bit_set(h->cpu.stash_map, cls);
-    h->cpu.stash_pages += s->npages;
+    HCPU(h)->stash[cls] = s;
+    bit_set(HCPU(h)->stash_map, cls);
+    HCPU(h)->stash_pages += s->npages;
 }
 
 /* Whether cls's stash holds fewer than SHEAP_STASH_SPANS spans: a walk of
  * at most that many links (no count kept: a byte per class of static RAM). */
 static inline bool stash_has_room(const struct sheap_heap *h, unsigned cls)
 {
-    const struct sheap_span *s = h->cpu.stash[cls];
+    const struct sheap_span *s = HCPU(h)->stash[cls];
     for (unsigned n = 0; n < (unsigned)SHEAP_STASH_SPANS; n++, s = s->next)
         if (s == NULL)
             return true;
@@ -284,12 +517,12 @@ static inline bool stash_has_room(const struct sheap_heap *h, unsigned cls)
 static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_span *s = h->cpu.stash[cls];
+    struct sheap_span *s = HCPU(h)->stash[cls];
     if (s != NULL) {
-        h->cpu.stash[cls] = s->next;
+        HCPU(h)->stash[cls] = s->next;
         if (s->next == NULL)
-            bit_clear(h->cpu.stash_map, cls);
-        h->cpu.stash_pages -= s->npages;
+            bit_clear(HCPU(h)->stash_map, cls);
+        HCPU(h)->stash_pages -= s->npages;
         s->on_partial = 0;
     }
     return s;
@@ -299,10 +532,10 @@ static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
 static struct sheap_span *empty_head(struct sheap_heap *h, uintptr_t cls)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_span *s = h->cpu.classes[cls].partial;
+    struct sheap_span *s = HCPU(h)->classes[cls].partial;
     if (s && s->nfree == s->nelems)
         return s;
-    bit_clear(h->cpu.head_map, cls);
+    bit_clear(HCPU(h)->head_map, cls);
     return NULL;
 }
 
@@ -313,17 +546,23 @@ static uintptr_t release_class(struct sheap_heap *h, uintptr_t cls, uintptr_t *b
     SHEAP_ASSERT_LOCKED();
     uintptr_t pages = 0;
     struct sheap_span *s;
+#if SHEAP_SMP
+    /* A stashed span with remote frees pending stays (see span_remote_pending). */
+    while (*budget != 0 && HCPU(h)->stash[cls] != NULL && !span_remote_pending(HCPU(h)->stash[cls]) &&
+           (s = stash_pop(h, (unsigned)cls)) != NULL) {
+#else
     while (*budget != 0 && (s = stash_pop(h, (unsigned)cls)) != NULL) {
+#endif
         pages += s->npages;
         ph_free(h, s);
         --*budget;
         lock_break(); /* one run free per masked stretch */
     }
-    if (*budget != 0 && (s = empty_head(h, cls)) != NULL) {
+    if (*budget != 0 && (s = empty_head(h, cls)) != NULL && !span_remote_pending(s)) {
         pages += s->npages;
-        partial_remove(&h->cpu.classes[cls], s);
+        partial_remove(&HCPU(h)->classes[cls], s);
         ph_free(h, s);
-        bit_clear(h->cpu.head_map, cls);
+        bit_clear(HCPU(h)->head_map, cls);
         --*budget;
         lock_break();
     }
@@ -335,9 +574,9 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
     SHEAP_ASSERT_LOCKED();
     struct sheap_span *s;
     if (need != 0) {
-        uintptr_t pages = h->cpu.stash_pages;
-        for (uintptr_t cls = bits_next(h->cpu.head_map, 0, SHEAP_NUM_CLASSES, true); cls < SHEAP_NUM_CLASSES;
-             cls = bits_next(h->cpu.head_map, cls + 1, SHEAP_NUM_CLASSES, true)) {
+        uintptr_t pages = HCPU(h)->stash_pages;
+        for (uintptr_t cls = bits_next(HCPU(h)->head_map, 0, SHEAP_NUM_CLASSES, true); cls < SHEAP_NUM_CLASSES;
+             cls = bits_next(HCPU(h)->head_map, cls + 1, SHEAP_NUM_CLASSES, true)) {
             if ((s = empty_head(h, cls)) != NULL)
                 pages += s->npages;
             if ((cls & 3) == 3)
@@ -351,16 +590,16 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
      * class always goes first; giving back all of them goes in class order,
      * so that the free runs it leaves do not depend on earlier batches. */
     uintptr_t released = 0, budget = max_spans, visited = 0;
-    uintptr_t start = max_spans == UINTPTR_MAX ? 0 : h->cpu.release_cursor;
+    uintptr_t start = max_spans == UINTPTR_MAX ? 0 : HCPU(h)->release_cursor;
     for (unsigned n = 0; n < 2 && budget != 0; n++) {
         uintptr_t from = n == 0 ? start : 0, to = n == 0 ? SHEAP_NUM_CLASSES : start;
         for (uintptr_t cls = from; cls < to && budget != 0; cls++) {
-            uintptr_t a = bits_next(h->cpu.stash_map, cls, to, true), b = bits_next(h->cpu.head_map, cls, to, true);
+            uintptr_t a = bits_next(HCPU(h)->stash_map, cls, to, true), b = bits_next(HCPU(h)->head_map, cls, to, true);
             cls = a < b ? a : b;
             if (cls >= to)
                 break;
             released += release_class(h, cls, &budget);
-            h->cpu.release_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
+            HCPU(h)->release_cursor = (unsigned)cls + 1 < SHEAP_NUM_CLASSES ? (unsigned)cls + 1 : 0;
             if ((++visited & 1) == 0)
                 lock_break(); /* stale head_map bits: bounded work per stretch */
         }
@@ -374,9 +613,10 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
  * last one found a slot and wraps around: free does not move the hint (that
  * would cost it a load, a compare and a store), so free slots may lie below
  * it.  nfree > 0 ends the scan within one round of the bitmap's words. */
-static inline void *small_take(struct sheap_heap *h, struct sheap_class *c, struct sheap_span *s)
+static inline void *small_take(struct sheap_heap *h, struct sheap_cpu *cpu, struct sheap_class *c,
+                               struct sheap_span *s)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_CACHE_LOCKED();
 #if SHEAP_HARDENING >= 2
     /* Randomised slot choice: the word the scan finds (as below), and in
      * it the first free bit at or after a random position (rotate, count
@@ -397,7 +637,7 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_class *c, stru
     uintptr_t bits;
     while ((bits = s->freebits[w]) == 0)
         w = (w + 1) & (SPAN_BITMAP_WORDS - 1);
-    s->freebits[w] = bits & (bits - 1);
+    SMP_STORE(s->freebits[w], bits & (bits - 1));
     s->hint = w;
     uintptr_t slot = (uintptr_t)w * WORD_BITS + ctz_word(bits);
 #if SHEAP_OWNER_TAGS
@@ -406,7 +646,7 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_class *c, stru
 #endif
     if (__builtin_expect(--s->nfree == 0, 0))
         partial_remove(c, s);
-    count_alloc(h, s->elem_size);
+    count_small_alloc(h, cpu, s->elem_size);
     return (void *)(s->base + slot * s->elem_size);
 }
 
@@ -459,7 +699,7 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
     SHEAP_ASSERT_LOCKED();
     struct sheap_span *s = stash_pop(h, cls);
     if (s != NULL) {
-        partial_append(&h->cpu.classes[cls], s);
+        partial_append(&HCPU(h)->classes[cls], s); /* SMP: stashed spans are this CPU's already */
         return s;
     }
     s = span_alloc(h, sheap_class_npages[cls], 1, SPAN_SMALL);
@@ -503,7 +743,16 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
         s->freebits[i++] = ((uintptr_t)1 << (nelems % WORD_BITS)) - 1;
     for (; i < SPAN_BITMAP_WORDS; i++)
         s->freebits[i] = 0;
-    partial_append(&h->cpu.classes[cls], s);
+#if SHEAP_SMP
+    /* This CPU's from now on (its lock and the shared lock are held); no
+     * block of it is out yet, so no other CPU reads these. */
+    s->owner_cpu = sheap_shared.cur_cpu;
+    s->remote_queued = 0;
+    s->remote_next = NULL;
+    for (i = 0; i < SPAN_BITMAP_WORDS; i++)
+        s->remote[i] = 0;
+#endif
+    partial_append(&HCPU(h)->classes[cls], s);
     SHEAP_VALIDATE_SPAN(h, s);
     return s;
 }
@@ -514,11 +763,20 @@ static struct sheap_span *small_refill(struct sheap_heap *h, unsigned cls)
 static void *small_alloc(struct sheap_heap *h, unsigned cls, bool zero, uintptr_t *clear)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_class *c = &h->cpu.classes[cls];
+    struct sheap_class *c = &HCPU(h)->classes[cls];
     struct sheap_span *s = c->partial;
+#if SHEAP_SMP
+    if (s == NULL) {
+        /* Remote frees first (a bounded batch): they may give this class
+         * a partial span without taking one from the page heap. */
+        smp_reclaim(h, HCPU(h), SMP_RECLAIM_BATCH);
+        s = c->partial;
+    }
+#endif
     if (s == NULL && (s = small_refill(h, cls)) == NULL)
         return NULL;
-    void *p = small_take(h, c, s);
+    c = &HCPU(h)->classes[cls]; /* the same: small_refill keeps the CPU (heap_drop) */
+    void *p = small_take(h, HCPU(h), c, s);
     /* Freed slots are not tracked as dirty (that would cost the free fast
      * path a store), so calloc clears every small block. */
     if (zero)
@@ -532,9 +790,11 @@ static void small_span_empty(struct sheap_heap *h, struct sheap_class *c, struct
     SHEAP_ASSERT_LOCKED();
     if (c->partial == s) {
         /* The head is kept: hysteresis.  Noted for small_release_empty. */
-        bit_set(h->cpu.head_map, s->cls);
+        bit_set(HCPU(h)->head_map, s->cls);
         return;
     }
+    if (span_remote_pending(s))
+        return; /* stays listed until its reclaim (only after a double free) */
     partial_remove(c, s);
     if (s->npages == 1 && stash_has_room(h, s->cls)) /* see SHEAP_STASH_SPANS */
         stash_push(h, s->cls, s);
@@ -673,8 +933,12 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
         return NULL;
     if (s->state == SPAN_SMALL) {
         uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-        if (i * s->elem_size != off || ((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u))
+        if (i * s->elem_size != off || ((SMP_LOAD(s->freebits[i / WORD_BITS]) >> (i % WORD_BITS)) & 1u))
             return NULL;
+#if SHEAP_SMP
+        if ((__atomic_load_n(&s->remote[i / WORD_BITS], __ATOMIC_RELAXED) >> (i % WORD_BITS)) & 1u)
+            return NULL; /* freed on another CPU, waiting for its owner */
+#endif
 #if SHEAP_HARDENING >= 2
         if (bit_get(s->qbits, i)) /* freed, waiting in quarantine */
             return NULL;
@@ -778,7 +1042,7 @@ static struct sheap_span *lock_live_block(void *ptr, uintptr_t *slot, struct she
 static void small_transition(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_class *c = &h->cpu.classes[s->cls];
+    struct sheap_class *c = &HCPU(h)->classes[s->cls];
     if (s->nfree == 1)
         partial_append(c, s);
     if (s->nfree == s->nelems)
@@ -810,8 +1074,8 @@ static inline bool small_free(struct sheap_heap *h, struct sheap_span *s, uintpt
 {
     SHEAP_ASSERT_LOCKED();
     unsigned w = (unsigned)(slot / WORD_BITS);
-    s->freebits[w] |= (uintptr_t)1 << (slot % WORD_BITS);
-    count_free(h, s->elem_size);
+    SMP_STORE(s->freebits[w], s->freebits[w] | (uintptr_t)1 << (slot % WORD_BITS));
+    count_small_free(h, HCPU(h), s->elem_size, 1);
     return span_crossed(s, ++s->nfree);
 }
 
@@ -1157,7 +1421,7 @@ int sheap_heap_destroy(struct sheap *heap)
         walk_reentry(heap);
         return SHEAP_EINVAL;
     }
-    lock();
+    heap_lock_all(); /* SMP: no CPU is inside h's caches; remote frees reclaimed */
     while (growth_wait()) /* another thread's growth section: wait for it */
         ;
     if (h == NULL || !h->initialized) {
@@ -1270,6 +1534,10 @@ static void *alloc_slow_g(struct sheap_heap *h, size_t n, size_t align, bool zer
         p = alloc_locked(h, n, align, zero, &clear);
     if (p == NULL && QUARANTINE_DRAIN(h) != 0) /* level 2: quarantined blocks first */
         p = alloc_locked(h, n, align, zero, &clear);
+#if SHEAP_SMP
+    if (p != NULL)
+        smp_note_peak(h); /* the slow path holds the shared lock: note the peak */
+#endif
     unlock();
 #if SHEAP_HOOKS
     if (p == NULL && oom_retry(h, n, align)) {
@@ -1325,13 +1593,35 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
         __asm__("" : "+r"(h));
         unsigned cls = __builtin_expect(n <= SHEAP_CLASS8_LIMIT, 1) ? sheap_size_to_class8[(n + 7) >> 3]
                                                                     : size_to_class(n);
+#if SHEAP_SMP
+        /* This CPU's lock only (a walk holds every CPU lock: its callback
+         * goes to the slow path, which refuses it). */
+        unsigned long irq = sheap_port_irq_save();
+        unsigned id = sheap_port_cpu_id();
+        if (__builtin_expect(!cpu_acquire_fast(&sheap_cpu_locks[id], &h->walker), 0)) {
+            sheap_port_irq_restore(irq);
+            goto slow;
+        }
+        struct sheap_cpu *cpu = &h->cpu[id];
+        __asm__("" : "+r"(cpu)); /* one register for the cache: classes and counters */
+        struct sheap_class *c = &cpu->classes[cls];
+        struct sheap_span *s = c->partial;
+        if (__builtin_expect(s != NULL, 1)) {
+            void *p = small_take(h, cpu, c, s);
+            cpu_release(id);
+            sheap_port_irq_restore(irq);
+            return p;
+        }
+        cpu_release(id);
+        sheap_port_irq_restore(irq);
+#else
         unsigned long irq;
         if (__builtin_expect(!lock_fast(&h->walker, &irq), 0))
             goto slow;
         struct sheap_class *c = &h->cpu.classes[cls];
         struct sheap_span *s = c->partial;
         if (__builtin_expect(s != NULL, 1)) {
-            void *p = small_take(h, c, s);
+            void *p = small_take(h, &h->cpu, c, s);
             unlock_fast(irq);
 #if SHEAP_HARDENING >= 2
             return take_verify(s, p);
@@ -1340,6 +1630,7 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
 #endif
         }
         unlock_fast(irq);
+#endif
     }
 slow:
     return deflt ? malloc_slow_default(n) : malloc_slow(h, n);
@@ -1506,6 +1797,265 @@ void *sheap_aligned_alloc_caps(uint32_t caps, size_t align, size_t n)
 
 /* ---- Free, realloc, usable size: any heap's block ------------------------------------- */
 
+#if SHEAP_SMP
+static void free_slow(void *ptr);
+
+/*
+ * Remote free (issue 15; docs/DESIGN.md "Concurrency"): slot i of SMALL
+ * span s, owned by another CPU, found live by the caller.  No lock: one
+ * fetch_or sets the slot's bit in s->remote, whose old value tells a
+ * second free of the same block (a double free, reported; nothing
+ * changed); the first pending bit of the span (remote_queued, by
+ * exchange) pushes the span on the owner's stack, which the owner empties
+ * on its slow path (smp_reclaim).  The fields read here (base, divmul,
+ * elem_size, owner_cpu, the span map) were written before the block was
+ * handed out, and the program's own synchronization that passed the
+ * pointer to this CPU orders those writes before these reads.
+ */
+__attribute__((noinline)) static void remote_free(struct sheap_heap *h, struct sheap_span *s, uintptr_t i, void *ptr)
+{
+    unsigned w = (unsigned)(i / WORD_BITS);
+    uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
+    if (__builtin_expect((SMP_LOAD(s->freebits[w]) & bit) != 0, 0)) {
+        lock(); /* already free: the validator's report */
+        reject_pointer(ptr);
+        return;
+    }
+    uintptr_t old = __atomic_fetch_or(&s->remote[w], bit, __ATOMIC_SEQ_CST);
+    if (__builtin_expect((old & bit) != 0, 0)) {
+#if SHEAP_HARDENING >= 1
+        lock();
+        observe_note_fault(SHEAP_FAULT_DOUBLE_FREE, ptr, s, i, 0);
+        unlock();
+#endif
+        report_misuse("sheap: double free (block already freed on another CPU, not yet reclaimed)", ptr);
+        return;
+    }
+    if (__atomic_exchange_n(&s->remote_queued, 1u, __ATOMIC_SEQ_CST) == 0) {
+        struct sheap_cpu *o = &h->cpu[s->owner_cpu];
+        struct sheap_span *head = __atomic_load_n(&o->remote_head, __ATOMIC_RELAXED);
+        do
+            s->remote_next = head;
+        while (!__atomic_compare_exchange_n(&o->remote_head, &head, s, true, __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    }
+}
+
+/* A double free found by a reclaim: k blocks, the first at p.  Reported
+ * by the unlock that ends the entry point (unlock()).  Lock held. */
+static void reclaim_fault(const struct sheap_span *s, uintptr_t slot, uintptr_t k)
+{
+    const void *p = (const void *)(s->base + slot * s->elem_size);
+    if (sheap_shared.df_count == 0) {
+        sheap_shared.df_ptr = p;
+#if SHEAP_HARDENING >= 1
+        observe_note_fault(SHEAP_FAULT_DOUBLE_FREE, p, s, slot, 0);
+#endif
+    } else {
+        sheap_shared.misuse++; /* one report per unlock; every block counted */
+    }
+    sheap_shared.misuse += k - 1;
+    sheap_shared.df_count += k;
+}
+
+/* Take the remote frees of span s into its bitmap (s came off cpu's
+ * stack, cpu is s's owner, index idx).  The flag is cleared first, with a
+ * sequentially consistent store, and each word is then read and taken the
+ * same way: a remote free either set its bit before that read (taken
+ * here) or finds the flag clear and queues s again.  A pending bit whose
+ * slot is free in freebits is a double free (reported, dropped).  Then the
+ * span joins the partial list (it was full) or is handled as empty, as a
+ * local free would.  O(bitmap words).  This CPU's lock and the shared
+ * lock held, sheap_shared.cur_cpu == idx. */
+static void reclaim_span(struct sheap_heap *h, struct sheap_cpu *cpu, unsigned idx, struct sheap_span *s)
+{
+    __atomic_store_n(&s->remote_queued, 0u, __ATOMIC_SEQ_CST);
+    bool ours = s->state == SPAN_SMALL && s->owner_cpu == idx;
+    uint32_t before = s->nfree;
+    uintptr_t freed = 0;
+    for (unsigned w = 0; w < SPAN_BITMAP_WORDS; w++) {
+        if (__atomic_load_n(&s->remote[w], __ATOMIC_SEQ_CST) == 0)
+            continue;
+        uintptr_t bits = __atomic_exchange_n(&s->remote[w], (uintptr_t)0, __ATOMIC_SEQ_CST);
+        if (!ours) {
+            /* Only after a free raced with the span's release (misuse):
+             * the bits are dropped, counted as double frees. */
+            sheap_shared.misuse += popcount_word(bits);
+            continue;
+        }
+        uintptr_t dup = bits & s->freebits[w];
+        if (dup != 0) {
+            reclaim_fault(s, (uintptr_t)w * WORD_BITS + ctz_word(dup), popcount_word(dup));
+            bits &= ~dup;
+        }
+        SMP_STORE(s->freebits[w], s->freebits[w] | bits);
+        freed += popcount_word(bits);
+    }
+    if (!ours)
+        return;
+    s->nfree += (uint32_t)freed;
+    count_small_free(h, cpu, freed * s->elem_size, freed);
+    struct sheap_class *c = &cpu->classes[s->cls];
+    if (before == 0 && freed != 0)
+        partial_append(c, s);
+    if (s->nfree == s->nelems && s->on_partial == ON_PARTIAL)
+        small_span_empty(h, c, s);
+    else
+        SHEAP_VALIDATE_SPAN(h, s);
+}
+
+/* Reclaim the remote frees of up to max spans of the current CPU's cache
+ * of h (HCPU(h)): its backlog first, refilled from its stack by one
+ * exchange.  Bounded: max spans of O(bitmap words) each (the malloc slow
+ * path takes SMP_RECLAIM_BATCH).  Returns the spans done.  Lock held. */
+uintptr_t smp_reclaim(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t max)
+{
+    SHEAP_ASSERT_LOCKED();
+    unsigned idx = (unsigned)(cpu - h->cpu);
+    uintptr_t n = 0;
+    while (n < max) {
+        struct sheap_span *s = cpu->backlog;
+        if (s == NULL) {
+            if (__atomic_load_n(&cpu->remote_head, __ATOMIC_RELAXED) == NULL)
+                break;
+            s = __atomic_exchange_n(&cpu->remote_head, (struct sheap_span *)NULL, __ATOMIC_ACQUIRE);
+            if (s == NULL)
+                break;
+        }
+        cpu->backlog = s->remote_next;
+        reclaim_span(h, cpu, idx, s);
+        n++;
+    }
+    return n;
+}
+
+/* Reclaim everything pending on every CPU's cache of every heap, and fold
+ * the CPUs' live figures into the heaps' counters (then exact; the peak
+ * updated).  A break after each batch.  Every lock held (heap_lock_all). */
+static void smp_settle(void)
+{
+    unsigned keep = sheap_shared.cur_cpu;
+    for (struct sheap_heap *h = sheap_shared.heaps; h != NULL; h = h->next_heap) {
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++) {
+            sheap_shared.cur_cpu = i;
+            while (smp_reclaim(h, &h->cpu[i], SMP_RECLAIM_BATCH) == SMP_RECLAIM_BATCH) {
+                lock_break();
+                sheap_shared.cur_cpu = i;
+            }
+        }
+    }
+    sheap_shared.cur_cpu = keep;
+    heap_fold();
+}
+
+void heap_fold(void)
+{
+    SHEAP_ASSERT_LOCKED();
+    for (struct sheap_heap *h = sheap_shared.heaps; h != NULL; h = h->next_heap) {
+        bool moved = false;
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++) {
+            moved |= (h->cpu[i].live_bytes | h->cpu[i].live_blocks) != 0;
+            h->c.live_bytes += h->cpu[i].live_bytes;
+            h->c.live_blocks += h->cpu[i].live_blocks;
+            h->cpu[i].live_bytes = 0;
+            h->cpu[i].live_blocks = 0;
+        }
+        /* Only when small blocks moved: a peak below the live figure is
+         * otherwise a broken counter, which the validator reports. */
+        if (moved && h->c.live_bytes > h->c.peak_live_bytes)
+            h->c.peak_live_bytes = h->c.live_bytes;
+    }
+}
+
+void heap_lock_all(void)
+{
+    unsigned long irq = sheap_port_irq_save();
+    unsigned id = sheap_port_cpu_id();
+    sheap_port_irq_restore(irq);
+    lock_mode_take(LOCK_MODE_ALL);
+    sheap_shared.cur_cpu = id;
+    lock_note_taken();
+    smp_settle();
+}
+
+/*
+ * sheap_free's SMP fast path.  This CPU's lock, then the lookup of
+ * fast_block (the arena index without its cache, which is shared-lock
+ * state): a slot of a span this CPU owns is freed as on one CPU, its
+ * remote bit tested too (a block freed on another CPU and not yet
+ * reclaimed is not live); under this CPU's lock such a span cannot change
+ * owner or state.  A slot of another CPU's span is a remote free (no lock
+ * held).  Large blocks and anything else take free_slow.
+ */
+static inline __attribute__((always_inline)) void free_smp(void *ptr)
+{
+    uintptr_t p = (uintptr_t)ptr;
+    unsigned long irq = sheap_port_irq_save();
+    unsigned id = sheap_port_cpu_id();
+    struct sheap_cpu_lock *l = &sheap_cpu_locks[id];
+    __asm__("" : "+r"(l)); /* one register for the lock and the arena cache */
+    /* A walk holds every CPU lock: its callback must not spin on one. */
+    if (__builtin_expect(!cpu_acquire_fast(l, &sheap_shared.walker), 0)) {
+        sheap_port_irq_restore(irq);
+        free_slow(ptr);
+        return;
+    }
+#if INDEX_LEVELS == 2
+    struct sheap_arena *a = l->last_arena; /* this CPU's cache, under its lock */
+    if (__builtin_expect(a == NULL || ((p ^ a->base) >> SHEAP_ARENA_SHIFT) != 0, 0)) {
+        a = arena_of(p);
+        if (a != NULL)
+            l->last_arena = a;
+    }
+#else
+    struct sheap_arena *a = arena_of(p);
+#endif
+    struct sheap_span *s;
+    uintptr_t off;
+    if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(a, p))) != NULL, 1) &&
+        (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
+        uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+        if (__builtin_expect(i * s->elem_size == off, 1)) {
+            struct sheap_heap *h = a->heap;
+            if (__builtin_expect(s->owner_cpu == id, 1)) {
+                uintptr_t *word = &s->freebits[i / WORD_BITS];
+                uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
+                if (__builtin_expect(((bits | __atomic_load_n(&s->remote[i / WORD_BITS], __ATOMIC_RELAXED)) & bit) == 0, 1)) {
+                    SMP_STORE(*word, bits | bit);
+                    struct sheap_cpu *cpu = &h->cpu[id];
+                    __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */
+                    count_small_free(h, cpu, s->elem_size, 1);
+                    if (span_crossed(s, ++s->nfree)) {
+                        /* The transition needs the shared lock too (the
+                         * page heap): this CPU's lock is held, so the
+                         * order is kept. */
+                        sheap_cpu_locks[id].irq = irq;
+                        sheap_port_lock_inline();
+                        sheap_shared.lock_mode = id;
+                        sheap_shared.cur_cpu = id;
+                        lock_note_taken();
+                        small_transition_unlock(h, s);
+                        return;
+                    }
+                    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+                    sheap_port_irq_restore(irq);
+                    return;
+                }
+            } else {
+                __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+                sheap_port_irq_restore(irq);
+                remote_free(h, s, i, ptr);
+                return;
+            }
+        }
+    }
+    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+    sheap_port_irq_restore(irq);
+    free_slow(ptr);
+}
+#else
+void heap_lock_all(void) { lock(); }
+#endif
+
 /* Large blocks and pointers the fast path refused (reported as misuse). */
 __attribute__((noinline, unused)) static void free_slow(void *ptr)
 {
@@ -1514,6 +2064,13 @@ __attribute__((noinline, unused)) static void free_slow(void *ptr)
     struct sheap_span *s = lock_live_block(ptr, &slot, &h);
     if (s == NULL)
         return;
+#if SHEAP_SMP
+    if (s->state == SPAN_SMALL && s->owner_cpu != sheap_shared.cur_cpu) {
+        unlock();
+        remote_free(h, s, slot, ptr);
+        return;
+    }
+#endif
     free_block(h, s, slot);
     unlock();
 }
@@ -1533,7 +2090,9 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
 {
     if (ptr == NULL)
         return;
-#if SHEAP_HARDENING >= 2
+#if SHEAP_SMP
+    free_smp(ptr);
+#elif SHEAP_HARDENING >= 2
     free_hardened(ptr);
 #else
     /* When lock_fast refuses (maybe a walker callback, see there),
@@ -1713,11 +2272,20 @@ static size_t heap_trim(struct sheap_heap *h)
         walk_reentry(NULL);
         return 0;
     }
-    lock();
+    heap_lock_all(); /* SMP: every CPU's cache, remote frees reclaimed */
     if (h->initialized) {
         (void)QUARANTINE_DRAIN(h); /* level 2: quarantined blocks first */
         /* Kept empty spans first, so their pages join the free runs. */
+#if SHEAP_SMP
+        unsigned keep = sheap_shared.cur_cpu;
+        for (unsigned i = 0; i < SHEAP_MAX_CPUS; i++) {
+            sheap_shared.cur_cpu = i; /* kept across lock_break (heap_drop) */
+            small_release_empty(h, 0, UINTPTR_MAX);
+        }
+        sheap_shared.cur_cpu = keep;
+#else
         small_release_empty(h, 0, UINTPTR_MAX);
+#endif
         released = ph_trim(h);
     }
     unlock();
@@ -1737,15 +2305,15 @@ size_t sheap_heap_trim(struct sheap *heap)
 void sheap_isr_enter(void)
 {
     lock();
-    sheap_shared.isr_depth++;
+    ISR_DEPTH++;
     unlock();
 }
 
 void sheap_isr_exit(void)
 {
     lock();
-    if (sheap_shared.isr_depth > 0)
-        sheap_shared.isr_depth--;
+    if (ISR_DEPTH > 0)
+        ISR_DEPTH--;
     unlock();
 }
 
@@ -1798,7 +2366,7 @@ static void heap_stats(const struct sheap_heap *h, struct sheap_stats *out)
         return; /* *out untouched */
     }
     mem_zero(out, sizeof(*out));
-    lock();
+    heap_lock_all(); /* SMP: the CPUs' figures folded in, exact */
     if (h->initialized)
         stats_add(h, out);
     if (h->initialized || h == &sheap_heap)
@@ -1823,11 +2391,23 @@ void sheap_stats_total(struct sheap_stats *out)
         return; /* *out untouched */
     }
     mem_zero(out, sizeof(*out));
-    lock();
+    heap_lock_all();
     for (const struct sheap_heap *h = sheap_shared.heaps; h != NULL; h = h->next_heap)
         stats_add(h, out);
     stats_shared(out);
     unlock();
+}
+
+struct sheap_cpu *heap_cache_here(struct sheap_heap *h)
+{
+#if SHEAP_SMP
+    unsigned long irq = sheap_port_irq_save();
+    unsigned id = sheap_port_cpu_id();
+    sheap_port_irq_restore(irq);
+    return &h->cpu[id];
+#else
+    return &h->cpu;
+#endif
 }
 
 /* Internal lock access for check.c and white-box tests. */

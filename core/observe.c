@@ -86,7 +86,7 @@ void sheap_heap_reset_peak(struct sheap *heap)
         walk_reentry(heap);
         return;
     }
-    heap_lock();
+    heap_lock_all();
     if (h->initialized) {
         h->c.peak_live_bytes = h->c.live_bytes;
         h->min_free_inv = ~(heap_bytes(h) - h->c.live_bytes);
@@ -243,7 +243,7 @@ static struct sheap_heap *tally_heap(const struct sheap *heap, struct tally *t)
         walk_reentry(heap);
         return NULL;
     }
-    heap_lock();
+    heap_lock_all(); /* SMP: exact figures (CPU counters folded in) */
     struct sheap_heap *h = live_heap(heap);
     if (h == NULL) {
         heap_unlock();
@@ -359,7 +359,7 @@ int sheap_heap_owner_walk(const struct sheap *heap, sheap_owner_t owner, sheap_w
         walk_reentry(NULL);
         return -1;
     }
-    heap_lock();
+    heap_lock_all(); /* SMP: exact figures (CPU counters folded in) */
     struct sheap_heap *h = live_heap(heap);
     if (h == NULL || fn == NULL) {
         heap_unlock();
@@ -424,7 +424,7 @@ size_t sheap_heap_verify(const struct sheap *heap)
     }
     struct verify v;
     mem_zero(&v, sizeof(v));
-    heap_lock();
+    heap_lock_all(); /* SMP: exact figures (CPU counters folded in) */
     struct sheap_heap *h = live_heap(heap);
     if (h != NULL)
         (void)ph_each_span(h, verify_span, &v);

@@ -61,16 +61,16 @@
  */
 static inline bool in_interrupt(void)
 {
-    return sheap_shared.isr_depth != 0 || sheap_port_in_handler();
+    return ISR_DEPTH != 0 || sheap_port_in_handler();
 }
 
 /* Drop the lock, wait through the port for another context's section or
  * run in flight, take the lock back; false when the port cannot wait. */
 static bool wait_for_other(void)
 {
-    heap_unlock();
+    HEAP_DROP(mode_);
     bool waited = sheap_port_growth_wait();
-    heap_lock();
+    HEAP_RETAKE(mode_);
     return waited;
 }
 
@@ -102,7 +102,7 @@ int growth_try(void)
     if (in_interrupt())
         return GROWTH_REFUSED;
     if (!sheap_shared.growing) {
-        sheap_shared.growing = true;
+        SMP_STORE(sheap_shared.growing, true);
         sheap_shared.grower = sheap_port_context_id();
         return GROWTH_OWNED;
     }
@@ -120,15 +120,15 @@ bool growth_begin(void)
 void growth_end(void)
 {
     SHEAP_ASSERT_LOCKED();
-    sheap_shared.growing = false;
+    SMP_STORE(sheap_shared.growing, false);
     sheap_shared.grower = 0;
 }
 
 /* Let pending interrupts in: the heap must be consistent here. */
 void lock_break(void)
 {
-    heap_unlock();
-    heap_lock();
+    HEAP_DROP(mode_);
+    HEAP_RETAKE(mode_);
 }
 
 /* ---- Span records ---------------------------------------------------------- */
@@ -147,12 +147,12 @@ bool span_pool_reserve(struct sheap_heap *h, unsigned n)
             continue; /* another context's section ran: count again */
         if (g == GROWTH_REFUSED)
             return false;
-        heap_unlock();
+        HEAP_DROP(mode_);
         struct sheap_span *arr = meta_alloc(h, batch * sizeof(*arr), _Alignof(struct sheap_span));
         if (arr != NULL)
             for (uintptr_t i = 0; i < batch; i++)
                 arr[i].state = SPAN_DEAD;
-        heap_lock();
+        HEAP_RETAKE(mode_);
         growth_end();
         if (arr == NULL)
             return false;
@@ -376,9 +376,9 @@ static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
     struct backing b = {h, 0, 0, true, SHEAP_PORT_OK};
     if (!growth_begin())
         return BACK_NOGROW;
-    heap_unlock();
+    HEAP_DROP(mode_);
     each_piece(s->base, s->npages, piece_back, &b);
-    heap_lock();
+    HEAP_RETAKE(mode_);
     growth_end();
     if (b.err != SHEAP_PORT_OK) {
         h->free_ready_pages += b.newly;
@@ -526,9 +526,9 @@ int ph_grow(struct sheap_heap *h, uintptr_t npages)
     if (owned != GROWTH_OWNED)
         return owned == GROWTH_WAITED ? PH_GROW_WAITED : PH_GROW_FAILED;
     struct arena_growth g;
-    heap_unlock();
+    HEAP_DROP(mode_);
     int r = arena_grow_prepare(h, npages << SHEAP_PAGE_SHIFT, &g);
-    heap_lock();
+    HEAP_RETAKE(mode_);
     if (r == SHEAP_PORT_OK)
         arena_grow_commit(h, &g);
     growth_end();
@@ -781,7 +781,7 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
      * (sheap_trim gives them back).  Note: this release runs with the lock
      * held, so a board that sets SHEAP_RETAIN_BYTES pays the backend's
      * unused() in its masked time (no board here sets it). */
-    if (sheap_shared.growing || sheap_shared.isr_depth != 0 || sheap_port_in_handler())
+    if (sheap_shared.growing || ISR_DEPTH != 0 || sheap_port_in_handler())
         return;
     /* Every page of s is Ready: it was in use until now. */
     be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);
@@ -965,9 +965,9 @@ uintptr_t ph_trim(struct sheap_heap *h)
         fl_remove(h, s);
         s->state = SPAN_BUSY;
         sheap_shared.busy_spans++;
-        heap_unlock();
+        HEAP_DROP(mode_);
         each_piece(s->base, s->npages, piece_trim, &t);
-        heap_lock();
+        HEAP_RETAKE(mode_);
         s->ready = READY_NONE;
         s->next = done;
         done = s;

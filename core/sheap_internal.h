@@ -26,8 +26,17 @@
  * backend and stay when a heap is destroyed.
  *
  * Locking: one lock, the port's heap lock (sheap_port_lock), protects every
- * heap, everything reachable from them, and struct sheap_shared (a lock per
- * heap or per CPU is later work).  It masks interrupts, so it is held only
+ * heap, everything reachable from them, and struct sheap_shared.  SMP
+ * builds (SHEAP_SMP=1, docs/DESIGN.md "Concurrency") split it: each
+ * struct sheap_cpu has its own lock, which alone covers that CPU's size
+ * class lists, stashes, live counters and the small spans it owns; the
+ * port's lock becomes the shared lock over everything else (page heap,
+ * large spans, arenas, growth, struct sheap_shared).  Order: per-CPU
+ * locks in ascending index, then the shared lock.  "The lock" below then
+ * means the caller's own CPU lock plus the shared lock (heap_lock), or
+ * every CPU lock plus the shared lock (heap_lock_all: validator, walks,
+ * reports, trim, destroy); the mode a context took is kept in
+ * sheap_shared.lock_mode and restored by every drop-and-retake.  It masks interrupts, so it is held only
  * for short, bounded list edits.  Functions whose name starts with a layer
  * prefix (arena_, index_, meta_, ph_, span_, small_, heap_) expect it held;
  * each checks that with SHEAP_ASSERT_LOCKED in debug builds.
@@ -95,6 +104,18 @@ static inline bool sheap_port_in_handler(void) { return false; }
 static inline uintptr_t sheap_port_context_id(void) { return sheap_port_task_id(); }
 #endif
 
+/* Fields that one CPU writes under its lock while another reads them
+ * without it (SMP: a remote free reads the owner's freebits; every free
+ * reads map_ready): relaxed atomic accesses, which compile to the plain
+ * loads and stores; plain accesses in a single-CPU build. */
+#if SHEAP_SMP
+#define SMP_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define SMP_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#else
+#define SMP_LOAD(x) (x)
+#define SMP_STORE(x, v) ((x) = (v))
+#endif
+
 /* ---- Build-time checks of the geometry. ---------------------------------- */
 
 _Static_assert(SHEAP_PAGE_SHIFT >= 8 && SHEAP_PAGE_SHIFT <= 16, "page size 256 B .. 64 KB");
@@ -122,8 +143,12 @@ _Noreturn void sheap_panic(const char *msg);
 /* Debug-only internal assertions (-DSHEAP_DEBUG); O(1) each. */
 #ifdef SHEAP_DEBUG
 #define SHEAP_ASSERT(c) ((c) ? (void)0 : sheap_panic("assertion failed: " #c))
-#define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(sheap_shared.locked)
-#define SHEAP_ASSERT_GROWTH() SHEAP_ASSERT(sheap_shared.locked || sheap_shared.growing)
+/* locked is read by growth sections, which do not hold the lock (and,
+ * with threads, while another context takes it): relaxed atomics. */
+#define SHEAP_DEBUG_LOCKED(v) __atomic_store_n(&sheap_shared.locked, (v), __ATOMIC_RELAXED)
+#define SHEAP_ASSERT_LOCKED() SHEAP_ASSERT(__atomic_load_n(&sheap_shared.locked, __ATOMIC_RELAXED))
+#define SHEAP_ASSERT_GROWTH()                                                                      \
+    SHEAP_ASSERT(__atomic_load_n(&sheap_shared.locked, __ATOMIC_RELAXED) || SMP_LOAD(sheap_shared.growing))
 #else
 #define SHEAP_ASSERT_GROWTH() ((void)0)
 #define SHEAP_ASSERT(c) ((void)0)
@@ -209,6 +234,25 @@ struct sheap_span {
     /* SMALL: the owner of each slot's block (of the last one, for a free
      * slot); LARGE: owner[0].  Off the heap, like every other field. */
     uint8_t owner[SHEAP_CLASS_MAX_OBJS];
+#endif
+#if SHEAP_SMP
+    /* Issue 15 (docs/DESIGN.md "Concurrency").  SMALL: the CPU whose cache
+     * holds the span, set with that CPU's lock and the shared lock held
+     * when the span is made SMALL (or taken from a stash) for it; only
+     * that CPU takes slots, changes freebits/nfree or lists the span.
+     * freebits words are written with relaxed atomic stores by the owner
+     * (other CPUs read them in a remote free). */
+    uint32_t owner_cpu;
+    /* 1 while the span waits on its owner's remote stack or backlog: set
+     * by the remote free that finds it 0 (exchange), cleared by the owner
+     * just before it takes the remote words (sequentially consistent, so
+     * that a remote free after that re-queues the span). */
+    uint32_t remote_queued;
+    struct sheap_span *remote_next; /* the owner's remote stack / backlog */
+    /* Slots freed by other CPUs, not yet reclaimed: 1 = freed remotely
+     * (the slot is still allocated in freebits).  Set by atomic fetch_or
+     * (the old bit tells a second free), taken by the owner by exchange. */
+    uintptr_t remote[SPAN_BITMAP_WORDS];
 #endif
 };
 
@@ -310,7 +354,7 @@ _Static_assert(ARENA_REC_PAGES <= WORD_BITS, "map_ready has a bit per record pag
 static inline struct sheap_span *arena_span(const struct sheap_arena *a, uintptr_t i)
 {
 #if SHEAP_LAZY_ARENA_META
-    if (!((a->map_ready >> ARENA_REC_PAGE(i)) & 1u))
+    if (!((SMP_LOAD(a->map_ready) >> ARENA_REC_PAGE(i)) & 1u))
         return NULL;
 #endif
     return a->spans[i];
@@ -396,6 +440,21 @@ struct sheap_class {
 /* Everything that a per-CPU cache would hold, kept in one struct so that SMP
  * support can give each CPU its own. */
 struct sheap_cpu {
+#if SHEAP_SMP
+    /* SMP: padded to SHEAP_CPU_STRIDE_WORDS (a power of two), so that the
+     * fast paths index the caches with a shift, not a multiply. */
+    union {
+    struct {
+#endif
+#if SHEAP_SMP
+    /* Issue 15: live blocks and bytes of this CPU's small spans, as a
+     * difference from the heap's counters (h->c), side by side for one
+     * load pair and one store pair on the fast paths.  Small mallocs and
+     * frees by this CPU change only these, under its lock; only holders of
+     * this CPU's lock read them (heap_lock_all folds them into h->c, then
+     * they are 0, so reports read exact sums). */
+    uintptr_t live_bytes, live_blocks;
+#endif
     struct sheap_class classes[SHEAP_NUM_CLASSES];
     /* Per class, a stack (linked through next) of at most SHEAP_STASH_SPANS
      * empty one-page spans kept off the partial list, so that a class whose
@@ -417,7 +476,25 @@ struct sheap_cpu {
      * clears.  Every class with an empty head has its bit set. */
     uintptr_t head_map[BITMAP_WORDS(SHEAP_NUM_CLASSES)];
     unsigned release_cursor; /* class small_release_empty visits first */
+#if SHEAP_SMP
+    /* Issue 15.  This cache is covered by its CPU's lock,
+     * sheap_cpu_locks[i] (one per CPU for the caches of every heap, so
+     * that an entry point reaching several heaps takes one).  Spans of
+     * this CPU with remote frees pending: a lock-free stack that other
+     * CPUs push on (CAS, release) and the owner empties with one exchange
+     * (acquire) into backlog, which it reclaims a bounded number of spans
+     * at a time (SMP_RECLAIM_BATCH), under this lock. */
+    struct sheap_span *remote_head;
+    struct sheap_span *backlog;
+    };
+    uintptr_t stride_[SHEAP_CPU_STRIDE_WORDS];
+    };
+#endif
 };
+#if SHEAP_SMP
+_Static_assert(sizeof(struct sheap_cpu) == SHEAP_CPU_STRIDE_WORDS * sizeof(uintptr_t),
+               "SHEAP_CPU_STRIDE_WORDS holds a per-CPU cache (sheap_config.h)");
+#endif
 
 
 /* Values of sheap_span.on_partial. */
@@ -485,7 +562,11 @@ struct sheap_heap {
     struct sheap_span *free_lists[FL_COUNT][SL_COUNT];
     uintptr_t free_ready_pages; /* Ready pages inside FREE spans */
 
+#if SHEAP_SMP
+    struct sheap_cpu cpu[SHEAP_MAX_CPUS]; /* one cache per CPU (issue 15) */
+#else
     struct sheap_cpu cpu;
+#endif
     /* Issue 17 (observe.c): the lowest free_bytes seen at the end of a
      * period of constant arena size, stored inverted (~value) so that the
      * zeroed record means "none yet"; see observe_before_grow. */
@@ -517,7 +598,8 @@ struct sheap_shared {
      * waits for (or reports) both. */
     uintptr_t busy_spans;
     uintptr_t grower;                 /* its owner's sheap_port_context_id() */
-    unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit */
+    unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit
+                                         (SMP: per CPU, see ISR_DEPTH) */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
     /* Issue 20, fix 5: sheap_port_context_id() of the context running a
      * walk of any heap (which holds the lock all heaps share), 0 when no
@@ -527,9 +609,48 @@ struct sheap_shared {
      * call from the walker callback into any heap would wait for that lock
      * for ever, so it is refused. */
     uintptr_t walker;
+#if SHEAP_SMP
+    /* Issue 15: what the holder of the shared lock holds besides (written
+     * by each holder right after taking it): LOCK_MODE_ALL (every CPU
+     * lock), LOCK_MODE_SHARED (none) or a CPU index (that CPU's lock).
+     * cur_cpu is the cache the slow paths work on (HCPU). */
+    unsigned lock_mode;
+    unsigned cur_cpu;
+    /* Double frees found by the owner's reclaim of remote frees: counted
+     * and reported by the unlock that ends the entry point (the hook runs
+     * without the lock); df_ptr is the first one's pointer. */
+    uintptr_t df_count;
+    const void *df_ptr;
+#endif
 };
 
 extern struct sheap_shared sheap_shared;
+
+#if SHEAP_SMP
+/* A CPU's lock (issue 15): an atomic word, taken (acquire exchange) after
+ * masking the CPU's interrupts and given back (release store) before
+ * restoring them; irq is the state to restore, written by the holder
+ * only.  One cache line each, so that CPUs do not share the line they
+ * take on every malloc and free. */
+struct sheap_cpu_lock {
+    uint32_t word;
+    unsigned long irq;
+    /* The CPU's cache of the last arena its free fast path found (as
+     * sheap_shared.last_arena for the slow paths), under this lock; an
+     * arena leaves the index only with every lock held (destroy), and
+     * index_set then clears every CPU's entry. */
+    struct sheap_arena *last_arena;
+    /* sheap_isr_enter minus sheap_isr_exit on this CPU (a handler on one
+     * CPU does not make another CPU's thread an interrupt context). */
+    unsigned isr_depth;
+} __attribute__((aligned(64)));
+extern struct sheap_cpu_lock sheap_cpu_locks[SHEAP_MAX_CPUS];
+/* The interrupt depth of the lock holder's CPU (lock held). */
+#define ISR_DEPTH (sheap_cpu_locks[sheap_shared.cur_cpu].isr_depth)
+#else
+#define ISR_DEPTH (sheap_shared.isr_depth)
+#endif
+
 /* The default heap's record (sheap_malloc's): at a fixed address, so the
  * plain fast paths pay nothing for there being other heaps. */
 extern struct sheap_heap sheap_heap;
@@ -537,6 +658,19 @@ extern struct sheap_heap sheap_heap;
 _Static_assert(sizeof(struct sheap_heap) <= sizeof(struct sheap), "SHEAP_HEAP_STORAGE_WORDS holds a heap record");
 _Static_assert(_Alignof(struct sheap_heap) <= _Alignof(struct sheap), "struct sheap is aligned for a heap record");
 _Static_assert(SHEAP_NUM_CLASSES <= SHEAP_CLASSES_MAX, "SHEAP_CLASSES_MAX covers the size classes");
+
+/* The per-CPU cache the slow paths of the lock holder work on: the one
+ * cache, or (SMP) the one of the CPU whose lock the holder took. */
+#if SHEAP_SMP
+#define HCPU(h) (&(h)->cpu[sheap_shared.cur_cpu])
+enum { LOCK_MODE_ALL = 0x100, LOCK_MODE_SHARED = 0x101 };
+_Static_assert(SHEAP_MAX_CPUS < LOCK_MODE_ALL, "lock modes above the CPU indexes");
+#else
+#define HCPU(h) (&(h)->cpu)
+#endif
+
+/* The cache of the calling CPU (white-box tests; malloc.c). */
+struct sheap_cpu *heap_cache_here(struct sheap_heap *h);
 
 static inline struct sheap_heap *heap_rec(struct sheap *heap) { return (struct sheap_heap *)(void *)heap; }
 static inline struct sheap *heap_pub(struct sheap_heap *h) { return (struct sheap *)(void *)h; }
@@ -906,17 +1040,42 @@ uintptr_t small_release_empty(struct sheap_heap *h, uintptr_t need, uintptr_t ma
  * callers can skip the work of deciding whether to call it. */
 static inline bool small_kept_maybe(const struct sheap_heap *h)
 {
-    if (h->cpu.stash_pages != 0)
+    const struct sheap_cpu *cpu = HCPU(h);
+    if (cpu->stash_pages != 0)
         return true;
     for (unsigned w = 0; w < BITMAP_WORDS(SHEAP_NUM_CLASSES); w++)
-        if (h->cpu.head_map[w] != 0)
+        if (cpu->head_map[w] != 0)
             return true;
     return false;
 }
 
-/* The heap lock with the debug bookkeeping (malloc.c). */
+/* The heap lock with the debug bookkeeping (malloc.c).  SMP: the caller's
+ * CPU lock and the shared lock. */
 void heap_lock(void);
 void heap_unlock(void);
+/* The lock for the validator, walks and reports: SMP builds take every CPU
+ * lock too, reclaim pending remote frees and fold the per-CPU counters
+ * into h->c (so the figures are exact sums); otherwise heap_lock. */
+void heap_lock_all(void);
+/* SMP: fold every CPU's live figures into its heap's counters (and the
+ * peak); every lock held.  Nothing otherwise. */
+#if SHEAP_SMP
+void heap_fold(void);
+#else
+static inline void heap_fold(void) {}
+#endif
+/* Drop the lock and take it back in the same mode (SMP: the same CPU
+ * locks, whatever CPU the context runs on meanwhile).  For growth sections
+ * and waits: HEAP_DROP(m); ...; HEAP_RETAKE(m); in one block. */
+#if SHEAP_SMP
+unsigned heap_drop(void);
+void heap_retake(unsigned mode);
+#define HEAP_DROP(m) unsigned m = heap_drop()
+#define HEAP_RETAKE(m) heap_retake(m)
+#else
+#define HEAP_DROP(m) heap_unlock()
+#define HEAP_RETAKE(m) heap_lock()
+#endif
 /* Drop the lock and take it again, so that pending interrupts are taken;
  * only where the heap is consistent and the caller holds no pointer into a
  * list (pageheap.c). */

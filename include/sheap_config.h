@@ -197,12 +197,55 @@
 #define SHEAP_DEFAULT_HEAP_ORDER 0
 #endif
 
+/* ---- Several CPUs (issue 15; docs/DESIGN.md "Concurrency") ---------------
+ *   SHEAP_SMP          1: per-CPU caches (one struct sheap_cpu per CPU in
+ *                      every heap, each with its own lock), remote frees
+ *                      by atomic per-span bitmaps, and a shared spinlock
+ *                      for the page heap and growth.  The port then also
+ *                      provides sheap_port_cpu_id, sheap_port_irq_save and
+ *                      sheap_port_irq_restore (sheap_port.h).  Default 0:
+ *                      one CPU, the code and instruction counts of a
+ *                      build without this option.
+ *   SHEAP_MAX_CPUS     CPUs (per-CPU caches) of an SMP build: ids
+ *                      0 .. SHEAP_MAX_CPUS - 1.  Default 4 with SHEAP_SMP,
+ *                      else 1. */
+#ifndef SHEAP_SMP
+#define SHEAP_SMP 0
+#endif
+#ifndef SHEAP_MAX_CPUS
+#if SHEAP_SMP
+#define SHEAP_MAX_CPUS 4
+#else
+#define SHEAP_MAX_CPUS 1
+#endif
+#endif
+#if !SHEAP_SMP && SHEAP_MAX_CPUS != 1
+#error "SHEAP_MAX_CPUS other than 1 needs SHEAP_SMP=1"
+#endif
+#if SHEAP_SMP && (SHEAP_MAX_CPUS < 1 || SHEAP_MAX_CPUS > 64)
+#error "SHEAP_MAX_CPUS is 1..64"
+#endif
+/* Words of one per-CPU cache in an SMP heap record: a power of two (the
+ * fast paths index with a shift) above two words per size class and the
+ * cache's other fields. */
+#define SHEAP_CPU_NEED_WORDS_ (2 * SHEAP_CLASSES_MAX + 24)
+#define SHEAP_CPU_STRIDE_WORDS                                                                     \
+    (SHEAP_CPU_NEED_WORDS_ <= 128 ? 128 : SHEAP_CPU_NEED_WORDS_ <= 256 ? 256 : SHEAP_CPU_NEED_WORDS_ <= 512 ? 512 : 1024)
+
 /* Words of struct sheap (sheap.h): an upper bound on the core's heap record
  * (free lists per page-run size, per-class lists, hints, counters), so that
- * firmware can place heaps in static storage.  The core static-asserts it. */
+ * firmware can place heaps in static storage.  The core static-asserts it.
+ * An SMP build has a per-class cache (and a lock, counters, remote-free
+ * lists) per CPU. */
 #ifndef SHEAP_HEAP_STORAGE_WORDS
+#if SHEAP_SMP
+#define SHEAP_HEAP_STORAGE_WORDS                                                                   \
+    (64 + 2 * SHEAP_MAX_HINTS + (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT + 2) * 9 +                     \
+     SHEAP_MAX_CPUS * SHEAP_CPU_STRIDE_WORDS)
+#else
 #define SHEAP_HEAP_STORAGE_WORDS                                                                   \
     (64 + 2 * SHEAP_MAX_HINTS + (SHEAP_VA_BITS - SHEAP_PAGE_SHIFT + 2) * 9 + SHEAP_CLASSES_MAX * 9 / 4)
+#endif
 #endif
 
 /* Derived constants. */
@@ -256,6 +299,17 @@
  *                     (default 64; sheap_guard_next picks one). */
 #ifndef SHEAP_GUARD_SAMPLE
 #define SHEAP_GUARD_SAMPLE 64
+#endif
+
+/* What an SMP build does not support yet (docs/DESIGN.md "Concurrency"):
+ * the quarantine and guard pages (levels 2 and 3) keep state the per-CPU
+ * fast paths would have to share, and owner tags are written by the fast
+ * paths into span records that a remote free reads. */
+#if SHEAP_SMP && SHEAP_HARDENING >= 2
+#error "SHEAP_SMP=1 supports SHEAP_HARDENING 0 and 1 only (levels 2 and 3 are single-CPU for now)"
+#endif
+#if SHEAP_SMP && SHEAP_OWNER_TAGS
+#error "SHEAP_SMP=1 does not support SHEAP_OWNER_TAGS yet"
 #endif
 
 #endif /* SHEAP_CONFIG_H */

@@ -101,6 +101,36 @@ uintptr_t sheap_port_task_id(void);
 bool sheap_port_growth_wait(void);
 
 /*
+ * SMP (issue 15; builds with SHEAP_SMP=1 only, see sheap_config.h and
+ * docs/DESIGN.md "Concurrency").  The port's sheap_port_lock.h then also
+ * defines, inline:
+ *     static inline unsigned sheap_port_cpu_id(void);
+ *         the calling context's CPU, 0 .. SHEAP_MAX_CPUS - 1.  The core
+ *         reads it with interrupts masked (after sheap_port_irq_save), so
+ *         it may not change under the caller.  AArch64: MPIDR_EL1 Aff0;
+ *         RISC-V: the hart index the firmware hands over, kept where the
+ *         port reads it cheaply (tp, sscratch); host: a slot per thread.
+ *         Two contexts may share an id (more threads than slots): the
+ *         core's per-CPU lock is a real spinlock, so that is only slower.
+ *     static inline unsigned long sheap_port_irq_save(void);
+ *         masks interrupts on this CPU only and returns the previous state;
+ *     static inline void sheap_port_irq_restore(unsigned long state);
+ *         puts that state back (host: both no-ops).
+ * and optionally SHEAP_PORT_CPU_RELAX() (a pause/yield hint for spin
+ * loops).  sheap_port_lock/unlock (and the _inline forms) are the shared
+ * lock: a spinlock across CPUs that also masks local interrupts (irq_save,
+ * then spin on an atomic word with acquire; unlock: release store, then
+ * irq_restore; the saved state may live in one global, written only by
+ * the holder).  The core never takes the shared lock with it already held,
+ * and takes it after its per-CPU lock (so the port's lock may mask again:
+ * nested masking is fine).  SHEAP_PORT_HAS_LOCK_FAST is not used by SMP
+ * builds (the fast paths take the core's per-CPU lock).  Atomics: gcc
+ * __atomic builtins; AArch64 images are built with -mno-outline-atomics
+ * (no libgcc helpers in a freestanding image), RISC-V needs the A
+ * extension.
+ */
+
+/*
  * Misuse report (double free, foreign pointer, ...) and the end of the
  * road for broken invariants.  msg names the probable cause; ptr is the
  * pointer involved (or NULL).  The port's default prints and stops the

@@ -9,6 +9,9 @@
 #   FLAVOR=hard3   hardening level 3 (guard pages) and owner tags
 #   FLAVOR=tsan    64-bit with ThreadSanitizer: the threaded suites only (issue 15)
 #   FLAVOR=fuzz    clang with libFuzzer, ASan and UBSan (make fuzz)
+#   FLAVOR=smp     SHEAP_SMP=1 (issue 15: per-CPU caches, remote frees),
+#                  64-bit -O2; every suite runs (single-threaded ones play
+#                  one CPU, or several through sheap_hosted_set_cpu)
 FLAVOR ?= native
 PORT := hosted
 ifeq ($(FLAVOR),i686)
@@ -43,6 +46,13 @@ ARCH_CFLAGS := -O2 -g -DSHEAP_HARDENING=3 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAM
 ARCH_LDFLAGS :=
 RUN :=
 NEEDS := gcc
+else ifeq ($(FLAVOR),smp)
+# Issue 15: the SMP core with the hosted SMP port (a CPU per thread slot).
+CC := gcc
+ARCH_CFLAGS := -O2 -g -DSHEAP_SMP=1
+ARCH_LDFLAGS :=
+RUN :=
+NEEDS := gcc
 else ifeq ($(FLAVOR),hard0)
 # Issue 17: hardening level 0 (no misuse diagnosis), 64-bit -O2.
 CC := gcc
@@ -52,13 +62,14 @@ RUN :=
 NEEDS := gcc
 else ifeq ($(FLAVOR),tsan)
 # Issue 15: ThreadSanitizer over the threaded host suites only (UNIT_TESTS
-# empty, BOARD_TESTS below); a report makes the program exit 66, which
-# tools/run_test.sh counts as a failure.
+# empty, BOARD_TESTS below), on the SMP core (per-CPU caches, remote
+# frees: the code whose memory ordering matters); a report makes the
+# program exit 66, which tools/run_test.sh counts as a failure.
 CC := gcc
 # Arena hints inside TSan's low application range (below 512 GB): gcc 12's
 # libtsan turns a hint outside it (the default 0xc000000000) into NULL but
 # keeps MAP_FIXED_NOREPLACE, and the kernel then maps at address 0.
-ARCH_CFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer \
+ARCH_CFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer -DSHEAP_SMP=1 \
 	-DSHEAP_ARENA_HINTS="{0x004000000000u,0x005000000000u,0x006000000000u,0x007000000000u}"
 ARCH_LDFLAGS := -fsanitize=thread
 RUN := env TSAN_OPTIONS=halt_on_error=0:exitcode=66:second_deadlock_stack=1
@@ -90,12 +101,17 @@ LIBC_TEST := glibc
 CXX_TEST := yes
 CMAKE_TEST := yes
 endif
+# The flavours `make test` runs on the host (the fuzz flavour runs as fuzz-ci).
+TEST_FLAVORS := native i686 san hard0 hard2 hard3 smp tsan
 PORT_CFLAGS := -std=gnu11
 LDLIBS :=
 QEMU := $(RUN)
 # Host-only suites: the hosted port's backing budget and threads (issues 20, 14).
+# Issue 15: the SMP core's remote frees, white box (test_smp: one thread
+# playing several CPUs) and four threads freeing each other's blocks
+# (test_smp_threads); both run in every flavour (one lock without SMP).
 BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c \
-               tests/host/test_growth_threads.c
+               tests/host/test_growth_threads.c tests/host/test_smp.c tests/host/test_smp_threads.c
 # The multi-CPU stress (tests/smp) with 2, 4 and 8 threads, in every host
 # flavour.  It found two lock-drop bugs in the core (stale span-map
 # boundaries of a run being backed; a half-built SMALL span seen by a
@@ -106,6 +122,6 @@ ifeq ($(SMP_STRESS),yes)
 BOARD_TESTS += tests/host/test_smp_stress.c
 endif
 ifeq ($(FLAVOR),tsan)
-BOARD_TESTS := tests/host/test_walk_threads.c tests/host/test_growth_threads.c tests/host/test_tsan_canary.c \
+BOARD_TESTS := tests/host/test_walk_threads.c tests/host/test_growth_threads.c tests/host/test_smp_threads.c tests/host/test_tsan_canary.c \
                $(if $(filter yes,$(SMP_STRESS)),tests/host/test_smp_stress.c)
 endif

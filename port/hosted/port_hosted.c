@@ -264,6 +264,33 @@ volatile char sheap_port_lock_word;
 /* Its address is the calling thread's id (sheap_port_context_id). */
 _Thread_local char sheap_port_thread_tag;
 
+#if SHEAP_SMP
+/* The thread's CPU slot (sheap_port_lock.h): given at first use, round
+ * robin over SHEAP_MAX_CPUS. */
+_Thread_local unsigned sheap_port_cpu_slot;
+static unsigned next_cpu_slot;
+
+unsigned sheap_port_cpu_assign(void)
+{
+    unsigned id = __atomic_fetch_add(&next_cpu_slot, 1u, __ATOMIC_RELAXED) % SHEAP_MAX_CPUS;
+    sheap_port_cpu_slot = id + 1;
+    return id;
+}
+
+unsigned sheap_hosted_set_cpu(unsigned id)
+{
+    unsigned old = sheap_port_cpu_id();
+    sheap_port_cpu_slot = id % SHEAP_MAX_CPUS + 1;
+    return old;
+}
+#else
+unsigned sheap_hosted_set_cpu(unsigned id)
+{
+    (void)id;
+    return 0; /* one CPU */
+}
+#endif
+
 void sheap_port_lock(void)
 {
     sheap_port_lock_inline();

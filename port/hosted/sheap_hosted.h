@@ -1,7 +1,8 @@
 /*
  * sheap_hosted.h - what the hosted port (port/hosted) offers tests and
  * programs besides the port contract: its backing budget (issue 20), and
- * a count of waits for another thread's growth section.
+ * a count of waits for another thread's growth section, and (SMP builds)
+ * the thread's CPU id.
  *
  * The port backs at most a budget of bytes at once (Ready memory, heap and
  * metadata together); used() beyond it fails with ENOMEM, and map() of a
@@ -22,5 +23,11 @@ void sheap_hosted_set_budget(uintptr_t bytes);
 /* How many times a thread waited for another thread's growth section
  * (sheap_port_growth_wait: sched_yield, then the caller looks again). */
 unsigned long sheap_hosted_growth_waits(void);
+/* SMP builds (SHEAP_SMP=1, issue 15): make the calling thread CPU id
+ * (0 .. SHEAP_MAX_CPUS - 1, taken modulo) from now on, so that one thread
+ * can play several CPUs in deterministic tests (a block allocated as CPU 0
+ * and freed as CPU 1 is a remote free).  Returns the id it had.  Only
+ * between calls into sheap (never from a hook or walker callback). */
+unsigned sheap_hosted_set_cpu(unsigned id);
 
 #endif

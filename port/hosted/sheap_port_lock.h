@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "sheap_config.h"
+
 extern volatile char sheap_port_lock_word;
 
 static inline void sheap_port_lock_inline(void)
@@ -57,5 +59,27 @@ static inline uintptr_t sheap_port_context_id(void)
 {
     return (uintptr_t)&sheap_port_thread_tag;
 }
+
+
+#if SHEAP_SMP
+/* Issue 15: the SMP port contract (sheap_port.h, "SMP").  The CPU id is a
+ * slot given to each thread at its first call, round robin modulo
+ * SHEAP_MAX_CPUS: more threads than slots share a slot, whose per-CPU lock
+ * in the core is a real spinlock, so that is correct (and contended).
+ * Interrupts do not exist here: irq_save/restore are no-ops.  The shared
+ * lock is the spinlock above. */
+extern _Thread_local unsigned sheap_port_cpu_slot; /* slot + 1; 0: none yet */
+unsigned sheap_port_cpu_assign(void);
+static inline unsigned sheap_port_cpu_id(void)
+{
+    unsigned s = sheap_port_cpu_slot;
+    return __builtin_expect(s != 0, 1) ? s - 1 : sheap_port_cpu_assign();
+}
+static inline unsigned long sheap_port_irq_save(void) { return 0; }
+static inline void sheap_port_irq_restore(unsigned long state) { (void)state; }
+#if defined(__x86_64__) || defined(__i386__)
+#define SHEAP_PORT_CPU_RELAX() __builtin_ia32_pause()
+#endif
+#endif
 
 #endif

@@ -820,9 +820,9 @@ static void test_corruption_small_span(void)
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN, s->state = 7, s->state = st);
     /* Partial list: flag and list head. */
     EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, s->on_partial = 0, s->on_partial = 1);
-    struct sheap_span *head = sheap_heap.cpu.classes[cls].partial;
-    EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, sheap_heap.cpu.classes[cls].partial = NULL,
-                      sheap_heap.cpu.classes[cls].partial = head);
+    struct sheap_span *head = heap_cache_here(&sheap_heap)->classes[cls].partial;
+    EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, heap_cache_here(&sheap_heap)->classes[cls].partial = NULL,
+                      heap_cache_here(&sheap_heap)->classes[cls].partial = head);
     /* Span map entry of the block's page. */
     struct sheap_span **e = map_entry((uintptr_t)p);
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN_MAP, *e = NULL, *e = s);
