@@ -524,14 +524,18 @@ bench: bench-deps-check
 
 # Issue 15: multi-threaded host throughput (tests/bench/bench_threads.c):
 # 1, 2 and 4 threads, small-object churn and producer/consumer cross-thread
-# frees, sheap against glibc, mimalloc and jemalloc (wall-clock time, a
-# figure only), and the shared lock taken per 1,000 operations of the
-# 4-thread stress (tests/smp), counted by a copy of the core built with
-# tests/bench/lockcount/sheap_port_lock.h.  Written into docs/BENCHMARKS.md
-# between markers (tools/bench_threads.py).  Host only.
+# frees, sheap twice (the host smp flavour's SHEAP_SMP=1 build with per-CPU
+# caches, build/host-smp, and the single-lock SHEAP_SMP=0 build of the
+# native flavour, build/host) against glibc, mimalloc and jemalloc
+# (wall-clock time, a figure only), and the shared lock taken per 1,000
+# operations of the 4-thread stress (tests/smp) in both builds, counted by
+# a copy of the core built with tests/bench/lockcount/sheap_port_lock.h.
+# Written into docs/BENCHMARKS.md between markers (tools/bench_threads.py).
+# Host only.
 .PHONY: bench-threads
 BENCH_THREADS_REPS ?= 5
 BENCH_THREADS_OPS ?= 2000000
+BENCH_THREADS_FLAVORS := native smp
 $(B)/lockcount/core/%.o: core/%.c $(CORE_DEPS) tests/bench/lockcount/sheap_port_lock.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_COMMON) -Itests/bench/lockcount -Iport/$(PORT) $(CORE_CFLAGS) $(ARCH_CFLAGS) -c $< -o $@
@@ -544,9 +548,13 @@ $(B)/bench/bench_threads_lc: tests/bench/bench_threads.c tests/smp/smp_stress.c 
 	$(CC) $(CPPFLAGS_COMMON) $(TEST_CFLAGS) -Itests/smp $(ARCH_CFLAGS) -DBENCH_LOCKCOUNT $< tests/smp/smp_stress.c \
 	  $(call obj,lockcount,$(CORE_SRC)) $(call obj,rel,$(PORT_SRC)) $(ARCH_LDFLAGS) -ldl -lpthread -o $@
 bench-threads: bench-deps-check
-	@$(MAKE) --no-print-directory BOARD=host FLAVOR=native $(BUILD)/host/bench/bench_threads $(BUILD)/host/bench/bench_threads_lc
+	@for f in $(BENCH_THREADS_FLAVORS); do \
+	  d=$(BUILD)/host$$([ $$f = native ] || echo -$$f); \
+	  $(MAKE) --no-print-directory BOARD=host FLAVOR=$$f $$d/bench/bench_threads $$d/bench/bench_threads_lc || exit 1; \
+	done
 	@mkdir -p $(BENCH_OUT)
-	tools/bench_threads.sh $(BUILD)/host/bench $(BENCH_OUT)/threads.txt $(BENCH_THREADS_REPS) $(BENCH_THREADS_OPS)
+	tools/bench_threads.sh $(BUILD)/host-smp/bench $(BUILD)/host/bench $(BENCH_OUT)/threads.txt \
+	  $(BENCH_THREADS_REPS) $(BENCH_THREADS_OPS)
 	$(BENCH_PYTHON) tools/bench_threads.py $(BENCH_OUT)/threads.txt docs
 
 # Issue 17: instructions, footprint and code size per hardening level

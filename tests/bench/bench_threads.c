@@ -4,8 +4,12 @@
  *
  *   bench_threads ALLOC MODE THREADS OPS
  *
- * ALLOC as in bench_host.c (sheap, glibc, mimalloc by dlopen, jemalloc by
- * LD_PRELOAD).  MODE:
+ * ALLOC as in bench_host.c (glibc, mimalloc by dlopen, jemalloc by
+ * LD_PRELOAD), or sheap-smp / sheap-1lock: the sheap this program is linked
+ * with, named after its build (sheap-smp only in a SHEAP_SMP=1 build, the
+ * host smp flavour with per-CPU caches; sheap-1lock only in a SHEAP_SMP=0
+ * build, one lock for everything), so a row cannot carry the wrong label.
+ * MODE:
  *   churn  every thread keeps 64 slots of small blocks (16..256 bytes) and
  *          replaces a random one per step: OPS malloc/free pairs per thread;
  *   xfree  producer/consumer pairs (THREADS even): the producer allocates
@@ -17,9 +21,16 @@
  *
  * Built with -DBENCH_LOCKCOUNT against a copy of the core that counts the
  * shared lock (tests/bench/lockcount/sheap_port_lock.h), the program takes
- * MODE stress instead: the multi-CPU stress of tests/smp with THREADS
- * threads, and prints
- *   LOCKS stress threads=<n> ops=<engine ops> locks=<shared lock taken>
+ * MODE stress (sizes up to 96 KB) or stress-small (up to SMP_STRESS_SMALL,
+ * 1 KB: the small classes, the per-CPU caches' part) instead: the
+ * multi-CPU stress of tests/smp with THREADS threads, OPS steps per thread
+ * and phase, and prints
+ *   LOCKS <build> <mode> threads=<n> max=<bytes> ops=<engine ops> locks=<shared lock taken>
+ *         masks=<sheap_port_irq_save calls> errors=<n>
+ * (<build> sheap-smp or sheap-1lock; masks only in SMP builds, where every
+ * per-CPU lock take is preceded by one, see the lockcount header).  Modes
+ * churn and xfree of the counting build print the same line (max=256, the
+ * largest request) in place of the THREADS line.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -31,10 +42,19 @@
 #include <time.h>
 
 #include "sheap.h"
+#include "sheap_config.h"
+
+/* The name of the sheap linked in: which build this program measures. */
+#if SHEAP_SMP
+#define SHEAP_NAME "sheap-smp"
+#else
+#define SHEAP_NAME "sheap-1lock"
+#endif
 
 #ifdef BENCH_LOCKCOUNT
 #include "smp_stress.h"
 unsigned long sheap_lockcount_taken;
+unsigned long sheap_lockcount_masks;
 void smp_stress_relax(void) { sched_yield(); }
 #endif
 
@@ -58,7 +78,7 @@ static void *need(void *lib, const char *sym)
 
 static void pick(const char *name)
 {
-    if (!strcmp(name, "sheap")) {
+    if (!strcmp(name, SHEAP_NAME)) {
         a_malloc = sheap_malloc, a_free = sheap_free;
     } else if (!strcmp(name, "glibc")) {
         a_malloc = malloc, a_free = free;
@@ -75,7 +95,7 @@ static void pick(const char *name)
         je_dallocx = (void (*)(void *, int))need(RTLD_DEFAULT, "dallocx");
         a_malloc = je_malloc, a_free = je_free;
     } else {
-        fprintf(stderr, "bench_threads: unknown allocator %s\n", name);
+        fprintf(stderr, "bench_threads: unknown allocator %s (this build's sheap is %s)\n", name, SHEAP_NAME);
         exit(2);
     }
 }
@@ -183,25 +203,29 @@ static void *stress_cpu(void *arg)
     return NULL;
 }
 
-static int lockcount(unsigned n, unsigned long steps)
+static int lockcount(unsigned n, unsigned long steps, size_t max_size)
 {
     memset(&st, 0, sizeof st);
     st.ncpus = n;
     st.rounds = 5;
     st.steps = (unsigned)steps;
     st.slots = 64;
-    st.max_size = 96 * 1024;
+    st.max_size = max_size;
     st.seed = 7;
     smp_stress_init(&st);
     pthread_t t[SMP_STRESS_MAX_CPUS];
     unsigned long before = __atomic_load_n(&sheap_lockcount_taken, __ATOMIC_RELAXED);
+    unsigned long masks0 = __atomic_load_n(&sheap_lockcount_masks, __ATOMIC_RELAXED);
     for (unsigned i = 1; i < n; i++)
         pthread_create(&t[i], NULL, stress_cpu, (void *)(uintptr_t)i);
     smp_stress_cpu(&st, 0);
     for (unsigned i = 1; i < n; i++)
         pthread_join(t[i], NULL);
     unsigned long locks = __atomic_load_n(&sheap_lockcount_taken, __ATOMIC_RELAXED) - before;
-    printf("LOCKS stress threads=%u ops=%lu locks=%lu errors=%lu\n", n, st.ops, locks, st.errors);
+    unsigned long masks = __atomic_load_n(&sheap_lockcount_masks, __ATOMIC_RELAXED) - masks0;
+    printf("LOCKS %s %s threads=%u max=%zu ops=%lu locks=%lu masks=%lu errors=%lu\n", SHEAP_NAME,
+           max_size == SMP_STRESS_SMALL ? "stress-small" : "stress", n, max_size,
+           st.ops, locks, masks, st.errors);
     return st.errors != 0;
 }
 #endif
@@ -209,7 +233,7 @@ static int lockcount(unsigned n, unsigned long steps)
 int main(int argc, char **argv)
 {
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_threads sheap|glibc|mimalloc|jemalloc churn|xfree THREADS OPS\n");
+        fprintf(stderr, "usage: bench_threads %s|glibc|mimalloc|jemalloc churn|xfree THREADS OPS\n", SHEAP_NAME);
         return 2;
     }
     unsigned n = (unsigned)atoi(argv[3]);
@@ -219,8 +243,14 @@ int main(int argc, char **argv)
         return 2;
     }
 #ifdef BENCH_LOCKCOUNT
-    if (!strcmp(argv[2], "stress"))
-        return n <= SMP_STRESS_MAX_CPUS ? lockcount(n, ops_per_thread) : 2;
+    int small = !strcmp(argv[2], "stress-small");
+    if (small || !strcmp(argv[2], "stress")) {
+        if (strcmp(argv[1], SHEAP_NAME)) {
+            fprintf(stderr, "bench_threads: this build counts %s, not %s\n", SHEAP_NAME, argv[1]);
+            return 2;
+        }
+        return n <= SMP_STRESS_MAX_CPUS ? lockcount(n, ops_per_thread, small ? SMP_STRESS_SMALL : 96 * 1024) : 2;
+    }
 #endif
     pick(argv[1]);
     int x = !strcmp(argv[2], "xfree");
@@ -233,6 +263,9 @@ int main(int argc, char **argv)
         return 2;
     }
     pthread_t t[64];
+#ifdef BENCH_LOCKCOUNT
+    unsigned long locks0 = sheap_lockcount_taken, masks0 = sheap_lockcount_masks;
+#endif
     struct pair *pairs = calloc(n / 2 + 1, sizeof *pairs);
     for (unsigned i = 0; i < n; i++) {
         if (!x)
@@ -253,6 +286,15 @@ int main(int argc, char **argv)
     /* churn: a malloc and (after the first 64) a free per step; xfree: one
      * malloc and one free per block. */
     unsigned long ops = x ? (unsigned long)(n / 2) * ops_per_thread * 2 : (unsigned long)n * ops_per_thread * 2;
+#ifdef BENCH_LOCKCOUNT
+    /* The counting build: the lock figures of this run (its time is not a
+     * throughput figure: the counters are atomics shared by the threads). */
+    (void)ns;
+    printf("LOCKS %s %s threads=%u max=256 ops=%lu locks=%lu masks=%lu errors=0\n", argv[1], argv[2], n, ops,
+           __atomic_load_n(&sheap_lockcount_taken, __ATOMIC_RELAXED) - locks0,
+           __atomic_load_n(&sheap_lockcount_masks, __ATOMIC_RELAXED) - masks0);
+#else
     printf("THREADS %s %s threads=%u ops=%lu ns=%lld\n", argv[1], argv[2], n, ops, ns);
+#endif
     return 0;
 }
