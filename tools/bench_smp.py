@@ -13,6 +13,7 @@ and is replaced in place; when they are missing it goes before
 usage: bench_smp.py BENCH_DIR DOCS_DIR BOARD...
 """
 import os
+import subprocess
 import sys
 
 from md_section import splice
@@ -54,6 +55,13 @@ def main():
              "and in the SMP tests. Steady-state means, 99th percentiles and maxima in instructions per call, as in the board "
              "sections above (the counter's own cost subtracted; calls that grew the heap counted apart and "
              "left out); the ratio is SMP / single-core.")
+    try:
+        tree = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        tree = "unknown"
+    L.append("")
+    L.append(f"Tree: `{tree}` (the core these counts were made on).")
     L.append("")
     verdicts = []
     for b in boards:

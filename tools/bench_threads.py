@@ -63,7 +63,9 @@ def main():
              "blocks among 64 of its own (16 to 256 bytes); *xfree*: producer/consumer pairs, every block "
              "freed by the other thread of its pair. Wall-clock time is a figure here, never a test bound; "
              "on a machine shared with other jobs it moves a lot between runs (the spread column), so "
-             "compare allocators within a row.")
+             "compare allocators within a row. *xfree* most of all: producer and consumer wait for each other "
+             "through sched_yield on 2 cores, so its times depend on where the scheduler puts the threads "
+             "(spreads of several hundred %); read its rows as orders of magnitude only.")
     L.append("")
     L.append("| mode | threads | " + " | ".join(HEADS.get(a, a) for a in ALLOCS) + " | " +
              " | ".join(f"SMP / {HEADS.get(a, a)}" for a in RATIOS) + " | spread of sheap SMP's rounds |")
