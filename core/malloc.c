@@ -101,21 +101,15 @@ static inline void cpu_acquire(unsigned id)
 }
 
 /* The fast paths' CPU lock: taken (true), or refused (false, nothing
- * taken) when it is busy while *walker is set.  A walk holds every CPU
- * lock for its whole length, so an uncontended lock means no walk runs and
- * the walker word is read only when the lock is busy: then the slow path
- * refuses a call from the walker callback (in_own_walk) and lets any other
- * context wait. */
-static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l, const uintptr_t *walker)
+ * taken) when it is busy.  Interrupts are masked, so a busy lock is held
+ * by another CPU: one that holds every CPU lock (a walk, the validator,
+ * trim, destroy: heap_lock_all).  The caller then takes its slow path,
+ * which refuses a call from the walker callback (in_own_walk) and lets
+ * any other context wait in lock(); the fast path itself neither spins
+ * nor reads the walker word (issue 15: fewer instructions). */
+static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l)
 {
-    uint32_t *w = &l->word;
-    while (__builtin_expect(__atomic_exchange_n(w, 1u, __ATOMIC_ACQUIRE) != 0, 0))
-        while (__atomic_load_n(w, __ATOMIC_RELAXED) != 0) {
-            if (__atomic_load_n(walker, __ATOMIC_RELAXED) != 0)
-                return false;
-            SHEAP_PORT_CPU_RELAX();
-        }
-    return true;
+    return __builtin_expect(__atomic_exchange_n(&l->word, 1u, __ATOMIC_ACQUIRE) == 0, 1);
 }
 
 static inline void cpu_release(unsigned id) { __atomic_store_n(&sheap_cpu_locks[id].word, 0u, __ATOMIC_RELEASE); }
@@ -1598,7 +1592,7 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
          * goes to the slow path, which refuses it). */
         unsigned long irq = sheap_port_irq_save();
         unsigned id = sheap_port_cpu_id();
-        if (__builtin_expect(!cpu_acquire_fast(&sheap_cpu_locks[id], &h->walker), 0)) {
+        if (__builtin_expect(!cpu_acquire_fast(&sheap_cpu_locks[id]), 0)) {
             sheap_port_irq_restore(irq);
             goto slow;
         }
@@ -1993,8 +1987,9 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
     unsigned id = sheap_port_cpu_id();
     struct sheap_cpu_lock *l = &sheap_cpu_locks[id];
     __asm__("" : "+r"(l)); /* one register for the lock and the arena cache */
-    /* A walk holds every CPU lock: its callback must not spin on one. */
-    if (__builtin_expect(!cpu_acquire_fast(l, &sheap_shared.walker), 0)) {
+    /* A walk holds every CPU lock: its callback must not spin on one
+     * (refused, free_slow decides). */
+    if (__builtin_expect(!cpu_acquire_fast(l), 0)) {
         sheap_port_irq_restore(irq);
         free_slow(ptr);
         return;
@@ -2016,34 +2011,43 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
         uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
         if (__builtin_expect(i * s->elem_size == off, 1)) {
             struct sheap_heap *h = a->heap;
-            if (__builtin_expect(s->owner_cpu == id, 1)) {
-                uintptr_t *word = &s->freebits[i / WORD_BITS];
-                uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-                if (__builtin_expect(((bits | __atomic_load_n(&s->remote[i / WORD_BITS], __ATOMIC_RELAXED)) & bit) == 0, 1)) {
-                    SMP_STORE(*word, bits | bit);
-                    struct sheap_cpu *cpu = &h->cpu[id];
-                    __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */
-                    count_small_free(h, cpu, s->elem_size, 1);
-                    if (span_crossed(s, ++s->nfree)) {
-                        /* The transition needs the shared lock too (the
-                         * page heap): this CPU's lock is held, so the
-                         * order is kept. */
-                        sheap_cpu_locks[id].irq = irq;
-                        sheap_port_lock_inline();
-                        sheap_shared.lock_mode = id;
-                        sheap_shared.cur_cpu = id;
-                        lock_note_taken();
-                        small_transition_unlock(h, s);
-                        return;
-                    }
+            /* Owned by this CPU with no remote free queued (one load of
+             * both words, see struct sheap_span): no remote bit can be
+             * pending, the free bit alone tells a double free.  Else it
+             * is a remote free, or a pending remote bit of this slot makes
+             * it a double free that free_slow reports. */
+            uintptr_t *word = &s->freebits[i / WORD_BITS];
+            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
+            bool ok = true;
+            if (__builtin_expect(SMP_LOAD(s->owner_queued) != span_owner_word(id), 0)) {
+                if (s->owner_cpu != id) {
                     __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
                     sheap_port_irq_restore(irq);
+                    remote_free(h, s, i, ptr);
                     return;
                 }
-            } else {
+                ok = (SMP_LOAD(s->remote[i / WORD_BITS]) & bit) == 0;
+            }
+            uintptr_t bits = *word;
+            if (__builtin_expect(ok && (bits & bit) == 0, 1)) {
+                SMP_STORE(*word, bits | bit);
+                struct sheap_cpu *cpu = &h->cpu[id];
+                __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */
+                count_small_free(h, cpu, s->elem_size, 1);
+                if (span_crossed(s, ++s->nfree)) {
+                    /* The transition needs the shared lock too (the
+                     * page heap): this CPU's lock is held, so the
+                     * order is kept. */
+                    l->irq = irq;
+                    sheap_port_lock_inline();
+                    sheap_shared.lock_mode = id;
+                    sheap_shared.cur_cpu = id;
+                    lock_note_taken();
+                    small_transition_unlock(h, s);
+                    return;
+                }
                 __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
                 sheap_port_irq_restore(irq);
-                remote_free(h, s, i, ptr);
                 return;
             }
         }
