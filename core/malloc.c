@@ -456,7 +456,7 @@ static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
 
 static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_CACHE_LOCKED();
     struct sheap_span *head = c->partial;
     if (head == NULL) {
         s->next = s->prev = s;
@@ -1971,6 +1971,18 @@ void heap_lock_all(void)
     smp_settle();
 }
 
+/* A free made SMALL span s of this CPU (cpu, its lock l taken with irq
+ * saved) go from full to partial: only this CPU's class list changes, so
+ * the shared lock is not taken.  Then releases l.  Out of line: the fast
+ * path keeps its registers and makes a tail call. */
+__attribute__((noinline)) static void free_refill_unlock(struct sheap_cpu *cpu, struct sheap_span *s,
+                                                         struct sheap_cpu_lock *l, unsigned long irq)
+{
+    partial_append(&cpu->classes[s->cls], s);
+    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+    sheap_port_irq_restore(irq);
+}
+
 /*
  * sheap_free's SMP fast path.  This CPU's lock, then the lookup of
  * fast_block (the arena index without its cache, which is shared-lock
@@ -2016,11 +2028,15 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
              * pending, the free bit alone tells a double free.  Else it
              * is a remote free, or a pending remote bit of this slot makes
              * it a double free that free_slow reports. */
-            uintptr_t *word = &s->freebits[i / WORD_BITS];
+            uintptr_t *bitmap = s->freebits;
+            __asm__("" : "+r"(bitmap)); /* indexed loads and store from one base */
+            uintptr_t *word = &bitmap[i / WORD_BITS];
             uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
             bool ok = true;
             if (__builtin_expect(SMP_LOAD(s->owner_queued) != span_owner_word(id), 0)) {
-                if (s->owner_cpu != id) {
+                /* The cold paths read the id again (this CPU's: interrupts
+                 * are masked), so that the fast path keeps one copy. */
+                if (s->owner_cpu != sheap_port_cpu_id()) {
                     __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
                     sheap_port_irq_restore(irq);
                     remote_free(h, s, i, ptr);
@@ -2034,14 +2050,18 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                 struct sheap_cpu *cpu = &h->cpu[id];
                 __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */
                 count_small_free(h, cpu, s->elem_size, 1);
-                if (span_crossed(s, ++s->nfree)) {
-                    /* The transition needs the shared lock too (the
-                     * page heap): this CPU's lock is held, so the
+                uint32_t nfree = ++s->nfree;
+                if (span_crossed(s, nfree)) {
+                    if (nfree != s->nelems) {
+                        free_refill_unlock(cpu, s, l, irq);
+                        return;
+                    }
+                    /* Empty: the transition needs the shared lock too
+                     * (the page heap): this CPU's lock is held, so the
                      * order is kept. */
                     l->irq = irq;
                     sheap_port_lock_inline();
-                    sheap_shared.lock_mode = id;
-                    sheap_shared.cur_cpu = id;
+                    sheap_shared.lock_mode = sheap_shared.cur_cpu = sheap_port_cpu_id();
                     lock_note_taken();
                     small_transition_unlock(h, s);
                     return;
