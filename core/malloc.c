@@ -91,6 +91,17 @@ struct sheap_cpu_lock sheap_cpu_locks[SHEAP_MAX_CPUS];
 #define SHEAP_PORT_CPU_RELAX() ((void)0)
 #endif
 
+/* The calling CPU's index for the fast paths, word-wide.  The port
+ * promises 0..SHEAP_MAX_CPUS-1; telling gcc so spares the zero-extension
+ * of the 32-bit id before it indexes (two shifts on RV64). */
+static inline uintptr_t fast_cpu_id(void)
+{
+    unsigned id = sheap_port_cpu_id();
+    if (id >= SHEAP_MAX_CPUS)
+        __builtin_unreachable();
+    return id;
+}
+
 /* Take CPU lock id (interrupts already masked by the caller). */
 static inline void cpu_acquire(unsigned id)
 {
@@ -109,10 +120,25 @@ static inline void cpu_acquire(unsigned id)
  * nor reads the walker word (issue 15: fewer instructions). */
 static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l)
 {
+#ifdef SHEAP_PORT_WORD_TAKE
+    return __builtin_expect(SHEAP_PORT_WORD_TAKE(&l->word) == 0, 1);
+#else
     return __builtin_expect(__atomic_exchange_n(&l->word, 1u, __ATOMIC_ACQUIRE) == 0, 1);
+#endif
 }
 
-static inline void cpu_release(unsigned id) { __atomic_store_n(&sheap_cpu_locks[id].word, 0u, __ATOMIC_RELEASE); }
+/* Release a CPU lock's word (a release store, or the port's equivalent:
+ * SHEAP_PORT_WORD_GIVE, see port/riscv/sheap_port_lock.h). */
+static inline void cpu_word_release(uint32_t *w)
+{
+#ifdef SHEAP_PORT_WORD_GIVE
+    SHEAP_PORT_WORD_GIVE(w);
+#else
+    __atomic_store_n(w, 0u, __ATOMIC_RELEASE);
+#endif
+}
+
+static inline void cpu_release(unsigned id) { cpu_word_release(&sheap_cpu_locks[id].word); }
 
 /* Take the locks of mode (a CPU index, LOCK_MODE_ALL or LOCK_MODE_SHARED)
  * and record it for the unlock. */
@@ -1591,7 +1617,7 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
         /* This CPU's lock only (a walk holds every CPU lock: its callback
          * goes to the slow path, which refuses it). */
         unsigned long irq = sheap_port_irq_save();
-        unsigned id = sheap_port_cpu_id();
+        uintptr_t id = fast_cpu_id();
         if (__builtin_expect(!cpu_acquire_fast(&sheap_cpu_locks[id]), 0)) {
             sheap_port_irq_restore(irq);
             goto slow;
@@ -1979,7 +2005,7 @@ __attribute__((noinline)) static void free_refill_unlock(struct sheap_cpu *cpu, 
                                                          struct sheap_cpu_lock *l, unsigned long irq)
 {
     partial_append(&cpu->classes[s->cls], s);
-    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+    cpu_word_release(&l->word);
     sheap_port_irq_restore(irq);
 }
 
@@ -1996,7 +2022,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
 {
     uintptr_t p = (uintptr_t)ptr;
     unsigned long irq = sheap_port_irq_save();
-    unsigned id = sheap_port_cpu_id();
+    uintptr_t id = fast_cpu_id();
     struct sheap_cpu_lock *l = &sheap_cpu_locks[id];
     __asm__("" : "+r"(l)); /* one register for the lock and the arena cache */
     /* A walk holds every CPU lock: its callback must not spin on one
@@ -2037,7 +2063,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                 /* The cold paths read the id again (this CPU's: interrupts
                  * are masked), so that the fast path keeps one copy. */
                 if (s->owner_cpu != sheap_port_cpu_id()) {
-                    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+                    cpu_word_release(&l->word);
                     sheap_port_irq_restore(irq);
                     remote_free(h, s, i, ptr);
                     return;
@@ -2066,13 +2092,13 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                     small_transition_unlock(h, s);
                     return;
                 }
-                __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+                cpu_word_release(&l->word);
                 sheap_port_irq_restore(irq);
                 return;
             }
         }
     }
-    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+    cpu_word_release(&l->word);
     sheap_port_irq_restore(irq);
     free_slow(ptr);
 }
