@@ -2013,9 +2013,10 @@ __attribute__((noinline)) static void free_refill_unlock(struct sheap_cpu *cpu, 
  * sheap_free's SMP fast path.  This CPU's lock, then the lookup of
  * fast_block (the arena index without its cache, which is shared-lock
  * state): a slot of a span this CPU owns is freed as on one CPU, its
- * remote bit tested too (a block freed on another CPU and not yet
- * reclaimed is not live); under this CPU's lock such a span cannot change
- * owner or state.  A slot of another CPU's span is a remote free (no lock
+ * remote bit tested too when the span is queued (a block freed on another
+ * CPU and not yet reclaimed is not live: free_slow reports it); under
+ * this CPU's lock such a span cannot change owner or state, and a full
+ * span turning partial needs this lock only (free_refill_unlock).  A slot of another CPU's span is a remote free (no lock
  * held).  Large blocks and anything else take free_slow.
  */
 static inline __attribute__((always_inline)) void free_smp(void *ptr)
