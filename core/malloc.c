@@ -91,6 +91,17 @@ struct sheap_cpu_lock sheap_cpu_locks[SHEAP_MAX_CPUS];
 #define SHEAP_PORT_CPU_RELAX() ((void)0)
 #endif
 
+/* The calling CPU's index for the fast paths, word-wide.  The port
+ * promises 0..SHEAP_MAX_CPUS-1; telling gcc so spares the zero-extension
+ * of the 32-bit id before it indexes (two shifts on RV64). */
+static inline uintptr_t fast_cpu_id(void)
+{
+    unsigned id = sheap_port_cpu_id();
+    if (id >= SHEAP_MAX_CPUS)
+        __builtin_unreachable();
+    return id;
+}
+
 /* Take CPU lock id (interrupts already masked by the caller). */
 static inline void cpu_acquire(unsigned id)
 {
@@ -101,24 +112,33 @@ static inline void cpu_acquire(unsigned id)
 }
 
 /* The fast paths' CPU lock: taken (true), or refused (false, nothing
- * taken) when it is busy while *walker is set.  A walk holds every CPU
- * lock for its whole length, so an uncontended lock means no walk runs and
- * the walker word is read only when the lock is busy: then the slow path
- * refuses a call from the walker callback (in_own_walk) and lets any other
- * context wait. */
-static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l, const uintptr_t *walker)
+ * taken) when it is busy.  Interrupts are masked, so a busy lock is held
+ * by another CPU: one that holds every CPU lock (a walk, the validator,
+ * trim, destroy: heap_lock_all).  The caller then takes its slow path,
+ * which refuses a call from the walker callback (in_own_walk) and lets
+ * any other context wait in lock(); the fast path itself neither spins
+ * nor reads the walker word (issue 15: fewer instructions). */
+static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l)
 {
-    uint32_t *w = &l->word;
-    while (__builtin_expect(__atomic_exchange_n(w, 1u, __ATOMIC_ACQUIRE) != 0, 0))
-        while (__atomic_load_n(w, __ATOMIC_RELAXED) != 0) {
-            if (__atomic_load_n(walker, __ATOMIC_RELAXED) != 0)
-                return false;
-            SHEAP_PORT_CPU_RELAX();
-        }
-    return true;
+#ifdef SHEAP_PORT_WORD_TAKE
+    return __builtin_expect(SHEAP_PORT_WORD_TAKE(&l->word) == 0, 1);
+#else
+    return __builtin_expect(__atomic_exchange_n(&l->word, 1u, __ATOMIC_ACQUIRE) == 0, 1);
+#endif
 }
 
-static inline void cpu_release(unsigned id) { __atomic_store_n(&sheap_cpu_locks[id].word, 0u, __ATOMIC_RELEASE); }
+/* Release a CPU lock's word (a release store, or the port's equivalent:
+ * SHEAP_PORT_WORD_GIVE, see port/riscv/sheap_port_lock.h). */
+static inline void cpu_word_release(uint32_t *w)
+{
+#ifdef SHEAP_PORT_WORD_GIVE
+    SHEAP_PORT_WORD_GIVE(w);
+#else
+    __atomic_store_n(w, 0u, __ATOMIC_RELEASE);
+#endif
+}
+
+static inline void cpu_release(unsigned id) { cpu_word_release(&sheap_cpu_locks[id].word); }
 
 /* Take the locks of mode (a CPU index, LOCK_MODE_ALL or LOCK_MODE_SHARED)
  * and record it for the unlock. */
@@ -462,7 +482,7 @@ static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
 
 static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
 {
-    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT_CACHE_LOCKED();
     struct sheap_span *head = c->partial;
     if (head == NULL) {
         s->next = s->prev = s;
@@ -1597,8 +1617,8 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
         /* This CPU's lock only (a walk holds every CPU lock: its callback
          * goes to the slow path, which refuses it). */
         unsigned long irq = sheap_port_irq_save();
-        unsigned id = sheap_port_cpu_id();
-        if (__builtin_expect(!cpu_acquire_fast(&sheap_cpu_locks[id], &h->walker), 0)) {
+        uintptr_t id = fast_cpu_id();
+        if (__builtin_expect(!cpu_acquire_fast(&sheap_cpu_locks[id]), 0)) {
             sheap_port_irq_restore(irq);
             goto slow;
         }
@@ -1977,24 +1997,38 @@ void heap_lock_all(void)
     smp_settle();
 }
 
+/* A free made SMALL span s of this CPU (cpu, its lock l taken with irq
+ * saved) go from full to partial: only this CPU's class list changes, so
+ * the shared lock is not taken.  Then releases l.  Out of line: the fast
+ * path keeps its registers and makes a tail call. */
+__attribute__((noinline)) static void free_refill_unlock(struct sheap_cpu *cpu, struct sheap_span *s,
+                                                         struct sheap_cpu_lock *l, unsigned long irq)
+{
+    partial_append(&cpu->classes[s->cls], s);
+    cpu_word_release(&l->word);
+    sheap_port_irq_restore(irq);
+}
+
 /*
  * sheap_free's SMP fast path.  This CPU's lock, then the lookup of
  * fast_block (the arena index without its cache, which is shared-lock
  * state): a slot of a span this CPU owns is freed as on one CPU, its
- * remote bit tested too (a block freed on another CPU and not yet
- * reclaimed is not live); under this CPU's lock such a span cannot change
- * owner or state.  A slot of another CPU's span is a remote free (no lock
+ * remote bit tested too when the span is queued (a block freed on another
+ * CPU and not yet reclaimed is not live: free_slow reports it); under
+ * this CPU's lock such a span cannot change owner or state, and a full
+ * span turning partial needs this lock only (free_refill_unlock).  A slot of another CPU's span is a remote free (no lock
  * held).  Large blocks and anything else take free_slow.
  */
 static inline __attribute__((always_inline)) void free_smp(void *ptr)
 {
     uintptr_t p = (uintptr_t)ptr;
     unsigned long irq = sheap_port_irq_save();
-    unsigned id = sheap_port_cpu_id();
+    uintptr_t id = fast_cpu_id();
     struct sheap_cpu_lock *l = &sheap_cpu_locks[id];
     __asm__("" : "+r"(l)); /* one register for the lock and the arena cache */
-    /* A walk holds every CPU lock: its callback must not spin on one. */
-    if (__builtin_expect(!cpu_acquire_fast(l, &sheap_shared.walker), 0)) {
+    /* A walk holds every CPU lock: its callback must not spin on one
+     * (refused, free_slow decides). */
+    if (__builtin_expect(!cpu_acquire_fast(l), 0)) {
         sheap_port_irq_restore(irq);
         free_slow(ptr);
         return;
@@ -2016,39 +2050,56 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
         uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
         if (__builtin_expect(i * s->elem_size == off, 1)) {
             struct sheap_heap *h = a->heap;
-            if (__builtin_expect(s->owner_cpu == id, 1)) {
-                uintptr_t *word = &s->freebits[i / WORD_BITS];
-                uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-                if (__builtin_expect(((bits | __atomic_load_n(&s->remote[i / WORD_BITS], __ATOMIC_RELAXED)) & bit) == 0, 1)) {
-                    SMP_STORE(*word, bits | bit);
-                    struct sheap_cpu *cpu = &h->cpu[id];
-                    __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */
-                    count_small_free(h, cpu, s->elem_size, 1);
-                    if (span_crossed(s, ++s->nfree)) {
-                        /* The transition needs the shared lock too (the
-                         * page heap): this CPU's lock is held, so the
-                         * order is kept. */
-                        sheap_cpu_locks[id].irq = irq;
-                        sheap_port_lock_inline();
-                        sheap_shared.lock_mode = id;
-                        sheap_shared.cur_cpu = id;
-                        lock_note_taken();
-                        small_transition_unlock(h, s);
-                        return;
-                    }
-                    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+            /* Owned by this CPU with no remote free queued (one load of
+             * both words, see struct sheap_span): no remote bit can be
+             * pending, the free bit alone tells a double free.  Else it
+             * is a remote free, or a pending remote bit of this slot makes
+             * it a double free that free_slow reports. */
+            uintptr_t *bitmap = s->freebits;
+            __asm__("" : "+r"(bitmap)); /* indexed loads and store from one base */
+            uintptr_t *word = &bitmap[i / WORD_BITS];
+            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
+            bool ok = true;
+            if (__builtin_expect(SMP_LOAD(s->owner_queued) != span_owner_word(id), 0)) {
+                /* The cold paths read the id again (this CPU's: interrupts
+                 * are masked), so that the fast path keeps one copy. */
+                if (s->owner_cpu != sheap_port_cpu_id()) {
+                    cpu_word_release(&l->word);
                     sheap_port_irq_restore(irq);
+                    remote_free(h, s, i, ptr);
                     return;
                 }
-            } else {
-                __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+                ok = (SMP_LOAD(s->remote[i / WORD_BITS]) & bit) == 0;
+            }
+            uintptr_t bits = *word;
+            if (__builtin_expect(ok && (bits & bit) == 0, 1)) {
+                SMP_STORE(*word, bits | bit);
+                struct sheap_cpu *cpu = &h->cpu[id];
+                __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */
+                count_small_free(h, cpu, s->elem_size, 1);
+                uint32_t nfree = ++s->nfree;
+                if (span_crossed(s, nfree)) {
+                    if (nfree != s->nelems) {
+                        free_refill_unlock(cpu, s, l, irq);
+                        return;
+                    }
+                    /* Empty: the transition needs the shared lock too
+                     * (the page heap): this CPU's lock is held, so the
+                     * order is kept. */
+                    l->irq = irq;
+                    sheap_port_lock_inline();
+                    sheap_shared.lock_mode = sheap_shared.cur_cpu = sheap_port_cpu_id();
+                    lock_note_taken();
+                    small_transition_unlock(h, s);
+                    return;
+                }
+                cpu_word_release(&l->word);
                 sheap_port_irq_restore(irq);
-                remote_free(h, s, i, ptr);
                 return;
             }
         }
     }
-    __atomic_store_n(&l->word, 0u, __ATOMIC_RELEASE);
+    cpu_word_release(&l->word);
     sheap_port_irq_restore(irq);
     free_slow(ptr);
 }

@@ -107,10 +107,22 @@ static inline uintptr_t sheap_port_context_id(void) { return sheap_port_task_id(
 /* Fields that one CPU writes under its lock while another reads them
  * without it (SMP: a remote free reads the owner's freebits; every free
  * reads map_ready): relaxed atomic accesses, which compile to the plain
- * loads and stores; plain accesses in a single-CPU build. */
+ * loads and stores; plain accesses in a single-CPU build.  SMP_LOAD is a
+ * volatile load (SMP_STORE a volatile store) of the aligned word outside
+ * ThreadSanitizer builds: the targets read and write an aligned word
+ * single-copy atomically, as the relaxed access would, but gcc folds a
+ * constant offset into a volatile access and not into an __atomic one,
+ * and keeps other fields in registers across it (fewer instructions on
+ * the fast paths, issue 15); ThreadSanitizer sees the __atomic accesses
+ * it can check. */
 #if SHEAP_SMP
+#if defined(__SANITIZE_THREAD__)
 #define SMP_LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define SMP_STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#else
+#define SMP_LOAD(x) (*(const volatile __typeof__(x) *)&(x))
+#define SMP_STORE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
+#endif
 #else
 #define SMP_LOAD(x) (x)
 #define SMP_STORE(x, v) ((x) = (v))
@@ -241,13 +253,26 @@ struct sheap_span {
      * when the span is made SMALL (or taken from a stash) for it; only
      * that CPU takes slots, changes freebits/nfree or lists the span.
      * freebits words are written with relaxed atomic stores by the owner
-     * (other CPUs read them in a remote free). */
-    uint32_t owner_cpu;
-    /* 1 while the span waits on its owner's remote stack or backlog: set
-     * by the remote free that finds it 0 (exchange), cleared by the owner
-     * just before it takes the remote words (sequentially consistent, so
-     * that a remote free after that re-queues the span). */
-    uint32_t remote_queued;
+     * (other CPUs read them in a remote free).
+     *
+     * remote_queued: 1 while the span waits on its owner's remote stack
+     * or backlog: set by the remote free that finds it 0 (exchange),
+     * cleared by the owner just before it takes the remote words
+     * (sequentially consistent, so that a remote free after that
+     * re-queues the span).  A remote free sets its remote bit before it
+     * sets the flag, and only the owner (under its lock) clears the flag,
+     * so while the owner holds its lock and reads remote_queued == 0,
+     * every remote free that completed before has been reclaimed: no
+     * remote bit is pending.  The free fast path reads both words with
+     * one load (owner_queued, compared with span_owner_word(id)) and
+     * reads the remote word only when that differs. */
+    union {
+        struct {
+            uint32_t owner_cpu;
+            uint32_t remote_queued;
+        };
+        uint64_t owner_queued;
+    };
     struct sheap_span *remote_next; /* the owner's remote stack / backlog */
     /* Slots freed by other CPUs, not yet reclaimed: 1 = freed remotely
      * (the slot is still allocated in freebits).  Set by atomic fetch_or
@@ -255,6 +280,18 @@ struct sheap_span {
     uintptr_t remote[SPAN_BITMAP_WORDS];
 #endif
 };
+
+#if SHEAP_SMP
+/* owner_queued of a span owned by CPU id with no remote free queued. */
+static inline uint64_t span_owner_word(unsigned id)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return id;
+#else
+    return (uint64_t)id << 32;
+#endif
+}
+#endif
 
 /* Level 3: whether LARGE span s holds a guarded block. */
 static inline bool span_guarded(const struct sheap_span *s)
@@ -524,7 +561,12 @@ struct meta_chunk {
 };
 
 struct sheap_heap {
-    struct sheap_counters c; /* first: see struct sheap_counters */
+#if SHEAP_SMP
+    /* One cache per CPU (issue 15), first: the free fast path then finds
+     * cpu[id] with one add of id << log2(stride) to the heap's address. */
+    struct sheap_cpu cpu[SHEAP_MAX_CPUS];
+#endif
+    struct sheap_counters c; /* first (one CPU): see struct sheap_counters */
     bool initialized;
     /* sheap_shared.walker again, in every heap record (and the default
      * heap's, live or not) while a walk runs: sheap_malloc's fast path
@@ -562,9 +604,7 @@ struct sheap_heap {
     struct sheap_span *free_lists[FL_COUNT][SL_COUNT];
     uintptr_t free_ready_pages; /* Ready pages inside FREE spans */
 
-#if SHEAP_SMP
-    struct sheap_cpu cpu[SHEAP_MAX_CPUS]; /* one cache per CPU (issue 15) */
-#else
+#if !SHEAP_SMP
     struct sheap_cpu cpu;
 #endif
     /* Issue 17 (observe.c): the lowest free_bytes seen at the end of a
