@@ -274,9 +274,8 @@ $(B)/tests/test_smp_stress: tests/host/test_smp_stress.c tests/smp/smp_stress.c 
 
 # Issue 15: the SMP boards' test main (tests/smp/test_smp_board.c, listed
 # in BOARD_TESTS by the smp flavours), linked with the shared stress
-# engine.  SMP_STRESS=yes (board.mk's default says whether make test does)
-# also runs the engine and sheap_check while the other CPUs allocate
-# (-DSMP_BOARD_STRESS): both find core races on the core of this writing.
+# engine.  SMP_STRESS=yes (the board.mk default) also runs the engine and
+# sheap_check while the other CPUs allocate (-DSMP_BOARD_STRESS).
 # The setting is kept in a file rewritten only when it changes, so that a
 # change rebuilds the program (a missing stamp would not: .SECONDARY).
 SMP_STRESS_STAMP := $(B)/gen/smp-stress.txt

@@ -468,7 +468,7 @@ int main(void)
 #ifdef SMP_BOARD_STRESS
     RUN(test_smp_stress);
 #else
-    printf("  (smp_stress and the concurrent sheap_check are off: make SMP_STRESS=yes runs them)\n");
+    printf("  (smp_stress and the concurrent sheap_check are off: built with SMP_STRESS=no)\n");
 #endif
     return harness_finish("smp_board");
 }

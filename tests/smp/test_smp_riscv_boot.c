@@ -428,12 +428,11 @@ static void test_tlb_shootdown(void)
 }
 
 /* tests/smp/test_smp_riscv_stress.c includes this file with
- * SMP_RISCV_STRESS defined (make SMP_STRESS=yes only, board.mk): large
- * blocks in the concurrent test, and the trim test.  On the core of this
- * writing they find the take_run race (stale span-map bounds across
- * back_span's lock drop, see tests/smp/test_smp_board.c) in about 1 run
- * in 10 each; with map_bounds(s) in finish_run before the lock drop, 10
- * of 10 pass. */
+ * SMP_RISCV_STRESS defined (SMP_STRESS=yes, the board.mk default): large
+ * blocks in the concurrent test, and the trim test.  They found the
+ * take_run race (stale span-map bounds across back_span's lock drop, see
+ * tests/smp/test_smp_board.c) in about 1 run in 10 each, fixed in
+ * finish_run. */
 int main(void)
 {
     RUN(test_bringup);

@@ -4,8 +4,8 @@
  * SMP_RISCV_STRESS, where the concurrent allocation also takes large
  * blocks (4 to 64 KB: page-heap runs carved and backed while other harts
  * free their neighbours) and hart 0 trims the heap again and again while
- * the others allocate.  Kept out of make test (SMP_STRESS=no) until the
- * core's lock-drop races are fixed; see test_smp_riscv_boot.c.
+ * the others allocate.  In make test unless SMP_STRESS=no (it found the
+ * core's lock-drop races, now fixed; see test_smp_riscv_boot.c).
  */
 #define SMP_RISCV_STRESS 1
 #include "test_smp_riscv_boot.c"
