@@ -496,10 +496,13 @@ static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
     s->on_partial = ON_PARTIAL;
 }
 
-/* Whether SMALL span s waits on its owner's remote stack or backlog (SMP):
- * then it is not given back to the page heap, whose record reuse would
- * leave a stale entry on that list.  An empty span can be queued only
- * when a double free raced with a local free (docs/DESIGN.md). */
+/* Whether SMALL span s waits on its owner's remote stack or backlog, or a
+ * remote free of it is in flight (SMP): then it is not given back to the
+ * page heap, whose record reuse would leave a stale entry on that list or
+ * let the free push a reused record.  An empty span is pending only while
+ * a remote free whose bit was reclaimed has not yet reached the flag, or
+ * after a double free raced with a local free (docs/DESIGN.md); it stays
+ * listed and its next reclaim gives it back. */
 static inline bool span_remote_pending(const struct sheap_span *s)
 {
 #if SHEAP_SMP
@@ -1841,8 +1844,14 @@ __attribute__((noinline)) static void remote_free(struct sheap_heap *h, struct s
         reject_pointer(ptr);
         return;
     }
+    /* In flight from here to the queueing below: the owner does not give
+     * the span back meanwhile (span_remote_pending), even if its reclaim
+     * takes this bit before this free reaches the flag and the span
+     * empties; the push below then finds a live record. */
+    __atomic_fetch_add(&s->remote_queued, REMOTE_IN_FLIGHT, __ATOMIC_SEQ_CST);
     uintptr_t old = __atomic_fetch_or(&s->remote[w], bit, __ATOMIC_SEQ_CST);
     if (__builtin_expect((old & bit) != 0, 0)) {
+        __atomic_fetch_sub(&s->remote_queued, REMOTE_IN_FLIGHT, __ATOMIC_SEQ_CST);
 #if SHEAP_HARDENING >= 1
         lock();
         observe_note_fault(SHEAP_FAULT_DOUBLE_FREE, ptr, s, i, 0);
@@ -1851,7 +1860,13 @@ __attribute__((noinline)) static void remote_free(struct sheap_heap *h, struct s
         report_misuse("sheap: double free (block already freed on another CPU, not yet reclaimed)", ptr);
         return;
     }
-    if (__atomic_exchange_n(&s->remote_queued, 1u, __ATOMIC_SEQ_CST) == 0) {
+    /* Leave the in-flight count and set the queued flag in one step; the
+     * free that sets the flag pushes the span. */
+    uint32_t q = __atomic_load_n(&s->remote_queued, __ATOMIC_RELAXED);
+    while (!__atomic_compare_exchange_n(&s->remote_queued, &q, (q - REMOTE_IN_FLIGHT) | REMOTE_QUEUED, true,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+        ;
+    if ((q & REMOTE_QUEUED) == 0) {
         struct sheap_cpu *o = &h->cpu[s->owner_cpu];
         struct sheap_span *head = __atomic_load_n(&o->remote_head, __ATOMIC_RELAXED);
         do
@@ -1888,7 +1903,7 @@ static void reclaim_fault(const struct sheap_span *s, uintptr_t slot, uintptr_t 
  * lock held, sheap_shared.cur_cpu == idx. */
 static void reclaim_span(struct sheap_heap *h, struct sheap_cpu *cpu, unsigned idx, struct sheap_span *s)
 {
-    __atomic_store_n(&s->remote_queued, 0u, __ATOMIC_SEQ_CST);
+    __atomic_fetch_and(&s->remote_queued, ~REMOTE_QUEUED, __ATOMIC_SEQ_CST);
     bool ours = s->state == SPAN_SMALL && s->owner_cpu == idx;
     uint32_t before = s->nfree;
     uintptr_t freed = 0;

@@ -255,16 +255,20 @@ struct sheap_span {
      * freebits words are written with relaxed atomic stores by the owner
      * (other CPUs read them in a remote free).
      *
-     * remote_queued: 1 while the span waits on its owner's remote stack
-     * or backlog: set by the remote free that finds it 0 (exchange),
-     * cleared by the owner just before it takes the remote words
-     * (sequentially consistent, so that a remote free after that
-     * re-queues the span).  A remote free sets its remote bit before it
-     * sets the flag, and only the owner (under its lock) clears the flag,
-     * so while the owner holds its lock and reads remote_queued == 0,
-     * every remote free that completed before has been reclaimed: no
-     * remote bit is pending.  The free fast path reads both words with
-     * one load (owner_queued, compared with span_owner_word(id)) and
+     * remote_queued: bit 0 (REMOTE_QUEUED) while the span waits on its
+     * owner's remote stack or backlog; above it, REMOTE_IN_FLIGHT times
+     * the remote frees between their first atomic step and their last.
+     * A remote free adds REMOTE_IN_FLIGHT, sets its remote bit, then in
+     * one compare-and-swap leaves the count and sets the flag, and pushes
+     * the span if the flag was clear.  The owner clears the flag (under
+     * its lock) just before it takes the remote words.  So while the
+     * owner holds its lock and reads remote_queued == 0, every remote free
+     * that started has been reclaimed (no bit pending) and none is about
+     * to push the span: only then may an empty span go back to the page
+     * heap (span_remote_pending).  Without the count, a free whose bit a
+     * reclaim took before the free reached the flag would push a span the
+     * owner had already given back.  The free fast path reads both words
+     * with one load (owner_queued, compared with span_owner_word(id)) and
      * reads the remote word only when that differs. */
     union {
         struct {
@@ -282,6 +286,10 @@ struct sheap_span {
 };
 
 #if SHEAP_SMP
+/* The two parts of sheap_span.remote_queued. */
+#define REMOTE_QUEUED 1u
+#define REMOTE_IN_FLIGHT 2u
+
 /* owner_queued of a span owned by CPU id with no remote free queued. */
 static inline uint64_t span_owner_word(unsigned id)
 {
