@@ -28,9 +28,13 @@
  *     before any metadata is made.  The cost: near the budget, growth by a
  *     whole arena may be refused while a few pages could still be backed.
  *   - release() may be given Ready pages (a destroyed heap gives back its
- *     arenas and metadata whole): it counts the readable-writable bytes of
- *     the range in /proc/self/maps before unmapping, so the Ready count
- *     stays exact.
+ *     arenas and metadata whole): it counts the Ready pages of the range
+ *     before unmapping, so the Ready count stays exact.  The backend keeps
+ *     one bit per host page for that (the Ready map below), set by used()
+ *     and cleared by unused() and release(): a count costs a pass over the
+ *     range's bits.  Reading /proc/self/maps instead costs a pass over
+ *     every mapping of the process per release, quadratic in the number of
+ *     arenas; it remains the fallback for an address above the map.
  * Any number of heaps can share sheap_port_default_backend(); they share
  * its budget, as they share the machine.
  */
@@ -181,6 +185,92 @@ static uintptr_t ready_bytes_in(uintptr_t v, uintptr_t n)
     return total;
 }
 
+/* ---- The Ready map (see the top of the file); under the heap lock --------------- */
+
+/* One bitmap of READY_CHUNK_SHIFT bytes' worth of pages per chunk of the
+ * address space, made (mmap) the first time a page of the chunk becomes
+ * Ready and kept for the life of the process.  The chunk table covers the
+ * user address space of the build: 2^47 bytes on 64-bit (1 MB of table),
+ * 2^32 on 32-bit. */
+#define READY_CHUNK_SHIFT 30
+#define READY_ADDR_BITS (UINTPTR_MAX > 0xffffffffu ? 47 : 32)
+#define READY_CHUNKS ((size_t)1 << (READY_ADDR_BITS - READY_CHUNK_SHIFT))
+#define WORD_BITS_HOSTED (8 * sizeof(uintptr_t))
+
+static uintptr_t *ready_chunk[READY_CHUNKS];
+
+static unsigned host_page_shift(void)
+{
+    static unsigned shift;
+    if (shift == 0)
+        shift = (unsigned)__builtin_ctzl((unsigned long)sysconf(_SC_PAGESIZE));
+    return shift;
+}
+
+/* Whether [v, v + n) lies inside the Ready map's reach. */
+static bool ready_map_covers(uintptr_t v, uintptr_t n)
+{
+    uintptr_t top = (uintptr_t)1 << (READY_ADDR_BITS - 1) << 1; /* 0 on 32-bit: all of it */
+    return top == 0 ? v + n >= v || v + n == 0 : v < top && n <= top - v;
+}
+
+enum ready_op { READY_SET, READY_CLEAR, READY_COUNT };
+
+/* Apply op to the bits of pages [first, first + count) of one chunk's map;
+ * returns the bits that were set (READY_COUNT) or 0. */
+static uintptr_t ready_bits(uintptr_t *map, uintptr_t first, uintptr_t count, enum ready_op op)
+{
+    uintptr_t set = 0;
+    while (count != 0) {
+        uintptr_t w = first / WORD_BITS_HOSTED, b = first % WORD_BITS_HOSTED;
+        uintptr_t k = WORD_BITS_HOSTED - b < count ? WORD_BITS_HOSTED - b : count;
+        uintptr_t mask = (k == WORD_BITS_HOSTED ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1)) << b;
+        if (op == READY_SET)
+            map[w] |= mask;
+        else if (op == READY_CLEAR)
+            map[w] &= ~mask;
+        else
+            set += (uintptr_t)__builtin_popcountll((unsigned long long)(map[w] & mask));
+        first += k;
+        count -= k;
+    }
+    return set;
+}
+
+/* Apply op to the pages of [v, v + n) (page-aligned, inside the map's
+ * reach).  READY_SET makes missing chunk maps and fails (false) when one
+ * cannot be made, before it changes any bit; the other ops skip chunks
+ * without a map (no Ready page there).  *ready receives the bytes counted. */
+static bool ready_map_apply(uintptr_t v, uintptr_t n, enum ready_op op, uintptr_t *ready)
+{
+    unsigned ps = host_page_shift();
+    uintptr_t pages_per_chunk = (uintptr_t)1 << (READY_CHUNK_SHIFT - ps);
+    uintptr_t first_chunk = v >> READY_CHUNK_SHIFT, last_chunk = n ? (v + n - 1) >> READY_CHUNK_SHIFT : first_chunk;
+    if (op == READY_SET) {
+        for (uintptr_t c = first_chunk; n != 0 && c <= last_chunk; c++) {
+            if (ready_chunk[c] != NULL)
+                continue;
+            void *m = mmap(NULL, pages_per_chunk / 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (m == MAP_FAILED)
+                return false;
+            ready_chunk[c] = m;
+        }
+    }
+    uintptr_t pages = 0, page = v >> ps, end = (v + n) >> ps;
+    if (n != 0 && end == 0)
+        end = (uintptr_t)1 << (READY_ADDR_BITS - ps); /* a range that ends at the top of a 32-bit space */
+    while (page < end) {
+        uintptr_t c = page / pages_per_chunk, in = page % pages_per_chunk;
+        uintptr_t k = pages_per_chunk - in < end - page ? pages_per_chunk - in : end - page;
+        if (ready_chunk[c] != NULL)
+            pages += ready_bits(ready_chunk[c], in, k, op);
+        page += k;
+    }
+    if (ready != NULL)
+        *ready = pages << ps;
+    return true;
+}
+
 /* ---- The backend: mmap ---------------------------------------------------------- */
 
 static int hosted_reserve(void *ctx, uintptr_t hint, uintptr_t n, uintptr_t *out)
@@ -215,8 +305,14 @@ static int hosted_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
     struct hosted_backing *hb = ctx;
     if (n > budget_left(hb))
         return SHEAP_BACKEND_ENOMEM;
-    if (mprotect((void *)v, n, PROT_READ | PROT_WRITE) != 0)
+    bool mapped = ready_map_covers(v, n);
+    if (mapped && !ready_map_apply(v, n, READY_SET, NULL))
+        return SHEAP_BACKEND_ENOMEM; /* no room for the Ready map itself */
+    if (mprotect((void *)v, n, PROT_READ | PROT_WRITE) != 0) {
+        if (mapped)
+            ready_map_apply(v, n, READY_CLEAR, NULL);
         return SHEAP_BACKEND_ENOMEM; /* the kernel refused the commit */
+    }
     hb->committed += n;
     *zeroed = true;
     return SHEAP_BACKEND_OK;
@@ -227,13 +323,21 @@ static void hosted_unused(void *ctx, uintptr_t v, uintptr_t n)
     struct hosted_backing *hb = ctx;
     madvise((void *)v, n, MADV_DONTNEED);
     mprotect((void *)v, n, PROT_NONE);
+    if (ready_map_covers(v, n))
+        ready_map_apply(v, n, READY_CLEAR, NULL);
     hb->committed -= n;
 }
 
 static void hosted_release(void *ctx, uintptr_t v, uintptr_t n)
 {
     struct hosted_backing *hb = ctx;
-    uintptr_t ready = ready_bytes_in(v, n);
+    uintptr_t ready = 0;
+    if (ready_map_covers(v, n)) {
+        ready_map_apply(v, n, READY_COUNT, &ready);
+        ready_map_apply(v, n, READY_CLEAR, NULL);
+    } else {
+        ready = ready_bytes_in(v, n);
+    }
     hb->committed -= ready < hb->committed ? ready : hb->committed;
     munmap((void *)v, n);
 }

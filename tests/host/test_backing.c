@@ -132,6 +132,35 @@ static void test_budget_stops_backing(void)
     CHECK_HEAP();
 }
 
+/* A destroyed heap gives its arenas and metadata back whole, Ready pages
+ * and all (release from any state): the backend's Ready count drops by
+ * exactly what the heap had made Ready, so the budget is not eaten away by
+ * heaps that come and go.  The first round is the baseline: the arena
+ * index's second-level tables are shared by all heaps and stay once made. */
+static void test_destroy_returns_ready(void)
+{
+    uintptr_t ready0 = 0;
+    for (unsigned round = 0; round < 4; round++) {
+        static struct sheap heap;
+        struct sheap_config cfg = {.backend = sheap_port_default_backend(), .name = "gone"};
+        CHECK_EQ(sheap_heap_create(&heap, &cfg), 0);
+        void *big = sheap_heap_malloc(&heap, 3 * ARENA / 2); /* two arenas, most pages Ready */
+        void *small = sheap_heap_malloc(&heap, 100);
+        CHECK(big != NULL && small != NULL);
+        memset(big, 0x5a, 3 * ARENA / 2);
+        uintptr_t ready_live = 0;
+        sheap_hosted_budget(&ready_live);
+        CHECK(ready_live >= ready0 + 3 * ARENA / 2);
+        CHECK_EQ(sheap_heap_destroy(&heap), 0);
+        uintptr_t ready = 0;
+        sheap_hosted_budget(&ready);
+        if (round == 0)
+            ready0 = ready;
+        CHECK_EQ(ready, ready0);
+    }
+    CHECK_HEAP();
+}
+
 /* The heap's mappings are charged to commit accounting: no "nr" flag. */
 static void test_commit_is_charged(void)
 {
@@ -204,6 +233,7 @@ int main(void)
 {
     RUN(test_huge_request_leaves_nothing);
     RUN(test_budget_stops_backing);
+    RUN(test_destroy_returns_ready);
     RUN(test_commit_is_charged);
     RUN(test_released_arena_metadata_stays);
     return harness_finish("backing");
