@@ -215,6 +215,90 @@ static void test_reclaim_on_malloc_slow_path(void)
     CHECK_HEAP();
 }
 
+/* A remote free in flight keeps its span: the owner's reclaim takes the
+ * free's bit (set) before the free reaches the queued flag, and that bit
+ * empties the span.  The owner must keep the span listed until the free
+ * has pushed it, or the push would put a recycled record on the stack.
+ * Written as the steps of remote_free around the owner's reclaim: the
+ * in-flight count and the bit, then sheap_check (the reclaim), then the
+ * compare-and-swap and the push; the next reclaim gives the span back. */
+static void test_inflight_free_keeps_empty_span(void)
+{
+    setup();
+    unsigned cls = 7;
+    size_t n = sheap_class_size[cls];
+    unsigned nelems = (unsigned)((sheap_class_npages[cls] << SHEAP_PAGE_SHIFT) / n);
+    static void *blk[4096];
+    CHECK(nelems <= 4096 && nelems >= 2);
+    struct sheap_stats s0 = stats_now();
+    unsigned f0 = harness_faults;
+    /* Blocks until a span s is full, then one more: its span (another one,
+     * with free slots) heads the class's partial list, so s, emptied, is
+     * not kept as the head. */
+    unsigned k = 0;
+    struct sheap_span *s = NULL;
+    uintptr_t slot;
+    for (;;) {
+        CHECK(k < 4096);
+        blk[k] = sheap_malloc(n);
+        CHECK(blk[k] != NULL);
+        struct sheap_span *x = slot_of(blk[k++], &slot);
+        if (x->nfree == 0 && x->nelems == nelems) {
+            s = x;
+            break;
+        }
+    }
+    CHECK(k < 4096);
+    blk[k] = sheap_malloc(n);
+    CHECK(blk[k] != NULL && slot_of(blk[k++], &slot) != s);
+    struct sheap_class *c = &sheap_heap.cpu[0].classes[cls];
+    CHECK(c->partial != NULL && c->partial != s);
+    /* CPU 1 frees all blocks of s but one, which it is still freeing. */
+    sheap_hosted_set_cpu(1);
+    void *last = NULL;
+    for (unsigned i = 0; i < k; i++) {
+        if (slot_of(blk[i], &slot) != s)
+            continue;
+        if (last == NULL)
+            last = blk[i];
+        else
+            sheap_free(blk[i]);
+        blk[i] = NULL;
+    }
+    CHECK(on_remote_stack(0, s));
+    slot_of(last, &slot);
+    __atomic_fetch_add(&s->remote_queued, REMOTE_IN_FLIGHT, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&s->remote[slot / WORD_BITS], (uintptr_t)1 << (slot % WORD_BITS), __ATOMIC_SEQ_CST);
+    /* The owner reclaims all of it: s is empty, and stays listed. */
+    sheap_hosted_set_cpu(0);
+    CHECK_EQ(sheap_check(), 0);
+    CHECK_EQ(s->nfree, nelems);
+    CHECK_EQ(s->state, SPAN_SMALL);
+    CHECK_EQ(s->on_partial, ON_PARTIAL);
+    CHECK_EQ(s->remote_queued, REMOTE_IN_FLIGHT);
+    CHECK(!on_remote_stack(0, s));
+    /* The free goes on: the flag was clear, so it pushes s. */
+    uint32_t q = REMOTE_IN_FLIGHT;
+    CHECK(__atomic_compare_exchange_n(&s->remote_queued, &q, REMOTE_QUEUED, false, __ATOMIC_SEQ_CST,
+                                      __ATOMIC_SEQ_CST));
+    s->remote_next = sheap_heap.cpu[0].remote_head;
+    sheap_heap.cpu[0].remote_head = s;
+    /* The next reclaim finds nothing to take and gives the empty span up
+     * (stashed or back to the page heap): off the partial list. */
+    CHECK_EQ(sheap_check(), 0);
+    CHECK(!on_remote_stack(0, s));
+    CHECK_EQ(s->remote_queued, 0);
+    CHECK(s->state != SPAN_SMALL || s->on_partial != ON_PARTIAL);
+    for (unsigned i = 0; i < k; i++)
+        sheap_free(blk[i]);
+    struct sheap_stats s1 = stats_now();
+    CHECK_EQ(s1.live_blocks, s0.live_blocks);
+    CHECK_EQ(s1.live_bytes, s0.live_bytes);
+    CHECK_EQ(s1.misuse_count, s0.misuse_count);
+    CHECK_EQ(harness_faults, f0);
+    CHECK_HEAP();
+}
+
 /* Reclaim is bounded per slow-path call: SMP_RECLAIM_BATCH spans (4). */
 static void test_reclaim_bounded(void)
 {
@@ -346,6 +430,7 @@ int main(void)
     RUN(test_double_free_pending);
     RUN(test_double_free_race_caught_by_reclaim);
     RUN(test_reclaim_on_malloc_slow_path);
+    RUN(test_inflight_free_keeps_empty_span);
     RUN(test_reclaim_bounded);
     RUN(test_stats_add_up);
     RUN(test_trim_reclaims);
