@@ -131,7 +131,11 @@ _Noreturn void sheap_panic(const char *msg)
 /* The port's optional thread hooks (sheap_port.h): weak, so that a port or
  * the firmware (an RTOS integration) supplies its own by defining them in
  * an object it links.  Without an RTOS no other thread exists: one context,
- * and nobody to wait for. */
+ * and nobody to wait for.  A port with defaults of its own (weak too, so
+ * that the firmware still wins) defines SHEAP_PORT_HAS_THREAD_HOOKS and
+ * these are left out: of two weak definitions the linker keeps whichever
+ * it meets first. */
+#ifndef SHEAP_PORT_HAS_THREAD_HOOKS
 __attribute__((weak)) uintptr_t sheap_port_task_id(void)
 {
     return 1;
@@ -141,3 +145,4 @@ __attribute__((weak)) bool sheap_port_growth_wait(void)
 {
     return false;
 }
+#endif

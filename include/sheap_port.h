@@ -89,7 +89,10 @@ void sheap_port_unlock(void);
  * non-zero and distinct per thread or task (a port whose lock header
  * defines SHEAP_PORT_HAS_CONTEXT_ID uses its own sheap_port_context_id
  * instead; the hosted port does).  Defaults: task id 1 and no waiting,
- * right for bare metal without an RTOS.  An RTOS integration defines both
+ * right for bare metal without an RTOS; a port whose lock header defines
+ * SHEAP_PORT_HAS_THREAD_HOOKS has weak defaults of its own instead (the
+ * SMP builds of the AArch64 and RISC-V ports: the CPU index + 1, and a
+ * short spin).  An RTOS integration defines both
  * in an object file the firmware links (not only in an archive), e.g. on
  * FreeRTOS (uintptr_t)xTaskGetCurrentTaskHandle() and taskYIELD() or
  * vTaskDelay(1); on Zephyr (uintptr_t)k_current_get() and k_yield() or

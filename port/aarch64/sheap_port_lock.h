@@ -80,9 +80,10 @@ static inline void sheap_port_spin_release(void)
     __atomic_store_n(&sheap_port_lock_word, 0u, __ATOMIC_RELEASE);
 }
 
-/* The core's growth and walk owner: one context per CPU. */
-#define SHEAP_PORT_HAS_CONTEXT_ID 1
-static inline uintptr_t sheap_port_context_id(void) { return (uintptr_t)sheap_port_cpu_id() + 1; }
+/* The thread hooks of sheap_port.h come from port_aarch64.c, weak: the
+ * task id is the CPU index + 1 (on bare metal each CPU is one context) and
+ * the growth wait spins a while.  An RTOS integration overrides both. */
+#define SHEAP_PORT_HAS_THREAD_HOOKS 1
 
 static inline void sheap_port_lock_inline(void)
 {

@@ -38,11 +38,12 @@
  *       global because only the holder writes it.  lock_fast reads *busy
  *       atomically before spinning (a walker on another hart holds the
  *       lock with *busy set: the core's slow path then waits for the lock).
- *   sheap_port_context_id()  the hart index + 1: on bare metal each hart
- *       is one context (interrupt handlers are told apart by the core), so
- *       a growth section owned by another hart is waited for (the strong
- *       sheap_port_growth_wait of port_riscv.c) and never mistaken for
- *       the caller's own.
+ *   sheap_port_task_id()  weak in port_riscv.c: the hart index + 1, as on
+ *       bare metal each hart is one context (interrupt handlers are told
+ *       apart by the core), so a growth section owned by another hart is
+ *       waited for (sheap_port_growth_wait, weak there too: it spins a
+ *       while) and never mistaken for the caller's own.  An RTOS
+ *       integration defines both (sheap_port.h, "Threads").
  */
 #ifndef SHEAP_PORT_LOCK_H
 #define SHEAP_PORT_LOCK_H
@@ -153,11 +154,9 @@ static inline void sheap_port_unlock_inline(void)
     sheap_port_spin_release(sheap_port_saved_sie);
 }
 
-#define SHEAP_PORT_HAS_CONTEXT_ID 1
-static inline uintptr_t sheap_port_context_id(void)
-{
-    return (uintptr_t)sheap_port_cpu_id() + 1;
-}
+/* The thread hooks of sheap_port.h come from port_riscv.c (see the top
+ * of this file). */
+#define SHEAP_PORT_HAS_THREAD_HOOKS 1
 
 #else /* single hart: interrupt masking alone */
 
