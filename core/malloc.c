@@ -2170,31 +2170,37 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
         return;
     }
     /* Fast path: a live block of whichever heap owns the arena (the checks
-     * of block_of, fast_block): a slot of a SMALL span, its free bit tested
-     * and set with one load of the bitmap word; or the start of a LARGE
-     * run, freed under this same lock.  Anything else (misuse) takes
-     * free_slow, which checks again. */
-    struct sheap_arena *a;
-    uintptr_t i = 0;
-    struct sheap_span *s = fast_block((uintptr_t)ptr, &a, &i);
-    if (__builtin_expect(s != NULL, 1)) {
-        if (__builtin_expect(s->state == SPAN_LARGE, 0)) {
-            free_large_adopt(a->heap, s, irq);
-            return;
-        }
-        uintptr_t *word = &s->freebits[i / WORD_BITS];
-        uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-        if (__builtin_expect((bits & bit) == 0, 1)) {
-            struct sheap_heap *h = a->heap;
-            *word = bits | bit;
-            count_free(h, s->elem_size);
-            if (span_crossed(s, ++s->nfree)) {
-                lock_adopt(irq); /* small_transition_unlock unlocks */
-                small_transition_unlock(h, s);
+     * of block_of): a slot of a SMALL span, its free bit tested and set
+     * with one load of the bitmap word; or the start of a LARGE run, freed
+     * under this same lock.  The slot test needs no state test: it fails
+     * for every span that is not SMALL (obj_bytes 0, or LARGE, whose
+     * offsets all map to slot 0, marked free).  Anything else (misuse)
+     * takes free_slow, which checks again. */
+    uintptr_t p = (uintptr_t)ptr;
+    struct sheap_arena *a = arena_of_cached(p);
+    if (__builtin_expect(a != NULL, 1)) {
+        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+        uintptr_t off;
+        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes) {
+            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t *word = &s->freebits[i / WORD_BITS];
+            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
+            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+                struct sheap_heap *h = a->heap;
+                *word = bits | bit;
+                count_free(h, s->elem_size);
+                if (span_crossed(s, ++s->nfree)) {
+                    lock_adopt(irq); /* small_transition_unlock unlocks */
+                    small_transition_unlock(h, s);
+                    return;
+                }
+                unlock_fast(irq);
                 return;
             }
-            unlock_fast(irq);
-            return;
+            if (off == 0 && s->state == SPAN_LARGE && !span_guarded(s)) {
+                free_large_adopt(a->heap, s, irq);
+                return;
+            }
         }
     }
     unlock_fast(irq);

@@ -748,9 +748,14 @@ finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, ui
     s->needzero = !zeroed;
     /* O(1) in the run's length: a LARGE run maps its boundaries only; a
      * SMALL span (a few pages) maps every page, since blocks start there. */
-    if (state == SPAN_LARGE)
+    if (state == SPAN_LARGE) {
+        /* The free fast path's slot test fails for a LARGE span without a
+         * state test (sheap_internal.h, struct sheap_span): offset 0 maps
+         * to slot 0, whose bit says "free". */
+        s->divmul = 0;
+        SMP_STORE(s->freebits[0], (uintptr_t)1);
         map_bounds_in(a, s);
-    else if (first + npages <= SHEAP_ARENA_PAGES)
+    } else if (first + npages <= SHEAP_ARENA_PAGES)
         for (uintptr_t i = 0; i < npages; i++)
             a->spans[first + i] = s;
     else

@@ -227,8 +227,14 @@ struct sheap_span {
     uint32_t nfree;          /* SMALL: free slots */
     uint32_t hint;           /* SMALL: the word where malloc's scan starts */
     uint32_t elem_size;      /* SMALL: copy of the class size (fast path) */
-    uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32 */
-    uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot */
+    uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32;
+                                LARGE: 0 (every offset maps to slot 0) */
+    uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot; LARGE:
+                                bit 0 of word 0 is 1, so that "a live slot
+                                of this span" (offset below obj_bytes, slot
+                                start, bit clear) holds for SMALL spans
+                                only and the free fast path needs no
+                                state test (FREE, BUSY, DEAD: obj_bytes 0) */
     /* Issue 17, after the fields the fast paths use (their offsets stay). */
 #if SHEAP_HARDENING >= 2
     /* SMALL: 1 = the slot's block is in quarantine (its freebits bit is
