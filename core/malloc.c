@@ -688,18 +688,30 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_cpu *cpu, stru
  * frees) when anything is kept; O(classes + free runs) on the failure
  * paths only.  Lock held.
  */
+static struct sheap_span *span_alloc_rest(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                          enum span_state state);
 static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
                                      enum span_state state)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t need = npages + align_pages - 1;
-    if (need < npages)
+    if (npages + align_pages - 1 < npages)
         return NULL;
     struct sheap_span *s;
+    /* One search: a run that is all Ready is taken at once. */
+    if (small_kept_maybe(h) && (s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
+        return s;
+    return span_alloc_rest(h, npages, align_pages, state);
+}
+
+/* span_alloc after its search for a Ready run failed (or, nothing kept,
+ * was not made): the kept spans, backing, growth, the failure paths. */
+static struct sheap_span *span_alloc_rest(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                          enum span_state state)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t need = npages + align_pages - 1;
+    struct sheap_span *s;
     if (small_kept_maybe(h)) {
-        /* One search: a run that is all Ready is taken at once. */
-        if ((s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
-            return s;
         lock_break(); /* the fit test in one stretch, each run freed in one of its own */
         small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
         lock_break();
@@ -832,6 +844,20 @@ static inline uintptr_t pages_for(uintptr_t n)
     return (n + SHEAP_PAGE_SIZE - 1) >> SHEAP_PAGE_SHIFT;
 }
 
+/* Large span s was just taken for a block of its whole run: count it and
+ * mark it unguarded, owned by the caller.  Lock held. */
+static inline void *large_taken(struct sheap_heap *h, struct sheap_span *s)
+{
+    count_alloc(h, s->npages << SHEAP_PAGE_SHIFT);
+#if SHEAP_HARDENING >= 3
+    s->guard_off = 0;
+#endif
+#if SHEAP_OWNER_TAGS
+    s->owner[0] = sheap_current_owner;
+#endif
+    return (void *)s->base;
+}
+
 /* Lock held; *clear as for small_alloc (pages fresh from the backend are
  * zero already). */
 static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_pages, bool zero, uintptr_t *clear)
@@ -841,16 +867,9 @@ static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_page
     struct sheap_span *s = span_alloc(h, npages, align_pages, SPAN_LARGE);
     if (s == NULL)
         return NULL;
-    count_alloc(h, npages << SHEAP_PAGE_SHIFT);
-#if SHEAP_HARDENING >= 3
-    s->guard_off = 0;
-#endif
-#if SHEAP_OWNER_TAGS
-    s->owner[0] = sheap_current_owner;
-#endif
     if (zero && s->needzero)
         *clear = npages << SHEAP_PAGE_SHIFT;
-    return (void *)s->base;
+    return large_taken(h, s);
 }
 
 #if SHEAP_HARDENING >= 3
@@ -1596,6 +1615,35 @@ __attribute__((noinline)) static void *malloc_slow_default(size_t n)
     return alloc_slow(&sheap_heap, n, 0, false);
 }
 
+/* malloc of a large block (n above the largest class, at most
+ * MAX_REQUEST) on a live heap: a Ready run in one search under one lock,
+ * without the general path's steps (alignment, zeroing, guards, the
+ * quarantine).  Anything else (the heap not made yet, a walker callback,
+ * backing, growth, the kept-span policy) continues in span_alloc_rest or
+ * takes the general path, which also handles failure. */
+__attribute__((noinline)) static void *large_malloc(struct sheap_heap *h, size_t n)
+{
+    if (__builtin_expect(n <= MAX_REQUEST && !in_own_walk(), 1)) {
+        lock();
+        if (__builtin_expect(h->initialized, 1)) {
+            uintptr_t npages = pages_for(n);
+            struct sheap_span *s = ph_alloc_ready(h, npages, 1, SPAN_LARGE);
+            if (__builtin_expect(s == NULL, 0))
+                s = span_alloc_rest(h, npages, 1, SPAN_LARGE);
+            if (__builtin_expect(s != NULL, 1)) {
+                void *p = large_taken(h, s);
+#if SHEAP_SMP
+                smp_note_peak(h);
+#endif
+                unlock();
+                return p;
+            }
+        }
+        unlock();
+    }
+    return alloc_slow(h, n, 0, false);
+}
+
 /* The small-block fast path of every malloc: a small size whose class has
  * a partial span.  It makes no calls, so it needs no stack frame.  Sizes up
  * to SHEAP_CLASS8_LIMIT (the most common) are tested first: one compare
@@ -1656,6 +1704,8 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
 #endif
     }
 slow:
+    if (n > SHEAP_CLASS_MAX_SIZE)
+        return large_malloc(h, n);
     return deflt ? malloc_slow_default(n) : malloc_slow(h, n);
 }
 
