@@ -989,8 +989,9 @@ int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n);
 /* The common case inline: a run inside one arena (the one of the last
  * lookup, else looked up), its entries and its neighbours' Ready already.
  * A neighbour in the arena before or after is an end entry of that arena's
- * map, Ready from the record's start (REC_INITIAL in arena.c), or not h's. */
-static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+ * map, Ready from the record's start (REC_INITIAL in arena.c), or not h's.
+ * Returns that arena, or NULL when not known. */
+static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     struct sheap_arena *a = sheap_shared.last_arena;
     if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
@@ -1000,10 +1001,14 @@ static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uint
         if (end <= SHEAP_ARENA_PAGES) {
             uintptr_t i0 = i - (i != 0), i1 = end - (end == SHEAP_ARENA_PAGES);
             uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
-            return (a->map_ready & m) == m;
+            return (a->map_ready & m) == m ? a : NULL;
         }
     }
-    return false; /* not known: the slow path looks */
+    return NULL; /* not known: the slow path looks */
+}
+static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    return arena_map_known_arena(h, v, n) != NULL;
 }
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
@@ -1019,6 +1024,14 @@ static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uint
     (void)v;
     (void)n;
     return true;
+}
+/* The arena of h holding the whole run [v, v + n pages), or NULL. */
+static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    struct sheap_arena *a = sheap_shared.last_arena;
+    if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
+        a = arena_of(v);
+    return a != NULL && a->heap == h && arena_page_index(a, v) + n <= SHEAP_ARENA_PAGES ? a : NULL;
 }
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
