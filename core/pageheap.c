@@ -854,7 +854,7 @@ SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s,
                                                               uint8_t ready)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_arena *a = arena_of(s->base);
+    struct sheap_arena *a = arena_of_cached(s->base);
     bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
     s->ready = ready;
