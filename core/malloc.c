@@ -1603,18 +1603,6 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
     return alloc_slow_g(h, n, align, zero, false);
 }
 
-__attribute__((noinline)) static void *malloc_slow(struct sheap_heap *h, size_t n)
-{
-    return alloc_slow(h, n, 0, false);
-}
-
-/* The same for the default heap: sheap_malloc's fast path then needs no
- * register for the heap's address on the way out. */
-__attribute__((noinline)) static void *malloc_slow_default(size_t n)
-{
-    return alloc_slow(&sheap_heap, n, 0, false);
-}
-
 /* malloc of a large block (n above the largest class, at most
  * MAX_REQUEST) on a live heap: a Ready run in one search under one lock,
  * without the general path's steps (alignment, zeroing, guards, the
@@ -1642,6 +1630,41 @@ __attribute__((noinline)) static void *large_malloc(struct sheap_heap *h, size_t
         unlock();
     }
     return alloc_slow(h, n, 0, false);
+}
+
+/* malloc of a small block whose class the fast path could not serve (no
+ * partial span: a refill; or lock_fast refused) on a live heap: the class's
+ * slow path under one lock, without the general path's steps.  Anything
+ * else (the heap not made yet, a walker callback, failure) takes the
+ * general path. */
+__attribute__((noinline)) static void *small_malloc_slow(struct sheap_heap *h, size_t n)
+{
+    if (__builtin_expect(!in_own_walk(), 1)) {
+        lock();
+        if (__builtin_expect(h->initialized, 1)) {
+            uintptr_t clear = 0;
+            void *p = small_alloc(h, size_to_class(n), false, &clear);
+            if (__builtin_expect(p != NULL, 1)) {
+#if SHEAP_SMP
+                smp_note_peak(h);
+#endif
+                unlock();
+#if SHEAP_HARDENING >= 2
+                verify_block(p);
+#endif
+                return p;
+            }
+        }
+        unlock();
+    }
+    return alloc_slow(h, n, 0, false);
+}
+
+/* The same for the default heap: sheap_malloc's fast path then needs no
+ * register for the heap's address on the way out. */
+__attribute__((noinline)) static void *small_malloc_slow_default(size_t n)
+{
+    return small_malloc_slow(&sheap_heap, n);
 }
 
 /* The small-block fast path of every malloc: a small size whose class has
@@ -1706,7 +1729,7 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
 slow:
     if (n > SHEAP_CLASS_MAX_SIZE)
         return large_malloc(h, n);
-    return deflt ? malloc_slow_default(n) : malloc_slow(h, n);
+    return deflt ? small_malloc_slow_default(n) : small_malloc_slow(h, n);
 }
 
 void *sheap_malloc(size_t n)
