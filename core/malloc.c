@@ -689,7 +689,7 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_cpu *cpu, stru
  * paths only.  Lock held.
  */
 static struct sheap_span *span_alloc_rest(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
-                                          enum span_state state);
+                                          enum span_state state, bool searched);
 static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
                                      enum span_state state)
 {
@@ -698,22 +698,25 @@ static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uin
         return NULL;
     struct sheap_span *s;
     /* One search: a run that is all Ready is taken at once. */
-    if (small_kept_maybe(h) && (s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
+    bool searched = small_kept_maybe(h);
+    if (searched && (s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
         return s;
-    return span_alloc_rest(h, npages, align_pages, state);
+    return span_alloc_rest(h, npages, align_pages, state, searched);
 }
 
-/* span_alloc after its search for a Ready run failed (or, nothing kept,
- * was not made): the kept spans, backing, growth, the failure paths. */
+/* span_alloc after its search for a Ready run (ph_alloc_ready) failed
+ * (searched) or, nothing kept, was not made: the kept spans, backing,
+ * growth, the failure paths. */
 static struct sheap_span *span_alloc_rest(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
-                                          enum span_state state)
+                                          enum span_state state, bool searched)
 {
     SHEAP_ASSERT_LOCKED();
     uintptr_t need = npages + align_pages - 1;
     struct sheap_span *s;
+    if (searched)
+        lock_break(); /* the fit test in one stretch, what follows in others */
     if (small_kept_maybe(h)) {
-        lock_break(); /* the fit test in one stretch, each run freed in one of its own */
-        small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
+        small_release_empty(h, 0, SHEAP_RELEASE_BATCH); /* each run freed in a stretch of its own */
         lock_break();
     }
     bool oom_backing = false;
@@ -1617,7 +1620,7 @@ __attribute__((noinline)) static void *large_malloc(struct sheap_heap *h, size_t
             uintptr_t npages = pages_for(n);
             struct sheap_span *s = ph_alloc_ready(h, npages, 1, SPAN_LARGE);
             if (__builtin_expect(s == NULL, 0))
-                s = span_alloc_rest(h, npages, 1, SPAN_LARGE);
+                s = span_alloc_rest(h, npages, 1, SPAN_LARGE, true);
             if (__builtin_expect(s != NULL, 1)) {
                 void *p = large_taken(h, s);
 #if SHEAP_SMP

@@ -652,14 +652,21 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     return alloc_run(h, npages, align_pages, state, false, oom_backing);
 }
 
-/* ph_alloc_ready's other cases (a short pool, alignment, a READY_SOME run,
- * span-map entries not known Ready): the general search.  Out of line, so
- * that the common case needs no frame. */
+/* ph_alloc_ready's other cases: a short pool or alignment (found NULL: the
+ * general search), or run found (for npages, no alignment) READY_SOME or
+ * with span-map entries not known Ready (taken as alloc_run takes it, with
+ * no second search).  Out of line, so that the common case needs no
+ * frame. */
 __attribute__((noinline)) static struct sheap_span *alloc_ready_slow(struct sheap_heap *h, uintptr_t npages,
-                                                                    uintptr_t align_pages, enum span_state state)
+                                                                    uintptr_t align_pages, enum span_state state,
+                                                                    struct sheap_span *found)
 {
     bool oom_backing = false;
-    return alloc_run(h, npages, align_pages, state, true, &oom_backing);
+    if (found == NULL)
+        return alloc_run(h, npages, align_pages, state, true, &oom_backing);
+    if (ready_first(found, npages) != npages)
+        return NULL;
+    return take_run(h, found, npages, 1, state, &oom_backing);
 }
 
 /* The common case of ph_alloc_ready: no alignment, records in the pool, and
@@ -673,12 +680,12 @@ struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintpt
     struct sheap_span *s;
     struct sheap_arena *a;
     if (__builtin_expect(align_pages != 1 || npages == 0 || h->span_pool_count < 3, 0))
-        return alloc_ready_slow(h, npages, align_pages, state);
+        return alloc_ready_slow(h, npages, align_pages, state, NULL);
     s = fl_find(h, npages);
     if (s == NULL || s->ready == READY_NONE)
         return NULL;
     if (__builtin_expect(s->ready != READY_ALL || (a = arena_map_known_arena(h, s->base, npages)) == NULL, 0))
-        return alloc_ready_slow(h, npages, align_pages, state);
+        return alloc_ready_slow(h, npages, 1, state, s);
     fl_remove(h, s);
     uintptr_t first = arena_page_index(a, s->base);
     if (s->npages != npages)
