@@ -2217,13 +2217,17 @@ __attribute__((noinline, unused)) static void free_slow(void *ptr)
     unlock();
 }
 
-/* The start of a live large block, found by sheap_free's fast path under
- * lock_fast: its run goes back under this same lock (no second lock, no
- * second lookup).  Out of line, so that the small path keeps its registers. */
-__attribute__((noinline, unused)) static void free_large_adopt(struct sheap_heap *h, struct sheap_span *s, unsigned long irq)
+/* The start of a live, unguarded large block in arena a, found by
+ * sheap_free's fast path under lock_fast: its run goes back under this same
+ * lock (no second lock, no second lookup).  Out of line, so that the small
+ * path keeps its registers. */
+__attribute__((noinline, unused)) static void free_large_adopt(struct sheap_arena *a, struct sheap_span *s,
+                                                               unsigned long irq)
 {
     lock_adopt(irq);
-    free_block(h, s, 0);
+    struct sheap_heap *h = a->heap;
+    count_free(h, s->npages << SHEAP_PAGE_SHIFT);
+    ph_free_in(h, s, a);
     unlock();
 }
 
@@ -2274,7 +2278,7 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
                 return;
             }
             if (off == 0 && s->state == SPAN_LARGE && !span_guarded(s)) {
-                free_large_adopt(a->heap, s, irq);
+                free_large_adopt(a, s, irq);
                 return;
             }
         }

@@ -857,11 +857,10 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
 /* In-use span s (or its tail) becomes a free run; ready is its pages'
  * summary (READY_ALL: every page of a span in use is Ready, unless the
  * caller knows better: a guarded block's guard page). */
-SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s,
-                                                              uint8_t ready)
+SHEAP_HOT_INLINE void release_run_in(struct sheap_heap *h, struct sheap_span *s, uint8_t ready,
+                                     struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_arena *a = arena_of_cached(s->base);
     bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
     s->ready = ready;
@@ -874,11 +873,24 @@ SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s,
     coalesce_insert_in(h, s, a);
 }
 
+SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s, uint8_t ready)
+{
+    release_run_in(h, s, ready, arena_of_cached(s->base));
+}
+
 void ph_free(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     h->c.spans[s->state]--;
     release_run(h, s, READY_ALL);
+}
+
+void ph_free_in(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a)
+{
+    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT(a == arena_of(s->base));
+    h->c.spans[s->state]--;
+    release_run_in(h, s, READY_ALL, a);
 }
 
 void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s)

@@ -1079,6 +1079,8 @@ enum { PH_GROW_FAILED, PH_GROW_OK, PH_GROW_WAITED };
 int ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_heap *h, struct sheap_span *s);
+/* ph_free when the caller has s's arena a (the arena of s->base) at hand. */
+void ph_free_in(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a);
 /* ph_free for a span whose pages are not all Ready (level 3: a guarded
  * block's guard page; the caller has taken it out of free_ready_pages). */
 void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s);
