@@ -1606,6 +1606,7 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
     return alloc_slow_g(h, n, align, zero, false);
 }
 
+#if SHEAP_DIRECT_PATHS
 /* malloc of a large block (n above the largest class, at most
  * MAX_REQUEST) on a live heap: a Ready run in one search under one lock,
  * without the general path's steps (alignment, zeroing, guards, the
@@ -1669,6 +1670,19 @@ __attribute__((noinline)) static void *small_malloc_slow_default(size_t n)
 {
     return small_malloc_slow(&sheap_heap, n);
 }
+#else
+__attribute__((noinline)) static void *malloc_slow(struct sheap_heap *h, size_t n)
+{
+    return alloc_slow(h, n, 0, false);
+}
+
+/* The same for the default heap: sheap_malloc's fast path then needs no
+ * register for the heap's address on the way out. */
+__attribute__((noinline)) static void *malloc_slow_default(size_t n)
+{
+    return alloc_slow(&sheap_heap, n, 0, false);
+}
+#endif
 
 /* The small-block fast path of every malloc: a small size whose class has
  * a partial span.  It makes no calls, so it needs no stack frame.  Sizes up
@@ -1730,9 +1744,13 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
 #endif
     }
 slow:
+#if SHEAP_DIRECT_PATHS
     if (n > SHEAP_CLASS_MAX_SIZE)
         return large_malloc(h, n);
     return deflt ? small_malloc_slow_default(n) : small_malloc_slow(h, n);
+#else
+    return deflt ? malloc_slow_default(n) : malloc_slow(h, n);
+#endif
 }
 
 void *sheap_malloc(size_t n)

@@ -652,6 +652,7 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     return alloc_run(h, npages, align_pages, state, false, oom_backing);
 }
 
+#if SHEAP_DIRECT_PATHS
 /* ph_alloc_ready's other cases: a short pool or alignment (found NULL: the
  * general search), or run found (for npages, no alignment) READY_SOME or
  * with span-map entries not known Ready (taken as alloc_run takes it, with
@@ -694,6 +695,14 @@ struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintpt
     run_in_use(h, s, a, first, npages, state, false);
     return s;
 }
+#else
+struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                  enum span_state state)
+{
+    bool oom_backing = false;
+    return alloc_run(h, npages, align_pages, state, true, &oom_backing);
+}
+#endif
 
 /* Take free run s (found for npages at align_pages) out of the lists, split
  * off what is not needed, back it and make it a span in state.  One caller

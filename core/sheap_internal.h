@@ -361,6 +361,16 @@ enum { READY_NONE = 0, READY_ALL = 1, READY_SOME = 2 };
 #define SHEAP_HOT_INLINE __attribute__((always_inline)) static inline
 #endif
 
+/* Direct paths that repeat a general one for speed (malloc's slow paths for
+ * a class refill and for a large block, the page heap's common case of a
+ * Ready run): a build for size leaves them out and takes the general
+ * paths, which do the same work in more calls. */
+#if defined(__OPTIMIZE_SIZE__)
+#define SHEAP_DIRECT_PATHS 0
+#else
+#define SHEAP_DIRECT_PATHS 1
+#endif
+
 /* ---- Arenas ----------------------------------------------------------------*/
 
 #define ARENA_BITMAP_WORDS BITMAP_WORDS(SHEAP_ARENA_PAGES)
