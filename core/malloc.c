@@ -1038,12 +1038,13 @@ static void reject_pointer(const void *p)
     report_misuse(why, p);
 }
 
-/* The free fast paths' lookup, with the lock held: the span of the live
- * block that may start at p, and its arena in *ap.  A SMALL span when p
- * starts its slot *ip (the free bit is the caller's to test: the level-1
- * path loads the bitmap word once for that test and the update); a LARGE
+#if SHEAP_HARDENING >= 2
+/* The level-2 free fast path's lookup, with the lock held: the span of the
+ * live block that may start at p, and its arena in *ap.  A SMALL span when
+ * p starts its slot *ip (the free bit is the caller's to test); a LARGE
  * span when p is the start of its unguarded run.  NULL for anything else
- * (misuse: the caller takes its slow path, which checks again). */
+ * (misuse: the caller takes its slow path, which checks again).  The
+ * level-1 path (free_untraced) does the same tests in its own order. */
 static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintptr_t p, struct sheap_arena **ap,
                                                                          uintptr_t *ip)
 {
@@ -1065,6 +1066,7 @@ static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintp
     }
     return NULL;
 }
+#endif
 
 /* The live block ptr to be freed: its span (slot, heap) with the lock
  * held, or NULL when ptr is no live block (reported, lock not held) or the
