@@ -688,20 +688,35 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_cpu *cpu, stru
  * frees) when anything is kept; O(classes + free runs) on the failure
  * paths only.  Lock held.
  */
+static struct sheap_span *span_alloc_rest(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                          enum span_state state, bool searched);
 static struct sheap_span *span_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
                                      enum span_state state)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t need = npages + align_pages - 1;
-    if (need < npages)
+    if (npages + align_pages - 1 < npages)
         return NULL;
     struct sheap_span *s;
+    /* One search: a run that is all Ready is taken at once. */
+    bool searched = small_kept_maybe(h);
+    if (searched && (s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
+        return s;
+    return span_alloc_rest(h, npages, align_pages, state, searched);
+}
+
+/* span_alloc after its search for a Ready run (ph_alloc_ready) failed
+ * (searched) or, nothing kept, was not made: the kept spans, backing,
+ * growth, the failure paths. */
+static struct sheap_span *span_alloc_rest(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                          enum span_state state, bool searched)
+{
+    SHEAP_ASSERT_LOCKED();
+    uintptr_t need = npages + align_pages - 1;
+    struct sheap_span *s;
+    if (searched)
+        lock_break(); /* the fit test in one stretch, what follows in others */
     if (small_kept_maybe(h)) {
-        /* One search: a run that is all Ready is taken at once. */
-        if ((s = ph_alloc_ready(h, npages, align_pages, state)) != NULL)
-            return s;
-        lock_break(); /* the fit test in one stretch, each run freed in one of its own */
-        small_release_empty(h, 0, SHEAP_RELEASE_BATCH);
+        small_release_empty(h, 0, SHEAP_RELEASE_BATCH); /* each run freed in a stretch of its own */
         lock_break();
     }
     bool oom_backing = false;
@@ -832,6 +847,20 @@ static inline uintptr_t pages_for(uintptr_t n)
     return (n + SHEAP_PAGE_SIZE - 1) >> SHEAP_PAGE_SHIFT;
 }
 
+/* Large span s was just taken for a block of its whole run: count it and
+ * mark it unguarded, owned by the caller.  Lock held. */
+static inline void *large_taken(struct sheap_heap *h, struct sheap_span *s)
+{
+    count_alloc(h, s->npages << SHEAP_PAGE_SHIFT);
+#if SHEAP_HARDENING >= 3
+    s->guard_off = 0;
+#endif
+#if SHEAP_OWNER_TAGS
+    s->owner[0] = sheap_current_owner;
+#endif
+    return (void *)s->base;
+}
+
 /* Lock held; *clear as for small_alloc (pages fresh from the backend are
  * zero already). */
 static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_pages, bool zero, uintptr_t *clear)
@@ -841,16 +870,9 @@ static void *large_alloc(struct sheap_heap *h, uintptr_t n, uintptr_t align_page
     struct sheap_span *s = span_alloc(h, npages, align_pages, SPAN_LARGE);
     if (s == NULL)
         return NULL;
-    count_alloc(h, npages << SHEAP_PAGE_SHIFT);
-#if SHEAP_HARDENING >= 3
-    s->guard_off = 0;
-#endif
-#if SHEAP_OWNER_TAGS
-    s->owner[0] = sheap_current_owner;
-#endif
     if (zero && s->needzero)
         *clear = npages << SHEAP_PAGE_SHIFT;
-    return (void *)s->base;
+    return large_taken(h, s);
 }
 
 #if SHEAP_HARDENING >= 3
@@ -1016,12 +1038,13 @@ static void reject_pointer(const void *p)
     report_misuse(why, p);
 }
 
-/* The free fast paths' lookup, with the lock held: the span of the live
- * block that may start at p, and its arena in *ap.  A SMALL span when p
- * starts its slot *ip (the free bit is the caller's to test: the level-1
- * path loads the bitmap word once for that test and the update); a LARGE
+#if SHEAP_HARDENING >= 2
+/* The level-2 free fast path's lookup, with the lock held: the span of the
+ * live block that may start at p, and its arena in *ap.  A SMALL span when
+ * p starts its slot *ip (the free bit is the caller's to test); a LARGE
  * span when p is the start of its unguarded run.  NULL for anything else
- * (misuse: the caller takes its slow path, which checks again). */
+ * (misuse: the caller takes its slow path, which checks again).  The
+ * level-1 path (free_untraced) does the same tests in its own order. */
 static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintptr_t p, struct sheap_arena **ap,
                                                                          uintptr_t *ip)
 {
@@ -1043,6 +1066,7 @@ static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintp
     }
     return NULL;
 }
+#endif
 
 /* The live block ptr to be freed: its span (slot, heap) with the lock
  * held, or NULL when ptr is no live block (reported, lock not held) or the
@@ -1584,6 +1608,71 @@ static void *alloc_slow(struct sheap_heap *h, size_t n, size_t align, bool zero)
     return alloc_slow_g(h, n, align, zero, false);
 }
 
+#if SHEAP_DIRECT_PATHS
+/* malloc of a large block (n above the largest class, at most
+ * MAX_REQUEST) on a live heap: a Ready run in one search under one lock,
+ * without the general path's steps (alignment, zeroing, guards, the
+ * quarantine).  Anything else (the heap not made yet, a walker callback,
+ * backing, growth, the kept-span policy) continues in span_alloc_rest or
+ * takes the general path, which also handles failure. */
+__attribute__((noinline)) static void *large_malloc(struct sheap_heap *h, size_t n)
+{
+    if (__builtin_expect(n <= MAX_REQUEST && !in_own_walk(), 1)) {
+        lock();
+        if (__builtin_expect(h->initialized, 1)) {
+            uintptr_t npages = pages_for(n);
+            struct sheap_span *s = ph_alloc_ready(h, npages, 1, SPAN_LARGE);
+            if (__builtin_expect(s == NULL, 0))
+                s = span_alloc_rest(h, npages, 1, SPAN_LARGE, true);
+            if (__builtin_expect(s != NULL, 1)) {
+                void *p = large_taken(h, s);
+#if SHEAP_SMP
+                smp_note_peak(h);
+#endif
+                unlock();
+                return p;
+            }
+        }
+        unlock();
+    }
+    return alloc_slow(h, n, 0, false);
+}
+
+/* malloc of a small block whose class the fast path could not serve (no
+ * partial span: a refill; or lock_fast refused) on a live heap: the class's
+ * slow path under one lock, without the general path's steps.  Anything
+ * else (the heap not made yet, a walker callback, failure) takes the
+ * general path. */
+__attribute__((noinline)) static void *small_malloc_slow(struct sheap_heap *h, size_t n)
+{
+    if (__builtin_expect(!in_own_walk(), 1)) {
+        lock();
+        if (__builtin_expect(h->initialized, 1)) {
+            uintptr_t clear = 0;
+            void *p = small_alloc(h, size_to_class(n), false, &clear);
+            if (__builtin_expect(p != NULL, 1)) {
+#if SHEAP_SMP
+                smp_note_peak(h);
+#endif
+                unlock();
+#if SHEAP_HARDENING >= 2
+                verify_block(p);
+#endif
+                return p;
+            }
+        }
+        unlock();
+    }
+    return alloc_slow(h, n, 0, false);
+}
+
+/* The same for the default heap: sheap_malloc's fast path then needs no
+ * register for the heap's address on the way out. */
+__attribute__((noinline)) static void *small_malloc_slow_default(size_t n)
+{
+    return small_malloc_slow(&sheap_heap, n);
+}
+#else
 __attribute__((noinline)) static void *malloc_slow(struct sheap_heap *h, size_t n)
 {
     return alloc_slow(h, n, 0, false);
@@ -1595,6 +1684,7 @@ __attribute__((noinline)) static void *malloc_slow_default(size_t n)
 {
     return alloc_slow(&sheap_heap, n, 0, false);
 }
+#endif
 
 /* The small-block fast path of every malloc: a small size whose class has
  * a partial span.  It makes no calls, so it needs no stack frame.  Sizes up
@@ -1656,7 +1746,13 @@ static inline __attribute__((always_inline)) void *heap_malloc(struct sheap_heap
 #endif
     }
 slow:
+#if SHEAP_DIRECT_PATHS
+    if (n > SHEAP_CLASS_MAX_SIZE)
+        return large_malloc(h, n);
+    return deflt ? small_malloc_slow_default(n) : small_malloc_slow(h, n);
+#else
     return deflt ? malloc_slow_default(n) : malloc_slow(h, n);
+#endif
 }
 
 void *sheap_malloc(size_t n)
@@ -2141,13 +2237,17 @@ __attribute__((noinline, unused)) static void free_slow(void *ptr)
     unlock();
 }
 
-/* The start of a live large block, found by sheap_free's fast path under
- * lock_fast: its run goes back under this same lock (no second lock, no
- * second lookup).  Out of line, so that the small path keeps its registers. */
-__attribute__((noinline, unused)) static void free_large_adopt(struct sheap_heap *h, struct sheap_span *s, unsigned long irq)
+/* The start of a live, unguarded large block in arena a, found by
+ * sheap_free's fast path under lock_fast: its run goes back under this same
+ * lock (no second lock, no second lookup).  Out of line, so that the small
+ * path keeps its registers. */
+__attribute__((noinline, unused)) static void free_large_adopt(struct sheap_arena *a, struct sheap_span *s,
+                                                               unsigned long irq)
 {
     lock_adopt(irq);
-    free_block(h, s, 0);
+    struct sheap_heap *h = a->heap;
+    count_free(h, s->npages << SHEAP_PAGE_SHIFT);
+    ph_free_in(h, s, a);
     unlock();
 }
 
@@ -2170,31 +2270,37 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
         return;
     }
     /* Fast path: a live block of whichever heap owns the arena (the checks
-     * of block_of, fast_block): a slot of a SMALL span, its free bit tested
-     * and set with one load of the bitmap word; or the start of a LARGE
-     * run, freed under this same lock.  Anything else (misuse) takes
-     * free_slow, which checks again. */
-    struct sheap_arena *a;
-    uintptr_t i = 0;
-    struct sheap_span *s = fast_block((uintptr_t)ptr, &a, &i);
-    if (__builtin_expect(s != NULL, 1)) {
-        if (__builtin_expect(s->state == SPAN_LARGE, 0)) {
-            free_large_adopt(a->heap, s, irq);
-            return;
-        }
-        uintptr_t *word = &s->freebits[i / WORD_BITS];
-        uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-        if (__builtin_expect((bits & bit) == 0, 1)) {
-            struct sheap_heap *h = a->heap;
-            *word = bits | bit;
-            count_free(h, s->elem_size);
-            if (span_crossed(s, ++s->nfree)) {
-                lock_adopt(irq); /* small_transition_unlock unlocks */
-                small_transition_unlock(h, s);
+     * of block_of): a slot of a SMALL span, its free bit tested and set
+     * with one load of the bitmap word; or the start of a LARGE run, freed
+     * under this same lock.  The slot test needs no state test: it fails
+     * for every span that is not SMALL (obj_bytes 0, or LARGE, whose
+     * offsets all map to slot 0, marked free).  Anything else (misuse)
+     * takes free_slow, which checks again. */
+    uintptr_t p = (uintptr_t)ptr;
+    struct sheap_arena *a = arena_of_cached(p);
+    if (__builtin_expect(a != NULL, 1)) {
+        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+        uintptr_t off;
+        if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes) {
+            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t *word = &s->freebits[i / WORD_BITS];
+            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
+            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+                struct sheap_heap *h = a->heap;
+                *word = bits | bit;
+                count_free(h, s->elem_size);
+                if (span_crossed(s, ++s->nfree)) {
+                    lock_adopt(irq); /* small_transition_unlock unlocks */
+                    small_transition_unlock(h, s);
+                    return;
+                }
+                unlock_fast(irq);
                 return;
             }
-            unlock_fast(irq);
-            return;
+            if (off == 0 && s->state == SPAN_LARGE && !span_guarded(s)) {
+                free_large_adopt(a, s, irq);
+                return;
+            }
         }
     }
     unlock_fast(irq);

@@ -581,6 +581,24 @@ static struct sheap_span *split_busy(struct sheap_heap *h, struct sheap_span *s,
 
 /* ---- Allocation and free of runs -------------------------------------------- */
 
+/* Cut free run s (out of the lists, starting at page first of arena a) to
+ * npages: the rest becomes a free run of the same Ready state, filed.
+ * Needs a record in the pool. */
+SHEAP_HOT_INLINE void split_tail(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, uintptr_t first,
+                                 uintptr_t npages)
+{
+    struct sheap_span *rest = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
+    rest->ready = s->ready;
+    s->npages = npages;
+    h->c.spans[SPAN_FREE]++;
+    if (first + npages < SHEAP_ARENA_PAGES)
+        map_bounds_in(a, rest);
+    else
+        map_bounds(rest);
+    fl_insert(h, rest);
+}
+
+
 static inline struct sheap_span *take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
                                           uintptr_t align_pages, enum span_state state, bool *oom_backing);
 static struct sheap_span *take_run_unmapped(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages,
@@ -588,6 +606,9 @@ static struct sheap_span *take_run_unmapped(struct sheap_heap *h, struct sheap_s
 static inline struct sheap_span *finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a,
                                             uintptr_t first, uintptr_t npages, enum span_state state,
                                             bool *oom_backing);
+
+SHEAP_HOT_INLINE void run_in_use(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, uintptr_t first,
+                                 uintptr_t npages, enum span_state state, bool zeroed);
 
 /* ph_alloc and ph_alloc_ready: ready_only refuses (NULL, nothing changed)
  * a run that would need backing or growth. */
@@ -631,12 +652,57 @@ struct sheap_span *ph_alloc(struct sheap_heap *h, uintptr_t npages, uintptr_t al
     return alloc_run(h, npages, align_pages, state, false, oom_backing);
 }
 
+#if SHEAP_DIRECT_PATHS
+/* ph_alloc_ready's other cases: a short pool or alignment (found NULL: the
+ * general search), or run found (for npages, no alignment) READY_SOME or
+ * with span-map entries not known Ready (taken as alloc_run takes it, with
+ * no second search).  Out of line, so that the common case needs no
+ * frame. */
+__attribute__((noinline)) static struct sheap_span *alloc_ready_slow(struct sheap_heap *h, uintptr_t npages,
+                                                                    uintptr_t align_pages, enum span_state state,
+                                                                    struct sheap_span *found)
+{
+    bool oom_backing = false;
+    if (found == NULL)
+        return alloc_run(h, npages, align_pages, state, true, &oom_backing);
+    if (ready_first(found, npages) != npages)
+        return NULL;
+    return take_run(h, found, npages, 1, state, &oom_backing);
+}
+
+/* The common case of ph_alloc_ready: no alignment, records in the pool, and
+ * the run found all Ready, inside one arena a whose span-map entries for it
+ * are Ready.  One search, at most one split, the run's map entries; no
+ * calls. */
+struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
+                                  enum span_state state)
+{
+    SHEAP_ASSERT_LOCKED();
+    struct sheap_span *s;
+    struct sheap_arena *a;
+    if (__builtin_expect(align_pages != 1 || npages == 0 || h->span_pool_count < 3, 0))
+        return alloc_ready_slow(h, npages, align_pages, state, NULL);
+    s = fl_find(h, npages);
+    if (s == NULL || s->ready == READY_NONE)
+        return NULL;
+    if (__builtin_expect(s->ready != READY_ALL || (a = arena_map_known_arena(h, s->base, npages)) == NULL, 0))
+        return alloc_ready_slow(h, npages, 1, state, s);
+    fl_remove(h, s);
+    uintptr_t first = arena_page_index(a, s->base);
+    if (s->npages != npages)
+        split_tail(h, s, a, first, npages);
+    h->free_ready_pages -= npages;
+    run_in_use(h, s, a, first, npages, state, false);
+    return s;
+}
+#else
 struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintptr_t align_pages,
                                   enum span_state state)
 {
     bool oom_backing = false;
     return alloc_run(h, npages, align_pages, state, true, &oom_backing);
 }
+#endif
 
 /* Take free run s (found for npages at align_pages) out of the lists, split
  * off what is not needed, back it and make it a span in state.  One caller
@@ -665,17 +731,8 @@ take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages, uintptr_t
     /* The tail split, with s's arena looked up once for it and below. */
     struct sheap_arena *a = arena_of(s->base);
     uintptr_t first = arena_page_index(a, s->base);
-    if (s->npages != npages) {
-        struct sheap_span *rest = span_new(h, s->base + (npages << SHEAP_PAGE_SHIFT), s->npages - npages);
-        rest->ready = s->ready;
-        s->npages = npages;
-        h->c.spans[SPAN_FREE]++;
-        if (first + npages < SHEAP_ARENA_PAGES)
-            map_bounds_in(a, rest);
-        else
-            map_bounds(rest);
-        fl_insert(h, rest);
-    }
+    if (s->npages != npages)
+        split_tail(h, s, a, first, npages);
     return finish_run(h, s, a, first, npages, state, oom_backing);
 }
 
@@ -708,6 +765,38 @@ __attribute__((noinline)) static struct sheap_span *take_run_unmapped(struct she
     s->state = SPAN_FREE; /* in no list, lock held: finish_run makes it BUSY if it backs pages */
     struct sheap_arena *a = arena_of(s->base);
     return finish_run(h, s, a, arena_page_index(a, s->base), npages, state, oom_backing);
+}
+
+/* Run s (npages Ready pages from page first of arena a, out of the lists,
+ * its pieces split off and filed) becomes a span in state: the last step
+ * of finish_run and of ph_alloc_ready.  zeroed: every page came zero from
+ * the backend. */
+SHEAP_HOT_INLINE void run_in_use(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, uintptr_t first,
+                                 uintptr_t npages, enum span_state state, bool zeroed)
+{
+    s->state = (uint8_t)state;
+    s->obj_bytes = state == SPAN_LARGE ? npages << SHEAP_PAGE_SHIFT : 0; /* SMALL: set by the caller */
+    s->needzero = !zeroed;
+    /* O(1) in the run's length: a LARGE run maps its boundaries only; a
+     * SMALL span (a few pages) maps every page, since blocks start there. */
+    if (state == SPAN_LARGE) {
+        /* The free fast path's slot test fails for a LARGE span without a
+         * state test (sheap_internal.h, struct sheap_span): offset 0 maps
+         * to slot 0, whose bit says "free". */
+        s->divmul = 0;
+        SMP_STORE(s->freebits[0], (uintptr_t)1);
+        map_bounds_in(a, s);
+    } else if (first + npages <= SHEAP_ARENA_PAGES)
+        for (uintptr_t i = 0; i < npages; i++)
+            a->spans[first + i] = s;
+    else
+        each_piece(s->base, npages, piece_map, s);
+    bit_set(a->starts, first); /* its start bit: one, whatever its length */
+    h->c.spans[SPAN_FREE]--;
+    h->c.spans[state]++;
+    h->c.free_pages -= npages;
+    if (state == SPAN_LARGE) /* a SMALL span is validated once its caller set it up */
+        SHEAP_VALIDATE_SPAN(h, s);
 }
 
 /* Back run s (out of the lists, its pieces split off; first is its page in
@@ -743,24 +832,7 @@ finish_run(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a, ui
         *oom_backing = r != BACK_NOGROW;
         return NULL;
     }
-    s->state = (uint8_t)state;
-    s->obj_bytes = state == SPAN_LARGE ? npages << SHEAP_PAGE_SHIFT : 0; /* SMALL: set by the caller */
-    s->needzero = !zeroed;
-    /* O(1) in the run's length: a LARGE run maps its boundaries only; a
-     * SMALL span (a few pages) maps every page, since blocks start there. */
-    if (state == SPAN_LARGE)
-        map_bounds_in(a, s);
-    else if (first + npages <= SHEAP_ARENA_PAGES)
-        for (uintptr_t i = 0; i < npages; i++)
-            a->spans[first + i] = s;
-    else
-        each_piece(s->base, npages, piece_map, s);
-    bit_set(a->starts, first); /* its start bit: one, whatever its length */
-    h->c.spans[SPAN_FREE]--;
-    h->c.spans[state]++;
-    h->c.free_pages -= npages;
-    if (state == SPAN_LARGE) /* a SMALL span is validated once its caller set it up */
-        SHEAP_VALIDATE_SPAN(h, s);
+    run_in_use(h, s, a, first, npages, state, zeroed);
     return s;
 }
 
@@ -794,11 +866,10 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
 /* In-use span s (or its tail) becomes a free run; ready is its pages'
  * summary (READY_ALL: every page of a span in use is Ready, unless the
  * caller knows better: a guarded block's guard page). */
-SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s,
-                                                              uint8_t ready)
+SHEAP_HOT_INLINE void release_run_in(struct sheap_heap *h, struct sheap_span *s, uint8_t ready,
+                                     struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
-    struct sheap_arena *a = arena_of(s->base);
     bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
     s->state = SPAN_FREE;
     s->ready = ready;
@@ -811,11 +882,24 @@ SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s,
     coalesce_insert_in(h, s, a);
 }
 
+SHEAP_HOT_INLINE void release_run(struct sheap_heap *h, struct sheap_span *s, uint8_t ready)
+{
+    release_run_in(h, s, ready, arena_of_cached(s->base));
+}
+
 void ph_free(struct sheap_heap *h, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
     h->c.spans[s->state]--;
     release_run(h, s, READY_ALL);
+}
+
+void ph_free_in(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a)
+{
+    SHEAP_ASSERT_LOCKED();
+    SHEAP_ASSERT(a == arena_of(s->base));
+    h->c.spans[s->state]--;
+    release_run_in(h, s, READY_ALL, a);
 }
 
 void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s)

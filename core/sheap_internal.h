@@ -227,8 +227,14 @@ struct sheap_span {
     uint32_t nfree;          /* SMALL: free slots */
     uint32_t hint;           /* SMALL: the word where malloc's scan starts */
     uint32_t elem_size;      /* SMALL: copy of the class size (fast path) */
-    uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32 */
-    uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot */
+    uint32_t divmul;         /* SMALL: slot = (offset * divmul) >> 32;
+                                LARGE: 0 (every offset maps to slot 0) */
+    uintptr_t freebits[SPAN_BITMAP_WORDS]; /* SMALL: 1 = free slot; LARGE:
+                                bit 0 of word 0 is 1, so that "a live slot
+                                of this span" (offset below obj_bytes, slot
+                                start, bit clear) holds for SMALL spans
+                                only and the free fast path needs no
+                                state test (FREE, BUSY, DEAD: obj_bytes 0) */
     /* Issue 17, after the fields the fast paths use (their offsets stay). */
 #if SHEAP_HARDENING >= 2
     /* SMALL: 1 = the slot's block is in quarantine (its freebits bit is
@@ -353,6 +359,16 @@ enum { READY_NONE = 0, READY_ALL = 1, READY_SOME = 2 };
 #define SHEAP_HOT_INLINE static inline
 #else
 #define SHEAP_HOT_INLINE __attribute__((always_inline)) static inline
+#endif
+
+/* Direct paths that repeat a general one for speed (malloc's slow paths for
+ * a class refill and for a large block, the page heap's common case of a
+ * Ready run): a build for size leaves them out and takes the general
+ * paths, which do the same work in more calls. */
+#if defined(__OPTIMIZE_SIZE__)
+#define SHEAP_DIRECT_PATHS 0
+#else
+#define SHEAP_DIRECT_PATHS 1
 #endif
 
 /* ---- Arenas ----------------------------------------------------------------*/
@@ -983,8 +999,9 @@ int arena_map_prepare_slow(struct sheap_heap *h, uintptr_t v, uintptr_t n);
 /* The common case inline: a run inside one arena (the one of the last
  * lookup, else looked up), its entries and its neighbours' Ready already.
  * A neighbour in the arena before or after is an end entry of that arena's
- * map, Ready from the record's start (REC_INITIAL in arena.c), or not h's. */
-static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+ * map, Ready from the record's start (REC_INITIAL in arena.c), or not h's.
+ * Returns that arena, or NULL when not known. */
+static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
     struct sheap_arena *a = sheap_shared.last_arena;
     if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
@@ -994,10 +1011,14 @@ static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uint
         if (end <= SHEAP_ARENA_PAGES) {
             uintptr_t i0 = i - (i != 0), i1 = end - (end == SHEAP_ARENA_PAGES);
             uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
-            return (a->map_ready & m) == m;
+            return (a->map_ready & m) == m ? a : NULL;
         }
     }
-    return false; /* not known: the slow path looks */
+    return NULL; /* not known: the slow path looks */
+}
+static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    return arena_map_known_arena(h, v, n) != NULL;
 }
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
@@ -1013,6 +1034,14 @@ static inline bool arena_map_known_ready(struct sheap_heap *h, uintptr_t v, uint
     (void)v;
     (void)n;
     return true;
+}
+/* The arena of h holding the whole run [v, v + n pages), or NULL. */
+static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, uintptr_t v, uintptr_t n)
+{
+    struct sheap_arena *a = sheap_shared.last_arena;
+    if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
+        a = arena_of(v);
+    return a != NULL && a->heap == h && arena_page_index(a, v) + n <= SHEAP_ARENA_PAGES ? a : NULL;
 }
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
@@ -1060,6 +1089,8 @@ enum { PH_GROW_FAILED, PH_GROW_OK, PH_GROW_WAITED };
 int ph_grow(struct sheap_heap *h, uintptr_t npages);
 /* Return a SMALL or LARGE span to the free lists, coalescing neighbours. */
 void ph_free(struct sheap_heap *h, struct sheap_span *s);
+/* ph_free when the caller has s's arena a (the arena of s->base) at hand. */
+void ph_free_in(struct sheap_heap *h, struct sheap_span *s, struct sheap_arena *a);
 /* ph_free for a span whose pages are not all Ready (level 3: a guarded
  * block's guard page; the caller has taken it out of free_ready_pages). */
 void ph_free_some_ready(struct sheap_heap *h, struct sheap_span *s);
