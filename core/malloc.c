@@ -105,8 +105,8 @@ static inline uintptr_t fast_cpu_id(void)
 /* Take CPU lock id (interrupts already masked by the caller). */
 static inline void cpu_acquire(unsigned id)
 {
-    uint32_t *w = &sheap_cpu_locks[id].word;
-    while (__builtin_expect(__atomic_exchange_n(w, 1u, __ATOMIC_ACQUIRE) != 0, 0))
+    uintptr_t *w = &sheap_cpu_locks[id].word;
+    while (__builtin_expect(__atomic_exchange_n(w, (uintptr_t)w, __ATOMIC_ACQUIRE) != 0, 0))
         while (__atomic_load_n(w, __ATOMIC_RELAXED) != 0)
             SHEAP_PORT_CPU_RELAX();
 }
@@ -123,18 +123,18 @@ static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l)
 #ifdef SHEAP_PORT_WORD_TAKE
     return __builtin_expect(SHEAP_PORT_WORD_TAKE(&l->word) == 0, 1);
 #else
-    return __builtin_expect(__atomic_exchange_n(&l->word, 1u, __ATOMIC_ACQUIRE) == 0, 1);
+    return __builtin_expect(__atomic_exchange_n(&l->word, (uintptr_t)&l->word, __ATOMIC_ACQUIRE) == 0, 1);
 #endif
 }
 
 /* Release a CPU lock's word (a release store, or the port's equivalent:
  * SHEAP_PORT_WORD_GIVE, see port/riscv/sheap_port_lock.h). */
-static inline void cpu_word_release(uint32_t *w)
+static inline void cpu_word_release(uintptr_t *w)
 {
 #ifdef SHEAP_PORT_WORD_GIVE
     SHEAP_PORT_WORD_GIVE(w);
 #else
-    __atomic_store_n(w, 0u, __ATOMIC_RELEASE);
+    __atomic_store_n(w, (uintptr_t)0, __ATOMIC_RELEASE);
 #endif
 }
 
@@ -2157,19 +2157,27 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
     struct sheap_span *s;
     uintptr_t off;
     if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(a, p))) != NULL, 1) &&
-        (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
+        (off = p - s->base) < s->obj_bytes) {
         uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-        if (__builtin_expect(i * s->elem_size == off, 1)) {
+        /* The slot's free bit first: with the slot test it fails for every
+         * span that is not SMALL (a LARGE one maps every offset to slot 0,
+         * marked free; see struct sheap_span), so no state test is needed,
+         * and a LARGE block never reaches the remote path below.  A free
+         * bit here is a double free or not a block: free_slow decides.
+         * The word of another CPU's span is read without its lock, as
+         * remote_free reads it (SMP_LOAD). */
+        uintptr_t *bitmap = s->freebits;
+        __asm__("" : "+r"(bitmap)); /* indexed loads and store from one base */
+        uintptr_t *word = &bitmap[i / WORD_BITS];
+        uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
+        uintptr_t bits = SMP_LOAD(*word);
+        if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
             struct sheap_heap *h = a->heap;
             /* Owned by this CPU with no remote free queued (one load of
              * both words, see struct sheap_span): no remote bit can be
              * pending, the free bit alone tells a double free.  Else it
              * is a remote free, or a pending remote bit of this slot makes
              * it a double free that free_slow reports. */
-            uintptr_t *bitmap = s->freebits;
-            __asm__("" : "+r"(bitmap)); /* indexed loads and store from one base */
-            uintptr_t *word = &bitmap[i / WORD_BITS];
-            uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
             bool ok = true;
             if (__builtin_expect(SMP_LOAD(s->owner_queued) != span_owner_word(id), 0)) {
                 /* The cold paths read the id again (this CPU's: interrupts
@@ -2182,8 +2190,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
                 }
                 ok = (SMP_LOAD(s->remote[i / WORD_BITS]) & bit) == 0;
             }
-            uintptr_t bits = *word;
-            if (__builtin_expect(ok && (bits & bit) == 0, 1)) {
+            if (__builtin_expect(ok, 1)) {
                 SMP_STORE(*word, bits | bit);
                 struct sheap_cpu *cpu = &h->cpu[id];
                 __asm__("" : "+r"(cpu)); /* both counters from one base (a load pair) */

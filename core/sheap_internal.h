@@ -695,9 +695,11 @@ extern struct sheap_shared sheap_shared;
  * masking the CPU's interrupts and given back (release store) before
  * restoring them; irq is the state to restore, written by the holder
  * only.  One cache line each, so that CPUs do not share the line they
- * take on every malloc and free. */
+ * take on every malloc and free.  The word is 0 when free and holds its
+ * own address when taken: never 0, and already in a register for the
+ * exchange, so the take needs no constant loaded. */
 struct sheap_cpu_lock {
-    uint32_t word;
+    uintptr_t word;
     unsigned long irq;
     /* The CPU's cache of the last arena its free fast path found (as
      * sheap_shared.last_arena for the slow paths), under this lock; an

@@ -65,24 +65,31 @@ extern unsigned long sheap_port_saved_sie;
 /* 0 free, 1 taken (amoswap.w needs a 32-bit word). */
 extern uint32_t sheap_port_lock_word;
 
-/* The core's per-CPU lock words (issue 15, malloc.c cpu_acquire_fast and
- * cpu_word_release), by hand: the take is one AMOSWAP.W.AQ whose result
- * is tested as the AMO left it (gcc's exchange adds a sign extension),
- * the give one AMOSWAP.W.RL of zero, a release operation as the RVWMO
- * mapping allows for a release store (gcc emits a fence and an AMO). */
+/* The core's per-CPU lock words (malloc.c cpu_acquire_fast and
+ * cpu_word_release; a word of the pointer's width that holds its own
+ * address while taken), by hand: the take is one AMOSWAP.AQ of the word's
+ * address, which is in a register already, its result tested as the AMO
+ * left it; the give one AMOSWAP.RL of zero, a release operation as the
+ * RVWMO mapping allows for a release store (gcc emits a fence and an
+ * AMO). */
 #define SHEAP_PORT_WORD_TAKE(w) sheap_port_word_take(w)
 #define SHEAP_PORT_WORD_GIVE(w) sheap_port_word_give(w)
+#if __riscv_xlen == 64
+#define SHEAP_PORT_AMOSWAP_WORD "amoswap.d"
+#else
+#define SHEAP_PORT_AMOSWAP_WORD "amoswap.w"
+#endif
 
-static inline unsigned long sheap_port_word_take(uint32_t *w)
+static inline uintptr_t sheap_port_word_take(uintptr_t *w)
 {
-    unsigned long old;
-    __asm__ volatile("amoswap.w.aq %0, %2, %1" : "=r"(old), "+A"(*w) : "r"(1ul) : "memory");
+    uintptr_t old;
+    __asm__ volatile(SHEAP_PORT_AMOSWAP_WORD ".aq %0, %2, %1" : "=r"(old), "+A"(*w) : "r"(w) : "memory");
     return old;
 }
 
-static inline void sheap_port_word_give(uint32_t *w)
+static inline void sheap_port_word_give(uintptr_t *w)
 {
-    __asm__ volatile("amoswap.w.rl zero, zero, %0" : "+A"(*w) : : "memory");
+    __asm__ volatile(SHEAP_PORT_AMOSWAP_WORD ".rl zero, zero, %0" : "+A"(*w) : : "memory");
 }
 
 static inline unsigned sheap_port_cpu_id(void)
