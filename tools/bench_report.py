@@ -302,9 +302,11 @@ def main():
     for b in BOARD_ORDER + sorted(os.listdir(raw)):
         name = b[:-4] if b.endswith(".txt") else b
         p = os.path.join(raw, name + ".txt")
-        # <board>-mask.txt (make mask-bench, written after this report) is
-        # not a board: a second make bench would find it.
-        if name in boards or name in ("host", "size") or name.endswith("-mask") or not os.path.exists(p):
+        # <board>-mask.txt (make mask-bench), levels.txt and threads.txt
+        # (bench-levels, bench-threads), written after this report, are not
+        # boards: a second make bench would find them.
+        if name in boards or name in ("host", "size", "levels", "threads") or name.endswith("-mask") \
+                or not os.path.exists(p):
             continue
         boards[name] = parse_board(p)
     # Plugin cross-checks: <board>.probecheck, the same image counted by the plugin.
