@@ -2339,6 +2339,43 @@ void sheap_free(void *ptr)
     free_untraced(ptr);
 }
 
+#if SHEAP_SMP
+/* SMP: the size of live SMALL block p (its class's block size) and its
+ * heap, found under this CPU's lock alone, or 0 when p is no live SMALL
+ * block or the lock is busy (a walk, the validator, trim or destroy holds
+ * every CPU lock): the caller then takes the heap lock and decides, and
+ * reports misuse.  The CPU lock keeps the arena index and span map as the
+ * free fast path reads them; a span's class fields do not change while
+ * one of its blocks is live, whichever CPU owns it; the free bit and a
+ * pending remote bit tell a block freed already (atomic loads, as a
+ * remote free reads them).  So usable_size and realloc within a class
+ * take no shared lock. */
+static size_t smp_small_size(uintptr_t p, struct sheap_heap **hp)
+{
+    unsigned long irq = sheap_port_irq_save();
+    struct sheap_cpu_lock *l = &sheap_cpu_locks[fast_cpu_id()];
+    size_t n = 0;
+    if (__builtin_expect(cpu_acquire_fast(l), 1)) {
+        struct sheap_arena *a = arena_of(p);
+        struct sheap_span *s;
+        uintptr_t off;
+        if (a != NULL && (s = arena_span(a, arena_page_index(a, p))) != NULL && (off = p - s->base) < s->obj_bytes &&
+            s->state == SPAN_SMALL) {
+            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t w = i / WORD_BITS, bit = (uintptr_t)1 << (i % WORD_BITS);
+            if (i * s->elem_size == off && (SMP_LOAD(s->freebits[w]) & bit) == 0 &&
+                (__atomic_load_n(&s->remote[w], __ATOMIC_RELAXED) & bit) == 0) {
+                n = s->elem_size;
+                *hp = a->heap;
+            }
+        }
+        cpu_word_release(&l->word);
+    }
+    sheap_port_irq_restore(irq);
+    return n;
+}
+#endif
+
 size_t sheap_usable_size(const void *ptr)
 {
     if (ptr == NULL)
@@ -2347,6 +2384,12 @@ size_t sheap_usable_size(const void *ptr)
         walk_reentry(ptr);
         return 0;
     }
+#if SHEAP_SMP
+    struct sheap_heap *hs;
+    size_t small = smp_small_size((uintptr_t)ptr, &hs);
+    if (small != 0)
+        return small;
+#endif
     uintptr_t slot;
     struct sheap_heap *h;
     lock();
@@ -2376,6 +2419,24 @@ static void *realloc_untraced(void *ptr, size_t n)
     uintptr_t slot;
     size_t old;
     struct sheap_heap *h;
+#if SHEAP_SMP
+    /* A small block without the shared lock: kept when n stays in its
+     * class, else moved through the heap's fast paths. */
+    if (n <= SHEAP_CLASS_MAX_SIZE && (old = smp_small_size((uintptr_t)ptr, &h)) != 0) {
+        if (n <= old && size_to_class(n) == size_to_class(old))
+            return ptr;
+        void *q = heap_malloc(h, n, false);
+        if (q == NULL)
+            return NULL;
+        mem_copy(q, ptr, n < old ? n : old);
+#if SHEAP_HOOKS
+        free_untraced(ptr); /* not traced: the realloc hook covers it */
+#else
+        sheap_free(ptr);
+#endif
+        return q;
+    }
+#endif
     lock();
     struct sheap_span *s = block_of((uintptr_t)ptr, &slot, &h);
     if (s == NULL) {

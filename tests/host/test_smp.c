@@ -299,6 +299,52 @@ static void test_inflight_free_keeps_empty_span(void)
     CHECK_HEAP();
 }
 
+/* sheap_usable_size and realloc of a small block on a CPU that does not
+ * own its span: the size found under that CPU's lock alone; a realloc in
+ * the class keeps the block, one to another class moves it (the old block
+ * then a remote free); a block freed remotely and not yet reclaimed, or
+ * freed already, is refused and reported as on one CPU. */
+static void test_usable_and_realloc_elsewhere(void)
+{
+    setup();
+    struct sheap_stats s0 = stats_now();
+    unsigned f0 = harness_faults;
+    char *p = sheap_malloc(40);
+    CHECK(p != NULL);
+    memset(p, 0x6b, 40);
+    uintptr_t slot;
+    struct sheap_span *s = slot_of(p, &slot);
+    CHECK_EQ(s->owner_cpu, 0);
+    size_t cls_size = s->elem_size;
+    sheap_hosted_set_cpu(2);
+    CHECK_EQ(sheap_usable_size(p), cls_size);
+    CHECK(sheap_realloc(p, cls_size) == p); /* the same class */
+    char *q = sheap_realloc(p, 3 * cls_size);
+    CHECK(q != NULL && q != p);
+    CHECK(q[0] == 0x6b && q[39] == 0x6b);
+    uintptr_t qslot;
+    CHECK_EQ(slot_of(q, &qslot)->owner_cpu, 2); /* allocated on this CPU */
+    CHECK(remote_pending(s, slot)); /* p went back as a remote free */
+    /* p is not live: pending, then reclaimed. */
+    CHECK_EQ(sheap_usable_size(p), 0);
+    CHECK_EQ(harness_faults, f0 + 1);
+    CHECK(sheap_realloc(p, 8) == NULL);
+    CHECK_EQ(harness_faults, f0 + 2);
+    sheap_hosted_set_cpu(0);
+    CHECK_EQ(sheap_check(), 0); /* reclaims */
+    sheap_hosted_set_cpu(1);
+    CHECK_EQ(sheap_usable_size(p), 0);
+    CHECK_EQ(harness_faults, f0 + 3);
+    CHECK_EQ(sheap_usable_size(q), slot_of(q, &qslot)->elem_size);
+    sheap_free(q);
+    sheap_hosted_set_cpu(0);
+    struct sheap_stats s1 = stats_now();
+    CHECK_EQ(s1.live_blocks, s0.live_blocks);
+    CHECK_EQ(s1.live_bytes, s0.live_bytes);
+    CHECK_EQ(s1.misuse_count, s0.misuse_count + 3);
+    CHECK_HEAP();
+}
+
 /* Reclaim is bounded per slow-path call: SMP_RECLAIM_BATCH spans (4). */
 static void test_reclaim_bounded(void)
 {
@@ -431,6 +477,7 @@ int main(void)
     RUN(test_double_free_race_caught_by_reclaim);
     RUN(test_reclaim_on_malloc_slow_path);
     RUN(test_inflight_free_keeps_empty_span);
+    RUN(test_usable_and_realloc_elsewhere);
     RUN(test_reclaim_bounded);
     RUN(test_stats_add_up);
     RUN(test_trim_reclaims);
