@@ -2403,6 +2403,22 @@ size_t sheap_usable_size(const void *ptr)
     return n;
 }
 
+/* The end of a realloc that moves: q is the new block of n bytes (NULL:
+ * the allocation failed, errno set, and the old block stays), ptr the old
+ * one of old usable bytes, copied and then freed. */
+static void *realloc_moved(void *q, void *ptr, size_t n, size_t old)
+{
+    if (q == NULL)
+        return NULL;
+    mem_copy(q, ptr, n < old ? n : old);
+#if SHEAP_HOOKS
+    free_untraced(ptr); /* not traced: the realloc hook covers it */
+#else
+    sheap_free(ptr); /* a call, not the fast path inlined once more */
+#endif
+    return q;
+}
+
 static void *realloc_untraced(void *ptr, size_t n)
 {
     if (ptr == NULL)
@@ -2425,16 +2441,7 @@ static void *realloc_untraced(void *ptr, size_t n)
     if (n <= SHEAP_CLASS_MAX_SIZE && (old = smp_small_size((uintptr_t)ptr, &h)) != 0) {
         if (n <= old && size_to_class(n) == size_to_class(old))
             return ptr;
-        void *q = heap_malloc(h, n, false);
-        if (q == NULL)
-            return NULL;
-        mem_copy(q, ptr, n < old ? n : old);
-#if SHEAP_HOOKS
-        free_untraced(ptr); /* not traced: the realloc hook covers it */
-#else
-        sheap_free(ptr);
-#endif
-        return q;
+        return realloc_moved(heap_malloc(h, n, false), ptr, n, old);
     }
 #endif
     lock();
@@ -2476,16 +2483,7 @@ static void *realloc_untraced(void *ptr, size_t n)
     unlock();
     /* Move, within the block's heap: allocate, copy, free.  On failure the
      * old block stays. */
-    void *q = alloc_slow(h, n, 0, false);
-    if (q == NULL)
-        return NULL;
-    mem_copy(q, ptr, n < old ? n : old);
-#if SHEAP_HOOKS
-    free_untraced(ptr); /* not traced: the realloc hook covers it */
-#else
-    sheap_free(ptr); /* a call, not the fast path inlined once more */
-#endif
-    return q;
+    return realloc_moved(alloc_slow(h, n, 0, false), ptr, n, old);
 }
 
 void *sheap_realloc(void *ptr, size_t n)
