@@ -195,7 +195,6 @@ static uintptr_t ready_bytes_in(uintptr_t v, uintptr_t n)
 #define READY_CHUNK_SHIFT 30
 #define READY_ADDR_BITS (UINTPTR_MAX > 0xffffffffu ? 47 : 32)
 #define READY_CHUNKS ((size_t)1 << (READY_ADDR_BITS - READY_CHUNK_SHIFT))
-#define WORD_BITS_HOSTED (8 * sizeof(uintptr_t))
 
 static uintptr_t *ready_chunk[READY_CHUNKS];
 
@@ -207,12 +206,25 @@ static unsigned host_page_shift(void)
     return shift;
 }
 
-/* Whether [v, v + n) lies inside the Ready map's reach. */
+/* Whether [v, v + n) lies inside the Ready map's reach (all of a 32-bit
+ * address space). */
 static bool ready_map_covers(uintptr_t v, uintptr_t n)
 {
-    uintptr_t top = (uintptr_t)1 << (READY_ADDR_BITS - 1) << 1; /* 0 on 32-bit: all of it */
-    return top == 0 ? v + n >= v || v + n == 0 : v < top && n <= top - v;
+#if UINTPTR_MAX > 0xffffffffu
+    const uintptr_t top = (uintptr_t)1 << READY_ADDR_BITS;
+    return v < top && n <= top - v;
+#else
+    (void)v;
+    (void)n;
+    return true;
+#endif
 }
+
+/* The core's bitmap helpers (core/util.c; declared with the core's private
+ * structures in core/sheap_internal.h, which ports do not include). */
+void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n);
+void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
+uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
 
 enum ready_op { READY_SET, READY_CLEAR, READY_COUNT };
 
@@ -220,21 +232,13 @@ enum ready_op { READY_SET, READY_CLEAR, READY_COUNT };
  * returns the bits that were set (READY_COUNT) or 0. */
 static uintptr_t ready_bits(uintptr_t *map, uintptr_t first, uintptr_t count, enum ready_op op)
 {
-    uintptr_t set = 0;
-    while (count != 0) {
-        uintptr_t w = first / WORD_BITS_HOSTED, b = first % WORD_BITS_HOSTED;
-        uintptr_t k = WORD_BITS_HOSTED - b < count ? WORD_BITS_HOSTED - b : count;
-        uintptr_t mask = (k == WORD_BITS_HOSTED ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1)) << b;
-        if (op == READY_SET)
-            map[w] |= mask;
-        else if (op == READY_CLEAR)
-            map[w] &= ~mask;
-        else
-            set += (uintptr_t)__builtin_popcountll((unsigned long long)(map[w] & mask));
-        first += k;
-        count -= k;
-    }
-    return set;
+    if (op == READY_SET)
+        bits_set_range(map, first, count);
+    else if (op == READY_CLEAR)
+        bits_clear_range(map, first, count);
+    else
+        return bits_count_range(map, first, count);
+    return 0;
 }
 
 /* Apply op to the pages of [v, v + n) (page-aligned, inside the map's
