@@ -1,5 +1,5 @@
 /*
- * sheap_libc.h - the C library binding: what libsheap_libc.a (port/libc)
+ * sheap_libc.h - the C library binding: what libsheap_libc.a (bindings/libc)
  * defines and how each function behaves.
  *
  * The binding gives the C library's allocation functions sheap's heap: a

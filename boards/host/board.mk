@@ -4,16 +4,26 @@
 #                  (gcc -m32 cannot coexist with the aarch64 cross gcc here);
 #                  UBSan traps (its static runtime does not link on i686)
 #   FLAVOR=san     64-bit with AddressSanitizer and UBSan
-#   FLAVOR=hard0   hardening level 0 (issue 17)
+#   FLAVOR=hard0   hardening level 0
 #   FLAVOR=hard2   hardening level 2, hooks and owner tags, ASan and UBSan
 #   FLAVOR=hard3   hardening level 3 (guard pages) and owner tags
-#   FLAVOR=tsan    64-bit with ThreadSanitizer: the threaded suites only (issue 15)
+#   FLAVOR=tsan    64-bit with ThreadSanitizer: the threaded suites only
 #   FLAVOR=fuzz    clang with libFuzzer, ASan and UBSan (make fuzz)
-#   FLAVOR=smp     SHEAP_SMP=1 (issue 15: per-CPU caches, remote frees),
+#   FLAVOR=smp     SHEAP_SMP=1 (per-CPU caches, remote frees),
 #                  64-bit -O2; every suite runs (single-threaded ones play
 #                  one CPU, or several through sheap_hosted_set_cpu)
 FLAVOR ?= native
 PORT := hosted
+# What `make test` runs here (see mk/tests.mk): the suites of each flavour,
+# then the fuzzer's short pass in the fuzz flavour.
+TEST_FLAVORS := native i686 san hard0 hard2 hard3 smp tsan
+TEST_TARGETS := fuzz:fuzz-ci
+# The build machine's gcc, 64-bit, run directly: every flavour but i686 and
+# fuzz, which set their own.
+CC := gcc
+ARCH_LDFLAGS :=
+RUN :=
+NEEDS := gcc
 ifeq ($(FLAVOR),i686)
 CC := i686-linux-gnu-gcc
 ARCH_CFLAGS := -O2 -g -fsanitize=undefined -fsanitize-undefined-trap-on-error
@@ -25,47 +35,30 @@ CC := clang
 CORE_NOLIBCALLS := # a gcc flag; this build runs with libc anyway
 ARCH_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 ARCH_LDFLAGS := -fsanitize=fuzzer,address,undefined
-RUN :=
 NEEDS := clang /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 else ifeq ($(FLAVOR),hard2)
-# Issue 17: hardening level 2 with the hooks and owner tags compiled in,
-# under ASan and UBSan like the san flavour.
-CC := gcc
+# Hardening level 2 with the hooks and owner tags compiled in, under ASan
+# and UBSan like the san flavour.
 ARCH_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer \
 	-DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1
 ARCH_LDFLAGS := -fsanitize=address,undefined
-RUN :=
-NEEDS := gcc
 else ifeq ($(FLAVOR),hard3)
-# Issue 17: hardening level 3 (guard pages for sampled mallocs) with owner
-# tags, 64-bit -O2 (no ASan: the guard pages' faults are the test).
-CC := gcc
+# Hardening level 3 (guard pages for sampled mallocs) with owner tags,
+# 64-bit -O2 (no ASan: the guard pages' faults are the test).
 # Only sheap_guard_next picks guarded blocks here (a sample of 2^30): the
 # other suites check exact sizes that a sampled guard would change.
 ARCH_CFLAGS := -O2 -g -DSHEAP_HARDENING=3 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000
-ARCH_LDFLAGS :=
-RUN :=
-NEEDS := gcc
 else ifeq ($(FLAVOR),smp)
-# Issue 15: the SMP core with the hosted SMP port (a CPU per thread slot).
-CC := gcc
+# The SMP core with the hosted SMP port (a CPU per thread slot).
 ARCH_CFLAGS := -O2 -g -DSHEAP_SMP=1
-ARCH_LDFLAGS :=
-RUN :=
-NEEDS := gcc
 else ifeq ($(FLAVOR),hard0)
-# Issue 17: hardening level 0 (no misuse diagnosis), 64-bit -O2.
-CC := gcc
+# Hardening level 0 (no misuse diagnosis), 64-bit -O2.
 ARCH_CFLAGS := -O2 -g -DSHEAP_HARDENING=0
-ARCH_LDFLAGS :=
-RUN :=
-NEEDS := gcc
 else ifeq ($(FLAVOR),tsan)
-# Issue 15: ThreadSanitizer over the threaded host suites only (UNIT_TESTS
-# empty, BOARD_TESTS below), on the SMP core (per-CPU caches, remote
-# frees: the code whose memory ordering matters); a report makes the
-# program exit 66, which tools/run_test.sh counts as a failure.
-CC := gcc
+# ThreadSanitizer over the threaded host suites only (UNIT_TESTS empty,
+# BOARD_TESTS below), on the SMP core (per-CPU caches, remote frees: the
+# code whose memory ordering matters); a report makes the program exit 66,
+# which tools/run_test.sh counts as a failure.
 # Arena hints inside TSan's low application range (below 512 GB): gcc 12's
 # libtsan turns a hint outside it (the default 0xc000000000) into NULL but
 # keeps MAP_FIXED_NOREPLACE, and the kernel then maps at address 0.
@@ -73,7 +66,6 @@ ARCH_CFLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer -DSHEAP_SMP=1 \
 	-DSHEAP_ARENA_HINTS="{0x004000000000u,0x005000000000u,0x006000000000u,0x007000000000u}"
 ARCH_LDFLAGS := -fsanitize=thread
 RUN := env TSAN_OPTIONS=halt_on_error=0:exitcode=66:second_deadlock_stack=1
-NEEDS := gcc
 UNIT_TESTS :=
 # The core without SHEAP_DEBUG: its debug aid sheap_shared.locked is a plain
 # global that SHEAP_ASSERT_GROWTH reads in growth sections (lock dropped)
@@ -81,33 +73,23 @@ UNIT_TESTS :=
 # the letter, in debug builds only).  TSan checks the code that ships.
 TEST_DEFS :=
 else ifeq ($(FLAVOR),san)
-CC := gcc
 ARCH_CFLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 ARCH_LDFLAGS := -fsanitize=address,undefined
-RUN :=
-NEEDS := gcc
 else
-CC := gcc
 ARCH_CFLAGS := -O2 -g
-ARCH_LDFLAGS :=
-RUN :=
 # The native flavour also builds the C++ and CMake consumer tests.
 NEEDS := gcc g++ cmake
 # The C library binding's tests replace glibc's malloc in this flavour only:
 # ASan needs its own malloc, and the static i686 glibc is not tried.
 LIBC_TEST := glibc
-# issue 16: C++ (libsheap_cxx.a and tests/cxx) and the CMake consumer
-# builds, native flavour.
+# C++ (libsheap_cxx.a and tests/cxx) and the CMake consumer builds, native
+# flavour.
 CXX_TEST := yes
 CMAKE_TEST := yes
 endif
-# The flavours `make test` runs on the host (the fuzz flavour runs as fuzz-ci).
-TEST_FLAVORS := native i686 san hard0 hard2 hard3 smp tsan
-PORT_CFLAGS := -std=gnu11
-LDLIBS :=
 QEMU := $(RUN)
-# Host-only suites: the hosted port's backing budget and threads (issues 20, 14).
-# Issue 15: the SMP core's remote frees, white box (test_smp: one thread
+# Host-only suites: the hosted port's backing budget and threads; the SMP
+# core's remote frees, white box (test_smp: one thread
 # playing several CPUs) and four threads freeing each other's blocks
 # (test_smp_threads); both run in every flavour (one lock without SMP).
 BOARD_TESTS := tests/host/test_backing.c tests/host/test_walk_threads.c \

@@ -2,10 +2,11 @@
 #   FLAVOR=native  16 MB heap in PSRAM, 4 MB arenas (build/mps2-an385)
 #   FLAVOR=small   a 256 KB part: 192 KB heap, 64 KB arenas, 1 KB pages
 #                  (build/mps2-an385-small, -DBOARD_SMALL_RAM, see board.h)
-#   FLAVOR=hard3   issue 17: hardening level 3 with hooks and owner tags,
+#   FLAVOR=hard3   hardening level 3 with hooks and owner tags,
 #                  the native layout; a sampled block's guard page under an
 #                  MPU region of its own (build/mps2-an385-hard3)
-# `make test` runs all three.
+# `make test` runs all three (TEST_FLAVORS), then the newlib variants
+# (TEST_LIBCS, below).
 #
 # Cortex-M3 (ARMv7-M), Thumb-2, no FPU: picolibc's thumb/v7-m/nofp multilib.
 # --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
@@ -15,12 +16,9 @@
 FLAVOR ?= native
 TEST_FLAVORS := native small hard3
 PORT := static
-PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
 BOARD_COMMON := expected_fault
-CC := arm-none-eabi-gcc
-AR := arm-none-eabi-ar
-NM := arm-none-eabi-nm
+CROSS := arm-none-eabi-
 OPT ?= -O2
 ifeq ($(FLAVOR),small)
 BOARD_MODE_FLAGS := -DBOARD_SMALL_RAM
@@ -32,7 +30,7 @@ else
 BOARD_MODE_FLAGS :=
 BOARD_LD := mps2-an385.ld
 endif
-# LIBC: the C library images link (issue 16), each in its own build
+# LIBC: the C library images link, each in its own build
 # directory (build/mps2-an385-<libc> unless picolibc):
 #   picolibc     the default (picolibc.specs, semihosting crt0 and oslib)
 #   newlib-nano  newlib's nano variant (nano.specs) with newlib's plain
@@ -41,7 +39,6 @@ endif
 #                over semihosting (not librdimon: see that file); native
 #                flavour only (linker/mps2-an385-newlib.ld)
 #   newlib       full newlib, the same way
-# `make test` runs the newlib variants after the flavours (TEST_LIBCS).
 LIBCS := picolibc newlib-nano newlib
 TEST_LIBCS := newlib-nano newlib
 LIBC ?= picolibc
@@ -67,8 +64,6 @@ endif
 ARCH_CFLAGS := $(LIBC_CFLAGS) -mcpu=cortex-m3 -mthumb $(BOARD_MODE_FLAGS) $(OPT) -g \
 	-ffunction-sections -fdata-sections
 ARCH_LDFLAGS := $(LIBC_LDFLAGS) -Wl,--gc-sections
-PORT_CFLAGS := -std=gnu11
-LDLIBS :=
 QEMU := qemu-system-arm -M mps2-an385 -nographic -semihosting-config enable=on,target=native \
 	-monitor none -serial stdio -net none -kernel
 RUN := timeout 300 $(QEMU)
@@ -80,17 +75,15 @@ NEEDS := arm-none-eabi-gcc arm-none-eabi-g++ qemu-system-arm cmake \
 	/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libc_nano.a \
 	/usr/lib/arm-none-eabi/newlib/thumb/v7-m/nofp/libstdc++.a
 BOARD_TESTS := tests/static/test_static.c
-# The Makefile finds test sources through vpath; add the static suite's directory.
-vpath %.c tests/static
 # tests/fault: an unexpected MemManage fault (a load from a page handed back
 # to the port, under the MPU guard) is reported and exits non-zero.
 FAULT_TEST := yes
-# issue 16: C++ (libsheap_cxx.a and tests/cxx) on every C library; the minimal firmware of its
-# own and the CMake consumer builds with picolibc, native flavour.
+# C++ (libsheap_cxx.a and tests/cxx) on every C library; the minimal
+# firmware of its own and the CMake consumer builds with picolibc, native flavour.
 CXX_TEST := yes
 MINIMAL_TEST := $(if $(filter picolibc,$(LIBC)),$(if $(filter native,$(FLAVOR)),yes))
 CMAKE_TEST := $(MINIMAL_TEST)
-# issue 18: code size and static RAM of malloc, calloc, realloc and free on
+# Code size and static RAM of malloc, calloc, realloc and free on
 # Cortex-M3 -Os (tools/check_code_size.sh; both flavours' figures, once).
 SIZE_CHECK := $(MINIMAL_TEST)
 # make test checks the longest interrupt-masked stretch of every call against

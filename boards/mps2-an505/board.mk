@@ -3,33 +3,27 @@
 # ABI: picolibc's thumb/v8-m.main+fp/hard multilib (its crt0 turns the FPU
 # on).  --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice,
 # and every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
-#   FLAVOR=hard3   issue 17: hardening level 3 with hooks and owner tags; a
+#   FLAVOR=hard3   hardening level 3 with hooks and owner tags; a
 #                  sampled block's guard page under an MPU region of its own
 #                  (stores fault, loads do not: see guard_armv8m.c)
 #                  (build/mps2-an505-hard3)
 FLAVOR ?= native
+# The flavours `make test` runs, in order.
 TEST_FLAVORS := native hard3
 PORT := static
-PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
 BOARD_COMMON := expected_fault
-CC := arm-none-eabi-gcc
-AR := arm-none-eabi-ar
-NM := arm-none-eabi-nm
+CROSS := arm-none-eabi-
 OPT ?= -O2
 BOARD_MODE_FLAGS := $(if $(filter hard3,$(FLAVOR)),-DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000)
 ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16 $(BOARD_MODE_FLAGS) $(OPT) -g \
 	-ffunction-sections -fdata-sections
 ARCH_LDFLAGS := --crt0=semihost --oslib=semihost -T$(CURDIR)/linker/mps2-an505.ld -Wl,--gc-sections
-PORT_CFLAGS := -std=gnu11
-LDLIBS :=
 QEMU := qemu-system-arm -M mps2-an505 -nographic -semihosting-config enable=on,target=native \
 	-monitor none -serial stdio -net none -kernel
 RUN := timeout 300 $(QEMU)
 NEEDS := arm-none-eabi-gcc qemu-system-arm /usr/lib/picolibc/arm-none-eabi/picolibc.specs
 BOARD_TESTS := tests/static/test_static.c
-# The Makefile finds test sources through vpath; add the static suite's directory.
-vpath %.c tests/static
 # tests/fault stores to a page handed back to the port (the ARMv8-M guard
 # stops stores only: there is no privileged no-access permission).
 FAULT_TEST := yes

@@ -5,7 +5,7 @@
 #   FLAVOR=foreign  another bootloader's layout: 39-bit VA, 2 MB blocks, its
 #                   own MAIR and a mapping of its own (-DBOARD_FOREIGN,
 #                   build/qemu-virt-aarch64-foreign); see firmware.c
-#   FLAVOR=hard3    issue 17: hardening level 3 (guard pages; only
+#   FLAVOR=hard3    hardening level 3 (guard pages; only
 #                   sheap_guard_next picks them here) with hooks and owner
 #                   tags, the native layout (build/qemu-virt-aarch64-hard3)
 #   FLAVOR=hard0, hard2, hard3s: hardening levels 0, 2 and 3 (sampled
@@ -13,7 +13,7 @@
 #                   FLAVOR=hooks: level 1 with hooks and owner tags (these
 #                   four for tools/bench_levels.sh, docs/BENCHMARKS.md; not
 #                   in make test)
-#   FLAVOR=smp      issue 15: four CPUs (-smp 4), sheap built with
+#   FLAVOR=smp      four CPUs (-smp 4), sheap built with
 #                   -DSHEAP_SMP=1 (per-CPU caches, the shared lock a
 #                   spinlock), the board with -DBOARD_SMP=1 (smp.c: CPUs 1..3
 #                   started with PSCI CPU_ON, boards/common/smp.h).  Tests run
@@ -24,7 +24,6 @@ FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native foreign hard3 smp
 PORT := aarch64
-PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults; the
 # startup's translation tables.
 BOARD_COMMON := expected_fault boot_mmu
@@ -45,16 +44,12 @@ BOARD_MODE_FLAGS := -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1
 else
 BOARD_MODE_FLAGS :=
 endif
-CC := aarch64-linux-gnu-gcc
-AR := aarch64-linux-gnu-ar
-NM := aarch64-linux-gnu-nm
+CROSS := aarch64-linux-gnu-
 # -mno-outline-atomics: __atomic builtins inline (LDAXR/STXR on ARMv8.0),
 # never libgcc's LSE helpers, which a freestanding image does not link.
 ARCH_CFLAGS := --specs=picolibc.specs -mcpu=cortex-a57 -mno-outline-atomics $(BOARD_MODE_FLAGS) -O2 -g -fno-pie -ffunction-sections -fdata-sections
 ARCH_LDFLAGS := --crt0=semihost --oslib=semihost -static -no-pie \
 	-T$(CURDIR)/linker/qemu-virt-aarch64.ld -Wl,--gc-sections
-PORT_CFLAGS := -std=gnu11
-LDLIBS :=
 # -icount shift=0: one instruction per virtual cycle, so PMCCNTR counts
 # instructions exactly and repeatably.  -m 3G: BOARD_RAM_SIZE (board.h).
 QEMU_ARGS := -M virt -cpu cortex-a57 -m 3G -nographic \

@@ -6,29 +6,24 @@
 # medany: the image lives at 0x80000000, outside medlow's +-2 GB of zero.
 # --specs=picolibc.specs is in ARCH_CFLAGS only: gcc refuses it twice, and
 # every link line here passes both ARCH_CFLAGS and ARCH_LDFLAGS.
-#   FLAVOR=hard2   issue 17: hardening level 2 with hooks and owner tags,
+#   FLAVOR=hard2   hardening level 2 with hooks and owner tags,
 #                  a 32-bit static port (build/qemu-virt-riscv32-hard2)
-#   FLAVOR=hard3   issue 17: level 3 with hooks and owner tags; a sampled
+#   FLAVOR=hard3   level 3 with hooks and owner tags; a sampled
 #                  block's guard page under a PMP entry of its own
 #                  (build/qemu-virt-riscv32-hard3)
 FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native hard2 hard3
 PORT := static
-PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
 BOARD_COMMON := expected_fault qemu_virt_riscv
-CC := riscv64-unknown-elf-gcc
-AR := riscv64-unknown-elf-ar
-NM := riscv64-unknown-elf-nm
+CROSS := riscv64-unknown-elf-
 BOARD_MODE_FLAGS := $(if $(filter hard2,$(FLAVOR)),-DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1) \
 	$(if $(filter hard3,$(FLAVOR)),-DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000)
 ARCH_CFLAGS := --specs=picolibc.specs -march=rv32imac -mabi=ilp32 -misa-spec=2.2 -mcmodel=medany \
 	$(BOARD_MODE_FLAGS) -O2 -g -ffunction-sections -fdata-sections
 ARCH_LDFLAGS := --crt0=semihost --oslib=semihost \
 	-T$(CURDIR)/linker/qemu-virt-riscv32.ld -Wl,--gc-sections
-PORT_CFLAGS := -std=gnu11
-LDLIBS :=
 # -bios none: QEMU starts the image itself, in M-mode at 0x80000000.
 # mmu=false: no satp, PMP only, as on an MCU-class RISC-V part.
 # -icount shift=0: one instruction per virtual cycle, so rdinstret counts

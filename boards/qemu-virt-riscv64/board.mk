@@ -3,9 +3,9 @@
 #   FLAVOR=sv48    Sv48, build/qemu-virt-riscv64-sv48 (-DBOARD_SV48, see board.h)
 #   FLAVOR=foreign another bootloader's Sv39 layout (-DBOARD_FOREIGN, see
 #                  firmware.c), build/qemu-virt-riscv64-foreign
-#   FLAVOR=hard3   issue 17: hardening level 3 (guard pages; only
+#   FLAVOR=hard3   hardening level 3 (guard pages; only
 #                  sheap_guard_next picks them) with owner tags, Sv39
-#   FLAVOR=smp     issue 15: four harts (-DSHEAP_SMP=1 -DBOARD_SMP), Sv39,
+#   FLAVOR=smp     four harts (-DSHEAP_SMP=1 -DBOARD_SMP), Sv39,
 #                  build/qemu-virt-riscv64-smp: its own linker script (every
 #                  hart starts in smp_entry.S), run with -smp 4 and no
 #                  -icount (multi-threaded TCG: the harts really run in
@@ -26,13 +26,10 @@ FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native sv48 foreign hard3 smp
 PORT := riscv
-PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults, the
 # console and exit, the startup's translation tables.
 BOARD_COMMON := expected_fault qemu_virt_riscv boot_mmu
-CC := riscv64-unknown-elf-gcc
-AR := riscv64-unknown-elf-ar
-NM := riscv64-unknown-elf-nm
+CROSS := riscv64-unknown-elf-
 ifeq ($(FLAVOR),sv48)
 BOARD_MODE_FLAGS := -DBOARD_SV48
 else ifeq ($(FLAVOR),foreign)
@@ -48,8 +45,6 @@ ARCH_CFLAGS := --specs=picolibc.specs -march=rv64imac -mabi=lp64 -misa-spec=2.2 
 	$(BOARD_MODE_FLAGS) -O2 -g -ffunction-sections -fdata-sections
 ARCH_LDFLAGS := --crt0=semihost --oslib=semihost \
 	-T$(CURDIR)/linker/qemu-virt-riscv64$(if $(filter smp,$(FLAVOR)),-smp).ld -Wl,--gc-sections
-PORT_CFLAGS := -std=gnu11
-LDLIBS :=
 # -bios none: QEMU starts the image itself, in M-mode at 0x80000000.
 # -icount shift=0: one instruction per virtual cycle, so rdinstret counts
 # instructions exactly and repeatably.  -m 256M: BOARD_RAM_SIZE (board.h).

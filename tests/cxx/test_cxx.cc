@@ -1,5 +1,5 @@
 /*
- * test_cxx.cc - C++ over sheap (port/libc/sheap_new.cc, libsheap_cxx.a):
+ * test_cxx.cc - C++ over sheap (bindings/cxx/sheap_new.cc, libsheap_cxx.a):
  * every form of operator new and delete reaches sheap (sheap_stats deltas,
  * sheap_usable_size knows the block), the standard containers churn
  * through it and give everything back, aligned new honours the alignment,
