@@ -10,13 +10,14 @@
 # SHEAP_CXX := yes) changes the link of that target alone.  Every path in
 # it is absolute: the build directory (B=/abs) may be anywhere.
 # Each @NAME@ of the template becomes the value below, verbatim: sed_value
-# quotes it for the shell's single quotes and sed's replacement text.
+# quotes it for the shell's single quotes and sed's replacement text.  The
+# template's own header (its first two lines) is left out.
 sed_value = $(subst ','\'',$(subst |,\|,$(subst &,\&,$(subst \,\\,$(1)))))
 sheap_mk_sub = -e 's|@$(1)@|$(call sed_value,$(2))|g'
 SHEAP_MK_TITLE := $(BOARD)$(if $(FLAVOR), flavour $(FLAVOR))$(if $(LIBC), with $(LIBC))
 $(B)/sheap.mk: mk/sheap.mk.in $(BOARD_DIR)/board.mk port/$(PORT)/port.mk Makefile mk/library.mk mk/export.mk
 	@mkdir -p $(B)
-	@sed $(call sheap_mk_sub,TITLE,$(SHEAP_MK_TITLE)) $(call sheap_mk_sub,BOARD,$(BOARD)) \
+	@sed -e 1,2d $(call sheap_mk_sub,TITLE,$(SHEAP_MK_TITLE)) $(call sheap_mk_sub,BOARD,$(BOARD)) \
 	  $(call sheap_mk_sub,SRC,$(SRC)) $(call sheap_mk_sub,LIB_DIR,$(ABS_B)) \
 	  $(call sheap_mk_sub,LIBC_NAME,$(or $(LIBC_TEST),none)) $(call sheap_mk_sub,LIBC_DEFAULT,$(SHEAP_LIBC_DEFAULT)) \
 	  $(call sheap_mk_sub,CC,$(CC)) $(call sheap_mk_sub,CXX,$(CXX)) \
