@@ -27,14 +27,6 @@
 #define ARENA SHEAP_ARENA_SIZE
 #define MAXSMALL ((size_t)SHEAP_CLASS_MAX_SIZE)
 
-/* Run a helper that uses CHECK; leave the test at its first failure. */
-#define CALL(x)                                                                                    \
-    do {                                                                                           \
-        x;                                                                                         \
-        if (harness_failed_now)                                                                    \
-            return;                                                                                \
-    } while (0)
-
 /* ---- helpers ------------------------------------------------------------------ */
 
 
