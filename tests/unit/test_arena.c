@@ -62,7 +62,7 @@ static struct sheap_heap *const hp = &sheap_heap;
  * board (port/static) a fixed region of a few arenas (mps2-an385: 4, its
  * small flavour 3).  Tests that need address space well beyond that
  * (aligned reservations of 16 arenas, hints far apart, fallbacks, blocked
- * hints) check this first and are skipped on such boards, saying so;
+ * hints) check this first and are skipped on such boards (SKIP);
  * tests/static covers a fixed region's reservations instead.
  */
 #if SHEAP_32BIT_MODE
@@ -72,14 +72,13 @@ static struct sheap_heap *const hp = &sheap_heap;
 #endif
 #define SPARSE_ARENAS 64u
 
-static bool sparse_space(void)
-{
-    if (REGION_ARENAS >= SPARSE_ARENAS)
-        return true;
-    printf("  skipped: needs address space for %u arenas; the heap region holds %llu (a fixed region)\n",
-           SPARSE_ARENAS, (unsigned long long)REGION_ARENAS);
-    return false;
-}
+/* Skip the calling test where the heap region is a few arenas. */
+#define NEED_SPARSE_SPACE()                                                                        \
+    do {                                                                                           \
+        if (REGION_ARENAS < SPARSE_ARENAS)                                                         \
+            SKIP("needs address space for %u arenas; the heap region holds %llu (a fixed region)",  \
+                 SPARSE_ARENAS, (unsigned long long)REGION_ARENAS);                                \
+    } while (0)
 
 /* ---- helpers: growth ---------------------------------------------------------- */
 
@@ -418,7 +417,9 @@ static void test_metadata_figures(void)
  * far into the arena makes only the record pages of its entries Ready. */
 static void test_lazy_records(void)
 {
-#if SHEAP_LAZY_ARENA_META
+#if !SHEAP_LAZY_ARENA_META
+    SKIP("arena records are not lazy in this build (SHEAP_LAZY_ARENA_META=0)");
+#else
     void *keep = sheap_malloc(64);
     CHECK(keep != NULL);
     heap_lock();
@@ -735,7 +736,7 @@ static void test_index_table_counted_once(void)
     CHECK_EQ(s1.metadata_bytes - s0.metadata_bytes, sizeof(struct index_l2));
     CHECK_HEAP();
 #else
-    printf("  one-level index: static, no tables made on demand\n");
+    SKIP("one-level index: static, no tables made on demand");
 #endif
 }
 
@@ -878,8 +879,7 @@ static void test_32bit_upfront(void)
 
 static void test_reserve_aligned(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     uintptr_t pg = ppage();
     const uintptr_t aligns[] = {ARENA, 2 * ARENA, 16 * ARENA};
     const uintptr_t sizes[] = {ARENA, 3 * ARENA};
@@ -1134,8 +1134,7 @@ static const char *const op_name[SHEAP_OP_COUNT] = {"reserve", "map", "used"};
 
 static void test_grow_failures(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     uintptr_t v, size;
     bool ok;
     struct snap s0, s1;
@@ -1321,8 +1320,7 @@ static void test_grow_failures(void)
  */
 static void test_unreachable_hint(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     const uintptr_t cand[] = {
         (uintptr_t)1 << (SHEAP_VA_BITS - 1),
         ((uintptr_t)1 << (SHEAP_VA_BITS - 1) << 1) - ARENA,
@@ -1335,10 +1333,8 @@ static void test_unreachable_hint(void)
         else if (r == SHEAP_PORT_ENOMEM)
             bad_hint = cand[i];
     }
-    if (bad_hint == 0) {
-        printf("  the port reaches every candidate hint: nothing to test\n");
-        return;
-    }
+    if (bad_hint == 0)
+        SKIP("the port reaches every candidate hint");
     CHECK(prep());
     heap_lock();
     unsigned n0 = hp->nhints;
@@ -1400,8 +1396,7 @@ static void read_top(unsigned *nh, struct arena_hint *t)
 
 static void test_hint_collision(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     const uintptr_t pg = ppage();
     const unsigned want_blocked = 5; /* the seed does 5 rounds over 3 hints */
     void *sink[16];
@@ -1499,8 +1494,7 @@ static void test_hint_collision(void)
 
 static void test_fallback_hints(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     uintptr_t v0, s0, v1, s1, v2, s2;
     unsigned nh;
     struct arena_hint t, bottom;
@@ -1600,12 +1594,10 @@ __attribute__((weak)) void sheap_hosted_set_budget(uintptr_t bytes);
 static void test_over_512gb(void)
 {
 #if SHEAP_32BIT_MODE || SHEAP_VA_BITS < 42
-    printf("  skipped: needs a 64-bit address space\n");
+    SKIP("needs a 64-bit address space");
 #else
-    if (strcmp(sheap_board_name(), "host") != 0) {
-        printf("  skipped: host only (%s would have to back ~1 GB of arena records)\n", sheap_board_name());
-        return;
-    }
+    if (strcmp(sheap_board_name(), "host") != 0)
+        SKIP("host only (%s would have to back ~1 GB of arena records)", sheap_board_name());
     /* The hosted port prepares no more than its backing budget allows (the
      * machine's available memory, issue 20); this test is about the index,
      * so it lifts the budget above the address space it grows, and puts

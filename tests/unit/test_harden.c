@@ -263,10 +263,8 @@ static bool write_faults(unsigned char *at)
 /* Overflow by one byte and by a page past a guarded block. */
 static void test_guard_page_overflow(void)
 {
-    if (!sheap_board_can_trap_faults()) {
-        printf("  skipped: this board cannot trap faults\n");
-        return;
-    }
+    if (!sheap_board_can_trap_faults())
+        SKIP("this board cannot trap faults");
     static const size_t sizes[] = {96, 4096, 3 * 4096 + 16 * 5, 40000};
     for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
         size_t n = sizes[k];
