@@ -486,21 +486,51 @@ static __attribute__((unused)) bool frames_free(uintptr_t lo, unsigned k)
     return true;
 }
 
-static void test_index_lookup(void)
+/* The start of an index case: an arena (at least one) and the state the
+ * case must leave as it found it. */
+static void index_case_start(struct snap *before)
 {
-    void *keep = sheap_malloc(64); /* at least one arena */
+    void *keep = sheap_malloc(64); /* at least one arena; freed with the test's heap */
     CHECK(keep != NULL);
     uintptr_t bad;
     uintptr_t n = verify_arena_list(&bad);
     if (n == 0)
         printf("  bad arena at 0x%llx\n", U(bad));
     CHECK(n >= 1);
+    take_snap(before);
+}
 
+/* The end of an index case: synthetic entries never reach the arena list,
+ * the counters or the hints; the index grew by the L2 tables made for them
+ * and nothing else. */
+static void index_case_end(const struct snap *before)
+{
+    struct snap after;
+    take_snap(&after);
+    CHECK(after.head == before->head && after.tail == before->tail);
+    CHECK_EQ(after.st.arenas, before->st.arenas);
+    CHECK_EQ(after.c_arenas, before->c_arenas);
+    CHECK_EQ(after.nhints, before->nhints);
+#if INDEX_LEVELS == 2
+    CHECK_EQ(after.idx_bytes - before->idx_bytes, (after.l2_tables - before->l2_tables) * sizeof(struct index_l2));
+#else
+    CHECK_EQ(after.idx_bytes, before->idx_bytes);
+#endif
+    uintptr_t bad;
+    CHECK(verify_arena_list(&bad) >= 1);
+    CHECK_HEAP();
+}
+
+/* Addresses outside every arena look up as NULL. */
+static void test_index_lookup_outside(void)
+{
+    struct snap before;
+    CALL(index_case_start(&before));
     /* Outside every arena: the stack, static data, code. */
     int local;
     CHECK(arena_of((uintptr_t)&local) == NULL);
     CHECK(arena_of((uintptr_t)&syn[0]) == NULL);
-    CHECK(arena_of((uintptr_t)&test_index_lookup) == NULL);
+    CHECK(arena_of((uintptr_t)&test_index_lookup_outside) == NULL);
     struct sheap_arena *a0 = arena_of(0);
     CHECK(a0 == NULL || a0->base == 0);
 #if HAVE_BEYOND_VA
@@ -508,11 +538,18 @@ static void test_index_lookup(void)
     CHECK(arena_of(UINTPTR_MAX) == NULL);
     CHECK(arena_of(VA_LIMIT - 1 + VA_LIMIT) == NULL);
 #endif
+    CALL(index_case_end(&before));
+}
 
+/* 64-bit index: synthetic arenas far apart, looked up at and around their
+ * edges, aliases beyond the index, then removed. */
+static void test_index_lookup_sparse(void)
+{
+#if PTR_BITS != 64
+    SKIP("64-bit pointers only (the sparse upper half of the index)");
+#else
     struct snap before;
-    take_snap(&before);
-
-#if PTR_BITS == 64
+    CALL(index_case_start(&before));
     /*
      * Synthetic arenas in the upper half of the index (above 2^47 with the
      * default 48 bits, where x86-64 user space cannot map): two with a one
@@ -605,9 +642,19 @@ static void test_index_lookup(void)
         CHECK(arena_of(f[i]) == NULL);
         CHECK(arena_of(f[i] + ARENA - 1) == NULL);
     }
-#endif /* PTR_BITS == 64 */
+    CALL(index_case_end(&before));
+#endif
+}
 
-#if INDEX_LEVELS == 1
+/* One-level index: every frame addressable, at its edges and at both ends
+ * of the index. */
+static void test_index_lookup_every_frame(void)
+{
+#if INDEX_LEVELS != 1
+    SKIP("one-level index only (this build's index has two levels)");
+#else
+    struct snap before;
+    CALL(index_case_start(&before));
     /*
      * One-level index (32-bit mode: 1024 frames of 4 MB): every frame is
      * addressable.  Put a synthetic arena into each frame that has no real
@@ -676,22 +723,8 @@ static void test_index_lookup(void)
             CHECK(rout != SHEAP_PORT_OK);
         }
     }
-#endif /* INDEX_LEVELS == 1 */
-
-    struct snap after;
-    take_snap(&after);
-    CHECK(after.head == before.head && after.tail == before.tail);
-    CHECK_EQ(after.st.arenas, before.st.arenas);
-    CHECK_EQ(after.c_arenas, before.c_arenas);
-    CHECK_EQ(after.nhints, before.nhints);
-#if INDEX_LEVELS == 2
-    CHECK_EQ(after.idx_bytes - before.idx_bytes, (after.l2_tables - before.l2_tables) * sizeof(struct index_l2));
-#else
-    CHECK_EQ(after.idx_bytes, before.idx_bytes);
+    CALL(index_case_end(&before));
 #endif
-    n = verify_arena_list(&bad);
-    CHECK(n >= 1);
-    CHECK_HEAP();
 }
 
 /*
@@ -1677,7 +1710,9 @@ int main(void)
 {
     RUN(test_metadata_figures);
     RUN(test_lazy_records);
-    RUN(test_index_lookup);
+    RUN(test_index_lookup_outside);
+    RUN(test_index_lookup_sparse);
+    RUN(test_index_lookup_every_frame);
     RUN(test_index_table_counted_once);
     RUN(test_32bit_upfront);
     RUN(test_reserve_aligned);
