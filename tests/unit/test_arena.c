@@ -775,6 +775,22 @@ static void test_index_table_counted_once(void)
 
 /* ---- 8. 32-bit: up-front arena metadata and the initial reservation ----------- */
 
+#if SHEAP_32BIT_MODE
+/* 32-bit mode: a heap with at least one arena; *as is its initial
+ * reservation. */
+static void upfront_start(struct linear_alloc *as)
+{
+    CHECK(prep());
+    void *keep = sheap_malloc(64); /* at least one arena; freed with the test's heap */
+    CHECK(keep != NULL);
+    heap_lock();
+    *as = hp->arena_space;
+    heap_unlock();
+}
+#endif
+
+/* 32-bit mode's up-front arena metadata region and initial reservation
+ * (64-bit mode has neither), and growth inside the reservation. */
 static void test_32bit_upfront(void)
 {
 #if !SHEAP_32BIT_MODE
@@ -837,7 +853,22 @@ static void test_32bit_upfront(void)
     CHECK_EQ(s1.nhints, s0.nhints);
     CHECK_EQ(s1.st.reserved_bytes, s0.st.reserved_bytes); /* reserved up front */
     CHECK_EQ(s1.arena_meta_next, s0.arena_meta_next + sizeof(struct sheap_arena));
+    CHECK_HEAP();
+#endif
+}
 
+/* 32-bit mode: a metadata failure while growing inside the initial
+ * reservation puts the arena back for the next try. */
+static void test_32bit_upfront_meta_failure(void)
+{
+#if !SHEAP_32BIT_MODE
+    SKIP("32-bit mode only (no initial reservation)");
+#else
+    struct linear_alloc as;
+    CALL(upfront_start(&as));
+    (void)as;
+    struct snap s0, s1;
+    uintptr_t v, size;
     /* Metadata failure on this path puts the arena back for the next try
      * (when the reservation has room for enough arenas to need a new page
      * of records: not on a region of a few arenas, whose records share one
@@ -846,19 +877,30 @@ static void test_32bit_upfront(void)
     heap_lock();
     uintptr_t room = (hp->arena_space.end - hp->arena_space.next) / ARENA;
     heap_unlock();
-    if (room >= META_ARENAS) {
-        take_snap(&s0);
-        sheap_fault_inject_all(SHEAP_OP_USED, true);
-        bool ok = grow(META_ARENAS * ARENA, &v, &size);
-        sheap_fault_inject_all(SHEAP_OP_USED, false);
-        take_snap(&s1);
-        CHECK(!ok);
-        CHECK_SAME(&s0, &s1, 0);
-    } else {
-        printf("  skipped the metadata failure: %llu arenas left, their records need no new page\n", U(room));
-    }
+    if (room < META_ARENAS)
+        SKIP("%llu arenas left in the initial reservation, their records need no new page", U(room));
+    take_snap(&s0);
+    sheap_fault_inject_all(SHEAP_OP_USED, true);
+    bool ok = grow(META_ARENAS * ARENA, &v, &size);
+    sheap_fault_inject_all(SHEAP_OP_USED, false);
+    take_snap(&s1);
+    CHECK(!ok);
+    CHECK_SAME(&s0, &s1, 0);
     CHECK_HEAP();
+#endif
+}
 
+/* 32-bit mode: the rest of the initial reservation is used up, then the
+ * heap grows at the hint left at its end. */
+static void test_32bit_upfront_use_up(void)
+{
+#if !SHEAP_32BIT_MODE
+    SKIP("32-bit mode only (no initial reservation)");
+#else
+    struct linear_alloc as;
+    CALL(upfront_start(&as));
+    struct snap s0, s1;
+    uintptr_t v, size;
     /* Use up the rest.  A growth one arena larger than what is left extends
      * the reservation right after its end (when that range is free and in
      * the region), so the rest is not stranded below it; the up hint moves
@@ -896,6 +938,7 @@ static void test_32bit_upfront(void)
      * the initial reservation ends the heap region (a fixed region). */
     if ((uint64_t)as.end + ARENA > (uint64_t)SHEAP_REGION_BASE + SHEAP_REGION_SIZE) {
         printf("  the initial reservation ends the heap region: no growth beyond it\n");
+        CHECK_HEAP();
         return;
     }
     bool free_after = range_free(as.end, ARENA);
@@ -1165,16 +1208,25 @@ static bool target_absent(uintptr_t n)
 
 static const char *const op_name[SHEAP_OP_COUNT] = {"reserve", "map", "used"};
 
-static void test_grow_failures(void)
+/* Every growth-failure case starts from a heap whose next growth goes to
+ * a hint: the span pool stocked, 32-bit mode's initial reservation used up,
+ * at least one hint. */
+static void grow_case_setup(void)
+{
+    CHECK(prep());
+    CHECK(use_up_space());
+    CHECK(ensure_hint());
+}
+
+/* reserve() fails at a usable hint with ENOMEM (not EBUSY). */
+static void test_grow_fail_reserve_at_hint(void)
 {
     NEED_SPARSE_SPACE();
     uintptr_t v, size;
     bool ok;
     struct snap s0, s1;
     const uintptr_t n = META_ARENAS * ARENA;
-    CHECK(prep());
-    CHECK(use_up_space());
-    CHECK(ensure_hint());
+    CALL(grow_case_setup());
 
     /* reserve() fails at a usable hint with ENOMEM (not EBUSY): growth
      * fails and the hint is kept. */
@@ -1187,7 +1239,7 @@ static void test_grow_failures(void)
 #endif
     take_snap(&s0);
     CHECK(s0.nhints >= 1 && s0.nhints <= SHEAP_MAX_HINTS - 2);
-    uintptr_t target = 0;
+    uintptr_t target;
     heap_lock();
     target = top_hint_target(n);
     heap_unlock();
@@ -1220,6 +1272,18 @@ static void test_grow_failures(void)
     }
     CHECK_HEAP();
 
+}
+
+/* Every call of one kind fails during a growth. */
+static void test_grow_fail_every_call(void)
+{
+    NEED_SPARSE_SPACE();
+    uintptr_t v, size;
+    bool ok;
+    struct snap s0, s1;
+    const uintptr_t n = META_ARENAS * ARENA;
+    CALL(grow_case_setup());
+
     /* Every call of one kind fails: map (the arena range), used (the arena
      * records: meta_alloc, or the 32-bit up-front region, and the fallback
      * chunk meta_alloc tries next), reserve (hint and fallback). */
@@ -1238,6 +1302,15 @@ static void test_grow_failures(void)
         CHECK(target_absent(n));
         CHECK_HEAP();
     }
+}
+
+/* Every call of one kind fails during a malloc that must grow the heap. */
+static void test_grow_fail_every_call_malloc(void)
+{
+    NEED_SPARSE_SPACE();
+    struct snap s0, s1;
+    const uintptr_t n = META_ARENAS * ARENA;
+    CALL(grow_case_setup());
 
     /* The same through sheap_malloc: a block larger than any free run, so
      * that the page heap grows by (about) the block's size. */
@@ -1262,6 +1335,17 @@ static void test_grow_failures(void)
         CHECK_SAME(&s0, &s1, 1);
         CHECK_HEAP();
     }
+}
+
+/* The Nth call of each kind fails during one growth, N = 1, 2, ... */
+static void test_grow_fail_sweep(void)
+{
+    NEED_SPARSE_SPACE();
+    uintptr_t v, size;
+    bool ok;
+    struct snap s0, s1;
+    const uintptr_t n = META_ARENAS * ARENA;
+    CALL(grow_case_setup());
 
     /*
      * Sweep: fail the Nth call of each kind during one growth, N = 1, 2, ...
@@ -1296,9 +1380,9 @@ static void test_grow_failures(void)
                     }
                     take_snap(&s0);
                     heap_lock();
-                    target = top_hint_target(gn);
+                    uintptr_t target = top_hint_target(gn);
                     heap_unlock();
-                    i0 = sheap_fault_inject_count();
+                    unsigned long i0 = sheap_fault_inject_count();
                     sheap_fault_inject_arm((enum sheap_port_op)op, nth);
                     ok = grow(gn, &v, &size);
                     sheap_fault_inject_arm((enum sheap_port_op)op, 0);
@@ -1715,9 +1799,14 @@ int main(void)
     RUN(test_index_lookup_every_frame);
     RUN(test_index_table_counted_once);
     RUN(test_32bit_upfront);
+    RUN(test_32bit_upfront_meta_failure);
+    RUN(test_32bit_upfront_use_up);
     RUN(test_reserve_aligned);
     RUN(test_linear_alloc);
-    RUN(test_grow_failures);
+    RUN(test_grow_fail_reserve_at_hint);
+    RUN(test_grow_fail_every_call);
+    RUN(test_grow_fail_every_call_malloc);
+    RUN(test_grow_fail_sweep);
     RUN(test_unreachable_hint);
     RUN(test_hint_collision);
     RUN(test_fallback_hints);
