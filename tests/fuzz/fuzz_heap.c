@@ -15,7 +15,7 @@
  * tests/harness, which wraps the port's backend).  Sizes come from a table of extremes and boundaries, the hot small
  * classes, or a log-uniform draw up to MAX_FUZZ_BYTES.
  *
- * The differential model (issue 20):
+ * The differential model:
  *   - every live block with its size, its usable size and the seed of its
  *     contents; small blocks are filled and verified in full, bigger ones
  *     at a head, a tail and a stride of sample points in every page; a
@@ -339,7 +339,7 @@ static void misuse(void *bad, uint8_t how)
     switch (how % 5) {
     case 0: sheap_free(bad); break;
     case 1: MUST(sheap_realloc(bad, 100) == NULL); break;
-    case 2: MUST(sheap_realloc(bad, SIZE_MAX) == NULL); break; /* issue 20, fix 1 */
+    case 2: MUST(sheap_realloc(bad, SIZE_MAX) == NULL); break; /* the pointer is checked first */
     case 3: MUST(sheap_realloc(bad, MAX_REQUEST_BYTES + 1) == NULL); break;
     default: MUST(sheap_usable_size(bad) == 0); break;
     }
@@ -440,7 +440,7 @@ static void run(struct input *in)
                     int r = sheap_posix_memalign(&p, align, n);
                     MUST(r == 0 || p == NULL);
                     MUST(valid || r == EINVAL);
-                    MUST(r == 0 || errno == r); /* issue 20, fix 4 */
+                    MUST(r == 0 || errno == r); /* errno set as well */
                     if (r == ENOMEM) {
                         MUST(failure_ok(n));
                         model.oom++;
@@ -477,7 +477,7 @@ static void run(struct input *in)
                     misuse((void *)(uintptr_t)(word(in) | 1), how);
                     break;
                 default: {
-                    /* A call from a walker callback (issue 20, fix 5); needs a
+                    /* A call from a walker callback (refused); needs a
                      * block to walk over. */
                     if (b->p == NULL)
                         break;

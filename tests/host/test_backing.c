@@ -1,5 +1,5 @@
 /*
- * test_backing.c - honest backing on the hosted port (issue 20), host only.
+ * test_backing.c - honest backing on the hosted port, host only.
  *
  * The hosted port backs at most a budget of bytes (port/hosted/sheap_hosted.h):
  *   - a request larger than can be backed (2^38 bytes on a 64-bit host; on

@@ -1,7 +1,7 @@
 /*
  * test_arena.c - white-box tests of the arena layer (core/arena.c): the
  * arena index, the linear (metadata) allocator, aligned reservations, growth
- * hints, the seed's arena-collision test, growth failure at every port call,
+ * hints, the arena-collision test, growth failure at every port call,
  * the 32-bit up-front reservations and a > 512 GB sparse heap on 64-bit.
  *
  * The machine is reached only through the port API (sheap_port_* and the
@@ -1483,7 +1483,7 @@ static void test_unreachable_hint(void)
     CHECK_HEAP();
 }
 
-/* ---- 2. the seed's arena collision test --------------------------------------------- */
+/* ---- 2. the arena collision test --------------------------------------------------- */
 
 struct blocked {
     uintptr_t start, end; /* no arena may ever cover any of [start, end) */
@@ -1515,12 +1515,12 @@ static void test_hint_collision(void)
 {
     NEED_SPARSE_SPACE();
     const uintptr_t pg = ppage();
-    const unsigned want_blocked = 5; /* the seed does 5 rounds over 3 hints */
+    const unsigned want_blocked = 5; /* 5 rounds over 3 hints */
     void *sink[16];
     unsigned nsink = 0, rounds = 0, taken = 0;
     CHECK(prep());
     CHECK(use_up_space());
-    /* Keep the next 3 hints only (the seed's KeepNArenaHints(3)). */
+    /* Keep the next 3 hints only. */
     heap_lock();
     if (hp->nhints > 3) {
         for (unsigned i = 0; i < 3; i++)
@@ -1716,7 +1716,7 @@ static void test_over_512gb(void)
     if (strcmp(sheap_board_name(), "host") != 0)
         SKIP("host only (%s would have to back ~1 GB of arena records)", sheap_board_name());
     /* The hosted port prepares no more than its backing budget allows (the
-     * machine's available memory, issue 20); this test is about the index,
+     * machine's available memory); this test is about the index,
      * so it lifts the budget above the address space it grows, and puts
      * the default back at the end. */
     if (sheap_hosted_set_budget)

@@ -1,6 +1,6 @@
 /*
- * test_harden.c - a deliberate heap bug for each hardening level (issue 17;
- * levels in sheap.h), each of which must be caught, named, and leave the
+ * test_harden.c - a deliberate heap bug for each hardening level (the
+ * levels are in sheap.h), each of which must be caught, named, and leave the
  * heap consistent (sheap_check() == 0):
  *   every level   double free (small and large): level 0 reports "invalid
  *                 pointer", level 1 names the double free, level 2 names
