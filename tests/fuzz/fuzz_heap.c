@@ -15,7 +15,7 @@
  * tests/harness, which wraps the port's backend).  Sizes come from a table of extremes and boundaries, the hot small
  * classes, or a log-uniform draw up to MAX_FUZZ_BYTES.
  *
- * The differential model (issue 20):
+ * The differential model:
  *   - every live block with its size, its usable size and the seed of its
  *     contents; small blocks are filled and verified in full, bigger ones
  *     at a head, a tail and a stride of sample points in every page; a
@@ -339,7 +339,7 @@ static void misuse(void *bad, uint8_t how)
     switch (how % 5) {
     case 0: sheap_free(bad); break;
     case 1: MUST(sheap_realloc(bad, 100) == NULL); break;
-    case 2: MUST(sheap_realloc(bad, SIZE_MAX) == NULL); break; /* issue 20, fix 1 */
+    case 2: MUST(sheap_realloc(bad, SIZE_MAX) == NULL); break; /* the pointer is checked first */
     case 3: MUST(sheap_realloc(bad, MAX_REQUEST_BYTES + 1) == NULL); break;
     default: MUST(sheap_usable_size(bad) == 0); break;
     }
@@ -358,6 +358,139 @@ static bool is_live_start(const void *p)
     return false;
 }
 
+/* run()'s operations, one function each; op and ops make the fill pattern
+ * of a new block. */
+
+/* A realloc or a free of the live block b. */
+static void op_live(struct input *in, struct block *b, unsigned slot, uint8_t op, unsigned ops)
+{
+    if (op % 16 < 5) {
+        release(b, slot);
+    } else {
+        size_t n = pick_size(in);
+        void *old = b->p;
+        void *q = sheap_realloc(b->p, n);
+        if (n == 0) {
+            MUST(q == NULL);
+            graveyard[slot] = old;
+            b->p = NULL;
+        } else if (q != NULL) {
+            b->p = q;
+            verify(b, n); /* the common prefix moved intact */
+            if (q != old)
+                graveyard[slot] = old;
+            adopt(b, q, n, (uint8_t)(op + ops));
+        } else {
+            failed(n, ENOMEM);
+            verify(b, b->size); /* the old block is intact */
+        }
+    }
+}
+
+static void op_malloc(struct input *in, struct block *b, unsigned slot, uint8_t op, unsigned ops)
+{
+    if (b->p)
+        release(b, slot);
+    size_t n = pick_size(in);
+    void *p = sheap_malloc(n);
+    if (p) {
+        MUST(sheap_usable_size(p) == expected_usable(n));
+        adopt(b, p, n, (uint8_t)(op + ops));
+    } else {
+        failed(n, ENOMEM);
+    }
+}
+
+static void op_calloc(struct input *in, struct block *b, unsigned slot, uint8_t op, unsigned ops)
+{
+    if (b->p)
+        release(b, slot);
+    size_t count = pick_size(in), size = pick_size(in) % 4096;
+    size_t n;
+    bool overflow = __builtin_mul_overflow(count, size, &n);
+    if (!overflow && n > 2 * MAX_FUZZ_BYTES && n <= MAX_REQUEST_BYTES)
+        return; /* would succeed, but zeroing a reused run that big costs the kernel a
+                   page fault per page (most of the run's time) */
+    unsigned char *p = sheap_calloc(count, size);
+    if (p) {
+        MUST(!overflow);
+        MUST(sheap_usable_size(p) == expected_usable(n));
+        for (size_t i = 0; i < n && n <= MAX_FUZZ_BYTES; i += (n > 4096 ? 509 : 1))
+            MUST(p[i] == 0);
+        adopt(b, p, n, (uint8_t)(op + ops));
+    } else {
+        MUST(errno == ENOMEM);
+        MUST(overflow || failure_ok(n));
+        model.oom++;
+    }
+}
+
+/* aligned_alloc, or posix_memalign when bit 4 of op is set. */
+static void op_aligned(struct input *in, struct block *b, unsigned slot, uint8_t op, unsigned ops)
+{
+    if (b->p)
+        release(b, slot);
+    size_t align = pick_align(in), n = pick_size(in);
+    bool valid = align && !(align & (align - 1)) && align <= SHEAP_ARENA_SIZE;
+    void *p = NULL;
+    if (op & 0x10) {
+        if (align % sizeof(void *) != 0)
+            valid = false;
+        int r = sheap_posix_memalign(&p, align, n);
+        MUST(r == 0 || p == NULL);
+        MUST(valid || r == EINVAL);
+        MUST(r == 0 || errno == r); /* errno set as well */
+        if (r == ENOMEM) {
+            MUST(failure_ok(n));
+            model.oom++;
+        }
+    } else {
+        p = sheap_aligned_alloc(align, n);
+        if (p == NULL)
+            failed(n, valid ? ENOMEM : EINVAL);
+    }
+    MUST(valid || p == NULL);
+    if (p) {
+        MUST(((uintptr_t)p & (align - 1)) == 0);
+        adopt(b, p, n, (uint8_t)(op + ops));
+    }
+}
+
+static void op_misuse(struct input *in, struct block *b, unsigned slot)
+{
+    /* Misuse: each reported exactly once, changing nothing. */
+    uint8_t kind = byte(in), how = byte(in);
+    char on_stack[16];
+    switch (kind % 5) {
+    case 0:
+        if (graveyard[slot] != NULL && !is_live_start(graveyard[slot]))
+            misuse(graveyard[slot], how);
+        break;
+    case 1:
+        if (b->p != NULL && b->size > 1)
+            misuse(b->p + 1 + byte(in) % (b->size - 1), how);
+        break;
+    case 2:
+        misuse(on_stack + (how & 7), how);
+        break;
+    case 3:
+        misuse((void *)(uintptr_t)(word(in) | 1), how);
+        break;
+    default: {
+        /* A call from a walker callback (refused); needs a
+         * block to walk over. */
+        if (b->p == NULL)
+            break;
+        void *got = &on_stack;
+        MUST(sheap_walk(reentrant_walk_fn, &got) == 1);
+        MUST(got == NULL);
+        model.misuse++;
+        MUST(hook_reports == model.misuse);
+        break;
+    }
+    }
+}
+
 static void run(struct input *in)
 {
     unsigned ops = 0;
@@ -369,128 +502,21 @@ static void run(struct input *in)
         errno = 0;
         if (b->p && op % 16 < 8) {
             /* Operations on a live block. */
-            if (op % 16 < 5) {
-                release(b, slot);
-            } else {
-                size_t n = pick_size(in);
-                void *old = b->p;
-                void *q = sheap_realloc(b->p, n);
-                if (n == 0) {
-                    MUST(q == NULL);
-                    graveyard[slot] = old;
-                    b->p = NULL;
-                } else if (q != NULL) {
-                    b->p = q;
-                    verify(b, n); /* the common prefix moved intact */
-                    if (q != old)
-                        graveyard[slot] = old;
-                    adopt(b, q, n, (uint8_t)(op + ops));
-                } else {
-                    failed(n, ENOMEM);
-                    verify(b, b->size); /* the old block is intact */
-                }
-            }
+            op_live(in, b, slot, op, ops);
         } else {
             switch (op % 16) {
-            case 0: case 1: case 2: case 3: case 8: case 9: {
-                if (b->p)
-                    release(b, slot);
-                size_t n = pick_size(in);
-                void *p = sheap_malloc(n);
-                if (p) {
-                    MUST(sheap_usable_size(p) == expected_usable(n));
-                    adopt(b, p, n, (uint8_t)(op + ops));
-                } else {
-                    failed(n, ENOMEM);
-                }
+            case 0: case 1: case 2: case 3: case 8: case 9:
+                op_malloc(in, b, slot, op, ops);
                 break;
-            }
-            case 4: case 10: {
-                if (b->p)
-                    release(b, slot);
-                size_t count = pick_size(in), size = pick_size(in) % 4096;
-                size_t n;
-                bool overflow = __builtin_mul_overflow(count, size, &n);
-                if (!overflow && n > 2 * MAX_FUZZ_BYTES && n <= MAX_REQUEST_BYTES)
-                    break; /* would succeed, but zeroing a reused run that big costs the kernel a
-                              page fault per page (most of the run's time) */
-                unsigned char *p = sheap_calloc(count, size);
-                if (p) {
-                    MUST(!overflow);
-                    MUST(sheap_usable_size(p) == expected_usable(n));
-                    for (size_t i = 0; i < n && n <= MAX_FUZZ_BYTES; i += (n > 4096 ? 509 : 1))
-                        MUST(p[i] == 0);
-                    adopt(b, p, n, (uint8_t)(op + ops));
-                } else {
-                    MUST(errno == ENOMEM);
-                    MUST(overflow || failure_ok(n));
-                    model.oom++;
-                }
+            case 4: case 10:
+                op_calloc(in, b, slot, op, ops);
                 break;
-            }
-            case 5: case 11: {
-                if (b->p)
-                    release(b, slot);
-                size_t align = pick_align(in), n = pick_size(in);
-                bool valid = align && !(align & (align - 1)) && align <= SHEAP_ARENA_SIZE;
-                void *p = NULL;
-                if (op & 0x10) {
-                    if (align % sizeof(void *) != 0)
-                        valid = false;
-                    int r = sheap_posix_memalign(&p, align, n);
-                    MUST(r == 0 || p == NULL);
-                    MUST(valid || r == EINVAL);
-                    MUST(r == 0 || errno == r); /* issue 20, fix 4 */
-                    if (r == ENOMEM) {
-                        MUST(failure_ok(n));
-                        model.oom++;
-                    }
-                } else {
-                    p = sheap_aligned_alloc(align, n);
-                    if (p == NULL)
-                        failed(n, valid ? ENOMEM : EINVAL);
-                }
-                MUST(valid || p == NULL);
-                if (p) {
-                    MUST(((uintptr_t)p & (align - 1)) == 0);
-                    adopt(b, p, n, (uint8_t)(op + ops));
-                }
+            case 5: case 11:
+                op_aligned(in, b, slot, op, ops);
                 break;
-            }
-            case 6: case 12: {
-                /* Misuse: each reported exactly once, changing nothing. */
-                uint8_t kind = byte(in), how = byte(in);
-                char on_stack[16];
-                switch (kind % 5) {
-                case 0:
-                    if (graveyard[slot] != NULL && !is_live_start(graveyard[slot]))
-                        misuse(graveyard[slot], how);
-                    break;
-                case 1:
-                    if (b->p != NULL && b->size > 1)
-                        misuse(b->p + 1 + byte(in) % (b->size - 1), how);
-                    break;
-                case 2:
-                    misuse(on_stack + (how & 7), how);
-                    break;
-                case 3:
-                    misuse((void *)(uintptr_t)(word(in) | 1), how);
-                    break;
-                default: {
-                    /* A call from a walker callback (issue 20, fix 5); needs a
-                     * block to walk over. */
-                    if (b->p == NULL)
-                        break;
-                    void *got = &on_stack;
-                    MUST(sheap_walk(reentrant_walk_fn, &got) == 1);
-                    MUST(got == NULL);
-                    model.misuse++;
-                    MUST(hook_reports == model.misuse);
-                    break;
-                }
-                }
+            case 6: case 12:
+                op_misuse(in, b, slot);
                 break;
-            }
             case 7: case 13: {
                 /* Arm a port failure at the Nth next call of reserve, map or
                  * used, for one op code in sixteen (a failed used() makes the

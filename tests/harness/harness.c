@@ -3,8 +3,14 @@
 
 #include <string.h>
 
-int harness_failed_now;
-static unsigned passed, failed;
+int harness_failed_now, harness_skipped_now;
+/* Cases that passed, failed (not_run of them never ran) and were skipped. */
+static unsigned passed, failed, not_run, skipped;
+/* Set by the first failed case: a failed CHECK leaves its case at once, with
+ * whatever it allocated, reserved or installed (fault hook, armed faults,
+ * heaps of its own) still in place, so the cases after it would run on a
+ * dirty state.  They are reported as failed and not run instead. */
+static bool suite_ended;
 unsigned harness_faults;
 const char *harness_last_fault;
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -26,9 +32,22 @@ void harness_fail_eq(const char *file, int line, const char *expr, unsigned long
 __attribute__((weak)) int harness_before_each(void) { return 0; }
 __attribute__((weak)) int harness_after_each(void) { return 0; }
 
+void harness_skip(void)
+{
+    harness_skipped_now = 1;
+}
+
 void harness_run(const char *name, void (*fn)(void))
 {
+    if (suite_ended) {
+        failed++;
+        not_run++;
+        printf("FAIL %s (not run: an earlier case of this suite failed)\n", name);
+        fflush(stdout);
+        return;
+    }
     harness_failed_now = 0;
+    harness_skipped_now = 0;
     if (harness_before_each() != 0) {
         printf("  could not set up the test\n");
         harness_failed_now = 1;
@@ -39,7 +58,11 @@ void harness_run(const char *name, void (*fn)(void))
     }
     if (harness_failed_now) {
         failed++;
+        suite_ended = true;
         printf("FAIL %s\n", name);
+    } else if (harness_skipped_now) {
+        skipped++;
+        printf("skip %s\n", name);
     } else {
         passed++;
         printf("ok   %s\n", name);
@@ -49,7 +72,14 @@ void harness_run(const char *name, void (*fn)(void))
 
 int harness_finish(const char *suite)
 {
-    printf("SUITE %s: %u passed, %u failed\n", suite, passed, failed);
+    /* A skipped case is neither passed nor failed; the counts appear only
+     * when not zero, so a suite that ran every case prints what it always did. */
+    printf("SUITE %s: %u passed, %u failed", suite, passed, failed);
+    if (skipped != 0)
+        printf(", %u skipped", skipped);
+    if (not_run != 0)
+        printf(" (%u of the failed not run after the first failure)", not_run);
+    printf("\n");
     fflush(stdout);
     return failed != 0;
 }
@@ -72,6 +102,21 @@ uint64_t harness_rand(void)
     rng_state ^= rng_state << 25;
     rng_state ^= rng_state >> 27;
     return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+int harness_digest_fn(void *ptr, size_t size, bool used, void *ctx)
+{
+    uint64_t *h = ctx;
+    *h = (*h ^ (uint64_t)(uintptr_t)ptr) * 0x100000001b3ull;
+    *h = (*h ^ ((uint64_t)size << 1 | used)) * 0x100000001b3ull;
+    return 0;
+}
+
+uint64_t heap_digest(void)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    sheap_walk(harness_digest_fn, &h);
+    return h;
 }
 
 #define STAT_FIELDS(X)                                                                             \

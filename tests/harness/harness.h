@@ -6,8 +6,14 @@
  *   int main(void) { RUN(test_x); return harness_finish("arena"); }
  *
  * A test is one function; it fails at its first failed CHECK (which returns
- * from it).  harness_finish prints "SUITE <name>: N passed, M failed", the
- * line tools/run_test.sh collects, and returns the exit status.
+ * from it).  A failed test ends its suite: the tests after it do not run
+ * (each is reported "FAIL <name> (not run: ...)" and counted as failed),
+ * since the failed one may have left blocks, reservations, armed faults or
+ * a fault hook behind.  A test that cannot run on this configuration calls
+ * SKIP (reported "skip <name>", counted neither as passed nor as failed).
+ * harness_finish prints "SUITE <name>: N passed, M failed" (then ", K
+ * skipped" when K > 0), the line tools/run_test.sh collects, and returns the
+ * exit status.
  *
  * Each test runs on a fresh default heap (harness_heap.c, linked by the
  * unit tests): RUN creates it on the fault backend (fault_backend.h) before
@@ -26,11 +32,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-extern int harness_failed_now;
+extern int harness_failed_now, harness_skipped_now;
 
 void harness_fail(const char *file, int line, const char *expr);
 void harness_fail_eq(const char *file, int line, const char *expr, unsigned long long a, unsigned long long b);
 void harness_run(const char *name, void (*fn)(void));
+/* Mark the running test as skipped (see SKIP). */
+void harness_skip(void);
 int harness_finish(const char *suite);
 
 #define CHECK(c)                                                                                   \
@@ -62,6 +70,26 @@ int harness_finish(const char *suite);
     } while (0)
 
 #define RUN(fn) harness_run(#fn, fn)
+
+/* The test cannot run on this configuration: print why (printf arguments,
+ * no newline) and leave it as skipped.  Only for what the configuration
+ * rules out (word size, board, hardening level), never for a branch that
+ * a run happened not to take. */
+#define SKIP(...)                                                                                  \
+    do {                                                                                           \
+        printf("  skipped: " __VA_ARGS__);                                                         \
+        printf("\n");                                                                              \
+        harness_skip();                                                                            \
+        return;                                                                                    \
+    } while (0)
+
+/* Run a helper that uses CHECK; leave the test at its first failure. */
+#define CALL(x)                                                                                    \
+    do {                                                                                           \
+        x;                                                                                         \
+        if (harness_failed_now)                                                                    \
+            return;                                                                                \
+    } while (0)
 
 /* RUN's per-test hooks: weak no-ops in harness.c, the fresh heap in
  * harness_heap.c.  Non-zero fails the test. */
@@ -100,6 +128,19 @@ void test_port_release_locked(uintptr_t v, uintptr_t n);
 #include "sheap.h"
 struct sheap_stats stats_now(void);
 bool stats_same(const struct sheap_stats *a, const struct sheap_stats *b);
+
+/* A digest of every block sheap_walk reports (address, size, used): equal
+ * digests, the same blocks.  harness_digest_fn is its walker callback. */
+int harness_digest_fn(void *ptr, size_t size, bool used, void *ctx);
+uint64_t heap_digest(void);
+
+/* The default heap's internals (harness_heap.c; programs that see only the
+ * public headers do not link it).  find_free_run: the first free run of at
+ * least min_pages pages, or NULL.  map_entry: the span-map entry of the
+ * page holding addr, an arena address. */
+struct sheap_span;
+struct sheap_span *find_free_run(uintptr_t min_pages);
+struct sheap_span **map_entry(uintptr_t addr);
 
 /* Deterministic PRNG (xorshift64*), seeded and printed by each test. */
 uint64_t harness_rand(void);

@@ -63,6 +63,22 @@ int harness_after_each(void)
     return harness_release_heap() != 0 || r != 0 ? -1 : 0;
 }
 
+struct sheap_span *find_free_run(uintptr_t min_pages)
+{
+    for (unsigned fl = 0; fl < FL_COUNT; fl++)
+        for (unsigned sl = 0; sl < SL_COUNT; sl++)
+            for (struct sheap_span *s = sheap_heap.free_lists[fl][sl]; s; s = s->next)
+                if (s->npages >= min_pages)
+                    return s;
+    return NULL;
+}
+
+struct sheap_span **map_entry(uintptr_t addr)
+{
+    struct sheap_arena *a = arena_of(addr);
+    return &a->spans[arena_page_index(a, addr)];
+}
+
 /* ---- The test heap's backend, directly ---------------------------------------------- */
 
 #define DB (&harness_fault_backend.backend)

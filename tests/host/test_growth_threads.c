@@ -1,7 +1,7 @@
 /*
  * test_growth_threads.c - a thread that needs growth while another thread
- * owns it waits and then gets memory (issue 14: "NULL iff the heap cannot
- * grow" holds for threaded programs), host only, with real threads.
+ * owns it waits and then gets memory ("NULL iff the heap cannot grow"
+ * holds for threaded programs), host only, with real threads.
  *
  * Thread A allocates a run of fresh pages; the harness's fault backend calls
  * fault_backend_used_hook inside A's growth section (heap lock dropped).

@@ -1,6 +1,6 @@
 /*
- * test_smp.c - the SMP core's remote frees, white box and deterministic
- * (issue 15), host only.
+ * test_smp.c - the SMP core's remote frees, white box and deterministic,
+ * host only.
  *
  * One thread plays several CPUs: sheap_hosted_set_cpu (sheap_hosted.h)
  * changes the CPU id the hosted SMP port reports, so a block allocated "on

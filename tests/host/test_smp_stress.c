@@ -1,6 +1,6 @@
 /*
  * test_smp_stress.c - the multi-CPU stress (tests/smp/smp_stress.c) on the
- * host, one pthread per CPU (issue 15): 2, 4 and 8 threads (8 is more
+ * host, one pthread per CPU: 2, 4 and 8 threads (8 is more
  * threads than SHEAP_MAX_CPUS in an SMP build: threads then share CPU
  * slots, which the port allows).  The main thread is CPU 0.  Each run is
  * one test on a fresh default heap (the harness's RUN); it passes when the

@@ -1,6 +1,6 @@
 /*
  * test_smp_threads.c - four threads (and then eight) allocate, hand blocks
- * to each other and free each other's blocks (issue 15), host only.
+ * to each other and free each other's blocks, host only.
  *
  * In the smp flavour every thread has a CPU slot of its own (eight threads
  * share four slots two by two, so the per-CPU locks are contended too), and
@@ -14,7 +14,7 @@
  * must validate and the statistics must be back where they started, with
  * no misuse counted.  Built in every host flavour: without SHEAP_SMP the
  * one heap lock serialises the same traffic.  Run under ThreadSanitizer
- * too (see the report of issue 15).
+ * too (the tsan flavour).
  */
 #include <pthread.h>
 #include <stdio.h>

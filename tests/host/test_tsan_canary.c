@@ -1,5 +1,5 @@
 /*
- * test_tsan_canary.c - the host tsan flavour (issue 15) really detects
+ * test_tsan_canary.c - the host tsan flavour really detects
  * races and a report really fails a suite: a child process races two
  * threads on a plain int (and on a block from sheap, written by both
  * without a lock) and must exit with ThreadSanitizer's exit code (66, as

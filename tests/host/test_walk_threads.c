@@ -1,5 +1,5 @@
 /*
- * test_walk_threads.c - the walk re-entry guard (issue 20, fix 5) tells the
+ * test_walk_threads.c - the walk re-entry guard (sheap_walk) tells the
  * walking thread from the others, host only.
  *
  * A call into the heap from a walker callback is refused and reported; a

@@ -333,7 +333,7 @@ static void test_two_instances_interleaved(void)
  * says so: a frame that held data comes back with it, zeroed false.  With
  * the option it is cleared.  On counter boards: backing one page where the
  * tables exist already costs at most FRESH_PAGE_MAX instructions without
- * clearing (issue 14), the clearing about a page's worth of stores more.
+ * clearing, the clearing about a page's worth of stores more.
  */
 #define FRESH_PAGE_MAX 300u
 static uint64_t used_one_page(const struct sheap_backend *b, uintptr_t va, bool *z, int *r)

@@ -1,5 +1,5 @@
 /*
- * smp_stress.h - a portable multi-CPU stress of sheap (issue 15): every CPU
+ * smp_stress.h - a portable multi-CPU stress of sheap: every CPU
  * allocates, fills, checks, reallocates and frees blocks at once, hands
  * some to other CPUs to be freed there (remote frees), and at every
  * quiescent point between phases CPU 0 checks the heap (sheap_check) and

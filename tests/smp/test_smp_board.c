@@ -1,6 +1,6 @@
 /*
  * test_smp_board.c - the firmware test main of the SMP board flavours
- * (issue 15; FLAVOR=smp of qemu-virt-aarch64, later qemu-virt-riscv64),
+ * (FLAVOR=smp of qemu-virt-aarch64 and qemu-virt-riscv64),
  * run under QEMU -smp 4 WITHOUT -icount, so that the CPUs really run in
  * parallel (multi-threaded TCG).  Board-neutral: it uses only
  * boards/common/smp.h, the port's lock functions of include/sheap_port.h

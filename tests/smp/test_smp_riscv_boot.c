@@ -1,5 +1,5 @@
 /*
- * test_smp_riscv_boot.c - qemu-virt-riscv64 FLAVOR=smp (issue 15): the
+ * test_smp_riscv_boot.c - qemu-virt-riscv64 FLAVOR=smp: the
  * board's bring-up and sheap on four harts at once, under multi-threaded
  * TCG (-smp 4, no -icount: the harts run in parallel on the host).
  *   - bring-up: every hart runs board_smp_run's function with its own

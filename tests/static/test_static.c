@@ -219,10 +219,8 @@ static void test_metadata_figures(void)
 
 static void test_guard(void)
 {
-    if (!BOARD_HAS_GUARD || !sheap_board_can_trap_faults()) {
-        printf("  skipped: no protection unit or no fault trapping on this board\n");
-        return;
-    }
+    if (!BOARD_HAS_GUARD || !sheap_board_can_trap_faults())
+        SKIP("no protection unit or no fault trapping on this board");
     sheap_trim();
     struct sheap_static_info in = info_now();
     uintptr_t g = in.guard_granule;

@@ -1,7 +1,7 @@
 /*
  * test_arena.c - white-box tests of the arena layer (core/arena.c): the
  * arena index, the linear (metadata) allocator, aligned reservations, growth
- * hints, the seed's arena-collision test, growth failure at every port call,
+ * hints, the arena-collision test, growth failure at every port call,
  * the 32-bit up-front reservations and a > 512 GB sparse heap on 64-bit.
  *
  * The machine is reached only through the port API (sheap_port_* and the
@@ -62,7 +62,7 @@ static struct sheap_heap *const hp = &sheap_heap;
  * board (port/static) a fixed region of a few arenas (mps2-an385: 4, its
  * small flavour 3).  Tests that need address space well beyond that
  * (aligned reservations of 16 arenas, hints far apart, fallbacks, blocked
- * hints) check this first and are skipped on such boards, saying so;
+ * hints) check this first and are skipped on such boards (SKIP);
  * tests/static covers a fixed region's reservations instead.
  */
 #if SHEAP_32BIT_MODE
@@ -72,14 +72,13 @@ static struct sheap_heap *const hp = &sheap_heap;
 #endif
 #define SPARSE_ARENAS 64u
 
-static bool sparse_space(void)
-{
-    if (REGION_ARENAS >= SPARSE_ARENAS)
-        return true;
-    printf("  skipped: needs address space for %u arenas; the heap region holds %llu (a fixed region)\n",
-           SPARSE_ARENAS, (unsigned long long)REGION_ARENAS);
-    return false;
-}
+/* Skip the calling test where the heap region is a few arenas. */
+#define NEED_SPARSE_SPACE()                                                                        \
+    do {                                                                                           \
+        if (REGION_ARENAS < SPARSE_ARENAS)                                                         \
+            SKIP("needs address space for %u arenas; the heap region holds %llu (a fixed region)",  \
+                 SPARSE_ARENAS, (unsigned long long)REGION_ARENAS);                                \
+    } while (0)
 
 /* ---- helpers: growth ---------------------------------------------------------- */
 
@@ -418,7 +417,9 @@ static void test_metadata_figures(void)
  * far into the arena makes only the record pages of its entries Ready. */
 static void test_lazy_records(void)
 {
-#if SHEAP_LAZY_ARENA_META
+#if !SHEAP_LAZY_ARENA_META
+    SKIP("arena records are not lazy in this build (SHEAP_LAZY_ARENA_META=0)");
+#else
     void *keep = sheap_malloc(64);
     CHECK(keep != NULL);
     heap_lock();
@@ -485,21 +486,51 @@ static __attribute__((unused)) bool frames_free(uintptr_t lo, unsigned k)
     return true;
 }
 
-static void test_index_lookup(void)
+/* The start of an index case: an arena (at least one) and the state the
+ * case must leave as it found it. */
+static void index_case_start(struct snap *before)
 {
-    void *keep = sheap_malloc(64); /* at least one arena */
+    void *keep = sheap_malloc(64); /* at least one arena; freed with the test's heap */
     CHECK(keep != NULL);
     uintptr_t bad;
     uintptr_t n = verify_arena_list(&bad);
     if (n == 0)
         printf("  bad arena at 0x%llx\n", U(bad));
     CHECK(n >= 1);
+    take_snap(before);
+}
 
+/* The end of an index case: synthetic entries never reach the arena list,
+ * the counters or the hints; the index grew by the L2 tables made for them
+ * and nothing else. */
+static void index_case_end(const struct snap *before)
+{
+    struct snap after;
+    take_snap(&after);
+    CHECK(after.head == before->head && after.tail == before->tail);
+    CHECK_EQ(after.st.arenas, before->st.arenas);
+    CHECK_EQ(after.c_arenas, before->c_arenas);
+    CHECK_EQ(after.nhints, before->nhints);
+#if INDEX_LEVELS == 2
+    CHECK_EQ(after.idx_bytes - before->idx_bytes, (after.l2_tables - before->l2_tables) * sizeof(struct index_l2));
+#else
+    CHECK_EQ(after.idx_bytes, before->idx_bytes);
+#endif
+    uintptr_t bad;
+    CHECK(verify_arena_list(&bad) >= 1);
+    CHECK_HEAP();
+}
+
+/* Addresses outside every arena look up as NULL. */
+static void test_index_lookup_outside(void)
+{
+    struct snap before;
+    CALL(index_case_start(&before));
     /* Outside every arena: the stack, static data, code. */
     int local;
     CHECK(arena_of((uintptr_t)&local) == NULL);
     CHECK(arena_of((uintptr_t)&syn[0]) == NULL);
-    CHECK(arena_of((uintptr_t)&test_index_lookup) == NULL);
+    CHECK(arena_of((uintptr_t)&test_index_lookup_outside) == NULL);
     struct sheap_arena *a0 = arena_of(0);
     CHECK(a0 == NULL || a0->base == 0);
 #if HAVE_BEYOND_VA
@@ -507,11 +538,18 @@ static void test_index_lookup(void)
     CHECK(arena_of(UINTPTR_MAX) == NULL);
     CHECK(arena_of(VA_LIMIT - 1 + VA_LIMIT) == NULL);
 #endif
+    CALL(index_case_end(&before));
+}
 
+/* 64-bit index: synthetic arenas far apart, looked up at and around their
+ * edges, aliases beyond the index, then removed. */
+static void test_index_lookup_sparse(void)
+{
+#if PTR_BITS != 64
+    SKIP("64-bit pointers only (the sparse upper half of the index)");
+#else
     struct snap before;
-    take_snap(&before);
-
-#if PTR_BITS == 64
+    CALL(index_case_start(&before));
     /*
      * Synthetic arenas in the upper half of the index (above 2^47 with the
      * default 48 bits, where x86-64 user space cannot map): two with a one
@@ -604,9 +642,19 @@ static void test_index_lookup(void)
         CHECK(arena_of(f[i]) == NULL);
         CHECK(arena_of(f[i] + ARENA - 1) == NULL);
     }
-#endif /* PTR_BITS == 64 */
+    CALL(index_case_end(&before));
+#endif
+}
 
-#if INDEX_LEVELS == 1
+/* One-level index: every frame addressable, at its edges and at both ends
+ * of the index. */
+static void test_index_lookup_every_frame(void)
+{
+#if INDEX_LEVELS != 1
+    SKIP("one-level index only (this build's index has two levels)");
+#else
+    struct snap before;
+    CALL(index_case_start(&before));
     /*
      * One-level index (32-bit mode: 1024 frames of 4 MB): every frame is
      * addressable.  Put a synthetic arena into each frame that has no real
@@ -675,22 +723,8 @@ static void test_index_lookup(void)
             CHECK(rout != SHEAP_PORT_OK);
         }
     }
-#endif /* INDEX_LEVELS == 1 */
-
-    struct snap after;
-    take_snap(&after);
-    CHECK(after.head == before.head && after.tail == before.tail);
-    CHECK_EQ(after.st.arenas, before.st.arenas);
-    CHECK_EQ(after.c_arenas, before.c_arenas);
-    CHECK_EQ(after.nhints, before.nhints);
-#if INDEX_LEVELS == 2
-    CHECK_EQ(after.idx_bytes - before.idx_bytes, (after.l2_tables - before.l2_tables) * sizeof(struct index_l2));
-#else
-    CHECK_EQ(after.idx_bytes, before.idx_bytes);
+    CALL(index_case_end(&before));
 #endif
-    n = verify_arena_list(&bad);
-    CHECK(n >= 1);
-    CHECK_HEAP();
 }
 
 /*
@@ -735,12 +769,28 @@ static void test_index_table_counted_once(void)
     CHECK_EQ(s1.metadata_bytes - s0.metadata_bytes, sizeof(struct index_l2));
     CHECK_HEAP();
 #else
-    printf("  one-level index: static, no tables made on demand\n");
+    SKIP("one-level index: static, no tables made on demand");
 #endif
 }
 
 /* ---- 8. 32-bit: up-front arena metadata and the initial reservation ----------- */
 
+#if SHEAP_32BIT_MODE
+/* 32-bit mode: a heap with at least one arena; *as is its initial
+ * reservation. */
+static void upfront_start(struct linear_alloc *as)
+{
+    CHECK(prep());
+    void *keep = sheap_malloc(64); /* at least one arena; freed with the test's heap */
+    CHECK(keep != NULL);
+    heap_lock();
+    *as = hp->arena_space;
+    heap_unlock();
+}
+#endif
+
+/* 32-bit mode's up-front arena metadata region and initial reservation
+ * (64-bit mode has neither), and growth inside the reservation. */
 static void test_32bit_upfront(void)
 {
 #if !SHEAP_32BIT_MODE
@@ -803,7 +853,22 @@ static void test_32bit_upfront(void)
     CHECK_EQ(s1.nhints, s0.nhints);
     CHECK_EQ(s1.st.reserved_bytes, s0.st.reserved_bytes); /* reserved up front */
     CHECK_EQ(s1.arena_meta_next, s0.arena_meta_next + sizeof(struct sheap_arena));
+    CHECK_HEAP();
+#endif
+}
 
+/* 32-bit mode: a metadata failure while growing inside the initial
+ * reservation puts the arena back for the next try. */
+static void test_32bit_upfront_meta_failure(void)
+{
+#if !SHEAP_32BIT_MODE
+    SKIP("32-bit mode only (no initial reservation)");
+#else
+    struct linear_alloc as;
+    CALL(upfront_start(&as));
+    (void)as;
+    struct snap s0, s1;
+    uintptr_t v, size;
     /* Metadata failure on this path puts the arena back for the next try
      * (when the reservation has room for enough arenas to need a new page
      * of records: not on a region of a few arenas, whose records share one
@@ -812,19 +877,30 @@ static void test_32bit_upfront(void)
     heap_lock();
     uintptr_t room = (hp->arena_space.end - hp->arena_space.next) / ARENA;
     heap_unlock();
-    if (room >= META_ARENAS) {
-        take_snap(&s0);
-        sheap_fault_inject_all(SHEAP_OP_USED, true);
-        bool ok = grow(META_ARENAS * ARENA, &v, &size);
-        sheap_fault_inject_all(SHEAP_OP_USED, false);
-        take_snap(&s1);
-        CHECK(!ok);
-        CHECK_SAME(&s0, &s1, 0);
-    } else {
-        printf("  skipped the metadata failure: %llu arenas left, their records need no new page\n", U(room));
-    }
+    if (room < META_ARENAS)
+        SKIP("%llu arenas left in the initial reservation, their records need no new page", U(room));
+    take_snap(&s0);
+    sheap_fault_inject_all(SHEAP_OP_USED, true);
+    bool ok = grow(META_ARENAS * ARENA, &v, &size);
+    sheap_fault_inject_all(SHEAP_OP_USED, false);
+    take_snap(&s1);
+    CHECK(!ok);
+    CHECK_SAME(&s0, &s1, 0);
     CHECK_HEAP();
+#endif
+}
 
+/* 32-bit mode: the rest of the initial reservation is used up, then the
+ * heap grows at the hint left at its end. */
+static void test_32bit_upfront_use_up(void)
+{
+#if !SHEAP_32BIT_MODE
+    SKIP("32-bit mode only (no initial reservation)");
+#else
+    struct linear_alloc as;
+    CALL(upfront_start(&as));
+    struct snap s0, s1;
+    uintptr_t v, size;
     /* Use up the rest.  A growth one arena larger than what is left extends
      * the reservation right after its end (when that range is free and in
      * the region), so the rest is not stranded below it; the up hint moves
@@ -862,6 +938,7 @@ static void test_32bit_upfront(void)
      * the initial reservation ends the heap region (a fixed region). */
     if ((uint64_t)as.end + ARENA > (uint64_t)SHEAP_REGION_BASE + SHEAP_REGION_SIZE) {
         printf("  the initial reservation ends the heap region: no growth beyond it\n");
+        CHECK_HEAP();
         return;
     }
     bool free_after = range_free(as.end, ARENA);
@@ -878,8 +955,7 @@ static void test_32bit_upfront(void)
 
 static void test_reserve_aligned(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     uintptr_t pg = ppage();
     const uintptr_t aligns[] = {ARENA, 2 * ARENA, 16 * ARENA};
     const uintptr_t sizes[] = {ARENA, 3 * ARENA};
@@ -1132,17 +1208,25 @@ static bool target_absent(uintptr_t n)
 
 static const char *const op_name[SHEAP_OP_COUNT] = {"reserve", "map", "used"};
 
-static void test_grow_failures(void)
+/* Every growth-failure case starts from a heap whose next growth goes to
+ * a hint: the span pool stocked, 32-bit mode's initial reservation used up,
+ * at least one hint. */
+static void grow_case_setup(void)
 {
-    if (!sparse_space())
-        return;
+    CHECK(prep());
+    CHECK(use_up_space());
+    CHECK(ensure_hint());
+}
+
+/* reserve() fails at a usable hint with ENOMEM (not EBUSY). */
+static void test_grow_fail_reserve_at_hint(void)
+{
+    NEED_SPARSE_SPACE();
     uintptr_t v, size;
     bool ok;
     struct snap s0, s1;
     const uintptr_t n = META_ARENAS * ARENA;
-    CHECK(prep());
-    CHECK(use_up_space());
-    CHECK(ensure_hint());
+    CALL(grow_case_setup());
 
     /* reserve() fails at a usable hint with ENOMEM (not EBUSY): growth
      * fails and the hint is kept. */
@@ -1155,7 +1239,7 @@ static void test_grow_failures(void)
 #endif
     take_snap(&s0);
     CHECK(s0.nhints >= 1 && s0.nhints <= SHEAP_MAX_HINTS - 2);
-    uintptr_t target = 0;
+    uintptr_t target;
     heap_lock();
     target = top_hint_target(n);
     heap_unlock();
@@ -1188,6 +1272,18 @@ static void test_grow_failures(void)
     }
     CHECK_HEAP();
 
+}
+
+/* Every call of one kind fails during a growth. */
+static void test_grow_fail_every_call(void)
+{
+    NEED_SPARSE_SPACE();
+    uintptr_t v, size;
+    bool ok;
+    struct snap s0, s1;
+    const uintptr_t n = META_ARENAS * ARENA;
+    CALL(grow_case_setup());
+
     /* Every call of one kind fails: map (the arena range), used (the arena
      * records: meta_alloc, or the 32-bit up-front region, and the fallback
      * chunk meta_alloc tries next), reserve (hint and fallback). */
@@ -1206,6 +1302,15 @@ static void test_grow_failures(void)
         CHECK(target_absent(n));
         CHECK_HEAP();
     }
+}
+
+/* Every call of one kind fails during a malloc that must grow the heap. */
+static void test_grow_fail_every_call_malloc(void)
+{
+    NEED_SPARSE_SPACE();
+    struct snap s0, s1;
+    const uintptr_t n = META_ARENAS * ARENA;
+    CALL(grow_case_setup());
 
     /* The same through sheap_malloc: a block larger than any free run, so
      * that the page heap grows by (about) the block's size. */
@@ -1230,6 +1335,17 @@ static void test_grow_failures(void)
         CHECK_SAME(&s0, &s1, 1);
         CHECK_HEAP();
     }
+}
+
+/* The Nth call of each kind fails during one growth, N = 1, 2, ... */
+static void test_grow_fail_sweep(void)
+{
+    NEED_SPARSE_SPACE();
+    uintptr_t v, size;
+    bool ok;
+    struct snap s0, s1;
+    const uintptr_t n = META_ARENAS * ARENA;
+    CALL(grow_case_setup());
 
     /*
      * Sweep: fail the Nth call of each kind during one growth, N = 1, 2, ...
@@ -1264,9 +1380,9 @@ static void test_grow_failures(void)
                     }
                     take_snap(&s0);
                     heap_lock();
-                    target = top_hint_target(gn);
+                    uintptr_t target = top_hint_target(gn);
                     heap_unlock();
-                    i0 = sheap_fault_inject_count();
+                    unsigned long i0 = sheap_fault_inject_count();
                     sheap_fault_inject_arm((enum sheap_port_op)op, nth);
                     ok = grow(gn, &v, &size);
                     sheap_fault_inject_arm((enum sheap_port_op)op, 0);
@@ -1321,8 +1437,7 @@ static void test_grow_failures(void)
  */
 static void test_unreachable_hint(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     const uintptr_t cand[] = {
         (uintptr_t)1 << (SHEAP_VA_BITS - 1),
         ((uintptr_t)1 << (SHEAP_VA_BITS - 1) << 1) - ARENA,
@@ -1335,10 +1450,8 @@ static void test_unreachable_hint(void)
         else if (r == SHEAP_PORT_ENOMEM)
             bad_hint = cand[i];
     }
-    if (bad_hint == 0) {
-        printf("  the port reaches every candidate hint: nothing to test\n");
-        return;
-    }
+    if (bad_hint == 0)
+        SKIP("the port reaches every candidate hint");
     CHECK(prep());
     heap_lock();
     unsigned n0 = hp->nhints;
@@ -1370,7 +1483,7 @@ static void test_unreachable_hint(void)
     CHECK_HEAP();
 }
 
-/* ---- 2. the seed's arena collision test --------------------------------------------- */
+/* ---- 2. the arena collision test --------------------------------------------------- */
 
 struct blocked {
     uintptr_t start, end; /* no arena may ever cover any of [start, end) */
@@ -1400,15 +1513,14 @@ static void read_top(unsigned *nh, struct arena_hint *t)
 
 static void test_hint_collision(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     const uintptr_t pg = ppage();
-    const unsigned want_blocked = 5; /* the seed does 5 rounds over 3 hints */
+    const unsigned want_blocked = 5; /* 5 rounds over 3 hints */
     void *sink[16];
     unsigned nsink = 0, rounds = 0, taken = 0;
     CHECK(prep());
     CHECK(use_up_space());
-    /* Keep the next 3 hints only (the seed's KeepNArenaHints(3)). */
+    /* Keep the next 3 hints only. */
     heap_lock();
     if (hp->nhints > 3) {
         for (unsigned i = 0; i < 3; i++)
@@ -1499,8 +1611,7 @@ static void test_hint_collision(void)
 
 static void test_fallback_hints(void)
 {
-    if (!sparse_space())
-        return;
+    NEED_SPARSE_SPACE();
     uintptr_t v0, s0, v1, s1, v2, s2;
     unsigned nh;
     struct arena_hint t, bottom;
@@ -1600,14 +1711,12 @@ __attribute__((weak)) void sheap_hosted_set_budget(uintptr_t bytes);
 static void test_over_512gb(void)
 {
 #if SHEAP_32BIT_MODE || SHEAP_VA_BITS < 42
-    printf("  skipped: needs a 64-bit address space\n");
+    SKIP("needs a 64-bit address space");
 #else
-    if (strcmp(sheap_board_name(), "host") != 0) {
-        printf("  skipped: host only (%s would have to back ~1 GB of arena records)\n", sheap_board_name());
-        return;
-    }
+    if (strcmp(sheap_board_name(), "host") != 0)
+        SKIP("host only (%s would have to back ~1 GB of arena records)", sheap_board_name());
     /* The hosted port prepares no more than its backing budget allows (the
-     * machine's available memory, issue 20); this test is about the index,
+     * machine's available memory); this test is about the index,
      * so it lifts the budget above the address space it grows, and puts
      * the default back at the end. */
     if (sheap_hosted_set_budget)
@@ -1685,12 +1794,19 @@ int main(void)
 {
     RUN(test_metadata_figures);
     RUN(test_lazy_records);
-    RUN(test_index_lookup);
+    RUN(test_index_lookup_outside);
+    RUN(test_index_lookup_sparse);
+    RUN(test_index_lookup_every_frame);
     RUN(test_index_table_counted_once);
     RUN(test_32bit_upfront);
+    RUN(test_32bit_upfront_meta_failure);
+    RUN(test_32bit_upfront_use_up);
     RUN(test_reserve_aligned);
     RUN(test_linear_alloc);
-    RUN(test_grow_failures);
+    RUN(test_grow_fail_reserve_at_hint);
+    RUN(test_grow_fail_every_call);
+    RUN(test_grow_fail_every_call_malloc);
+    RUN(test_grow_fail_sweep);
     RUN(test_unreachable_hint);
     RUN(test_hint_collision);
     RUN(test_fallback_hints);

@@ -1,6 +1,5 @@
 /*
- * test_guard.c - metadata is never next to a user block (issue 20), on
- * every board.
+ * test_guard.c - metadata is never next to a user block, on every board.
  *
  * The contract (sheap.h, "Metadata"): no allocator data is stored inside or
  * next to a user block.  The core keeps a guard page that is never made

@@ -1,6 +1,6 @@
 /*
- * test_harden.c - a deliberate heap bug for each hardening level (issue 17;
- * levels in sheap.h), each of which must be caught, named, and leave the
+ * test_harden.c - a deliberate heap bug for each hardening level (the
+ * levels are in sheap.h), each of which must be caught, named, and leave the
  * heap consistent (sheap_check() == 0):
  *   every level   double free (small and large): level 0 reports "invalid
  *                 pointer", level 1 names the double free, level 2 names
@@ -263,10 +263,8 @@ static bool write_faults(unsigned char *at)
 /* Overflow by one byte and by a page past a guarded block. */
 static void test_guard_page_overflow(void)
 {
-    if (!sheap_board_can_trap_faults()) {
-        printf("  skipped: this board cannot trap faults\n");
-        return;
-    }
+    if (!sheap_board_can_trap_faults())
+        SKIP("this board cannot trap faults");
     static const size_t sizes[] = {96, 4096, 3 * 4096 + 16 * 5, 40000};
     for (unsigned k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
         size_t n = sizes[k];

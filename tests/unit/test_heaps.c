@@ -12,7 +12,7 @@
  *   - a static-port board that names a second memory (BOARD_HEAP2_*, e.g.
  *     on-chip SRAM beside the PSRAM default heap on mps2-an385/an505): a
  *     static region instance (sheap_static.h) over it;
- *   - a static-port board without one: the tests are skipped (printed);
+ *   - a static-port board without one: the tests are skipped (SKIP);
  *   - an MMU board (SHEAP_TEST_MMU2_*: qemu-virt-aarch64, qemu-virt-riscv64):
  *     an MMU backend instance of its own on the firmware's tables, with its
  *     own VA window and its own 8 MB frame pool; the tests also show the
@@ -197,10 +197,8 @@ static bool fast_gone(void)
 
 #define SETUP()                                                                                    \
     do {                                                                                           \
-        if (!HEAP2_AVAILABLE) {                                                                    \
-            printf("  skipped: this board has no second memory for a heap\n");                     \
-            return;                                                                                \
-        }                                                                                          \
+        if (!HEAP2_AVAILABLE)                                                                      \
+            SKIP("this board has no second memory for a heap");                                    \
         int r2_ = two_heaps();                                                                     \
         if (r2_ != 0)                                                                              \
             printf("  two_heaps: %d\n", r2_);                                                      \
@@ -603,7 +601,7 @@ static void test_destroy_gives_back(void)
 static void test_mmu_instance_given_back(void)
 {
 #if !HEAP2_MMU
-    printf("  skipped: the second heap is not on an MMU instance of its own here\n");
+    SKIP("the second heap is not on an MMU instance of its own here");
 #else
     SETUP();
     struct sheap_frame_stats f0 = mmu2_stats();
@@ -739,7 +737,7 @@ static void test_memory_of_another_heap(void)
 static void test_adjacent_arenas(void)
 {
 #if SHEAP_32BIT_MODE
-    printf("  skipped: 32-bit heaps start from an initial reservation, not from hints\n");
+    SKIP("32-bit heaps start from an initial reservation, not from hints");
 #else
     SETUP();
     void *d = sheap_malloc(64);

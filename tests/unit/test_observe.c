@@ -1,5 +1,5 @@
 /*
- * test_observe.c - issue 17's observability, on every board and flavour:
+ * test_observe.c - the observability calls, on every board and flavour:
  * the heap report (largest free block, bytes by size class, resettable
  * peak and minimum-ever-free, fragmentation) checked against figures the
  * test keeps itself; sheap_dump's text; and, where the build has them

@@ -113,7 +113,7 @@ static void test_run_interior_pointer(void)
     unsigned faults0 = harness_faults;
     sheap_free(p + SHEAP_PAGE_SIZE * 2);
     CHECK_EQ(harness_faults, faults0 + 1);
-    /* (Level 0, issue 17: one message for every misuse.) */
+    /* (Level 0: one message for every misuse.) */
     CHECK(harness_last_fault != NULL &&
           strstr(harness_last_fault, SHEAP_HARDENING == 0 ? "invalid pointer" : "interior pointer into a large block") != NULL);
     CHECK_EQ(sheap_usable_size(p), IRUN);
