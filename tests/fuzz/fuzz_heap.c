@@ -36,6 +36,10 @@
  * Any disagreement calls __builtin_trap(): libFuzzer reports it as a crash
  * with the input; the standalone driver dies with the seed and run number.
  */
+/* 64-bit file offsets and inode numbers for the i686 driver: without them
+ * readdir fails with EOVERFLOW on file systems with large inode numbers or
+ * directory cookies, and the corpus replay would read no file at all. */
+#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -648,12 +652,23 @@ static unsigned long replay(const char *path)
     unsigned long n = 0;
     struct dirent *e;
     char full[4096];
+    errno = 0;
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
         snprintf(full, sizeof(full), "%s/%s", path, e->d_name);
-        if (replay_file(full) == 0)
-            n++;
+        if (replay_file(full) != 0) {
+            fprintf(stderr, "fuzz_heap: cannot read %s\n", full);
+            exit(2);
+        }
+        n++;
+        errno = 0;
+    }
+    /* A replay that read nothing checks nothing: a directory that cannot be
+     * listed, or an empty one, fails the run. */
+    if (errno != 0 || n == 0) {
+        fprintf(stderr, "fuzz_heap: %s: %s\n", path, errno != 0 ? strerror(errno) : "no inputs");
+        exit(2);
     }
     closedir(d);
     return n;
