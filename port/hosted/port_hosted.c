@@ -48,6 +48,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backend_ops.h"
 #include "sheap.h"
 #include "sheap_hosted.h"
 #include "sheap_port.h"
@@ -347,11 +348,7 @@ static void hosted_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops hosted_ops = {
-    .reserve = hosted_reserve,
-    .map = hosted_map,
-    .used = hosted_used,
-    .unused = hosted_unused,
-    .release = hosted_release,
+    SHEAP_BACKEND_OPS(hosted),
 };
 
 const struct sheap_backend *sheap_port_default_backend(void)

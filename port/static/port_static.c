@@ -50,6 +50,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend_ops.h"
 #include "sheap.h"
 #include "sheap_config.h"
 #include "sheap_port.h"
@@ -326,11 +327,7 @@ static void static_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops static_ops = {
-    .reserve = static_reserve,
-    .map = static_map,
-    .used = static_used,
-    .unused = static_unused,
-    .release = static_release,
+    SHEAP_BACKEND_OPS(static),
 #if SHEAP_HARDENING >= 3
     .protect = static_protect,
 #endif
