@@ -79,15 +79,6 @@ static inline void sheap_port_spin_release(void)
  * the growth wait spins a while.  An RTOS integration overrides both. */
 #define SHEAP_PORT_HAS_THREAD_HOOKS 1
 
-static inline void sheap_port_lock_inline(void)
-{
-    unsigned long daif = sheap_port_irq_save();
-    sheap_port_spin_acquire(daif);
-    sheap_port_saved_daif = daif;
-}
-
-#define SHEAP_PORT_HAS_LOCK_FAST 1
-
 static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     unsigned long daif = sheap_port_irq_save();
@@ -103,29 +94,28 @@ static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *s
     return 1;
 }
 
-static inline void sheap_port_unlock_fast(unsigned long state)
+/* The shared lock: this CPU masked, then the word; the word released, then
+ * the mask restored (the saved mask is read while still the holder). */
+static inline unsigned long sheap_port_smp_take(void)
 {
-    sheap_port_spin_release();
-    sheap_port_irq_restore(state);
+    unsigned long daif = sheap_port_irq_save();
+    sheap_port_spin_acquire(daif);
+    return daif;
 }
 
-static inline void sheap_port_lock_adopt(unsigned long state)
+static inline void sheap_port_smp_give(unsigned long daif)
 {
-    sheap_port_saved_daif = state;
-}
-
-static inline void sheap_port_unlock_inline(void)
-{
-    unsigned long daif = sheap_port_saved_daif; /* read while still the holder */
     sheap_port_spin_release();
     sheap_port_irq_restore(daif);
 }
 
-#else /* !SHEAP_SMP: one CPU, the lock is the interrupt mask alone */
-
-#define SHEAP_PORT_SAVED_IRQ sheap_port_saved_daif
-#include "../common/sheap_irq_lock.h"
+#define SHEAP_PORT_LOCK_TAKE() sheap_port_smp_take()
+#define SHEAP_PORT_LOCK_GIVE(state) sheap_port_smp_give(state)
 
 #endif /* SHEAP_SMP */
+
+/* The lock (one CPU: the interrupt mask alone) over the above. */
+#define SHEAP_PORT_SAVED_IRQ sheap_port_saved_daif
+#include "../common/sheap_irq_lock.h"
 
 #endif

@@ -44,23 +44,13 @@
 
 #include <stdint.h>
 
-#define SHEAP_SSTATUS_SIE 2ul
-
-/* SHEAP_SSTATUS_SIE when interrupts were enabled at lock time, else 0. */
+/* sstatus.SIE (2) when interrupts were enabled at lock time, else 0. */
 extern unsigned long sheap_port_saved_sie;
 
-/* Clears this hart's SIE; returns the SIE it had. */
-static inline unsigned long sheap_port_irq_save(void)
-{
-    unsigned long s;
-    __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
-    return s & SHEAP_SSTATUS_SIE;
-}
-
-static inline void sheap_port_irq_restore(unsigned long state)
-{
-    __asm__ volatile("csrs sstatus, %0" ::"r"(state) : "memory");
-}
+/* sstatus.SIE of this hart. */
+#define SHEAP_RISCV_IRQ_CSR sstatus
+#define SHEAP_RISCV_IRQ_BIT 2
+#include "../common/sheap_riscv_irq.h"
 
 #if defined(SHEAP_SMP) && SHEAP_SMP
 
@@ -126,13 +116,8 @@ static inline void sheap_port_spin_release(unsigned long state)
     sheap_port_irq_restore(state);
 }
 
-static inline void sheap_port_lock_inline(void)
-{
-    sheap_port_saved_sie = sheap_port_spin_acquire();
-}
-
-#define SHEAP_PORT_HAS_LOCK_FAST 1
-
+/* lock_fast reads *busy before spinning: a walker on another hart
+ * holds the lock with *busy set, and the core's slow path then waits. */
 static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     if (__builtin_expect(__atomic_load_n(busy, __ATOMIC_RELAXED) != 0, 0))
@@ -141,30 +126,17 @@ static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *s
     return 1;
 }
 
-static inline void sheap_port_unlock_fast(unsigned long state)
-{
-    sheap_port_spin_release(state);
-}
-
-static inline void sheap_port_lock_adopt(unsigned long state)
-{
-    sheap_port_saved_sie = state;
-}
-
-static inline void sheap_port_unlock_inline(void)
-{
-    sheap_port_spin_release(sheap_port_saved_sie);
-}
+#define SHEAP_PORT_LOCK_TAKE() sheap_port_spin_acquire()
+#define SHEAP_PORT_LOCK_GIVE(state) sheap_port_spin_release(state)
 
 /* The thread hooks of sheap_port.h come from port_riscv.c (see the top
  * of this file). */
 #define SHEAP_PORT_HAS_THREAD_HOOKS 1
 
-#else /* single hart: interrupt masking alone */
+#endif /* SHEAP_SMP */
 
+/* The lock (single hart: the mask alone) over the above. */
 #define SHEAP_PORT_SAVED_IRQ sheap_port_saved_sie
 #include "../common/sheap_irq_lock.h"
-
-#endif /* SHEAP_SMP */
 
 #endif

@@ -50,19 +50,10 @@ static inline int sheap_port_in_handler(void)
 
 #elif defined(__riscv)
 
-#define SHEAP_MSTATUS_MIE 8ul
-
-static inline unsigned long sheap_port_irq_save(void)
-{
-    unsigned long s;
-    __asm__ volatile("csrrci %0, mstatus, 8" : "=r"(s)::"memory");
-    return s & SHEAP_MSTATUS_MIE;
-}
-
-static inline void sheap_port_irq_restore(unsigned long mie)
-{
-    __asm__ volatile("csrs mstatus, %0" ::"r"(mie) : "memory");
-}
+/* mstatus.MIE: M-mode is the only mode here. */
+#define SHEAP_RISCV_IRQ_CSR mstatus
+#define SHEAP_RISCV_IRQ_BIT 8
+#include "../common/sheap_riscv_irq.h"
 
 #else
 #error "port/static: no interrupt lock for this architecture"
