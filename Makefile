@@ -64,7 +64,7 @@ TEST_DEFS ?= -DSHEAP_DEBUG -DSHEAP_DEBUG_EXPENSIVE
 
 CORE_SRC := $(wildcard core/*.c)
 PORT_SRC := $(wildcard port/$(PORT)/*.c) $(patsubst %,port/common/%.c,$(PORT_COMMON))
-BOARD_SRC := $(wildcard $(BOARD_DIR)/*.c $(BOARD_DIR)/*.S) $(patsubst %,boards/common/%.c,$(BOARD_COMMON))
+BOARD_SRC := $(wildcard $(BOARD_DIR)/*.c $(BOARD_DIR)/*.S $(foreach c,$(BOARD_COMMON),boards/common/$(c).c boards/common/$(c).S))
 GEN := $(B)/gen/sheap_size_classes.h
 
 obj = $(patsubst %.S,$(B)/$(1)/%.o,$(patsubst %.c,$(B)/$(1)/%.o,$(2)))

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "board_test.h" /* the second MMU instance's window */
 
 #define BOOT_TABLES 12
 

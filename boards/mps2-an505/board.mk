@@ -12,7 +12,7 @@ TEST_FLAVORS := native hard3
 PORT := static
 PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
-BOARD_COMMON := expected_fault
+BOARD_COMMON := expected_fault console cortex_m
 CC := arm-none-eabi-gcc
 AR := arm-none-eabi-ar
 NM := arm-none-eabi-nm

@@ -27,7 +27,7 @@ PORT := aarch64
 PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults; the
 # startup's translation tables.
-BOARD_COMMON := expected_fault boot_mmu
+BOARD_COMMON := expected_fault console boot_mmu
 ifeq ($(FLAVOR),foreign)
 BOARD_MODE_FLAGS := -DBOARD_FOREIGN
 else ifeq ($(FLAVOR),hard3)

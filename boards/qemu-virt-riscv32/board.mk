@@ -17,7 +17,7 @@ TEST_FLAVORS := native hard2 hard3
 PORT := static
 PORT_COMMON := port_picolibc
 # Shared board code (boards/common): resuming after expected faults.
-BOARD_COMMON := expected_fault qemu_virt_riscv
+BOARD_COMMON := expected_fault console qemu_virt_riscv riscv_trap
 CC := riscv64-unknown-elf-gcc
 AR := riscv64-unknown-elf-ar
 NM := riscv64-unknown-elf-nm
