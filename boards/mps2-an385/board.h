@@ -53,7 +53,7 @@
 #define SHEAP_MAX_SMALL_SIZE (8u * 1024u)
 #define SHEAP_META_CHUNK (2u * 1024u)
 #define SHEAP_STATIC_META_SIZE (16u * 1024u)
-/* Static RAM for a 256 KB part (issue 18: at most 1 KB): runs are at most
+/* Static RAM for a 256 KB part (at most 1 KB): runs are at most
  * 192 pages, so four free lists per power of two do (25 % steps), and
  * growth never leaves the region, so two hints do. */
 #define SHEAP_SL_BITS 2

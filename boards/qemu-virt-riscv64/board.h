@@ -26,7 +26,7 @@
  *        no-hint reservations in [16 TB, 24 TB); second window
  *        [120 TB, 128 TB).
  *
- * FLAVOR=smp (-DBOARD_SMP, -DSHEAP_SMP=1; issue 15): Sv39 as native, run
+ * FLAVOR=smp (-DBOARD_SMP, -DSHEAP_SMP=1): Sv39 as native, run
  * with -smp 4.  Every hart starts at 0x8000_0000, where the smp linker
  * script puts boards/qemu-virt-riscv64/smp_entry.S instead of picolibc's
  * _start (moved to 0x8000_1000); see smp.c for the bring-up.

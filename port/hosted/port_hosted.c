@@ -14,7 +14,7 @@
  * This keeps the host tests honest: touching memory that is not Ready
  * segfaults here just as it faults on the MMU boards.
  *
- * Honest backing (issue 20).  used() must back all of a range or fail with
+ * Honest backing.  used() must back all of a range or fail with
  * ENOMEM, so the backend keeps a budget of bytes it may have Ready at once
  * (struct hosted_backing, the backend's ctx): by default the machine's
  * available memory when it is first needed (MemAvailable in /proc/meminfo),

@@ -168,7 +168,7 @@ static void watermark_drop(struct sheap_static_region *r, uintptr_t v, uintptr_t
     }
 }
 
-/* ---- level 3: holes over guard pages (issue 17) ------------------------------------ */
+/* ---- level 3: holes over guard pages ------------------------------------------------ */
 
 #if SHEAP_HARDENING >= 3
 /*
