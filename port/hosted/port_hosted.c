@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "backend_ops.h"
+#include "core_bits.h"
 #include "sheap.h"
 #include "sheap_hosted.h"
 #include "sheap_port.h"
@@ -220,12 +221,6 @@ static bool ready_map_covers(uintptr_t v, uintptr_t n)
     return true;
 #endif
 }
-
-/* The core's bitmap helpers (core/util.c; declared with the core's private
- * structures in core/sheap_internal.h, which ports do not include). */
-void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n);
-void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
-uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
 
 enum ready_op { READY_SET, READY_CLEAR, READY_COUNT };
 
