@@ -16,7 +16,8 @@ FLAVOR ?= native
 TEST_FLAVORS := native small hard3
 PORT := static
 PORT_COMMON := port_picolibc
-# Shared board code (boards/common): resuming after expected faults.
+# Shared board code (boards/common): resuming after expected faults, the
+# console, the Cortex-M vector table and fault handler.
 BOARD_COMMON := expected_fault console cortex_m
 CC := arm-none-eabi-gcc
 AR := arm-none-eabi-ar

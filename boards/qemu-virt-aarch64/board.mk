@@ -25,8 +25,8 @@ FLAVOR ?= native
 TEST_FLAVORS := native foreign hard3 smp
 PORT := aarch64
 PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
-# Shared board code (boards/common): resuming after expected faults; the
-# startup's translation tables.
+# Shared board code (boards/common): resuming after expected faults, the
+# console, the startup's translation tables.
 BOARD_COMMON := expected_fault console boot_mmu
 ifeq ($(FLAVOR),foreign)
 BOARD_MODE_FLAGS := -DBOARD_FOREIGN

@@ -16,7 +16,8 @@ FLAVOR ?= native
 TEST_FLAVORS := native hard2 hard3
 PORT := static
 PORT_COMMON := port_picolibc
-# Shared board code (boards/common): resuming after expected faults.
+# Shared board code (boards/common): resuming after expected faults, the
+# console, the UART, exit and the trap handler of the virt machines.
 BOARD_COMMON := expected_fault console qemu_virt_riscv riscv_trap
 CC := riscv64-unknown-elf-gcc
 AR := riscv64-unknown-elf-ar

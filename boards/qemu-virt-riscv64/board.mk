@@ -28,7 +28,8 @@ TEST_FLAVORS := native sv48 foreign hard3 smp
 PORT := riscv
 PORT_COMMON := frames pagetable vaspace mmu_backend mmu_default port_picolibc
 # Shared board code (boards/common): resuming after expected faults, the
-# console and exit, the startup's translation tables.
+# console, the UART, exit and the trap handler of the virt machines, the
+# startup's translation tables.
 BOARD_COMMON := expected_fault console qemu_virt_riscv riscv_trap boot_mmu
 CC := riscv64-unknown-elf-gcc
 AR := riscv64-unknown-elf-ar
