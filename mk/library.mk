@@ -46,7 +46,8 @@ TEST_DEFS ?= -DSHEAP_DEBUG -DSHEAP_DEBUG_EXPENSIVE
 # directory's files and the parts of port/common it builds on.
 include port/$(PORT)/port.mk
 CORE_SRC := $(wildcard core/*.c)
-BOARD_SRC := $(wildcard $(BOARD_DIR)/*.c $(BOARD_DIR)/*.S) $(patsubst %,boards/common/%.c,$(BOARD_COMMON))
+# A shared board piece is a .c or a .S file in boards/common.
+BOARD_SRC := $(wildcard $(BOARD_DIR)/*.c $(BOARD_DIR)/*.S $(foreach c,$(BOARD_COMMON),boards/common/$(c).c boards/common/$(c).S))
 LIBC_SRC := $(wildcard bindings/libc/*.c)
 CXX_SRC := $(wildcard bindings/cxx/*.cc)
 GEN := $(B)/gen/sheap_size_classes.h
@@ -64,7 +65,8 @@ $(GEN): tools/gen_size_classes.py include/sheap_config.h $(BOARD_DIR)/board.h
 # rel: the release build; dbg: the test build (TEST_DEFS); mask: the core
 # for masked-stretch measurement (tests/bench/mask_target.c).  The core
 # sees its port's directory only for the optional inline lock.
-CORE_DEPS := $(GEN) $(wildcard core/*.h include/*.h port/$(PORT)/sheap_port_lock.h) $(BOARD_DIR)/board.h
+# board.h only: the test sizing (board_test.h) does not rebuild the core.
+CORE_DEPS := $(GEN) $(wildcard core/*.h include/*.h port/$(PORT)/sheap_port_lock.h port/common/sheap_*_lock.h port/common/sheap_*_irq.h) $(BOARD_DIR)/board.h
 core_cc = $(CC) $(CPPFLAGS_COMMON) -Iport/$(PORT) $(1) $(CORE_CFLAGS) $(ARCH_CFLAGS) $(2) -c $< -o $@
 $(B)/rel/core/%.o: core/%.c $(CORE_DEPS)
 	@mkdir -p $(dir $@)
@@ -86,7 +88,7 @@ $(B)/rel/port/%.o: port/%.c $(PORT_DEPS)
 $(B)/dbg/port/%.o: port/%.c $(PORT_DEPS)
 	@mkdir -p $(dir $@)
 	$(call port_cc,$(PORT_CPPFLAGS) $(TEST_DEFS))
-$(B)/rel/boards/%.o: boards/%.c $(PORT_DEPS) $(wildcard boards/common/*.h)
+$(B)/rel/boards/%.o: boards/%.c $(PORT_DEPS) $(wildcard boards/common/*.h) $(BOARD_DIR)/board_test.h
 	@mkdir -p $(dir $@)
 	$(call port_cc,-Iboards/common)
 $(B)/rel/boards/%.o: boards/%.S

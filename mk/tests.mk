@@ -12,7 +12,7 @@ UNIT_SRC := $(UNIT_TESTS) $(BOARD_TESTS)
 HARNESS_SRC := $(wildcard tests/harness/*.c)
 UNIT_BIN := $(patsubst %.c,$(B)/tests/%,$(notdir $(UNIT_SRC)))
 HARNESS_OBJ := $(patsubst %.c,$(B)/tests/%.o,$(HARNESS_SRC))
-TEST_HDR := $(wildcard tests/harness/*.h core/*.h include/*.h)
+TEST_HDR := $(wildcard tests/harness/*.h core/*.h include/*.h) $(BOARD_DIR)/board_test.h
 # A test program links the harness and the test build of the library.
 TEST_LINK := $(HARNESS_OBJ) $(LIB_TEST) $(LIB_BOARD) $(GEN) $(TEST_HDR)
 link_test = $(call link_program,$(TEST_DEFS) $(1) $(2) $(HARNESS_OBJ),$(ARCH_LDFLAGS),-lsheap_test)

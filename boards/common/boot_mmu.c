@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "board_test.h" /* the second MMU instance's window */
 
 #define BOOT_TABLES 12
 
@@ -62,7 +63,7 @@ static void enable(unsigned va_bits, uint64_t mair)
     __asm__ volatile("mrs %0, sctlr_el1" : "=r"(sctlr));
     sctlr |= (1u << 0) | (1u << 2) | (1u << 12); /* M, C, I */
 #ifdef BOARD_MTE
-    /* Memory Tagging (issue 17): tag access allowed (ATA), and tag check
+    /* Memory Tagging: tag access allowed (ATA), and tag check
      * faults synchronous (TCF = 01) at EL1. */
     sctlr = (sctlr & ~(3ull << 40)) | (1ull << 40) | (1ull << 43);
 #endif

@@ -5,7 +5,7 @@
 
 /* Written by the test (arm) and by the trap handler (record); volatile so
  * that the test's reads after the faulting access are not folded away.
- * SMP flavours (BOARD_SMP, issue 15) keep one record per CPU, indexed by
+ * SMP flavours (BOARD_SMP) keep one record per CPU, indexed by
  * board_cpu_index() (boards/common/smp.h): a fault is taken on the CPU
  * that armed it, and CPUs never share a record. */
 #if BOARD_SMP

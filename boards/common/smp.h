@@ -1,5 +1,5 @@
 /*
- * smp.h - the board interface for running code on several CPUs (issue 15),
+ * smp.h - the board interface for running code on several CPUs,
  * fixed for every board and used by the SMP tests (tests/smp/).  A board
  * implements it in its own files; boards/common is not a board.
  *

@@ -35,7 +35,7 @@ uint64_t sheap_board_icount(void) { return 0; }
 
 /*
  * Expected faults (sheap_board.h), for the tests that overflow into memory
- * that is not Ready (issue 20).  An armed SIGSEGV is recorded, and the page
+ * that is not Ready.  An armed SIGSEGV is recorded, and the page
  * at the fault address is made accessible (mprotect, or a fresh mapping when
  * nothing is mapped there) so that the access completes when the handler
  * returns; sheap_board_fault_taken puts the page back as it was (PROT_NONE,

@@ -53,15 +53,11 @@
 #define SHEAP_MAX_SMALL_SIZE (8u * 1024u)
 #define SHEAP_META_CHUNK (2u * 1024u)
 #define SHEAP_STATIC_META_SIZE (16u * 1024u)
-/* Static RAM for a 256 KB part (issue 18: at most 1 KB): runs are at most
+/* Static RAM for a 256 KB part (at most 1 KB): runs are at most
  * 192 pages, so four free lists per power of two do (25 % steps), and
  * growth never leaves the region, so two hints do. */
 #define SHEAP_SL_BITS 2
 #define SHEAP_MAX_HINTS 2
-/* Test sizing. */
-#define SHEAP_TEST_RAM_BYTES (64u * 1024u)
-#define SHEAP_TEST_STRESS_OPS 100000
-#define SHEAP_TEST_CHECK_EVERY 5000
 #else
 #define SHEAP_BOARD_NAME "mps2-an385"
 #define SHEAP_PAGE_SHIFT 12  /* 4 KB */
@@ -83,10 +79,8 @@
 #define BOARD_HEAP2_SIZE (4u << 20)
 #define BOARD_HEAP2_META_BASE 0x00280000u
 #define BOARD_HEAP2_META_SIZE (512u * 1024u)
-/* Test sizing. */
-#define SHEAP_TEST_RAM_BYTES (8u << 20)
-#define SHEAP_TEST_STRESS_OPS 200000
-#define SHEAP_TEST_CHECK_EVERY 10000
 #endif
+
+/* What the tests size to this board: board_test.h. */
 
 #endif

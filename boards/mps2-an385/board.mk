@@ -16,8 +16,9 @@
 FLAVOR ?= native
 TEST_FLAVORS := native small hard3
 PORT := static
-# Shared board code (boards/common): resuming after expected faults.
-BOARD_COMMON := expected_fault
+# Shared board code (boards/common): resuming after expected faults, the
+# console, the Cortex-M vector table and fault handler.
+BOARD_COMMON := expected_fault console cortex_m
 CROSS := arm-none-eabi-
 OPT ?= -O2
 ifeq ($(FLAVOR),small)

@@ -42,9 +42,6 @@
 #define BOARD_HEAP2_META_BASE 0x10280000u
 #define BOARD_HEAP2_META_SIZE (512u * 1024u)
 
-/* Test sizing. */
-#define SHEAP_TEST_RAM_BYTES (8u << 20)
-#define SHEAP_TEST_STRESS_OPS 200000
-#define SHEAP_TEST_CHECK_EVERY 10000
+/* What the tests size to this board: board_test.h. */
 
 #endif

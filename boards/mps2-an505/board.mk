@@ -11,8 +11,9 @@ FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native hard3
 PORT := static
-# Shared board code (boards/common): resuming after expected faults.
-BOARD_COMMON := expected_fault
+# Shared board code (boards/common): resuming after expected faults, the
+# console, the Cortex-M vector table and fault handler.
+BOARD_COMMON := expected_fault console cortex_m
 CROSS := arm-none-eabi-
 OPT ?= -O2
 BOARD_MODE_FLAGS := $(if $(filter hard3,$(FLAVOR)),-DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000)

@@ -1,6 +1,6 @@
 /*
- * board.c for "qemu-virt-aarch64": console on the PL011 (picolibc's stdout,
- * stderr and stdin are this board's), exit through semihosting, the
+ * board.c for "qemu-virt-aarch64": the PL011 UART under the console
+ * (boards/common/console.c: picolibc's stdout, stderr and stdin), exit through semihosting, the
  * instruction counter (PMCCNTR, exact under -icount shift=0), and the
  * exception handler behind vectors.S (installed, with the translation
  * tables, by firmware.c), which prints ESR, FAR and ELR for an
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "board.h"
+#include "console.h"
 #include "expected_fault.h"
 #include "sheap_board.h"
 
@@ -21,24 +22,15 @@
 #define UART_FR 0x18
 #define UART_FR_TXFF (1u << 5)
 
-static int uart_putc(char c, FILE *f)
+void board_uart_putc(char c)
 {
-    (void)f;
     volatile uint32_t *uart = (volatile uint32_t *)(uintptr_t)BOARD_UART_BASE;
     while (uart[UART_FR / 4] & UART_FR_TXFF)
         ;
     uart[UART_DR / 4] = (uint32_t)(unsigned char)c;
-    return (unsigned char)c;
 }
 
-static FILE uart_file = FDEV_SETUP_STREAM(uart_putc, NULL, NULL, _FDEV_SETUP_WRITE);
-FILE *const stdout = &uart_file;
-FILE *const stderr = &uart_file;
-FILE *const stdin = &uart_file;
-
-const char *sheap_board_name(void) { return SHEAP_BOARD_NAME; }
-
-void sheap_board_puts(const char *s) { fputs(s, stdout); }
+/* stdio on the UART, the board's name: boards/common/console.c. */
 
 /* ---- Exit: semihosting SYS_EXIT with ADP_Stopped_ApplicationExit ---------- */
 

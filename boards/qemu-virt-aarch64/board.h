@@ -46,8 +46,6 @@
 #define SHEAP_MMU_ANY_END 0x0000000c00000000u
 /* The foreign bootloader's MAIR: attr0 is normal write-back. */
 #define SHEAP_MMU_LEAF_ATTRS SHEAP_MMU_AARCH64_ATTRS(0, 3)
-#define SHEAP_TEST_MMU2_WINDOW_BASE 0x0000007000000000u
-#define SHEAP_TEST_MMU2_WINDOW_SIZE 0x0000001000000000u
 #else
 #define SHEAP_BOARD_NAME "qemu-virt-aarch64"
 #define SHEAP_VA_BITS 48
@@ -58,21 +56,11 @@
 #define SHEAP_MMU_ANY_END 0x0000300000000000u
 /* MAIR attr1 is normal write-back; inner shareable. */
 #define SHEAP_MMU_LEAF_ATTRS SHEAP_MMU_AARCH64_ATTRS(1, 3)
-#define SHEAP_TEST_MMU2_WINDOW_BASE 0x0000f00000000000u
-#define SHEAP_TEST_MMU2_WINDOW_SIZE 0x0000100000000000u
 #endif
 
 /* Frames beyond the linker script's range: 16 MB above 3 GB. */
 #define SHEAP_MMU_EXTRA_FRAMES {{0xc0000000u, 16u << 20}}
-/* The second MMU instance (tests/mmu/test_backend.c, and the second heap of
- * tests/unit/test_heaps.c): 8 MB at 2 GB. */
-#define SHEAP_TEST_MMU2_FRAMES_BASE 0x80000000u
-#define SHEAP_TEST_MMU2_FRAMES_SIZE (8u << 20)
 
-/* Test sizing: the default heap's frames are about 126 MB. */
-#define SHEAP_TEST_RAM_BYTES (100u << 20)
-/* The stress suite: 10^6 operations, the heap validated every 10^4. */
-#define SHEAP_TEST_STRESS_OPS 1000000
-#define SHEAP_TEST_CHECK_EVERY 10000
+/* What the tests size to this board: board_test.h. */
 
 #endif

@@ -24,9 +24,9 @@ FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native foreign hard3 smp
 PORT := aarch64
-# Shared board code (boards/common): resuming after expected faults; the
-# startup's translation tables.
-BOARD_COMMON := expected_fault boot_mmu
+# Shared board code (boards/common): resuming after expected faults, the
+# console, the startup's translation tables.
+BOARD_COMMON := expected_fault console boot_mmu
 ifeq ($(FLAVOR),foreign)
 BOARD_MODE_FLAGS := -DBOARD_FOREIGN
 else ifeq ($(FLAVOR),hard3)

@@ -47,7 +47,7 @@ static const struct boot_map fw_maps[] = {
 #else
 #define FW_VA_BITS 48
 #ifdef BOARD_MTE
-/* Flavour mte (issue 17; QEMU -M virt,mte=on -cpu max): attr1 is Tagged
+/* Flavour mte (QEMU -M virt,mte=on -cpu max): attr1 is Tagged
  * Normal write-back, so that sheap's blocks can carry allocation tags
  * (boot_mmu.c turns tag checks on). */
 #define FW_MAIR 0xf000ull /* attr0 device-nGnRnE, attr1 tagged normal WB */

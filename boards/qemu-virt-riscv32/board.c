@@ -1,9 +1,9 @@
 /*
  * board.c for "qemu-virt-riscv32": M-mode startup before main, the
  * instruction counter (rdinstret/rdinstreth, exact under -icount shift=0),
- * and the M-mode trap handler behind trap.S, which records an expected
- * access fault and skips the faulting instruction, or prints mcause, mtval
- * and mepc for an unexpected trap and exits non-zero.  The console (NS16550
+ * and the M-mode set-up the shared trap handler relies on
+ * (boards/common/riscv_trap.S, board_trap in qemu_virt_riscv.c).  The
+ * console (NS16550
  * as picolibc's stdout) and _exit (sifive_test finisher, semihosting as a
  * fallback) are shared with qemu-virt-riscv64: boards/common/qemu_virt_riscv.c.
  *
@@ -21,17 +21,14 @@
  * every constructor and before main, so every heap call sees the PMP.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "board.h"
-#include "expected_fault.h"
 #include "sheap_board.h"
 
 /* ---- Startup ------------------------------------------------------------------- */
 
-void board_trap_entry(void); /* trap.S */
+void board_trap_entry(void); /* boards/common/riscv_trap.S */
 
 #define MSTATUS_MPP_MASK (3u << 11) /* MPP = 0: U */
 #define MSTATUS_MPRV (1u << 17)
@@ -81,46 +78,5 @@ uint64_t sheap_board_icount(void)
     return (uint64_t)hi << 32 | lo;
 }
 
-/* ---- Traps ---------------------------------------------------------------------- */
-
-/* Saved by trap.S: x[i] holds register xi (x[0] unused, x[2] the sp at
- * the trap), then mepc and mstatus. */
-struct trap_frame {
-    uint32_t x[32];
-    uint32_t mepc, mstatus;
-};
-_Static_assert(sizeof(struct trap_frame) == 136, "trap.S frame layout");
-
-#define MCAUSE_INTERRUPT (1u << 31)
-#define CAUSE_LOAD_ACCESS_FAULT 5
-#define CAUSE_STORE_ACCESS_FAULT 7
-
-static const char *const causes[16] = {
-    "instruction address misaligned", "instruction access fault", "illegal instruction", "breakpoint",
-    "load address misaligned", "load access fault", "store address misaligned", "store access fault",
-    "ecall from U", "ecall from S", "?", "ecall from M",
-    "instruction page fault", "load page fault", "?", "store page fault",
-};
-
-void board_trap(struct trap_frame *f);
-void board_trap(struct trap_frame *f)
-{
-    uint32_t mcause, mtval;
-    __asm__ volatile("csrr %0, mcause\n\tcsrr %1, mtval" : "=r"(mcause), "=r"(mtval));
-    /* A PMP guard hit is an access fault (there are no page faults here). */
-    if ((mcause == CAUSE_LOAD_ACCESS_FAULT || mcause == CAUSE_STORE_ACCESS_FAULT) &&
-        board_fault_expected((uintptr_t)mtval)) {
-        /* Resume after the faulting load or store: 4 bytes, or 2 for a
-         * compressed one (low bits of its first halfword not 11). */
-        uint16_t insn = *(const volatile uint16_t *)(uintptr_t)f->mepc;
-        f->mepc += (insn & 3u) == 3u ? 4 : 2;
-        return;
-    }
-    bool irq = (mcause & MCAUSE_INTERRUPT) != 0;
-    uint32_t code = mcause & ~MCAUSE_INTERRUPT;
-    const char *what = irq ? (code == 3 ? "software" : code == 7 ? "timer" : code == 11 ? "external" : "?")
-                           : code < 16 ? causes[code] : "?";
-    printf("\n*** unexpected %s (%s): mcause %#lx mtval %#lx mepc %#lx sp %#lx\n", irq ? "interrupt" : "exception",
-           what, (unsigned long)mcause, (unsigned long)mtval, (unsigned long)f->mepc, (unsigned long)f->x[2]);
-    _exit(100);
-}
+/* Traps: boards/common/riscv_trap.S and board_trap in
+ * boards/common/qemu_virt_riscv.c. */

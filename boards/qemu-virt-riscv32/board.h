@@ -26,6 +26,9 @@
 
 #define SHEAP_BOARD_NAME "qemu-virt-riscv32"
 #define BOARD_HAS_MMU 0
+/* The program runs in M-mode: traps are taken there
+ * (boards/common/riscv_trap.S). */
+#define BOARD_RISCV_SMODE 0
 /* A protection unit guards the heap region above the Ready watermark. */
 #define BOARD_HAS_GUARD 1
 
@@ -57,13 +60,6 @@
 #define SHEAP_STATIC_META_SIZE (512u * 1024u)
 #define SHEAP_META_CHUNK (16u * 1024u)
 
-/* Test sizing: the heap region is 16 MB.  The stress suite keeps at most
- * 3/4 of this live (6 MB, blocks up to 512 KB) and leaves the rest of the
- * region to fragmentation: at 12 MB its fixed seed reaches a 570 KB
- * request that none of 165 free runs (6.2 MB in all) can hold. */
-#define SHEAP_TEST_RAM_BYTES (8u << 20)
-/* The stress suite: validated every 10^4 operations. */
-#define SHEAP_TEST_STRESS_OPS 1000000
-#define SHEAP_TEST_CHECK_EVERY 10000
+/* What the tests size to this board: board_test.h. */
 
 #endif

@@ -15,8 +15,9 @@ FLAVOR ?= native
 # The flavours `make test` runs, in order.
 TEST_FLAVORS := native hard2 hard3
 PORT := static
-# Shared board code (boards/common): resuming after expected faults.
-BOARD_COMMON := expected_fault qemu_virt_riscv
+# Shared board code (boards/common): resuming after expected faults, the
+# console, the UART, exit and the trap handler of the virt machines.
+BOARD_COMMON := expected_fault console qemu_virt_riscv riscv_trap
 CROSS := riscv64-unknown-elf-
 BOARD_MODE_FLAGS := $(if $(filter hard2,$(FLAVOR)),-DSHEAP_HARDENING=2 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1) \
 	$(if $(filter hard3,$(FLAVOR)),-DSHEAP_HARDENING=3 -DSHEAP_HOOKS=1 -DSHEAP_OWNER_TAGS=1 -DSHEAP_GUARD_SAMPLE=0x40000000)

@@ -1,9 +1,8 @@
 /*
  * board.c for "qemu-virt-riscv64": the M-mode -> S-mode switch before main,
  * the instruction counter (rdinstret, exact under -icount
- * shift=0), and the S-mode trap handler behind trap.S, which prints scause,
- * stval and sepc for an unexpected trap and exits non-zero, or records an
- * expected page fault and skips the faulting instruction.  The console
+ * shift=0), and the delegation of traps to the shared S-mode handler
+ * (boards/common/riscv_trap.S, board_trap in qemu_virt_riscv.c).  The console
  * (NS16550) and _exit (sifive_test finisher, semihosting as a fallback) are
  * shared with qemu-virt-riscv32: boards/common/qemu_virt_riscv.c.
  *
@@ -19,19 +18,17 @@
  * harts up there, before main (smp.c).
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "board.h"
 #include "boot_mmu.h"
-#include "expected_fault.h"
 #include "sheap_board.h"
 
 /* ---- M-mode -> S-mode -------------------------------------------------------- */
 
-void board_trap_entry(void);        /* trap.S */
-void board_mret_to_supervisor(void); /* trap.S: returns to its caller in S-mode */
+/* boards/common/riscv_trap.S; the second returns to its caller in S-mode. */
+void board_trap_entry(void);
+void board_mret_to_supervisor(void);
 
 /* Exceptions handled in S-mode: misaligned/access faults, illegal
  * instruction, breakpoint (semihosting's ebreak is served by QEMU before
@@ -107,45 +104,5 @@ uint64_t sheap_board_icount(void)
     return c;
 }
 
-/* ---- Traps ---------------------------------------------------------------------- */
-
-/* Saved by trap.S: x[i] holds register xi (x[0] unused, x[2] the sp at
- * the trap), then sepc and sstatus. */
-struct trap_frame {
-    uint64_t x[32];
-    uint64_t sepc, sstatus;
-};
-
-#define SCAUSE_INTERRUPT (1ull << 63)
-#define CAUSE_LOAD_PAGE_FAULT 13
-#define CAUSE_STORE_PAGE_FAULT 15
-
-static const char *const causes[16] = {
-    "instruction address misaligned", "instruction access fault", "illegal instruction", "breakpoint",
-    "load address misaligned", "load access fault", "store address misaligned", "store access fault",
-    "ecall from U", "ecall from S", "?", "ecall from M",
-    "instruction page fault", "load page fault", "?", "store page fault",
-};
-
-void board_trap(struct trap_frame *f);
-void board_trap(struct trap_frame *f)
-{
-    uint64_t scause, stval;
-    __asm__ volatile("csrr %0, scause\n\tcsrr %1, stval" : "=r"(scause), "=r"(stval));
-    if ((scause == CAUSE_LOAD_PAGE_FAULT || scause == CAUSE_STORE_PAGE_FAULT) &&
-        board_fault_expected((uintptr_t)stval)) {
-        /* Resume after the faulting load or store: 4 bytes, or 2 for a
-         * compressed one (low bits of its first halfword not 11). */
-        uint16_t insn = *(const volatile uint16_t *)(uintptr_t)f->sepc;
-        f->sepc += (insn & 3u) == 3u ? 4 : 2;
-        return;
-    }
-    bool irq = (scause & SCAUSE_INTERRUPT) != 0;
-    uint64_t code = scause & ~SCAUSE_INTERRUPT;
-    const char *what = irq ? (code == 1 ? "software" : code == 5 ? "timer" : code == 9 ? "external" : "?")
-                           : code < 16 ? causes[code] : "?";
-    printf("\n*** unexpected %s (%s): scause %#llx stval %#llx sepc %#llx sp %#llx\n", irq ? "interrupt" : "exception",
-           what, (unsigned long long)scause, (unsigned long long)stval, (unsigned long long)f->sepc,
-           (unsigned long long)f->x[2]);
-    _exit(100);
-}
+/* Traps: boards/common/riscv_trap.S and board_trap in
+ * boards/common/qemu_virt_riscv.c. */

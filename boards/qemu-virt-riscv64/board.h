@@ -26,7 +26,7 @@
  *        no-hint reservations in [16 TB, 24 TB); second window
  *        [120 TB, 128 TB).
  *
- * FLAVOR=smp (-DBOARD_SMP, -DSHEAP_SMP=1; issue 15): Sv39 as native, run
+ * FLAVOR=smp (-DBOARD_SMP, -DSHEAP_SMP=1): Sv39 as native, run
  * with -smp 4.  Every hart starts at 0x8000_0000, where the smp linker
  * script puts boards/qemu-virt-riscv64/smp_entry.S instead of picolibc's
  * _start (moved to 0x8000_1000); see smp.c for the bring-up.
@@ -36,6 +36,9 @@
 #define SHEAP_BOARD_QEMU_VIRT_RISCV64_H
 
 #define BOARD_HAS_MMU 1
+/* The program runs in S-mode: traps are delegated there
+ * (boards/common/riscv_trap.S). */
+#define BOARD_RISCV_SMODE 1
 
 /* RAM as QEMU gives it (-m 256M in board.mk), mapped by the startup. */
 #define BOARD_RAM_BASE 0x80000000u
@@ -65,8 +68,6 @@
 #define SHEAP_MMU_WINDOW_END 0x0000780000000000u
 #define SHEAP_MMU_ANY_BASE 0x0000100000000000u
 #define SHEAP_MMU_ANY_END 0x0000180000000000u
-#define SHEAP_TEST_MMU2_WINDOW_BASE 0x0000780000000000u
-#define SHEAP_TEST_MMU2_WINDOW_SIZE 0x0000080000000000u
 #else
 #ifdef BOARD_FOREIGN
 #define SHEAP_BOARD_NAME "qemu-virt-riscv64-foreign"
@@ -80,21 +81,11 @@
 #define SHEAP_MMU_WINDOW_END 0x0000003c00000000u
 #define SHEAP_MMU_ANY_BASE 0x0000000800000000u
 #define SHEAP_MMU_ANY_END 0x0000000c00000000u
-#define SHEAP_TEST_MMU2_WINDOW_BASE 0x0000003c00000000u
-#define SHEAP_TEST_MMU2_WINDOW_SIZE 0x0000000400000000u
 #endif
 
 /* Heap leaves: no G, no PBMT (the PMAs decide: RAM is cacheable). */
 #define SHEAP_MMU_LEAF_ATTRS 0
-/* The second MMU instance (tests/mmu/test_backend.c, and the second heap of
- * tests/unit/test_heaps.c). */
-#define SHEAP_TEST_MMU2_FRAMES_BASE 0x88000000u
-#define SHEAP_TEST_MMU2_FRAMES_SIZE (8u << 20)
 
-/* Test sizing: the default heap's frames are about 110 MB. */
-#define SHEAP_TEST_RAM_BYTES (100u << 20)
-/* The stress suite: 10^6 operations, the heap validated every 10^4. */
-#define SHEAP_TEST_STRESS_OPS 1000000
-#define SHEAP_TEST_CHECK_EVERY 10000
+/* What the tests size to this board: board_test.h. */
 
 #endif

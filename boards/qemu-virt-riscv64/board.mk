@@ -27,8 +27,9 @@ FLAVOR ?= native
 TEST_FLAVORS := native sv48 foreign hard3 smp
 PORT := riscv
 # Shared board code (boards/common): resuming after expected faults, the
-# console and exit, the startup's translation tables.
-BOARD_COMMON := expected_fault qemu_virt_riscv boot_mmu
+# console, the UART, exit and the trap handler of the virt machines, the
+# startup's translation tables.
+BOARD_COMMON := expected_fault console qemu_virt_riscv riscv_trap boot_mmu
 CROSS := riscv64-unknown-elf-
 ifeq ($(FLAVOR),sv48)
 BOARD_MODE_FLAGS := -DBOARD_SV48

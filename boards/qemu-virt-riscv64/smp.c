@@ -69,7 +69,7 @@ void board_smp_run(void (*fn)(void *arg, unsigned cpu), void *arg) { fn(arg, 0);
 #else
 
 void board_mtrap(void);                 /* smp_entry.S */
-void board_mret_to_supervisor(void);    /* trap.S */
+void board_mret_to_supervisor(void);    /* boards/common/riscv_trap.S */
 void board_supervisor_setup(void);      /* board.c: PMP, counters, delegation, stvec */
 extern uint64_t board_smp_fdt;          /* smp_entry.S: hart 0's a1 at reset */
 extern char __global_pointer$[];

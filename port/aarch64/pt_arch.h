@@ -24,7 +24,7 @@
  * No global invalidation (TLBI VMALLE1) is ever issued.  Verified under
  * QEMU, see PLATFORMS.md.
  *
- * Several CPUs (SHEAP_SMP, issue 15): every invalidation above is already
+ * Several CPUs (SHEAP_SMP): every invalidation above is already
  * the Inner Shareable broadcast form (TLBI ...IS, completed by DSB ISH on
  * the CPU that issued it), so a page unmapped on one CPU is gone from every
  * CPU's TLB before its frame is reused; a mapping published with DSB ISHST

@@ -5,16 +5,10 @@
  * the out-of-line sheap_port_lock/unlock, so both may be mixed freely (the
  * lock is never nested).
  *
- * sheap_port_lock_fast (see sheap_port.h) is the same lock for the fast
- * paths, refused while *busy (the core's walker id) is set: it masks, tests
- * *busy (a plain load, since the word is written under this lock), and
- * hands the previous mask to the caller in a register (*state) instead of
- * the global; on refusal it puts the previous mask back, so a walker
- * callback never overwrites the walk's saved state.  sheap_port_unlock_fast
- * restores from that register; sheap_port_lock_adopt stores it in the
- * global when the core hands the lock to code that unlocks out of line.
+ * The single-CPU lock, its fast-path forms and lock_adopt are
+ * port/common/sheap_irq_lock.h over sheap_port_irq_save/irq_restore.
  *
- * SMP builds (SHEAP_SMP=1, issue 15) replace all of the above with the
+ * SMP builds (SHEAP_SMP=1) replace all of the above with the
  * shared lock of several CPUs: mask this CPU's interrupts (irq_save), then
  * take a spinlock word with acquire ordering; unlock is a release store of
  * the word, then the mask put back.  While another CPU holds the word the
@@ -37,18 +31,6 @@
 
 extern uint64_t sheap_port_saved_daif;
 
-#if SHEAP_SMP
-
-/* The shared lock's word: 0 free, 1 taken (port_aarch64.c). */
-extern uint32_t sheap_port_lock_word;
-
-static inline unsigned sheap_port_cpu_id(void)
-{
-    uint64_t mpidr;
-    __asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
-    return (unsigned)(mpidr & 0xff);
-}
-
 /* Masks D, A, I and F on this CPU; returns the previous DAIF. */
 static inline unsigned long sheap_port_irq_save(void)
 {
@@ -60,6 +42,18 @@ static inline unsigned long sheap_port_irq_save(void)
 static inline void sheap_port_irq_restore(unsigned long state)
 {
     __asm__ volatile("msr daif, %0" ::"r"((uint64_t)state) : "memory");
+}
+
+#if SHEAP_SMP
+
+/* The shared lock's word: 0 free, 1 taken (port_aarch64.c). */
+extern uint32_t sheap_port_lock_word;
+
+static inline unsigned sheap_port_cpu_id(void)
+{
+    uint64_t mpidr;
+    __asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+    return (unsigned)(mpidr & 0xff);
 }
 
 /* Takes the word with interrupts masked (the mask that was before in
@@ -85,15 +79,6 @@ static inline void sheap_port_spin_release(void)
  * the growth wait spins a while.  An RTOS integration overrides both. */
 #define SHEAP_PORT_HAS_THREAD_HOOKS 1
 
-static inline void sheap_port_lock_inline(void)
-{
-    unsigned long daif = sheap_port_irq_save();
-    sheap_port_spin_acquire(daif);
-    sheap_port_saved_daif = daif;
-}
-
-#define SHEAP_PORT_HAS_LOCK_FAST 1
-
 static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     unsigned long daif = sheap_port_irq_save();
@@ -109,62 +94,28 @@ static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *s
     return 1;
 }
 
-static inline void sheap_port_unlock_fast(unsigned long state)
+/* The shared lock: this CPU masked, then the word; the word released, then
+ * the mask restored (the saved mask is read while still the holder). */
+static inline unsigned long sheap_port_smp_take(void)
 {
-    sheap_port_spin_release();
-    sheap_port_irq_restore(state);
+    unsigned long daif = sheap_port_irq_save();
+    sheap_port_spin_acquire(daif);
+    return daif;
 }
 
-static inline void sheap_port_lock_adopt(unsigned long state)
+static inline void sheap_port_smp_give(unsigned long daif)
 {
-    sheap_port_saved_daif = state;
-}
-
-static inline void sheap_port_unlock_inline(void)
-{
-    unsigned long daif = sheap_port_saved_daif; /* read while still the holder */
     sheap_port_spin_release();
     sheap_port_irq_restore(daif);
 }
 
-#else /* !SHEAP_SMP: one CPU, the lock is the interrupt mask alone */
-
-static inline void sheap_port_lock_inline(void)
-{
-    uint64_t daif;
-    __asm__ volatile("mrs %0, daif\n\tmsr daifset, #0xf" : "=r"(daif)::"memory");
-    sheap_port_saved_daif = daif;
-}
-
-#define SHEAP_PORT_HAS_LOCK_FAST 1
-
-static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
-{
-    uint64_t daif;
-    __asm__ volatile("mrs %0, daif\n\tmsr daifset, #0xf" : "=r"(daif)::"memory");
-    if (__builtin_expect(*busy != 0, 0)) {
-        __asm__ volatile("msr daif, %0" ::"r"(daif) : "memory");
-        return 0;
-    }
-    *state = daif;
-    return 1;
-}
-
-static inline void sheap_port_unlock_fast(unsigned long state)
-{
-    __asm__ volatile("msr daif, %0" ::"r"((uint64_t)state) : "memory");
-}
-
-static inline void sheap_port_lock_adopt(unsigned long state)
-{
-    sheap_port_saved_daif = state;
-}
-
-static inline void sheap_port_unlock_inline(void)
-{
-    __asm__ volatile("msr daif, %0" ::"r"(sheap_port_saved_daif) : "memory");
-}
+#define SHEAP_PORT_LOCK_TAKE() sheap_port_smp_take()
+#define SHEAP_PORT_LOCK_GIVE(state) sheap_port_smp_give(state)
 
 #endif /* SHEAP_SMP */
+
+/* The lock (one CPU: the interrupt mask alone) over the above. */
+#define SHEAP_PORT_SAVED_IRQ sheap_port_saved_daif
+#include "../common/sheap_irq_lock.h"
 
 #endif

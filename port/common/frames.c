@@ -24,7 +24,7 @@ void frames_init(struct sheap_mmu *m, const struct sheap_mmu_frame_range *r, uns
     m->free_count = 0;
 }
 
-uintptr_t frame_alloc(struct sheap_mmu *m)
+uintptr_t frames_alloc(struct sheap_mmu *m)
 {
     uintptr_t pa = m->free_list;
     if (pa != 0) {
@@ -43,14 +43,14 @@ uintptr_t frame_alloc(struct sheap_mmu *m)
     return 0;
 }
 
-void frame_free(struct sheap_mmu *m, uintptr_t pa)
+void frames_free(struct sheap_mmu *m, uintptr_t pa)
 {
     *(uintptr_t *)pa = m->free_list;
     m->free_list = pa;
     m->free_count++;
 }
 
-uint16_t *frame_count(struct sheap_mmu *m, uintptr_t pa)
+uint16_t *frames_counter(struct sheap_mmu *m, uintptr_t pa)
 {
     struct sheap_mmu_pool *p = m->pools;
     while (pa < p->start || pa >= p->end)

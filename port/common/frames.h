@@ -35,10 +35,10 @@ uintptr_t frames_counter_bytes(uintptr_t size);
  * page, the only time it is read). */
 void frames_init(struct sheap_mmu *m, const struct sheap_mmu_frame_range *r, unsigned n);
 /* A frame's physical address, or 0 when the pool is empty.  Not zeroed. */
-uintptr_t frame_alloc(struct sheap_mmu *m);
-void frame_free(struct sheap_mmu *m, uintptr_t pa);
+uintptr_t frames_alloc(struct sheap_mmu *m);
+void frames_free(struct sheap_mmu *m, uintptr_t pa);
 /* The counter of a frame of the pool (table pages: valid entries). */
-uint16_t *frame_count(struct sheap_mmu *m, uintptr_t pa);
+uint16_t *frames_counter(struct sheap_mmu *m, uintptr_t pa);
 /* true when [pa, pa + n) overlaps a range of m's pool. */
 bool frames_overlap(const struct sheap_mmu *m, uintptr_t pa, uintptr_t n);
 void frames_stats(const struct sheap_mmu *m, struct sheap_frame_stats *out);

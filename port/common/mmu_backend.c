@@ -20,6 +20,7 @@
  */
 #include "sheap_mmu.h"
 
+#include "backend_ops.h"
 #include "frames.h"
 #include "pagetable.h"
 #include "vaspace.h"
@@ -71,7 +72,7 @@ static int mmu_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
     pte_t leaf = pte_leaf_base(m->leaf);
     bool new_tables = false;
     for (uintptr_t va = v; va < v + n; va += PAGE) {
-        uintptr_t pa = frame_alloc(m);
+        uintptr_t pa = frames_alloc(m);
         if (pa != 0) {
             if (m->clear_frames)
                 pt_arch_zero_page(pa);
@@ -81,7 +82,7 @@ static int mmu_used(void *ctx, uintptr_t v, uintptr_t n, bool *zeroed)
                 m->heap_pages++;
                 continue;
             }
-            frame_free(m, pa);
+            frames_free(m, pa);
         }
         /* Out of frames: undo this call, so the range stays Prepared. */
         unmap_pages(m, v, va);
@@ -109,11 +110,7 @@ static void mmu_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops mmu_ops = {
-    .reserve = mmu_reserve,
-    .map = mmu_map,
-    .used = mmu_used,
-    .unused = mmu_unused,
-    .release = mmu_release,
+    SHEAP_BACKEND_OPS(mmu),
 };
 
 /* ---- creation ------------------------------------------------------------------- */

@@ -5,11 +5,11 @@
 
 static uintptr_t table_new(struct sheap_mmu *m)
 {
-    uintptr_t t = frame_alloc(m);
+    uintptr_t t = frames_alloc(m);
     if (t == 0)
         return 0;
     pt_arch_zero_page(t);
-    *frame_count(m, t) = 0;
+    *frames_counter(m, t) = 0;
     m->table_pages++;
     return t;
 }
@@ -21,14 +21,14 @@ static void unlink_empty(struct sheap_mmu *m, uintptr_t va, const uintptr_t *pat
 {
     struct pt_pending pend;
     pend.n = 0; /* only pa[0 .. n) is read; an initialiser would be a memset call */
-    while (l > 0 && *frame_count(m, path[l]) == 0) {
+    while (l > 0 && *frames_counter(m, path[l]) == 0) {
         ((pte_t *)path[l - 1])[pt_index(m, va, l - 1)] = 0;
         pt_arch_invalidate_walk(va);
         pend.pa[pend.n++] = path[l];
         m->table_pages--;
         l--;
         if (l > 0)
-            (*frame_count(m, path[l]))--;
+            (*frames_counter(m, path[l]))--;
     }
     pt_flush(m, &pend);
 }
@@ -50,7 +50,7 @@ int pt_map(struct sheap_mmu *m, uintptr_t va, pte_t e)
             }
             *slot = pte_table(n);
             if (l > 0) /* the root is the firmware's: no counter */
-                (*frame_count(m, t))++;
+                (*frames_counter(m, t))++;
             linked = 1;
         } else if (!pte_is_table(*slot, false)) {
             return -1; /* a block in the window: not ours, never touched */
@@ -58,7 +58,7 @@ int pt_map(struct sheap_mmu *m, uintptr_t va, pte_t e)
         t = pte_pa(*slot);
     }
     ((pte_t *)t)[pt_index(m, va, last)] = e;
-    (*frame_count(m, t))++;
+    (*frames_counter(m, t))++;
     return linked;
 }
 
@@ -89,7 +89,7 @@ void pt_flush(struct sheap_mmu *m, struct pt_pending *pend)
 {
     pt_arch_sync();
     for (unsigned i = 0; i < pend->n; i++)
-        frame_free(m, pend->pa[i]);
+        frames_free(m, pend->pa[i]);
     pend->n = 0;
 }
 
@@ -113,7 +113,7 @@ uintptr_t pt_unmap(struct sheap_mmu *m, uintptr_t va, struct pt_pending *pend)
     pt_arch_invalidate_page(va);
     /* Unlink tables that are now empty, bottom up, up to the root entry
      * (the root itself is the firmware's). */
-    while (--(*frame_count(m, t)) == 0) {
+    while (--(*frames_counter(m, t)) == 0) {
         l--;
         ((pte_t *)path[l])[pt_index(m, va, l)] = 0;
         pt_arch_invalidate_walk(va);

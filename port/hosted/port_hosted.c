@@ -14,7 +14,7 @@
  * This keeps the host tests honest: touching memory that is not Ready
  * segfaults here just as it faults on the MMU boards.
  *
- * Honest backing (issue 20).  used() must back all of a range or fail with
+ * Honest backing.  used() must back all of a range or fail with
  * ENOMEM, so the backend keeps a budget of bytes it may have Ready at once
  * (struct hosted_backing, the backend's ctx): by default the machine's
  * available memory when it is first needed (MemAvailable in /proc/meminfo),
@@ -48,6 +48,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "backend_ops.h"
+#include "core_bits.h"
 #include "sheap.h"
 #include "sheap_hosted.h"
 #include "sheap_port.h"
@@ -70,7 +72,7 @@ static struct hosted_backing default_backing;
 
 /* MemAvailable from /proc/meminfo in bytes, or 0.  Plain open/read and a
  * stack buffer: this runs under the heap lock, and with the C library
- * binding (port/libc) stdio's malloc would be sheap's, re-entering it. */
+ * binding (bindings/libc) stdio's malloc would be sheap's, re-entering it. */
 static uint64_t mem_available(void)
 {
     int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
@@ -220,12 +222,6 @@ static bool ready_map_covers(uintptr_t v, uintptr_t n)
 #endif
 }
 
-/* The core's bitmap helpers (core/util.c; declared with the core's private
- * structures in core/sheap_internal.h, which ports do not include). */
-void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n);
-void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
-uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
-
 enum ready_op { READY_SET, READY_CLEAR, READY_COUNT };
 
 /* Apply op to the bits of pages [first, first + count) of one chunk's map;
@@ -347,11 +343,7 @@ static void hosted_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops hosted_ops = {
-    .reserve = hosted_reserve,
-    .map = hosted_map,
-    .used = hosted_used,
-    .unused = hosted_unused,
-    .release = hosted_release,
+    SHEAP_BACKEND_OPS(hosted),
 };
 
 const struct sheap_backend *sheap_port_default_backend(void)

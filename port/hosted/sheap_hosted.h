@@ -1,6 +1,6 @@
 /*
  * sheap_hosted.h - what the hosted port (port/hosted) offers tests and
- * programs besides the port contract: its backing budget (issue 20), and
+ * programs besides the port contract: its backing budget, and
  * a count of waits for another thread's growth section, and (SMP builds)
  * the thread's CPU id.
  *
@@ -23,7 +23,7 @@ void sheap_hosted_set_budget(uintptr_t bytes);
 /* How many times a thread waited for another thread's growth section
  * (sheap_port_growth_wait: sched_yield, then the caller looks again). */
 unsigned long sheap_hosted_growth_waits(void);
-/* SMP builds (SHEAP_SMP=1, issue 15): make the calling thread CPU id
+/* SMP builds (SHEAP_SMP=1): make the calling thread CPU id
  * (0 .. SHEAP_MAX_CPUS - 1, taken modulo) from now on, so that one thread
  * can play several CPUs in deterministic tests (a block allocated as CPU 0
  * and freed as CPU 1 is a remote free).  Returns the id it had.  Only

@@ -62,7 +62,7 @@ static inline uintptr_t sheap_port_context_id(void)
 
 
 #if SHEAP_SMP
-/* Issue 15: the SMP port contract (sheap_port.h, "SMP").  The CPU id is a
+/* The SMP port contract (sheap_port.h, "SMP").  The CPU id is a
  * slot given to each thread at its first call, round robin modulo
  * SHEAP_MAX_CPUS: more threads than slots share a slot, whose per-CPU lock
  * in the core is a real spinlock, so that is correct (and contended).

@@ -30,7 +30,7 @@
  * The spec's lazy option for invalid -> valid leaves (fence on the page
  * fault) needs a fault handler sheap does not own: not used.
  *
- * Several harts (SHEAP_SMP=1, issue 15): sfence.vma acts on the hart that
+ * Several harts (SHEAP_SMP=1): sfence.vma acts on the hart that
  * runs it only (QEMU's too), so after clearing leaves or unlinking tables
  * another hart may still hold the old translation and reach a frame that
  * now backs other memory.  pt_arch_sync, which the table walk calls after

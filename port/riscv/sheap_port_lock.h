@@ -7,16 +7,10 @@
  * shared with the out-of-line sheap_port_lock/unlock (port_riscv.c), so the
  * two forms may be mixed freely (the lock is never nested).  Single hart.
  *
- * sheap_port_lock_fast (see sheap_port.h) is the same lock for the fast
- * paths, refused while *busy (the core's walker id) is set: it masks, tests
- * *busy (a plain load, since the word is written under this lock), and only
- * hands the previous SIE to the caller in a register (*state) instead of
- * the global; on refusal it sets SIE back if it was set, so a walker
- * callback never overwrites the walk's saved state.  unlock_fast restores
- * from that register; lock_adopt stores it in the global when the core
- * hands the lock to code that unlocks out of line.
+ * The single-hart lock, its fast-path forms and lock_adopt are
+ * port/common/sheap_irq_lock.h over sheap_port_irq_save/irq_restore.
  *
- * SMP builds (SHEAP_SMP=1, issue 15; the single-hart code above is then
+ * SMP builds (SHEAP_SMP=1; the single-hart code above is then
  * not compiled, and SHEAP_SMP=0 compiles exactly that code):
  *   sheap_port_cpu_id()  the hart's index, 0..SHEAP_MAX_CPUS-1, read from
  *       sscratch (one csrr).  Contract with the board: before a hart calls
@@ -50,10 +44,13 @@
 
 #include <stdint.h>
 
-#define SHEAP_SSTATUS_SIE 2ul
-
-/* SHEAP_SSTATUS_SIE when interrupts were enabled at lock time, else 0. */
+/* sstatus.SIE (2) when interrupts were enabled at lock time, else 0. */
 extern unsigned long sheap_port_saved_sie;
+
+/* sstatus.SIE of this hart. */
+#define SHEAP_RISCV_IRQ_CSR sstatus
+#define SHEAP_RISCV_IRQ_BIT 2
+#include "../common/sheap_riscv_irq.h"
 
 #if defined(SHEAP_SMP) && SHEAP_SMP
 
@@ -99,18 +96,6 @@ static inline unsigned sheap_port_cpu_id(void)
     return (unsigned)h;
 }
 
-static inline unsigned long sheap_port_irq_save(void)
-{
-    unsigned long s;
-    __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
-    return s & SHEAP_SSTATUS_SIE;
-}
-
-static inline void sheap_port_irq_restore(unsigned long state)
-{
-    __asm__ volatile("csrs sstatus, %0" ::"r"(state) : "memory");
-}
-
 /* Masks this hart's interrupts and takes the word; returns the SIE the
  * hart had. */
 static inline unsigned long sheap_port_spin_acquire(void)
@@ -131,13 +116,8 @@ static inline void sheap_port_spin_release(unsigned long state)
     sheap_port_irq_restore(state);
 }
 
-static inline void sheap_port_lock_inline(void)
-{
-    sheap_port_saved_sie = sheap_port_spin_acquire();
-}
-
-#define SHEAP_PORT_HAS_LOCK_FAST 1
-
+/* lock_fast reads *busy before spinning: a walker on another hart
+ * holds the lock with *busy set, and the core's slow path then waits. */
 static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
 {
     if (__builtin_expect(__atomic_load_n(busy, __ATOMIC_RELAXED) != 0, 0))
@@ -146,64 +126,17 @@ static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *s
     return 1;
 }
 
-static inline void sheap_port_unlock_fast(unsigned long state)
-{
-    sheap_port_spin_release(state);
-}
-
-static inline void sheap_port_lock_adopt(unsigned long state)
-{
-    sheap_port_saved_sie = state;
-}
-
-static inline void sheap_port_unlock_inline(void)
-{
-    sheap_port_spin_release(sheap_port_saved_sie);
-}
+#define SHEAP_PORT_LOCK_TAKE() sheap_port_spin_acquire()
+#define SHEAP_PORT_LOCK_GIVE(state) sheap_port_spin_release(state)
 
 /* The thread hooks of sheap_port.h come from port_riscv.c (see the top
  * of this file). */
 #define SHEAP_PORT_HAS_THREAD_HOOKS 1
 
-#else /* single hart: interrupt masking alone */
-
-static inline void sheap_port_lock_inline(void)
-{
-    unsigned long s;
-    __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
-    sheap_port_saved_sie = s & SHEAP_SSTATUS_SIE;
-}
-
-#define SHEAP_PORT_HAS_LOCK_FAST 1
-
-static inline _Bool sheap_port_lock_fast(const uintptr_t *busy, unsigned long *state)
-{
-    unsigned long s;
-    __asm__ volatile("csrrci %0, sstatus, 2" : "=r"(s)::"memory");
-    s &= SHEAP_SSTATUS_SIE;
-    if (__builtin_expect(*busy != 0, 0)) {
-        __asm__ volatile("csrs sstatus, %0" ::"r"(s) : "memory");
-        return 0;
-    }
-    *state = s;
-    return 1;
-}
-
-static inline void sheap_port_unlock_fast(unsigned long state)
-{
-    __asm__ volatile("csrs sstatus, %0" ::"r"(state) : "memory");
-}
-
-static inline void sheap_port_lock_adopt(unsigned long state)
-{
-    sheap_port_saved_sie = state;
-}
-
-static inline void sheap_port_unlock_inline(void)
-{
-    __asm__ volatile("csrs sstatus, %0" ::"r"(sheap_port_saved_sie) : "memory");
-}
-
 #endif /* SHEAP_SMP */
+
+/* The lock (single hart: the mask alone) over the above. */
+#define SHEAP_PORT_SAVED_IRQ sheap_port_saved_sie
+#include "../common/sheap_irq_lock.h"
 
 #endif

@@ -43,24 +43,15 @@
 
 #include "sheap_config.h"
 #include "sheap_port.h"
+#include "mpu_cortex_m.h"
 #include "static_guard.h"
 
 #ifndef SHEAP_STATIC_MPU_LEVELS
 #define SHEAP_STATIC_MPU_LEVELS 4
 #endif
 
-#ifndef SHEAP_STATIC_MPU_HOLES
-#define SHEAP_STATIC_MPU_HOLES 4
-#endif
-
-#define MPU_TYPE (*(volatile uint32_t *)0xE000ED90u)
-#define MPU_CTRL (*(volatile uint32_t *)0xE000ED94u)
-#define MPU_RNR (*(volatile uint32_t *)0xE000ED98u)
-#define MPU_RBAR (*(volatile uint32_t *)0xE000ED9Cu)
 #define MPU_RASR (*(volatile uint32_t *)0xE000EDA0u)
 
-#define CTRL_ENABLE 1u
-#define CTRL_PRIVDEFENA 4u
 /* Execute never, AP = 000 (no access), normal memory write-back (C, B). */
 #define RASR_GUARD ((1u << 28) | (1u << 17) | (1u << 16))
 #define RASR_EN 1u
@@ -70,11 +61,6 @@ static uintptr_t b0;            /* level-0 block */
 static unsigned b0_log2;        /* its size, log2 */
 static unsigned levels;         /* levels in use */
 static unsigned first_region;
-
-static inline void barrier(void)
-{
-    __asm__ volatile("dsb sy\n\tisb sy" ::: "memory");
-}
 
 static void region_write(unsigned n, uint32_t base, uint32_t rasr)
 {
@@ -108,7 +94,7 @@ void static_guard_init(uintptr_t base, uintptr_t end)
     levels = SHEAP_STATIC_MPU_LEVELS;
     while (levels > 1 && b0_log2 - 3 * (levels - 1) < 8)
         levels--;
-    unsigned dregion = (MPU_TYPE >> 8) & 0xffu;
+    unsigned dregion = mpu_regions();
 #ifdef SHEAP_STATIC_MPU_FIRST_REGION
     first_region = SHEAP_STATIC_MPU_FIRST_REGION;
 #else
@@ -117,8 +103,7 @@ void static_guard_init(uintptr_t base, uintptr_t end)
     if (dregion < first_region + levels)
         sheap_port_fault("sheap: MPU guard: not enough MPU regions", (void *)(uintptr_t)dregion, true);
     static_guard_set(base);
-    MPU_CTRL |= CTRL_ENABLE | CTRL_PRIVDEFENA; /* the board's HFNMIENA stays */
-    barrier();
+    mpu_enable();
 }
 
 void static_guard_set(uintptr_t ready_end)

@@ -31,25 +31,16 @@
 
 #include "sheap_config.h"
 #include "sheap_port.h"
+#include "mpu_cortex_m.h"
 #include "static_guard.h"
 
 #ifndef SHEAP_STATIC_MPU_ATTR
 #define SHEAP_STATIC_MPU_ATTR 7
 #endif
 
-#ifndef SHEAP_STATIC_MPU_HOLES
-#define SHEAP_STATIC_MPU_HOLES 4
-#endif
-
-#define MPU_TYPE (*(volatile uint32_t *)0xE000ED90u)
-#define MPU_CTRL (*(volatile uint32_t *)0xE000ED94u)
-#define MPU_RNR (*(volatile uint32_t *)0xE000ED98u)
-#define MPU_RBAR (*(volatile uint32_t *)0xE000ED9Cu)
 #define MPU_RLAR (*(volatile uint32_t *)0xE000EDA0u)
 #define MPU_MAIR ((volatile uint32_t *)0xE000EDC0u) /* MAIR0, MAIR1 */
 
-#define CTRL_ENABLE 1u
-#define CTRL_PRIVDEFENA 4u
 #define GRANULE 32u
 /* RBAR: SH = 00, AP[2:1] = 10 (privileged read-only), XN. */
 #define RBAR_GUARD ((2u << 1) | 1u)
@@ -59,11 +50,6 @@
 
 static uintptr_t g_end;
 static unsigned region;
-
-static inline void barrier(void)
-{
-    __asm__ volatile("dsb sy\n\tisb sy" ::: "memory");
-}
 
 uintptr_t static_guard_granule(void)
 {
@@ -75,7 +61,7 @@ void static_guard_init(uintptr_t base, uintptr_t end)
     if ((base | end) & (GRANULE - 1))
         sheap_port_fault("sheap: MPU guard: the heap region is not 32-byte aligned", (void *)base, true);
     g_end = end;
-    unsigned dregion = (MPU_TYPE >> 8) & 0xffu;
+    unsigned dregion = mpu_regions();
 #ifdef SHEAP_STATIC_MPU_REGION
     region = SHEAP_STATIC_MPU_REGION;
 #else
@@ -87,8 +73,7 @@ void static_guard_init(uintptr_t base, uintptr_t end)
     volatile uint32_t *mair = &MPU_MAIR[SHEAP_STATIC_MPU_ATTR / 4u];
     *mair = (*mair & ~(0xffu << shift)) | (MAIR_NORMAL_WB << shift);
     static_guard_set(base);
-    MPU_CTRL |= CTRL_ENABLE | CTRL_PRIVDEFENA; /* the board's HFNMIENA stays */
-    barrier();
+    mpu_enable();
 }
 
 void static_guard_set(uintptr_t ready_end)

@@ -50,6 +50,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend_ops.h"
+#include "core_bits.h"
 #include "sheap.h"
 #include "sheap_config.h"
 #include "sheap_port.h"
@@ -87,14 +89,8 @@ static struct sheap_static_region *regions;
 
 /* ---- bitmaps ----------------------------------------------------------------- */
 
-/* The core's bitmap helpers (core/util.c; declared with the core's private
- * structures in core/sheap_internal.h, which ports do not include): one
- * library for both, words of uintptr_t (32 bits on this port). */
-void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n);
-void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n);
-uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n);
-uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool value);
-uintptr_t bits_prev(const uintptr_t *map, uintptr_t before);
+/* The core's bitmap helpers (core_bits.h), words of uintptr_t: 32 bits on
+ * this port. */
 _Static_assert(sizeof(uintptr_t) == 4, "the bitmaps of sheap_static.h are sized in 32-bit words");
 
 /* Whether any bit in [first, first + n) is set. */
@@ -167,7 +163,7 @@ static void watermark_drop(struct sheap_static_region *r, uintptr_t v, uintptr_t
     }
 }
 
-/* ---- level 3: holes over guard pages (issue 17) ------------------------------------ */
+/* ---- level 3: holes over guard pages ------------------------------------------------ */
 
 #if SHEAP_HARDENING >= 3
 /*
@@ -326,11 +322,7 @@ static void static_release(void *ctx, uintptr_t v, uintptr_t n)
 }
 
 static const struct sheap_backend_ops static_ops = {
-    .reserve = static_reserve,
-    .map = static_map,
-    .used = static_used,
-    .unused = static_unused,
-    .release = static_release,
+    SHEAP_BACKEND_OPS(static),
 #if SHEAP_HARDENING >= 3
     .protect = static_protect,
 #endif

@@ -54,7 +54,7 @@ void static_guard_set(uintptr_t ready_end);
 uintptr_t static_guard_granule(void);
 
 /*
- * Level 3 (issue 17, SHEAP_HARDENING >= 3 only): "holes", protection
+ * Level 3 (SHEAP_HARDENING >= 3 only): "holes", protection
  * regions of their own over single pages inside the Ready part, apart
  * from the watermark guard.  The port puts one over the guard page after
  * a sampled block (sheap_backend_ops.protect) and lifts it when the block

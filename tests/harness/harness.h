@@ -107,6 +107,7 @@ extern unsigned harness_faults;
 extern const char *harness_last_fault;
 void harness_fault_hook(const char *msg, const void *ptr);
 
+#include "board_test.h" /* the board's test sizing (SHEAP_TEST_*) */
 #include "fault_backend.h"
 
 /* The test heap's backend (harness_fault_backend over the port's default

@@ -1,7 +1,8 @@
 /*
- * cortex_m.c - board services shared by the MPS2 Cortex-M boards
- * (mps2-an385 compiles it from here, mps2-an505 includes it from its own
- * directory); everything board-specific comes from board.h:
+ * cortex_m.c - board services of the MPS2 Cortex-M boards (mps2-an385,
+ * mps2-an505: their board.mk lists cortex_m in BOARD_COMMON); everything
+ * board-specific comes from the board's board.h (BOARD_UART_BASE,
+ * SHEAP_BOARD_NAME):
  *
  *   vector table    our own __interrupt_vector (picolibc's is weak): the
  *                   reset entry is picolibc's _start (--crt0=semihost), and
@@ -10,10 +11,10 @@
  *   start-up        from .preinit_array, before constructors and main:
  *                   MemManage, BusFault and UsageFault enabled (SHCSR), so
  *                   an MPU violation arrives as MemManage; UART TX enabled
- *   console         CMSDK APB UART0 at BOARD_UART_BASE as picolibc's
- *                   stdout, stderr and stdin; with newlib (LIBC=newlib*)
- *                   stdio goes to the semihosting console
- *                   (boards/common/newlib_semihost.c)
+ *   console         board_uart_putc on CMSDK APB UART0 at BOARD_UART_BASE,
+ *                   under picolibc's stdio (boards/common/console.c); with
+ *                   newlib (LIBC=newlib*) stdio goes to the semihosting
+ *                   console (boards/common/newlib_semihost.c)
  *   exit            exit(n): the C library's semihosting exit
  *                   (SYS_EXIT_EXTENDED), so QEMU exits with n
  *   faults          an armed expected fault (boards/common/expected_fault.c)
@@ -28,7 +29,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <board.h> /* the board being built (-I), not this directory's */
+#include "board.h"
+#include "console.h"
 #include "expected_fault.h"
 #include "sheap_board.h"
 
@@ -54,25 +56,12 @@
 #define UART_STATE_TXFULL 1u
 #define UART_CTRL_TXEN 1u
 
-#ifdef __PICOLIBC__
-static int uart_putc(char c, FILE *f)
+void board_uart_putc(char c)
 {
-    (void)f;
     while (UART_STATE & UART_STATE_TXFULL)
         ;
     UART_DATA = (uint8_t)c;
-    return (unsigned char)c;
 }
-
-static FILE uart_file = FDEV_SETUP_STREAM(uart_putc, NULL, NULL, _FDEV_SETUP_WRITE);
-FILE *const stdout = &uart_file;
-FILE *const stderr = &uart_file;
-FILE *const stdin = &uart_file;
-#endif
-
-const char *sheap_board_name(void) { return SHEAP_BOARD_NAME; }
-
-void sheap_board_puts(const char *s) { fputs(s, stdout); }
 
 _Noreturn void sheap_board_exit(int code) { exit(code); }
 
