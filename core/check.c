@@ -390,7 +390,7 @@ static int walk_span(struct sheap_span *s, void *arg)
         return w->fn((void *)s->base, s->npages << SHEAP_PAGE_SHIFT, s->state == SPAN_LARGE, w->ctx);
     for (uintptr_t i = 0; i < s->nelems; i++) {
         bool used = !((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u) && !slot_quarantined(s, i);
-        int r = w->fn((void *)(s->base + i * s->elem_size), s->elem_size, used, w->ctx);
+        int r = w->fn((void *)slot_addr(s, i), s->elem_size, used, w->ctx);
         if (r != 0)
             return r;
     }

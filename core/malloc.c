@@ -670,7 +670,7 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_cpu *cpu, stru
     if (__builtin_expect(--s->nfree == 0, 0))
         partial_remove(c, s);
     count_small_alloc(h, cpu, s->elem_size);
-    return (void *)(s->base + slot * s->elem_size);
+    return (void *)slot_addr(s, slot);
 }
 
 /*
@@ -977,8 +977,8 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
     if (off >= s->obj_bytes)     /* also rejects FREE and DEAD records */
         return NULL;
     if (s->state == SPAN_SMALL) {
-        uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-        if (i * s->elem_size != off || ((SMP_LOAD(s->freebits[i / WORD_BITS]) >> (i % WORD_BITS)) & 1u))
+        uintptr_t i = span_slot(s, off);
+        if (slot_offset(s, i) != off || ((SMP_LOAD(s->freebits[i / WORD_BITS]) >> (i % WORD_BITS)) & 1u))
             return NULL;
 #if SHEAP_SMP
         if ((__atomic_load_n(&s->remote[i / WORD_BITS], __ATOMIC_RELAXED) >> (i % WORD_BITS)) & 1u)
@@ -1018,8 +1018,8 @@ static const char *misuse_cause(uintptr_t p)
         return "sheap: interior pointer into a large block (not its start)";
     if (off >= s->obj_bytes)
         return "sheap: pointer past the last block of a span (not from malloc?)";
-    uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-    if (i * s->elem_size != off)
+    uintptr_t i = span_slot(s, off);
+    if (slot_offset(s, i) != off)
         return "sheap: interior pointer into a small block (not its start)";
     observe_note_fault(SHEAP_FAULT_DOUBLE_FREE, (const void *)p, s, i, 0);
 #if SHEAP_HARDENING >= 2
@@ -1053,8 +1053,8 @@ static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintp
         struct sheap_span *s = arena_span(a, arena_page_index(a, p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-            if (__builtin_expect(i * s->elem_size == off, 1)) {
+            uintptr_t i = span_slot(s, off);
+            if (__builtin_expect(slot_offset(s, i) == off, 1)) {
                 *ap = a;
                 *ip = i;
                 return s;
@@ -1166,7 +1166,7 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
 const char *harden_note_damage(const struct sheap_span *s, uintptr_t slot, uintptr_t off, const void **who)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t block = s->base + slot * s->elem_size;
+    uintptr_t block = slot_addr(s, slot);
     if (off == 0 && slot > 0 && !bit_get(s->freebits, slot - 1) && !slot_quarantined(s, slot - 1)) {
         *who = (const void *)(block - s->elem_size);
         observe_note_fault(SHEAP_FAULT_OVERFLOW, *who, s, slot - 1, s->elem_size);
@@ -1195,7 +1195,7 @@ __attribute__((noinline, cold)) static void *take_damaged(struct sheap_span *s, 
  * path). */
 static inline void *take_verify(struct sheap_span *s, void *p)
 {
-    uintptr_t slot = (uintptr_t)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
+    uintptr_t slot = span_slot(s, (uintptr_t)p - s->base);
     if (__builtin_expect(!harden_intact(p, poison_len(s->elem_size)), 0))
         return take_damaged(s, p, slot);
 #if SHEAP_OWNER_TAGS
@@ -1975,7 +1975,7 @@ __attribute__((noinline)) static void remote_free(struct sheap_heap *h, struct s
  * by the unlock that ends the entry point (unlock()).  Lock held. */
 static void reclaim_fault(const struct sheap_span *s, uintptr_t slot, uintptr_t k)
 {
-    const void *p = (const void *)(s->base + slot * s->elem_size);
+    const void *p = (const void *)slot_addr(s, slot);
     if (sheap_shared.df_count == 0) {
         sheap_shared.df_ptr = p;
 #if SHEAP_HARDENING >= 1
@@ -2158,7 +2158,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
     uintptr_t off;
     if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(a, p))) != NULL, 1) &&
         (off = p - s->base) < s->obj_bytes) {
-        uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+        uintptr_t i = span_slot(s, off);
         /* The slot's free bit first: with the slot test it fails for every
          * span that is not SMALL (a LARGE one maps every offset to slot 0,
          * marked free; see struct sheap_span), so no state test is needed,
@@ -2171,7 +2171,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
         uintptr_t *word = &bitmap[i / WORD_BITS];
         uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
         uintptr_t bits = SMP_LOAD(*word);
-        if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+        if (__builtin_expect(slot_offset(s, i) == off && (bits & bit) == 0, 1)) {
             struct sheap_heap *h = a->heap;
             /* Owned by this CPU with no remote free queued (one load of
              * both words, see struct sheap_span): no remote bit can be
@@ -2289,10 +2289,10 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
         struct sheap_span *s = arena_span(a, arena_page_index(a, p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t i = span_slot(s, off);
             uintptr_t *word = &s->freebits[i / WORD_BITS];
             uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+            if (__builtin_expect(slot_offset(s, i) == off && (bits & bit) == 0, 1)) {
                 struct sheap_heap *h = a->heap;
                 *word = bits | bit;
                 count_free(h, s->elem_size);
@@ -2361,9 +2361,9 @@ static size_t smp_small_size(uintptr_t p, struct sheap_heap **hp)
         uintptr_t off;
         if (a != NULL && (s = arena_span(a, arena_page_index(a, p))) != NULL && (off = p - s->base) < s->obj_bytes &&
             s->state == SPAN_SMALL) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t i = span_slot(s, off);
             uintptr_t w = i / WORD_BITS, bit = (uintptr_t)1 << (i % WORD_BITS);
-            if (i * s->elem_size == off && (SMP_LOAD(s->freebits[w]) & bit) == 0 &&
+            if (slot_offset(s, i) == off && (SMP_LOAD(s->freebits[w]) & bit) == 0 &&
                 (__atomic_load_n(&s->remote[w], __ATOMIC_RELAXED) & bit) == 0) {
                 n = s->elem_size;
                 *hp = a->heap;

@@ -343,6 +343,17 @@ _Static_assert(SHEAP_RETAIN_BYTES == (uintptr_t)-1,
  * link). */
 static inline uint32_t class_divmul(uint32_t size) { return 0xffffffffu / size + 1u; }
 
+/* Slot arithmetic of SMALL span s: the slot that offset off (from s->base,
+ * below s->obj_bytes) falls in, the offset where slot i starts, and its
+ * address.  off starts a block when slot_offset(s, span_slot(s, off)) ==
+ * off.  For a LARGE span (divmul 0) every offset maps to slot 0. */
+static inline uintptr_t span_slot(const struct sheap_span *s, uintptr_t off)
+{
+    return (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+}
+static inline uintptr_t slot_offset(const struct sheap_span *s, uintptr_t i) { return i * s->elem_size; }
+static inline uintptr_t slot_addr(const struct sheap_span *s, uintptr_t i) { return s->base + slot_offset(s, i); }
+
 /* span->ready of a free (or BUSY) run: whether its pages are Ready (backed).
  * READY_SOME means "not known to be all one way": its bits must be read.
  * In steady state runs are READY_ALL (freed whole, and Ready while in use)
