@@ -78,6 +78,54 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     return 0;
 }
 
+/* check_span's test of one arena-local piece of span s (ph_each_piece):
+ * its page bits, a word at a time, and for a SMALL span every span-map
+ * entry.  The first failure is kept in err, and the pieces after it are
+ * passed over. */
+struct piece_check {
+    struct tally *t;
+    const struct sheap_span *s;
+    uintptr_t ready; /* Ready pages of s in the pieces so far */
+    int err;
+};
+
+static void check_piece(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    struct piece_check *c = ctx;
+    const struct sheap_span *s = c->s;
+    if (c->err != 0)
+        return;
+    if (a == NULL || a->heap != c->t->h) {
+        c->err = SHEAP_CHECK_SPAN_MAP;
+        return;
+    }
+    uintptr_t addr = a->base + (first << SHEAP_PAGE_SHIFT);
+    uintptr_t ready = bits_count_range(a->ready, first, n);
+    uintptr_t starts = bits_count_range(a->starts, first, n);
+    c->t->ready_pages += ready;
+    c->ready += ready;
+    if (s->state == SPAN_FREE) {
+        if (starts != 0)
+            c->err = SHEAP_CHECK_PAGE_STATE;
+        c->t->free_ready_pages += ready;
+        return;
+    }
+    /* One start bit, at the first page; every page Ready. */
+    bool first_piece = addr == s->base;
+    /* (Level 3: a guarded block's last page, its guard, is not Ready.) */
+    uintptr_t guard = span_guarded(s) && addr + (n << SHEAP_PAGE_SHIFT) == s->base + (s->npages << SHEAP_PAGE_SHIFT);
+    if (starts != (first_piece ? 1u : 0u) || (first_piece && !bit_get(a->starts, first)) || ready != n - guard ||
+        (guard && bit_get(a->ready, first + n - 1))) {
+        c->err = SHEAP_CHECK_PAGE_STATE;
+        return;
+    }
+    for (uintptr_t i = 0; s->state == SPAN_SMALL && i < n; i++)
+        if (a->spans[first + i] != s) {
+            c->err = SHEAP_CHECK_SPAN_MAP;
+            return;
+        }
+}
+
 static int check_span(struct sheap_span *s, void *ctx)
 {
     SHEAP_ASSERT_LOCKED();
@@ -100,36 +148,11 @@ static int check_span(struct sheap_span *s, void *ctx)
     if (s->state != SPAN_FREE && !arena_map_ready(t->h, s->base, s->npages))
         return SHEAP_CHECK_SPAN_MAP;
     /* Page bits, one arena-local piece at a time, a word at a time. */
-    uintptr_t addr = s->base, left = s->npages, span_ready = 0;
-    while (left > 0) {
-        struct sheap_arena *a = arena_of(addr);
-        if (a == NULL || a->heap != t->h)
-            return SHEAP_CHECK_SPAN_MAP;
-        uintptr_t first = arena_page_index(a, addr);
-        uintptr_t n = SHEAP_ARENA_PAGES - first < left ? SHEAP_ARENA_PAGES - first : left;
-        uintptr_t ready = bits_count_range(a->ready, first, n);
-        uintptr_t starts = bits_count_range(a->starts, first, n);
-        t->ready_pages += ready;
-        span_ready += ready;
-        if (s->state == SPAN_FREE) {
-            if (starts != 0)
-                return SHEAP_CHECK_PAGE_STATE;
-            t->free_ready_pages += ready;
-        } else {
-            /* One start bit, at the first page; every page Ready. */
-            bool first_piece = addr == s->base;
-            /* (Level 3: a guarded block's last page, its guard, is not Ready.) */
-            uintptr_t guard = span_guarded(s) && addr + (n << SHEAP_PAGE_SHIFT) == s->base + (s->npages << SHEAP_PAGE_SHIFT);
-            if (starts != (first_piece ? 1u : 0u) || (first_piece && !bit_get(a->starts, first)) || ready != n - guard ||
-                (guard && bit_get(a->ready, first + n - 1)))
-                return SHEAP_CHECK_PAGE_STATE;
-            for (uintptr_t i = 0; s->state == SPAN_SMALL && i < n; i++)
-                if (a->spans[first + i] != s)
-                    return SHEAP_CHECK_SPAN_MAP;
-        }
-        addr += n << SHEAP_PAGE_SHIFT;
-        left -= n;
-    }
+    struct piece_check pc = {t, s, 0, 0};
+    ph_each_piece(s->base, s->npages, check_piece, &pc);
+    if (pc.err != 0)
+        return pc.err;
+    uintptr_t span_ready = pc.ready;
     if (s->state == SPAN_FREE) {
         /* Its summary of the ready bits (READY_SOME: may be either). */
         if ((s->ready == READY_ALL && span_ready != s->npages) || (s->ready == READY_NONE && span_ready != 0) ||

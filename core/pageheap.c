@@ -196,9 +196,8 @@ SHEAP_HOT_INLINE void span_dispose(struct sheap_heap *h, struct sheap_span *s)
 
 /* ---- Page ranges that may cross arena boundaries ------------------------- */
 
-/* Calls fn for each arena-local piece of [base, base + npages pages). */
-typedef void (*piece_fn)(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx);
-
+/* ph_each_piece (sheap_internal.h); static, so that the page heap's own
+ * calls inline it with their callbacks. */
 static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
 {
     SHEAP_ASSERT_GROWTH();
@@ -213,6 +212,8 @@ static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
         npages -= n;
     }
 }
+
+void ph_each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx) { each_piece(base, npages, fn, ctx); }
 
 static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
 {

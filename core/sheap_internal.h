@@ -1118,6 +1118,12 @@ void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl);
  * the nearest start bit at or below addr's page, across arenas of one heap
  * that touch.  O(pages / word) (misuse reports and diagnostics only). */
 struct sheap_span *span_covering(uintptr_t addr);
+/* Calls fn for each arena-local piece of the page run [base, base +
+ * npages pages), which may cross arena boundaries: pages [first, first +
+ * n) of arena a (NULL when no arena holds them).  Lock held or growth
+ * owned. */
+typedef void (*piece_fn)(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx);
+void ph_each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx);
 /* Walk the spans of every arena; fn returns non-zero to stop. */
 typedef int (*span_visit_fn)(struct sheap_span *s, void *ctx);
 int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx);
