@@ -76,6 +76,13 @@ static inline void lock_note_leaving(void)
     MASK_TRACE_EXIT();
 }
 
+/* Raise h's peak of live bytes to live when it is above.  Lock held. */
+static inline void note_peak(struct sheap_heap *h, uintptr_t live)
+{
+    if (live > h->c.peak_live_bytes)
+        h->c.peak_live_bytes = live;
+}
+
 #if SHEAP_SMP
 /* ---- SMP locks (issue 15; docs/DESIGN.md "Concurrency") --------------------------
  *
@@ -236,12 +243,7 @@ static uintptr_t smp_live_bytes(const struct sheap_heap *h)
 }
 
 /* The peak of h from the snapshot (shared lock held). */
-static void smp_note_peak(struct sheap_heap *h)
-{
-    uintptr_t live = smp_live_bytes(h);
-    if (live > h->c.peak_live_bytes)
-        h->c.peak_live_bytes = live;
-}
+static void smp_note_peak(struct sheap_heap *h) { note_peak(h, smp_live_bytes(h)); }
 
 /* Large blocks and realloc: h's own counters, under the shared lock.  The
  * peak is kept here and when heap_lock_all folds the CPUs' figures in, so
@@ -291,8 +293,7 @@ static inline void count_alloc(struct sheap_heap *h, uintptr_t bytes)
 {
     h->c.live_bytes += bytes;
     h->c.live_blocks++;
-    if (h->c.live_bytes > h->c.peak_live_bytes)
-        h->c.peak_live_bytes = h->c.live_bytes;
+    note_peak(h, h->c.live_bytes);
 }
 
 static inline void count_free(struct sheap_heap *h, uintptr_t bytes)
@@ -2092,8 +2093,8 @@ void heap_fold(void)
         }
         /* Only when small blocks moved: a peak below the live figure is
          * otherwise a broken counter, which the validator reports. */
-        if (moved && h->c.live_bytes > h->c.peak_live_bytes)
-            h->c.peak_live_bytes = h->c.live_bytes;
+        if (moved)
+            note_peak(h, h->c.live_bytes);
     }
 }
 
@@ -2473,8 +2474,7 @@ static void *realloc_untraced(void *ptr, size_t n)
                 ph_grow_in_place(h, s, want);
             if (s->npages >= want) {
                 h->c.live_bytes = h->c.live_bytes - old + (s->npages << SHEAP_PAGE_SHIFT);
-                if (h->c.live_bytes > h->c.peak_live_bytes)
-                    h->c.peak_live_bytes = h->c.live_bytes;
+                note_peak(h, h->c.live_bytes);
                 unlock();
                 return ptr;
             }
