@@ -469,6 +469,16 @@ SHEAP_HOT_INLINE struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_
     return s && s->npages >= n ? s : NULL;
 }
 
+/* FREE run `into` takes in the FREE run `next` that follows it (off the
+ * free lists), whose record is retired. */
+SHEAP_HOT_INLINE void run_absorb(struct sheap_heap *h, struct sheap_span *into, struct sheap_span *next)
+{
+    into->npages += next->npages;
+    into->ready = ready_merge(into->ready, next->ready);
+    span_dispose(h, next);
+    h->c.spans[SPAN_FREE]--;
+}
+
 /* File FREE span s, merging it with free neighbours first.  Each merge
  * retires one record, so the count of free spans drops with it. */
 SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
@@ -482,10 +492,7 @@ SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span
         struct sheap_span *p = first != 0 ? a->spans[first - 1] : span_of_heap(h, s->base - PAGE);
         if (p && p->state == SPAN_FREE) {
             fl_remove(h, p);
-            p->npages += s->npages;
-            p->ready = ready_merge(p->ready, s->ready);
-            span_dispose(h, s);
-            h->c.spans[SPAN_FREE]--;
+            run_absorb(h, p, s);
             s = p;
             a = arena_of(s->base);
             first = arena_page_index(a, s->base);
@@ -497,10 +504,7 @@ SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span
             first + s->npages < SHEAP_ARENA_PAGES ? a->spans[first + s->npages] : span_of_heap(h, end);
         if (n && n->state == SPAN_FREE) {
             fl_remove(h, n);
-            s->npages += n->npages;
-            s->ready = ready_merge(s->ready, n->ready);
-            span_dispose(h, n);
-            h->c.spans[SPAN_FREE]--;
+            run_absorb(h, s, n);
         }
     }
     map_bounds_in(a, s);
