@@ -61,12 +61,12 @@ static int check_small(const struct sheap_span *s, struct tally *t)
 #else
     unsigned cpu = 0;
 #endif
-    if (s->on_partial == ON_STASH) {
+    if (s->class_list == CLASS_LIST_STASH) {
         if (s->nfree != s->nelems)
             return SHEAP_CHECK_PARTIAL;
         t->stashed[cpu][cls]++;
         t->stash_pages[cpu] += s->npages;
-    } else if ((s->on_partial == ON_PARTIAL) != (s->nfree > 0) || (s->on_partial & ~ON_PARTIAL)) {
+    } else if ((s->class_list == CLASS_LIST_PARTIAL) != (s->nfree > 0) || (s->class_list & ~CLASS_LIST_PARTIAL)) {
         return SHEAP_CHECK_PARTIAL;
     } else if (s->nfree > 0) {
         t->partial[cpu][cls]++;
@@ -273,7 +273,7 @@ static int check_partial_lists(const struct sheap_heap *h, const struct tally *t
             }
             do {
                 if (++n > t->partial[k][cls] || s->state != SPAN_SMALL || s->cls != cls || s->nfree == 0 ||
-                    !s->on_partial || s->next->prev != s)
+                    s->class_list == CLASS_LIST_NONE || s->next->prev != s)
                     return SHEAP_CHECK_PARTIAL;
                 s = s->next;
             } while (s != head);
@@ -287,8 +287,8 @@ static int check_partial_lists(const struct sheap_heap *h, const struct tally *t
     return 0;
 }
 
-/* Each stash holds exactly the spans marked ON_STASH for its class, at most
- * SHEAP_STASH_SPANS of them, and the page count matches. */
+/* Each stash holds exactly the spans marked CLASS_LIST_STASH for its class,
+ * at most SHEAP_STASH_SPANS of them, and the page count matches. */
 static int check_stashes(const struct sheap_heap *h, const struct tally *t)
 {
     SHEAP_ASSERT_LOCKED();
@@ -300,7 +300,7 @@ static int check_stashes(const struct sheap_heap *h, const struct tally *t)
             uintptr_t n = 0;
             for (struct sheap_span *s = cpu->stash[cls]; s != NULL; s = s->next) {
                 if (++n > t->stashed[k][cls] || s->state != SPAN_SMALL || s->cls != cls ||
-                    s->on_partial != ON_STASH)
+                    s->class_list != CLASS_LIST_STASH)
                     return SHEAP_CHECK_PARTIAL;
             }
             if (n != t->stashed[k][cls] || n > SHEAP_STASH_SPANS || (n != 0) != bit_get(cpu->stash_map, cls))

@@ -478,7 +478,7 @@ static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
         if (c->partial == s)
             c->partial = s->next;
     }
-    s->on_partial = 0;
+    s->class_list = CLASS_LIST_NONE;
 }
 
 static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
@@ -494,7 +494,7 @@ static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
         head->prev->next = s;
         head->prev = s;
     }
-    s->on_partial = ON_PARTIAL;
+    s->class_list = CLASS_LIST_PARTIAL;
 }
 
 /* Whether SMALL span s waits on its owner's remote stack or backlog, or a
@@ -521,7 +521,7 @@ static inline void stash_push(struct sheap_heap *h, unsigned cls, struct sheap_s
     SHEAP_ASSERT_LOCKED();
     s->next = HCPU(h)->stash[cls];
     s->prev = NULL;
-    s->on_partial = ON_STASH;
+    s->class_list = CLASS_LIST_STASH;
     HCPU(h)->stash[cls] = s;
     bit_set(HCPU(h)->stash_map, cls);
     HCPU(h)->stash_pages += s->npages;
@@ -547,7 +547,7 @@ static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
         if (s->next == NULL)
             bit_clear(HCPU(h)->stash_map, cls);
         HCPU(h)->stash_pages -= s->npages;
-        s->on_partial = 0;
+        s->class_list = CLASS_LIST_NONE;
     }
     return s;
 }
@@ -2029,7 +2029,7 @@ static void reclaim_span(struct sheap_heap *h, struct sheap_cpu *cpu, unsigned i
     struct sheap_class *c = &cpu->classes[s->cls];
     if (before == 0 && freed != 0)
         partial_append(c, s);
-    if (s->nfree == s->nelems && s->on_partial == ON_PARTIAL)
+    if (s->nfree == s->nelems && s->class_list == CLASS_LIST_PARTIAL)
         small_span_empty(h, c, s);
     else
         SHEAP_VALIDATE_SPAN(h, s);

@@ -180,7 +180,7 @@ SHEAP_HOT_INLINE struct sheap_span *span_new(struct sheap_heap *h, uintptr_t bas
     s->state = SPAN_FREE;
     s->ready = READY_NONE;
     s->needzero = 1;
-    s->on_partial = 0;
+    s->class_list = CLASS_LIST_NONE;
     return s;
 }
 
@@ -879,7 +879,7 @@ SHEAP_HOT_INLINE void release_run_in(struct sheap_heap *h, struct sheap_span *s,
     s->state = SPAN_FREE;
     s->ready = ready;
     s->obj_bytes = 0;
-    s->on_partial = 0;
+    s->class_list = CLASS_LIST_NONE;
     h->c.spans[SPAN_FREE]++;
     h->c.free_pages += s->npages;
     h->free_ready_pages += s->npages;

@@ -221,8 +221,8 @@ struct sheap_span {
                                 READY_SOME, what its a->ready bits hold */
     };
     uint8_t needzero;        /* memory may hold old data (LARGE and SMALL) */
-    uint8_t on_partial;      /* SMALL: ON_PARTIAL (the class's partial list),
-                                ON_STASH (its stash of empty spans) or 0 */
+    uint8_t class_list;      /* SMALL: which list of its class's cache holds
+                                the span, enum class_list */
     uint32_t nelems;         /* SMALL: slots in the span */
     uint32_t nfree;          /* SMALL: free slots */
     uint32_t hint;           /* SMALL: the word where malloc's scan starts */
@@ -569,8 +569,10 @@ _Static_assert(sizeof(struct sheap_cpu) == SHEAP_CPU_STRIDE_WORDS * sizeof(uintp
 #endif
 
 
-/* Values of sheap_span.on_partial. */
-enum { ON_PARTIAL = 1, ON_STASH = 2 };
+/* Values of sheap_span.class_list: on no list (a full span, or one being
+ * set up or given back), on the class's partial list, or in its stash of
+ * empty spans. */
+enum class_list { CLASS_LIST_NONE = 0, CLASS_LIST_PARTIAL = 1, CLASS_LIST_STASH = 2 };
 
 /* ---- The heap ------------------------------------------------------------- */
 

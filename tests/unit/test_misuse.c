@@ -819,7 +819,7 @@ static void test_corruption_small_span(void)
     uint8_t st = s->state;
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN, s->state = 7, s->state = st);
     /* Partial list: flag and list head. */
-    EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, s->on_partial = 0, s->on_partial = 1);
+    EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, s->class_list = 0, s->class_list = 1);
     struct sheap_span *head = heap_cache_here(&sheap_heap)->classes[cls].partial;
     EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, heap_cache_here(&sheap_heap)->classes[cls].partial = NULL,
                       heap_cache_here(&sheap_heap)->classes[cls].partial = head);
