@@ -472,7 +472,7 @@ static uintptr_t map_walk(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool b
     int err = SHEAP_PORT_OK;
     while (n > 0 && err == SHEAP_PORT_OK) {
         struct sheap_arena *a = arena_of(v);
-        uintptr_t first = arena_page_index(a, v);
+        uintptr_t first = arena_page_index(v);
         uintptr_t k = SHEAP_ARENA_PAGES - first < n ? SHEAP_ARENA_PAGES - first : n;
         if (a != NULL && a->heap == h) {
             uintptr_t want = rec_pages(ARENA_REC_PAGE(first), ARENA_REC_PAGE(first + k - 1)) & ~a->map_ready;

@@ -936,14 +936,14 @@ static void *guarded_alloc(struct sheap_heap *h, uintptr_t n, bool zero, uintptr
     be_unused(h, guard, SHEAP_PAGE_SIZE);
     lock();
     struct sheap_arena *a = arena_of(guard);
-    bit_clear(a->ready, arena_page_index(a, guard));
+    bit_clear(a->ready, arena_page_index(guard));
     h->c.ready_pages--;
     growth_end();
     s->guard_off = (guard - body - s->base) | 1; /* see struct sheap_span */
     /* block_of finds the span from the block's page: an interior entry of
      * a LARGE run, which may name the span covering it (sheap_internal.h). */
     struct sheap_arena *pa = arena_of(guard - body);
-    pa->spans[arena_page_index(pa, guard - body)] = s;
+    pa->spans[arena_page_index(guard - body)] = s;
     count_alloc(h, npages << SHEAP_PAGE_SHIFT);
 #if SHEAP_OWNER_TAGS
     s->owner[0] = sheap_current_owner;
@@ -971,7 +971,7 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
     if (a == NULL)
         return NULL;
     *hp = a->heap;
-    struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+    struct sheap_span *s = arena_span(a, arena_page_index(p));
     if (s == NULL)
         return NULL;
     uintptr_t off = p - s->base; /* wraps to huge when p < base */
@@ -1051,7 +1051,7 @@ static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintp
 {
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+        struct sheap_span *s = arena_span(a, arena_page_index(p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
             uintptr_t i = span_slot(s, off);
@@ -2157,7 +2157,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
 #endif
     struct sheap_span *s;
     uintptr_t off;
-    if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(a, p))) != NULL, 1) &&
+    if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(p))) != NULL, 1) &&
         (off = p - s->base) < s->obj_bytes) {
         uintptr_t i = span_slot(s, off);
         /* The slot's free bit first: with the slot test it fails for every
@@ -2287,7 +2287,7 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
     uintptr_t p = (uintptr_t)ptr;
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+        struct sheap_span *s = arena_span(a, arena_page_index(p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes) {
             uintptr_t i = span_slot(s, off);
@@ -2360,7 +2360,7 @@ static size_t smp_small_size(uintptr_t p, struct sheap_heap **hp)
         struct sheap_arena *a = arena_of(p);
         struct sheap_span *s;
         uintptr_t off;
-        if (a != NULL && (s = arena_span(a, arena_page_index(a, p))) != NULL && (off = p - s->base) < s->obj_bytes &&
+        if (a != NULL && (s = arena_span(a, arena_page_index(p))) != NULL && (off = p - s->base) < s->obj_bytes &&
             s->state == SPAN_SMALL) {
             uintptr_t i = span_slot(s, off);
             uintptr_t w = i / WORD_BITS, bit = (uintptr_t)1 << (i % WORD_BITS);

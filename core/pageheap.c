@@ -203,7 +203,7 @@ static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
     SHEAP_ASSERT_GROWTH();
     while (npages > 0) {
         struct sheap_arena *a = arena_of(base);
-        uintptr_t first = arena_page_index(a, base);
+        uintptr_t first = arena_page_index(base);
         uintptr_t n = SHEAP_ARENA_PAGES - first;
         if (n > npages)
             n = npages;
@@ -224,7 +224,7 @@ static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void 
 struct sheap_span *span_covering(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    uintptr_t before = a ? arena_page_index(a, addr) + 1 : 0;
+    uintptr_t before = a ? arena_page_index(addr) + 1 : 0;
     while (a != NULL) {
         uintptr_t j = bits_prev(a->starts, before);
         if (j != UINTPTR_MAX) {
@@ -244,14 +244,14 @@ struct sheap_span *span_covering(uintptr_t addr)
 SHEAP_HOT_INLINE void map_bounds_in(struct sheap_arena *a, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     a->spans[first] = s;
     if (first + s->npages <= SHEAP_ARENA_PAGES) {
         a->spans[first + s->npages - 1] = s;
     } else {
         uintptr_t last = SPAN_END(s) - PAGE;
         a = arena_of(last);
-        a->spans[arena_page_index(a, last)] = s;
+        a->spans[arena_page_index(last)] = s;
     }
 }
 
@@ -487,7 +487,7 @@ SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span
     SHEAP_ASSERT_LOCKED();
     /* The neighbours' entries, from s's own arena a when they are in it
      * (one index lookup in all, the common case), else through the index. */
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     if (s->base >= PAGE) {
         struct sheap_span *p = first != 0 ? a->spans[first - 1] : span_of_heap(h, s->base - PAGE);
         if (p && p->state == SPAN_FREE) {
@@ -495,7 +495,7 @@ SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span
             run_absorb(h, p, s);
             s = p;
             a = arena_of(s->base);
-            first = arena_page_index(a, s->base);
+            first = arena_page_index(s->base);
         }
     }
     uintptr_t end = SPAN_END(s);
@@ -693,7 +693,7 @@ struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintpt
     if (__builtin_expect(s->ready != READY_ALL || (a = arena_map_known_arena(h, s->base, npages)) == NULL, 0))
         return alloc_ready_slow(h, npages, 1, state, s);
     fl_remove(h, s);
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     if (s->npages != npages)
         split_tail(h, s, a, first, npages);
     h->free_ready_pages -= npages;
@@ -735,7 +735,7 @@ take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages, uintptr_t
     }
     /* The tail split, with s's arena looked up once for it and below. */
     struct sheap_arena *a = arena_of(s->base);
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     if (s->npages != npages)
         split_tail(h, s, a, first, npages);
     return finish_run(h, s, a, first, npages, state, oom_backing);
@@ -769,7 +769,7 @@ __attribute__((noinline)) static struct sheap_span *take_run_unmapped(struct she
     s = split_busy(h, s, at, npages);
     s->state = SPAN_FREE; /* in no list, lock held: finish_run makes it BUSY if it backs pages */
     struct sheap_arena *a = arena_of(s->base);
-    return finish_run(h, s, a, arena_page_index(a, s->base), npages, state, oom_backing);
+    return finish_run(h, s, a, arena_page_index(s->base), npages, state, oom_backing);
 }
 
 /* Run s (npages Ready pages from page first of arena a, out of the lists,
@@ -875,7 +875,7 @@ SHEAP_HOT_INLINE void release_run_in(struct sheap_heap *h, struct sheap_span *s,
                                      struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
-    bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
+    bit_clear(a->starts, arena_page_index(s->base)); /* its start bit */
     s->state = SPAN_FREE;
     s->ready = ready;
     s->obj_bytes = 0;

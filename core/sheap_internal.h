@@ -851,11 +851,9 @@ static inline struct sheap_arena *arena_of_cached(uintptr_t addr)
 #endif
 }
 
-static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t addr)
-{
-    (void)a;
-    return (addr >> SHEAP_PAGE_SHIFT) & (SHEAP_ARENA_PAGES - 1);
-}
+/* The index of addr's page in the arena frame that holds addr (arenas are
+ * aligned to their size, so no arena record is read). */
+static inline uintptr_t arena_page_index(uintptr_t addr) { return (addr >> SHEAP_PAGE_SHIFT) & (SHEAP_ARENA_PAGES - 1); }
 
 /* The span covering page-aligned or interior address addr, or NULL when addr
  * is outside every arena.  For addresses inside FREE spans the entry may be
@@ -863,7 +861,7 @@ static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t 
 static inline struct sheap_span *span_of(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    return a ? arena_span(a, arena_page_index(a, addr)) : NULL;
+    return a ? arena_span(a, arena_page_index(addr)) : NULL;
 }
 
 /* The arena of h whose frame holds addr, or NULL (no arena, or another
@@ -884,7 +882,7 @@ static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintpt
     struct sheap_arena *a = arena_of_heap(h, addr);
     if (a == NULL)
         return NULL;
-    uintptr_t i = arena_page_index(a, addr);
+    uintptr_t i = arena_page_index(addr);
 #if SHEAP_LAZY_ARENA_META
     SHEAP_ASSERT((a->map_ready >> ARENA_REC_PAGE(i)) & 1u);
 #endif
@@ -1022,7 +1020,7 @@ static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, ui
     if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
         a = arena_of(v);
     if (a != NULL && a->heap == h && n <= SHEAP_ARENA_PAGES) {
-        uintptr_t i = arena_page_index(a, v), end = i + n; /* end <= 2 * SHEAP_ARENA_PAGES: no wrap */
+        uintptr_t i = arena_page_index(v), end = i + n; /* end <= 2 * SHEAP_ARENA_PAGES: no wrap */
         if (end <= SHEAP_ARENA_PAGES) {
             uintptr_t i0 = i - (i != 0), i1 = end - (end == SHEAP_ARENA_PAGES);
             uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
@@ -1056,7 +1054,7 @@ static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, ui
     struct sheap_arena *a = sheap_shared.last_arena;
     if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
         a = arena_of(v);
-    return a != NULL && a->heap == h && arena_page_index(a, v) + n <= SHEAP_ARENA_PAGES ? a : NULL;
+    return a != NULL && a->heap == h && arena_page_index(v) + n <= SHEAP_ARENA_PAGES ? a : NULL;
 }
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {

@@ -127,7 +127,7 @@ static struct sheap_span *find_free_run(uintptr_t min_pages)
 static struct sheap_span **map_entry(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    return &a->spans[arena_page_index(a, addr)];
+    return &a->spans[arena_page_index(addr)];
 }
 
 static int global_object;
@@ -828,7 +828,7 @@ static void test_corruption_small_span(void)
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN_MAP, *e = NULL, *e = s);
     /* In-use and Ready page bits. */
     struct sheap_arena *a = arena_of((uintptr_t)p);
-    uintptr_t pg = arena_page_index(a, s->base);
+    uintptr_t pg = arena_page_index(s->base);
     uintptr_t pw = pg / WORD_BITS, pb = (uintptr_t)1 << (pg % WORD_BITS);
     EXPECT_CORRUPTION(SHEAP_CHECK_PAGE_STATE, a->starts[pw] ^= pb, a->starts[pw] ^= pb);
     EXPECT_CORRUPTION(SHEAP_CHECK_PAGE_STATE, a->ready[pw] ^= pb, a->ready[pw] ^= pb);
@@ -854,7 +854,7 @@ static void test_corruption_large_span(void)
     uintptr_t np = s->npages;
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN_MAP, s->npages = np + 1, s->npages = np);
     struct sheap_arena *a = arena_of(mid);
-    uintptr_t pg = arena_page_index(a, mid);
+    uintptr_t pg = arena_page_index(mid);
     uintptr_t pw = pg / WORD_BITS, pb = (uintptr_t)1 << (pg % WORD_BITS);
     /* A start bit inside the run, or a page of it not Ready. */
     EXPECT_CORRUPTION(SHEAP_CHECK_PAGE_STATE, a->starts[pw] ^= pb, a->starts[pw] ^= pb);
