@@ -561,7 +561,7 @@ static void heap_unlink(struct sheap_heap *h)
  * it is never interleaved with the heap (it is made Ready per arena); then
  * a large initial reservation, which keeps the heap contiguous (smaller
  * sizes are tried until one fits; none fitting is not an error). */
-static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t initial)
+static bool heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t initial)
 {
     SHEAP_ASSERT_GROWTH();
     uintptr_t frames = region_size >> SHEAP_ARENA_SHIFT;
@@ -570,7 +570,7 @@ static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t i
     uintptr_t meta_size = round_up(frames * sizeof(struct sheap_arena), SHEAP_PAGE_SIZE);
     uintptr_t res;
     if (!meta_reserve(&h->backend, meta_size, &res)) /* with guard pages, see META_GUARD */
-        return SHEAP_PORT_ENOMEM;
+        return false;
     uintptr_t m = res + meta_guard(&h->backend);
     linear_init(&h->arena_meta, m, meta_size);
     h->arena_meta_base = m;
@@ -594,11 +594,11 @@ static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t i
             hint_push(h, a + (uintptr_t)size, false);
         break;
     }
-    return SHEAP_PORT_OK;
+    return true;
 }
 #endif
 
-int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
+bool heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
 {
     SHEAP_ASSERT_GROWTH();
     h->backend = *cfg->backend;
@@ -609,12 +609,12 @@ int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
         if (cfg->hints[i] != 0)
             hint_push(h, round_up(cfg->hints[i], SHEAP_ARENA_SIZE), false);
 #if SHEAP_32BIT_MODE
-    if (heap_init_32(h, cfg->region_size, cfg->initial_reserve) != SHEAP_PORT_OK) {
+    if (!heap_init_32(h, cfg->region_size, cfg->initial_reserve)) {
         mem_zero(h, sizeof(*h));
-        return SHEAP_PORT_ENOMEM;
+        return false;
     }
 #endif
-    return SHEAP_PORT_OK;
+    return true;
 }
 
 void heap_publish(struct sheap_heap *h)
@@ -624,13 +624,13 @@ void heap_publish(struct sheap_heap *h)
     heap_link(h);
 }
 
-int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
+bool heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
 {
     SHEAP_ASSERT_LOCKED();
-    int r = heap_init_prepare(h, cfg);
-    if (r == SHEAP_PORT_OK)
-        heap_publish(h);
-    return r;
+    if (!heap_init_prepare(h, cfg))
+        return false;
+    heap_publish(h);
+    return true;
 }
 
 void heap_release_all(struct sheap_heap *h)
