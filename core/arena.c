@@ -8,8 +8,7 @@
  *     reserved address space that is made Ready only as it is handed out;
  *   - arena hints: where the heap tries to grow next;
  *   - aligned reservations (over-reserve and trim);
- *   - arena_grow, the seed's sysAlloc: the one function that adds address
- *     space to the heap;
+ *   - arena_grow: the one function that adds address space to the heap;
  *   - 32-bit mode: arena metadata for the whole heap region and a large
  *     initial reservation, both made up front;
  *   - heap creation and destruction (heap_init, heap_release_all).
@@ -105,7 +104,7 @@ static bool index_any(uintptr_t v, uintptr_t n)
 }
 
 /*
- * Guard pages (issue 20): every reservation that holds metadata (metadata
+ * Guard pages: every reservation that holds metadata (metadata
  * chunks of every heap and of the shared index, the 32-bit up-front arena
  * records) is reserved with one heap page more on each side, and those two
  * pages are never handed out, so they stay Reserved (never Ready) for the
@@ -662,7 +661,7 @@ void heap_release_all(struct sheap_heap *h)
     mem_zero(h, sizeof(*h));
 }
 
-/* ---- Growth (the seed's sysAlloc) ----------------------------------------------- */
+/* ---- Growth (arena_grow) -------------------------------------------------------- */
 
 #if !SHEAP_LAZY_ARENA_META
 /* Where h's metadata allocator stood, so that an allocation can be taken

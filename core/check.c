@@ -420,7 +420,7 @@ static int walk_span(struct sheap_span *s, void *arg)
     return 0;
 }
 
-/* Issue 20, fix 5: the walking context's id is kept in sheap_shared.walker
+/* Walk re-entry: the walking context's id is kept in sheap_shared.walker
  * while fn may run, so that a call from fn into any heap is refused instead
  * of spinning on the lock this walk holds (see in_own_walk in malloc.c).  A
  * nested walk is refused the same way, so the id is never overwritten.

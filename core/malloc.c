@@ -84,7 +84,7 @@ static inline void note_peak(struct sheap_heap *h, uintptr_t live)
 }
 
 #if SHEAP_SMP
-/* ---- SMP locks (issue 15; docs/DESIGN.md "Concurrency") --------------------------
+/* ---- SMP locks (docs/DESIGN.md "Concurrency") ------------------------------------
  *
  * A CPU's lock (sheap_cpu_locks[i], sheap_internal.h) covers its cache in
  * every heap; the port's lock is the shared lock.  Order: CPU locks in
@@ -124,7 +124,7 @@ static inline void cpu_acquire(unsigned id)
  * trim, destroy: heap_lock_all).  The caller then takes its slow path,
  * which refuses a call from the walker callback (in_own_walk) and lets
  * any other context wait in lock(); the fast path itself neither spins
- * nor reads the walker word (issue 15: fewer instructions). */
+ * nor reads the walker word (fewer instructions). */
 static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l)
 {
 #ifdef SHEAP_PORT_WORD_TAKE
@@ -345,7 +345,7 @@ static void *fail_oom(struct sheap_heap *h)
 }
 
 /*
- * Issue 20, fix 5: a call into sheap from inside a walker callback.  The
+ * Walk re-entry: a call into sheap from inside a walker callback.  The
  * walks (check.c) hold the heap lock while fn runs and set
  * sheap_shared.walker to the walking context's id (sheap_port_context_id,
  * see sheap_internal.h).  The lock is one for all heaps and not recursive,
@@ -449,7 +449,7 @@ __attribute__((noinline, cold)) static void *walk_refuse_alloc(void)
 #if SHEAP_SMP
 /* Spans whose remote frees the malloc slow path reclaims per call before
  * it takes a new span: each is O(bitmap words) plus at most one run free,
- * so the masked stretch stays bounded (issue 14). */
+ * so the masked stretch stays bounded. */
 #define SMP_RECLAIM_BATCH 4u
 uintptr_t smp_reclaim(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t max);
 #endif
@@ -1152,7 +1152,7 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
         small_transition(h, s);
 }
 
-/* ---- Hardening level 2 and hooks (issue 17; contract in sheap.h) ----------------------- */
+/* ---- Hardening level 2 and hooks (contract in sheap.h) --------------------------------- */
 
 #if SHEAP_HARDENING >= 2
 /* After small block p of span s was taken and the lock dropped: check that
@@ -1243,8 +1243,8 @@ static void quarantine_leave(struct sheap_span *s, uintptr_t slot)
  * marked (its qbit: allocated for the bitmap, so nobody takes it, and
  * another free of it is a double free), counted free, filled with the
  * poison, put in the ring, whose oldest entry leaves.  A fill of at most
- * POISON_LOCKED bytes runs with the lock held (16 bytes a step: under 100
- * instructions); a longer one with the lock dropped.  Lock held on entry;
+ * POISON_LOCKED bytes runs with the lock held (16 bytes a step, so at most 16
+ * steps); a longer one with the lock dropped.  Lock held on entry;
  * dropped on return (through irq when adopted is false: lock_fast's). */
 #define POISON_LOCKED 256u
 static inline void quarantine_enter(struct sheap_heap *h, struct sheap_span *s, uintptr_t slot, void *ptr,
@@ -1813,7 +1813,7 @@ static int heap_posix_memalign(struct sheap_heap *h, void **out, size_t align, s
         walk_refuse_alloc();
         return SHEAP_EINVAL;
     }
-    /* Issue 20, fix 4: errno is set on EINVAL too (the Failure rule). */
+    /* errno is set on EINVAL too (the Failure rule of sheap.h). */
     if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE) {
         sheap_port_set_errno(SHEAP_EINVAL);
         return SHEAP_EINVAL;
@@ -1921,7 +1921,7 @@ void *sheap_aligned_alloc_caps(uint32_t caps, size_t align, size_t n)
 static void free_slow(void *ptr);
 
 /*
- * Remote free (issue 15; docs/DESIGN.md "Concurrency"): slot i of SMALL
+ * Remote free (docs/DESIGN.md "Concurrency"): slot i of SMALL
  * span s, owned by another CPU, found live by the caller.  No lock: one
  * fetch_or sets the slot's bit in s->remote, whose old value tells a
  * second free of the same block (a double free, reported; nothing

@@ -1,6 +1,6 @@
 /*
- * observe.c - what a firmware asks of its heap in the field (issue 17; the
- * contract is in sheap.h, "Observability"): the heap report (largest free
+ * observe.c - what a firmware asks of its heap in the field (the contract
+ * is in sheap.h, "Observability"): the heap report (largest free
  * block, free and used bytes by size class, resettable peak and
  * minimum-ever-free, fragmentation), owner tags and the leak report by
  * owner, the trace and out-of-memory hooks' registry, the record behind

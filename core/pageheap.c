@@ -541,7 +541,7 @@ int ph_grow(struct sheap_heap *h, uintptr_t npages)
         return PH_GROW_FAILED;
     uintptr_t v = g.v, size = g.size;
     uintptr_t pages = size >> SHEAP_PAGE_SHIFT;
-    observe_before_grow(h); /* issue 17: minimum-ever-free (observe.c) */
+    observe_before_grow(h); /* minimum-ever-free (observe.c) */
     h->c.arena_pages += pages;
     h->c.free_pages += pages;
     h->c.spans[SPAN_FREE]++;

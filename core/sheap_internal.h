@@ -90,7 +90,7 @@ static inline bool sheap_port_in_handler(void) { return false; }
 #endif
 
 /* The id of the calling context (thread), for the walk re-entry test
- * (issue 20, fix 5; see in_own_walk in malloc.c).  A port whose lock lets
+ * (see in_own_walk in malloc.c).  A port whose lock lets
  * several contexts in (the host's spinlock between threads) defines
  * SHEAP_PORT_HAS_CONTEXT_ID and sheap_port_context_id() (non-zero, distinct
  * per thread) in its sheap_port_lock.h.  With an interrupt-masking lock on
@@ -113,7 +113,7 @@ static inline uintptr_t sheap_port_context_id(void) { return sheap_port_task_id(
  * single-copy atomically, as the relaxed access would, but gcc folds a
  * constant offset into a volatile access and not into an __atomic one,
  * and keeps other fields in registers across it (fewer instructions on
- * the fast paths, issue 15); ThreadSanitizer sees the __atomic accesses
+ * the fast paths); ThreadSanitizer sees the __atomic accesses
  * it can check. */
 #if SHEAP_SMP
 #if defined(__SANITIZE_THREAD__)
@@ -235,7 +235,8 @@ struct sheap_span {
                                 start, bit clear) holds for SMALL spans
                                 only and the free fast path needs no
                                 state test (FREE, BUSY, DEAD: obj_bytes 0) */
-    /* Issue 17, after the fields the fast paths use (their offsets stay). */
+    /* Hardening, owner tags and SMP: after the fields the fast paths use,
+     * so that those keep their offsets in every build. */
 #if SHEAP_HARDENING >= 2
     /* SMALL: 1 = the slot's block is in quarantine (its freebits bit is
      * 0: allocated, for every count and the validator), see harden.c. */
@@ -254,7 +255,7 @@ struct sheap_span {
     uint8_t owner[SHEAP_CLASS_MAX_OBJS];
 #endif
 #if SHEAP_SMP
-    /* Issue 15 (docs/DESIGN.md "Concurrency").  SMALL: the CPU whose cache
+    /* SMP (docs/DESIGN.md "Concurrency").  SMALL: the CPU whose cache
      * holds the span, set with that CPU's lock and the shared lock held
      * when the span is made SMALL (or taken from a stash) for it; only
      * that CPU takes slots, changes freebits/nfree or lists the span.
@@ -462,7 +463,7 @@ struct index_l2 {
     struct sheap_arena *arena[INDEX_L2_ENTRIES];
 };
 
-/* ---- Linear allocator (the seed's linearAlloc) ---------------------------- */
+/* ---- Linear allocator ------------------------------------------------------ */
 
 /* Hands out [next, end) in order.  Memory states inside the reservation:
  *   [base, ready)       Ready: handed out (metadata allocators only)
@@ -519,7 +520,7 @@ struct sheap_cpu {
     struct {
 #endif
 #if SHEAP_SMP
-    /* Issue 15: live blocks and bytes of this CPU's small spans, as a
+    /* Live blocks and bytes of this CPU's small spans, as a
      * difference from the heap's counters (h->c), side by side for one
      * load pair and one store pair on the fast paths.  Small mallocs and
      * frees by this CPU change only these, under its lock; only holders of
@@ -549,7 +550,7 @@ struct sheap_cpu {
     uintptr_t head_map[BITMAP_WORDS(SHEAP_NUM_CLASSES)];
     unsigned release_cursor; /* class small_release_empty visits first */
 #if SHEAP_SMP
-    /* Issue 15.  This cache is covered by its CPU's lock,
+    /* This cache is covered by its CPU's lock,
      * sheap_cpu_locks[i] (one per CPU for the caches of every heap, so
      * that an entry point reaching several heaps takes one).  Spans of
      * this CPU with remote frees pending: a lock-free stack that other
@@ -599,7 +600,7 @@ struct meta_chunk {
 
 struct sheap_heap {
 #if SHEAP_SMP
-    /* One cache per CPU (issue 15), first: the free fast path then finds
+    /* One cache per CPU, first: the free fast path then finds
      * cpu[id] with one add of id << log2(stride) to the heap's address. */
     struct sheap_cpu cpu[SHEAP_MAX_CPUS];
 #endif
@@ -607,7 +608,7 @@ struct sheap_heap {
     bool initialized;
     /* sheap_shared.walker again, in every heap record (and the default
      * heap's, live or not) while a walk runs: sheap_malloc's fast path
-     * tests it next to the fields it loads anyway (issue 20, fix 5). */
+     * tests it next to the fields it loads anyway (walk re-entry). */
     uintptr_t walker;
     uint32_t caps;
     int order;
@@ -644,7 +645,7 @@ struct sheap_heap {
 #if !SHEAP_SMP
     struct sheap_cpu cpu;
 #endif
-    /* Issue 17 (observe.c): the lowest free_bytes seen at the end of a
+    /* observe.c: the lowest free_bytes seen at the end of a
      * period of constant arena size, stored inverted (~value) so that the
      * zeroed record means "none yet"; see observe_before_grow. */
     uintptr_t min_free_inv;
@@ -678,7 +679,7 @@ struct sheap_shared {
     unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit
                                          (SMP: per CPU, see ISR_DEPTH) */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
-    /* Issue 20, fix 5: sheap_port_context_id() of the context running a
+    /* Walk re-entry: sheap_port_context_id() of the context running a
      * walk of any heap (which holds the lock all heaps share), 0 when no
      * walk runs.  Written under the lock, read without it (relaxed
      * atomics) by every entry point before it takes the lock (the small
@@ -687,7 +688,7 @@ struct sheap_shared {
      * for ever, so it is refused. */
     uintptr_t walker;
 #if SHEAP_SMP
-    /* Issue 15: what the holder of the shared lock holds besides (written
+    /* What the holder of the shared lock holds besides (written
      * by each holder right after taking it): LOCK_MODE_ALL (every CPU
      * lock), LOCK_MODE_SHARED (none) or a CPU index (that CPU's lock).
      * cur_cpu is the cache the slow paths work on (HCPU). */
@@ -704,7 +705,7 @@ struct sheap_shared {
 extern struct sheap_shared sheap_shared;
 
 #if SHEAP_SMP
-/* A CPU's lock (issue 15): an atomic word, taken (acquire exchange) after
+/* A CPU's lock (SMP): an atomic word, taken (acquire exchange) after
  * masking the CPU's interrupts and given back (release store) before
  * restoring them; irq is the state to restore, written by the holder
  * only.  One cache line each, so that CPUs do not share the line they
@@ -974,8 +975,8 @@ uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, ui
  * trim.  Returns SHEAP_PORT_* and the base in *out. */
 int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out);
 /*
- * The seed's sysAlloc, in two steps.  arena_grow_prepare runs in a growth
- * section (lock not held): it finds at least n bytes of arena-aligned
+ * Adding address space to a heap, in two steps.  arena_grow_prepare runs
+ * in a growth section (lock not held): it finds at least n bytes of arena-aligned
  * address space, makes it Prepared, and makes the arena records and the
  * index tables they need; nothing another caller can see changes but the
  * backend's state.  On failure it returns the backend error and changes
@@ -1179,7 +1180,7 @@ void heap_retake(unsigned mode);
  * only where the heap is consistent and the caller holds no pointer into a
  * list (pageheap.c). */
 void lock_break(void);
-/* Walk re-entry (issue 20, fix 5; malloc.c): whether the caller is inside
+/* Walk re-entry (malloc.c): whether the caller is inside
  * its own walk, and the report of such a call (counted as misuse). */
 bool heap_in_own_walk(void);
 void walk_reentry(const void *p);
@@ -1188,7 +1189,7 @@ void heap_walk_mark(uintptr_t id);
 /* Debug: validate one span of h (check.c); panics when it is broken. */
 void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);
 
-/* ---- Observability and hardening (issue 17: observe.c, harden.c) ---------- */
+/* ---- Observability and hardening (observe.c, harden.c) -------------------- */
 
 /* The current owner tag (sheap_set_owner), read by the allocation paths. */
 extern sheap_owner_t sheap_current_owner;
