@@ -199,7 +199,8 @@ enum span_state {
  *     rejects it) or the span that does cover it;
  *   - a FREE span never touches another FREE span (coalesced);
  *   - SMALL: freebits has exactly nfree bits set, none at or above nelems;
- *     the span is on its class's partial list iff nfree > 0;
+ *     the span is on a list of its class iff nfree > 0: the partial list,
+ *     or (empty) the stash (class_list says which);
  *   - the starts page bit is set exactly at the first page of every SMALL
  *     and LARGE span (one bit per run: O(1)), and every page of those is
  *     Ready; span_covering() finds the in-use span over any page from it;
