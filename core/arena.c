@@ -560,7 +560,7 @@ static void heap_unlink(struct sheap_heap *h)
  * it is never interleaved with the heap (it is made Ready per arena); then
  * a large initial reservation, which keeps the heap contiguous (smaller
  * sizes are tried until one fits; none fitting is not an error). */
-static bool heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t initial)
+static int heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t initial)
 {
     SHEAP_ASSERT_GROWTH();
     uintptr_t frames = region_size >> SHEAP_ARENA_SHIFT;
@@ -569,7 +569,7 @@ static bool heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t 
     uintptr_t meta_size = round_up(frames * sizeof(struct sheap_arena), SHEAP_PAGE_SIZE);
     uintptr_t res;
     if (!meta_reserve(&h->backend, meta_size, &res)) /* with guard pages, see META_GUARD */
-        return false;
+        return SHEAP_PORT_ENOMEM;
     uintptr_t m = res + meta_guard(&h->backend);
     linear_init(&h->arena_meta, m, meta_size);
     h->arena_meta_base = m;
@@ -593,11 +593,11 @@ static bool heap_init_32(struct sheap_heap *h, uintptr_t region_size, uintptr_t 
             hint_push(h, a + (uintptr_t)size, false);
         break;
     }
-    return true;
+    return SHEAP_PORT_OK;
 }
 #endif
 
-bool heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
+int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
 {
     SHEAP_ASSERT_GROWTH();
     h->backend = *cfg->backend;
@@ -608,12 +608,12 @@ bool heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
         if (cfg->hints[i] != 0)
             hint_push(h, round_up(cfg->hints[i], SHEAP_ARENA_SIZE), false);
 #if SHEAP_32BIT_MODE
-    if (!heap_init_32(h, cfg->region_size, cfg->initial_reserve)) {
+    if (heap_init_32(h, cfg->region_size, cfg->initial_reserve) != SHEAP_PORT_OK) {
         mem_zero(h, sizeof(*h));
-        return false;
+        return SHEAP_ENOMEM;
     }
 #endif
-    return true;
+    return 0;
 }
 
 void heap_publish(struct sheap_heap *h)
@@ -623,13 +623,13 @@ void heap_publish(struct sheap_heap *h)
     heap_link(h);
 }
 
-bool heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
+int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
 {
     SHEAP_ASSERT_LOCKED();
-    if (!heap_init_prepare(h, cfg))
-        return false;
-    heap_publish(h);
-    return true;
+    int r = heap_init_prepare(h, cfg);
+    if (r == 0)
+        heap_publish(h);
+    return r;
 }
 
 void heap_release_all(struct sheap_heap *h)

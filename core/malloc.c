@@ -1392,7 +1392,7 @@ static int heap_create_locked(struct sheap_heap *h, const struct sheap_config *c
     if (h->initialized || sheap_shared.growing) /* growing: called from a handler or backend */
         return SHEAP_EBUSY;
     mem_zero(h, sizeof(*h));
-    return heap_init(h, cfg) ? 0 : SHEAP_ENOMEM;
+    return heap_init(h, cfg);
 }
 
 /* The default heap exists (made from the port's default backend now if it
@@ -1425,12 +1425,12 @@ static bool default_ensure(void)
     uintptr_t page = cfg.backend->page_size;
     if (page == 0 || (page & (page - 1)) != 0 || page > SHEAP_PAGE_SIZE)
         sheap_panic("sheap: SHEAP_PAGE_SIZE is not a multiple of the default backend's page size");
-    bool ok = heap_init_prepare(&sheap_heap, &cfg);
+    int r = heap_init_prepare(&sheap_heap, &cfg);
     lock();
     growth_end();
-    if (ok)
+    if (r == 0)
         heap_publish(&sheap_heap);
-    return ok;
+    return r == 0;
 }
 
 /* Whether h can serve an allocation: a live heap, or the default heap,

@@ -895,12 +895,12 @@ static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintpt
  * into shared.heaps.  32-bit mode reserves the arena metadata and the
  * initial reservation here; failing those is not fatal (the heap grows
  * from hints later) except that the metadata reservation must succeed.
- * Returns true, or false (out of memory) with nothing changed; without
- * SHEAP_32BIT_MODE it cannot fail. */
-bool heap_init(struct sheap_heap *h, const struct sheap_config *cfg);
+ * Returns 0, or SHEAP_ENOMEM (sheap.h's error number) with nothing
+ * changed; without SHEAP_32BIT_MODE it cannot fail. */
+int heap_init(struct sheap_heap *h, const struct sheap_config *cfg);
 /* heap_init in two steps: the backend work (lock held or growth owned;
  * h is not yet visible), then making h live (lock held). */
-bool heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg);
+int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg);
 void heap_publish(struct sheap_heap *h);
 /* Take or give back the growth section (pageheap.c; lock held).
  * growth_try: GROWTH_OWNED (taken), GROWTH_REFUSED (interrupt context, or
