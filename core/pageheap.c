@@ -196,9 +196,8 @@ SHEAP_HOT_INLINE void span_dispose(struct sheap_heap *h, struct sheap_span *s)
 
 /* ---- Page ranges that may cross arena boundaries ------------------------- */
 
-/* ph_each_piece (sheap_internal.h); static, so that the page heap's own
- * calls inline it with their callbacks. */
-static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
+/* See sheap_internal.h. */
+void ph_each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
 {
     SHEAP_ASSERT_GROWTH();
     while (npages > 0) {
@@ -212,8 +211,6 @@ static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
         npages -= n;
     }
 }
-
-void ph_each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx) { each_piece(base, npages, fn, ctx); }
 
 static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
 {
@@ -317,7 +314,7 @@ static uintptr_t ready_first(const struct sheap_span *s, uintptr_t n)
     if (n > COUNT_MAX)
         return UINTPTR_MAX;
     uintptr_t r = 0;
-    each_piece(s->base, n, piece_count_ready, &r);
+    ph_each_piece(s->base, n, piece_count_ready, &r);
     return r;
 }
 
@@ -378,7 +375,7 @@ static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
     if (!growth_begin())
         return BACK_NOGROW;
     HEAP_DROP(mode_);
-    each_piece(s->base, s->npages, piece_back, &b);
+    ph_each_piece(s->base, s->npages, piece_back, &b);
     HEAP_RETAKE(mode_);
     growth_end();
     if (b.err != SHEAP_PORT_OK) {
@@ -795,7 +792,7 @@ SHEAP_HOT_INLINE void run_in_use(struct sheap_heap *h, struct sheap_span *s, str
         for (uintptr_t i = 0; i < npages; i++)
             a->spans[first + i] = s;
     else
-        each_piece(s->base, npages, piece_map, s);
+        ph_each_piece(s->base, npages, piece_map, s);
     bit_set(a->starts, first); /* its start bit: one, whatever its length */
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
@@ -862,7 +859,7 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
         return;
     /* Every page of s is Ready: it was in use until now. */
     be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);
-    each_piece(s->base, s->npages, piece_ready_clear, NULL);
+    ph_each_piece(s->base, s->npages, piece_ready_clear, NULL);
     s->ready = READY_NONE;
     h->free_ready_pages -= s->npages;
     h->c.ready_pages -= s->npages;
@@ -1055,7 +1052,7 @@ uintptr_t ph_trim(struct sheap_heap *h)
         s->state = SPAN_BUSY;
         sheap_shared.busy_spans++;
         HEAP_DROP(mode_);
-        each_piece(s->base, s->npages, piece_trim, &t);
+        ph_each_piece(s->base, s->npages, piece_trim, &t);
         HEAP_RETAKE(mode_);
         s->ready = READY_NONE;
         s->next = done;
