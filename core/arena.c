@@ -8,8 +8,7 @@
  *     reserved address space that is made Ready only as it is handed out;
  *   - arena hints: where the heap tries to grow next;
  *   - aligned reservations (over-reserve and trim);
- *   - arena_grow, the seed's sysAlloc: the one function that adds address
- *     space to the heap;
+ *   - arena_grow: the one function that adds address space to the heap;
  *   - 32-bit mode: arena metadata for the whole heap region and a large
  *     initial reservation, both made up front;
  *   - heap creation and destruction (heap_init, heap_release_all).
@@ -105,7 +104,7 @@ static bool index_any(uintptr_t v, uintptr_t n)
 }
 
 /*
- * Guard pages (issue 20): every reservation that holds metadata (metadata
+ * Guard pages: every reservation that holds metadata (metadata
  * chunks of every heap and of the shared index, the 32-bit up-front arena
  * records) is reserved with one heap page more on each side, and those two
  * pages are never handed out, so they stay Reserved (never Ready) for the
@@ -472,7 +471,7 @@ static uintptr_t map_walk(struct sheap_heap *h, uintptr_t v, uintptr_t n, bool b
     int err = SHEAP_PORT_OK;
     while (n > 0 && err == SHEAP_PORT_OK) {
         struct sheap_arena *a = arena_of(v);
-        uintptr_t first = arena_page_index(a, v);
+        uintptr_t first = arena_page_index(v);
         uintptr_t k = SHEAP_ARENA_PAGES - first < n ? SHEAP_ARENA_PAGES - first : n;
         if (a != NULL && a->heap == h) {
             uintptr_t want = rec_pages(ARENA_REC_PAGE(first), ARENA_REC_PAGE(first + k - 1)) & ~a->map_ready;
@@ -611,10 +610,10 @@ int heap_init_prepare(struct sheap_heap *h, const struct sheap_config *cfg)
 #if SHEAP_32BIT_MODE
     if (heap_init_32(h, cfg->region_size, cfg->initial_reserve) != SHEAP_PORT_OK) {
         mem_zero(h, sizeof(*h));
-        return SHEAP_PORT_ENOMEM;
+        return SHEAP_ENOMEM;
     }
 #endif
-    return SHEAP_PORT_OK;
+    return 0;
 }
 
 void heap_publish(struct sheap_heap *h)
@@ -628,7 +627,7 @@ int heap_init(struct sheap_heap *h, const struct sheap_config *cfg)
 {
     SHEAP_ASSERT_LOCKED();
     int r = heap_init_prepare(h, cfg);
-    if (r == SHEAP_PORT_OK)
+    if (r == 0)
         heap_publish(h);
     return r;
 }
@@ -662,7 +661,7 @@ void heap_release_all(struct sheap_heap *h)
     mem_zero(h, sizeof(*h));
 }
 
-/* ---- Growth (the seed's sysAlloc) ----------------------------------------------- */
+/* ---- Growth (arena_grow) -------------------------------------------------------- */
 
 #if !SHEAP_LAZY_ARENA_META
 /* Where h's metadata allocator stood, so that an allocation can be taken

@@ -61,12 +61,12 @@ static int check_small(const struct sheap_span *s, struct tally *t)
 #else
     unsigned cpu = 0;
 #endif
-    if (s->on_partial == ON_STASH) {
+    if (s->class_list == CLASS_LIST_STASH) {
         if (s->nfree != s->nelems)
             return SHEAP_CHECK_PARTIAL;
         t->stashed[cpu][cls]++;
         t->stash_pages[cpu] += s->npages;
-    } else if ((s->on_partial == ON_PARTIAL) != (s->nfree > 0) || (s->on_partial & ~ON_PARTIAL)) {
+    } else if ((s->class_list == CLASS_LIST_PARTIAL) != (s->nfree > 0) || (s->class_list & ~CLASS_LIST_PARTIAL)) {
         return SHEAP_CHECK_PARTIAL;
     } else if (s->nfree > 0) {
         t->partial[cpu][cls]++;
@@ -76,6 +76,54 @@ static int check_small(const struct sheap_span *s, struct tally *t)
     t->live_bytes += (uintptr_t)(s->nelems - s->nfree - q) * s->elem_size;
     t->live_blocks += s->nelems - s->nfree - q;
     return 0;
+}
+
+/* check_span's test of one arena-local piece of span s (ph_each_piece):
+ * its page bits, a word at a time, and for a SMALL span every span-map
+ * entry.  The first failure is kept in err, and the pieces after it are
+ * passed over. */
+struct piece_check {
+    struct tally *t;
+    const struct sheap_span *s;
+    uintptr_t ready; /* Ready pages of s in the pieces so far */
+    int err;
+};
+
+static void check_piece(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx)
+{
+    struct piece_check *c = ctx;
+    const struct sheap_span *s = c->s;
+    if (c->err != 0)
+        return;
+    if (a == NULL || a->heap != c->t->h) {
+        c->err = SHEAP_CHECK_SPAN_MAP;
+        return;
+    }
+    uintptr_t addr = a->base + (first << SHEAP_PAGE_SHIFT);
+    uintptr_t ready = bits_count_range(a->ready, first, n);
+    uintptr_t starts = bits_count_range(a->starts, first, n);
+    c->t->ready_pages += ready;
+    c->ready += ready;
+    if (s->state == SPAN_FREE) {
+        if (starts != 0)
+            c->err = SHEAP_CHECK_PAGE_STATE;
+        c->t->free_ready_pages += ready;
+        return;
+    }
+    /* One start bit, at the first page; every page Ready. */
+    bool first_piece = addr == s->base;
+    /* (Level 3: a guarded block's last page, its guard, is not Ready.) */
+    uintptr_t guard = span_guarded(s) && addr + (n << SHEAP_PAGE_SHIFT) == s->base + (s->npages << SHEAP_PAGE_SHIFT);
+    if (starts != (first_piece ? 1u : 0u) || (first_piece && !bit_get(a->starts, first)) || ready != n - guard ||
+        (guard && bit_get(a->ready, first + n - 1))) {
+        c->err = SHEAP_CHECK_PAGE_STATE;
+        return;
+    }
+    for (uintptr_t i = 0; s->state == SPAN_SMALL && i < n; i++)
+        if (a->spans[first + i] != s) {
+            c->err = SHEAP_CHECK_SPAN_MAP;
+            return;
+        }
 }
 
 static int check_span(struct sheap_span *s, void *ctx)
@@ -100,36 +148,11 @@ static int check_span(struct sheap_span *s, void *ctx)
     if (s->state != SPAN_FREE && !arena_map_ready(t->h, s->base, s->npages))
         return SHEAP_CHECK_SPAN_MAP;
     /* Page bits, one arena-local piece at a time, a word at a time. */
-    uintptr_t addr = s->base, left = s->npages, span_ready = 0;
-    while (left > 0) {
-        struct sheap_arena *a = arena_of(addr);
-        if (a == NULL || a->heap != t->h)
-            return SHEAP_CHECK_SPAN_MAP;
-        uintptr_t first = arena_page_index(a, addr);
-        uintptr_t n = SHEAP_ARENA_PAGES - first < left ? SHEAP_ARENA_PAGES - first : left;
-        uintptr_t ready = bits_count_range(a->ready, first, n);
-        uintptr_t starts = bits_count_range(a->starts, first, n);
-        t->ready_pages += ready;
-        span_ready += ready;
-        if (s->state == SPAN_FREE) {
-            if (starts != 0)
-                return SHEAP_CHECK_PAGE_STATE;
-            t->free_ready_pages += ready;
-        } else {
-            /* One start bit, at the first page; every page Ready. */
-            bool first_piece = addr == s->base;
-            /* (Level 3: a guarded block's last page, its guard, is not Ready.) */
-            uintptr_t guard = span_guarded(s) && addr + (n << SHEAP_PAGE_SHIFT) == s->base + (s->npages << SHEAP_PAGE_SHIFT);
-            if (starts != (first_piece ? 1u : 0u) || (first_piece && !bit_get(a->starts, first)) || ready != n - guard ||
-                (guard && bit_get(a->ready, first + n - 1)))
-                return SHEAP_CHECK_PAGE_STATE;
-            for (uintptr_t i = 0; s->state == SPAN_SMALL && i < n; i++)
-                if (a->spans[first + i] != s)
-                    return SHEAP_CHECK_SPAN_MAP;
-        }
-        addr += n << SHEAP_PAGE_SHIFT;
-        left -= n;
-    }
+    struct piece_check pc = {t, s, 0, 0};
+    ph_each_piece(s->base, s->npages, check_piece, &pc);
+    if (pc.err != 0)
+        return pc.err;
+    uintptr_t span_ready = pc.ready;
     if (s->state == SPAN_FREE) {
         /* Its summary of the ready bits (READY_SOME: may be either). */
         if ((s->ready == READY_ALL && span_ready != s->npages) || (s->ready == READY_NONE && span_ready != 0) ||
@@ -250,7 +273,7 @@ static int check_partial_lists(const struct sheap_heap *h, const struct tally *t
             }
             do {
                 if (++n > t->partial[k][cls] || s->state != SPAN_SMALL || s->cls != cls || s->nfree == 0 ||
-                    !s->on_partial || s->next->prev != s)
+                    s->class_list == CLASS_LIST_NONE || s->next->prev != s)
                     return SHEAP_CHECK_PARTIAL;
                 s = s->next;
             } while (s != head);
@@ -264,8 +287,8 @@ static int check_partial_lists(const struct sheap_heap *h, const struct tally *t
     return 0;
 }
 
-/* Each stash holds exactly the spans marked ON_STASH for its class, at most
- * SHEAP_STASH_SPANS of them, and the page count matches. */
+/* Each stash holds exactly the spans marked CLASS_LIST_STASH for its class,
+ * at most SHEAP_STASH_SPANS of them, and the page count matches. */
 static int check_stashes(const struct sheap_heap *h, const struct tally *t)
 {
     SHEAP_ASSERT_LOCKED();
@@ -277,7 +300,7 @@ static int check_stashes(const struct sheap_heap *h, const struct tally *t)
             uintptr_t n = 0;
             for (struct sheap_span *s = cpu->stash[cls]; s != NULL; s = s->next) {
                 if (++n > t->stashed[k][cls] || s->state != SPAN_SMALL || s->cls != cls ||
-                    s->on_partial != ON_STASH)
+                    s->class_list != CLASS_LIST_STASH)
                     return SHEAP_CHECK_PARTIAL;
             }
             if (n != t->stashed[k][cls] || n > SHEAP_STASH_SPANS || (n != 0) != bit_get(cpu->stash_map, cls))
@@ -390,14 +413,14 @@ static int walk_span(struct sheap_span *s, void *arg)
         return w->fn((void *)s->base, s->npages << SHEAP_PAGE_SHIFT, s->state == SPAN_LARGE, w->ctx);
     for (uintptr_t i = 0; i < s->nelems; i++) {
         bool used = !((s->freebits[i / WORD_BITS] >> (i % WORD_BITS)) & 1u) && !slot_quarantined(s, i);
-        int r = w->fn((void *)(s->base + i * s->elem_size), s->elem_size, used, w->ctx);
+        int r = w->fn((void *)slot_addr(s, i), s->elem_size, used, w->ctx);
         if (r != 0)
             return r;
     }
     return 0;
 }
 
-/* Issue 20, fix 5: the walking context's id is kept in sheap_shared.walker
+/* Walk re-entry: the walking context's id is kept in sheap_shared.walker
  * while fn may run, so that a call from fn into any heap is refused instead
  * of spinning on the lock this walk holds (see in_own_walk in malloc.c).  A
  * nested walk is refused the same way, so the id is never overwritten.

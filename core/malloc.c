@@ -76,8 +76,15 @@ static inline void lock_note_leaving(void)
     MASK_TRACE_EXIT();
 }
 
+/* Raise h's peak of live bytes to live when it is above.  Lock held. */
+static inline void note_peak(struct sheap_heap *h, uintptr_t live)
+{
+    if (live > h->c.peak_live_bytes)
+        h->c.peak_live_bytes = live;
+}
+
 #if SHEAP_SMP
-/* ---- SMP locks (issue 15; docs/DESIGN.md "Concurrency") --------------------------
+/* ---- SMP locks (docs/DESIGN.md "Concurrency") ------------------------------------
  *
  * A CPU's lock (sheap_cpu_locks[i], sheap_internal.h) covers its cache in
  * every heap; the port's lock is the shared lock.  Order: CPU locks in
@@ -117,7 +124,7 @@ static inline void cpu_acquire(unsigned id)
  * trim, destroy: heap_lock_all).  The caller then takes its slow path,
  * which refuses a call from the walker callback (in_own_walk) and lets
  * any other context wait in lock(); the fast path itself neither spins
- * nor reads the walker word (issue 15: fewer instructions). */
+ * nor reads the walker word (fewer instructions). */
 static inline bool cpu_acquire_fast(struct sheap_cpu_lock *l)
 {
 #ifdef SHEAP_PORT_WORD_TAKE
@@ -236,12 +243,7 @@ static uintptr_t smp_live_bytes(const struct sheap_heap *h)
 }
 
 /* The peak of h from the snapshot (shared lock held). */
-static void smp_note_peak(struct sheap_heap *h)
-{
-    uintptr_t live = smp_live_bytes(h);
-    if (live > h->c.peak_live_bytes)
-        h->c.peak_live_bytes = live;
-}
+static void smp_note_peak(struct sheap_heap *h) { note_peak(h, smp_live_bytes(h)); }
 
 /* Large blocks and realloc: h's own counters, under the shared lock.  The
  * peak is kept here and when heap_lock_all folds the CPUs' figures in, so
@@ -291,8 +293,7 @@ static inline void count_alloc(struct sheap_heap *h, uintptr_t bytes)
 {
     h->c.live_bytes += bytes;
     h->c.live_blocks++;
-    if (h->c.live_bytes > h->c.peak_live_bytes)
-        h->c.peak_live_bytes = h->c.live_bytes;
+    note_peak(h, h->c.live_bytes);
 }
 
 static inline void count_free(struct sheap_heap *h, uintptr_t bytes)
@@ -344,7 +345,7 @@ static void *fail_oom(struct sheap_heap *h)
 }
 
 /*
- * Issue 20, fix 5: a call into sheap from inside a walker callback.  The
+ * Walk re-entry: a call into sheap from inside a walker callback.  The
  * walks (check.c) hold the heap lock while fn runs and set
  * sheap_shared.walker to the walking context's id (sheap_port_context_id,
  * see sheap_internal.h).  The lock is one for all heaps and not recursive,
@@ -448,7 +449,7 @@ __attribute__((noinline, cold)) static void *walk_refuse_alloc(void)
 #if SHEAP_SMP
 /* Spans whose remote frees the malloc slow path reclaims per call before
  * it takes a new span: each is O(bitmap words) plus at most one run free,
- * so the masked stretch stays bounded (issue 14). */
+ * so the masked stretch stays bounded. */
 #define SMP_RECLAIM_BATCH 4u
 uintptr_t smp_reclaim(struct sheap_heap *h, struct sheap_cpu *cpu, uintptr_t max);
 #endif
@@ -477,7 +478,7 @@ static inline void partial_remove(struct sheap_class *c, struct sheap_span *s)
         if (c->partial == s)
             c->partial = s->next;
     }
-    s->on_partial = 0;
+    s->class_list = CLASS_LIST_NONE;
 }
 
 static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
@@ -493,7 +494,7 @@ static inline void partial_append(struct sheap_class *c, struct sheap_span *s)
         head->prev->next = s;
         head->prev = s;
     }
-    s->on_partial = ON_PARTIAL;
+    s->class_list = CLASS_LIST_PARTIAL;
 }
 
 /* Whether SMALL span s waits on its owner's remote stack or backlog, or a
@@ -520,7 +521,7 @@ static inline void stash_push(struct sheap_heap *h, unsigned cls, struct sheap_s
     SHEAP_ASSERT_LOCKED();
     s->next = HCPU(h)->stash[cls];
     s->prev = NULL;
-    s->on_partial = ON_STASH;
+    s->class_list = CLASS_LIST_STASH;
     HCPU(h)->stash[cls] = s;
     bit_set(HCPU(h)->stash_map, cls);
     HCPU(h)->stash_pages += s->npages;
@@ -546,7 +547,7 @@ static inline struct sheap_span *stash_pop(struct sheap_heap *h, unsigned cls)
         if (s->next == NULL)
             bit_clear(HCPU(h)->stash_map, cls);
         HCPU(h)->stash_pages -= s->npages;
-        s->on_partial = 0;
+        s->class_list = CLASS_LIST_NONE;
     }
     return s;
 }
@@ -670,7 +671,7 @@ static inline void *small_take(struct sheap_heap *h, struct sheap_cpu *cpu, stru
     if (__builtin_expect(--s->nfree == 0, 0))
         partial_remove(c, s);
     count_small_alloc(h, cpu, s->elem_size);
-    return (void *)(s->base + slot * s->elem_size);
+    return (void *)slot_addr(s, slot);
 }
 
 /*
@@ -935,14 +936,14 @@ static void *guarded_alloc(struct sheap_heap *h, uintptr_t n, bool zero, uintptr
     be_unused(h, guard, SHEAP_PAGE_SIZE);
     lock();
     struct sheap_arena *a = arena_of(guard);
-    bit_clear(a->ready, arena_page_index(a, guard));
+    bit_clear(a->ready, arena_page_index(guard));
     h->c.ready_pages--;
     growth_end();
     s->guard_off = (guard - body - s->base) | 1; /* see struct sheap_span */
     /* block_of finds the span from the block's page: an interior entry of
      * a LARGE run, which may name the span covering it (sheap_internal.h). */
     struct sheap_arena *pa = arena_of(guard - body);
-    pa->spans[arena_page_index(pa, guard - body)] = s;
+    pa->spans[arena_page_index(guard - body)] = s;
     count_alloc(h, npages << SHEAP_PAGE_SHIFT);
 #if SHEAP_OWNER_TAGS
     s->owner[0] = sheap_current_owner;
@@ -970,15 +971,15 @@ static inline struct sheap_span *block_of(uintptr_t p, uintptr_t *slot, struct s
     if (a == NULL)
         return NULL;
     *hp = a->heap;
-    struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+    struct sheap_span *s = arena_span(a, arena_page_index(p));
     if (s == NULL)
         return NULL;
     uintptr_t off = p - s->base; /* wraps to huge when p < base */
     if (off >= s->obj_bytes)     /* also rejects FREE and DEAD records */
         return NULL;
     if (s->state == SPAN_SMALL) {
-        uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-        if (i * s->elem_size != off || ((SMP_LOAD(s->freebits[i / WORD_BITS]) >> (i % WORD_BITS)) & 1u))
+        uintptr_t i = span_slot(s, off);
+        if (slot_offset(s, i) != off || ((SMP_LOAD(s->freebits[i / WORD_BITS]) >> (i % WORD_BITS)) & 1u))
             return NULL;
 #if SHEAP_SMP
         if ((__atomic_load_n(&s->remote[i / WORD_BITS], __ATOMIC_RELAXED) >> (i % WORD_BITS)) & 1u)
@@ -1018,8 +1019,8 @@ static const char *misuse_cause(uintptr_t p)
         return "sheap: interior pointer into a large block (not its start)";
     if (off >= s->obj_bytes)
         return "sheap: pointer past the last block of a span (not from malloc?)";
-    uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-    if (i * s->elem_size != off)
+    uintptr_t i = span_slot(s, off);
+    if (slot_offset(s, i) != off)
         return "sheap: interior pointer into a small block (not its start)";
     observe_note_fault(SHEAP_FAULT_DOUBLE_FREE, (const void *)p, s, i, 0);
 #if SHEAP_HARDENING >= 2
@@ -1050,11 +1051,11 @@ static inline __attribute__((always_inline)) struct sheap_span *fast_block(uintp
 {
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+        struct sheap_span *s = arena_span(a, arena_page_index(p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes && s->state == SPAN_SMALL) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-            if (__builtin_expect(i * s->elem_size == off, 1)) {
+            uintptr_t i = span_slot(s, off);
+            if (__builtin_expect(slot_offset(s, i) == off, 1)) {
                 *ap = a;
                 *ip = i;
                 return s;
@@ -1151,7 +1152,7 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
         small_transition(h, s);
 }
 
-/* ---- Hardening level 2 and hooks (issue 17; contract in sheap.h) ----------------------- */
+/* ---- Hardening level 2 and hooks (contract in sheap.h) --------------------------------- */
 
 #if SHEAP_HARDENING >= 2
 /* After small block p of span s was taken and the lock dropped: check that
@@ -1166,7 +1167,7 @@ static void free_block(struct sheap_heap *h, struct sheap_span *s, uintptr_t slo
 const char *harden_note_damage(const struct sheap_span *s, uintptr_t slot, uintptr_t off, const void **who)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t block = s->base + slot * s->elem_size;
+    uintptr_t block = slot_addr(s, slot);
     if (off == 0 && slot > 0 && !bit_get(s->freebits, slot - 1) && !slot_quarantined(s, slot - 1)) {
         *who = (const void *)(block - s->elem_size);
         observe_note_fault(SHEAP_FAULT_OVERFLOW, *who, s, slot - 1, s->elem_size);
@@ -1195,7 +1196,7 @@ __attribute__((noinline, cold)) static void *take_damaged(struct sheap_span *s, 
  * path). */
 static inline void *take_verify(struct sheap_span *s, void *p)
 {
-    uintptr_t slot = (uintptr_t)(((uint64_t)((uintptr_t)p - s->base) * s->divmul) >> 32);
+    uintptr_t slot = span_slot(s, (uintptr_t)p - s->base);
     if (__builtin_expect(!harden_intact(p, poison_len(s->elem_size)), 0))
         return take_damaged(s, p, slot);
 #if SHEAP_OWNER_TAGS
@@ -1242,8 +1243,8 @@ static void quarantine_leave(struct sheap_span *s, uintptr_t slot)
  * marked (its qbit: allocated for the bitmap, so nobody takes it, and
  * another free of it is a double free), counted free, filled with the
  * poison, put in the ring, whose oldest entry leaves.  A fill of at most
- * POISON_LOCKED bytes runs with the lock held (16 bytes a step: under 100
- * instructions); a longer one with the lock dropped.  Lock held on entry;
+ * POISON_LOCKED bytes runs with the lock held (16 bytes a step, so at most 16
+ * steps); a longer one with the lock dropped.  Lock held on entry;
  * dropped on return (through irq when adopted is false: lock_fast's). */
 #define POISON_LOCKED 256u
 static inline void quarantine_enter(struct sheap_heap *h, struct sheap_span *s, uintptr_t slot, void *ptr,
@@ -1391,7 +1392,7 @@ static int heap_create_locked(struct sheap_heap *h, const struct sheap_config *c
     if (h->initialized || sheap_shared.growing) /* growing: called from a handler or backend */
         return SHEAP_EBUSY;
     mem_zero(h, sizeof(*h));
-    return heap_init(h, cfg) == SHEAP_PORT_OK ? 0 : SHEAP_ENOMEM;
+    return heap_init(h, cfg);
 }
 
 /* The default heap exists (made from the port's default backend now if it
@@ -1427,9 +1428,9 @@ static bool default_ensure(void)
     int r = heap_init_prepare(&sheap_heap, &cfg);
     lock();
     growth_end();
-    if (r == SHEAP_PORT_OK)
+    if (r == 0)
         heap_publish(&sheap_heap);
-    return r == SHEAP_PORT_OK;
+    return r == 0;
 }
 
 /* Whether h can serve an allocation: a live heap, or the default heap,
@@ -1812,7 +1813,7 @@ static int heap_posix_memalign(struct sheap_heap *h, void **out, size_t align, s
         walk_refuse_alloc();
         return SHEAP_EINVAL;
     }
-    /* Issue 20, fix 4: errno is set on EINVAL too (the Failure rule). */
+    /* errno is set on EINVAL too (the Failure rule of sheap.h). */
     if (!is_pow2(align) || align % sizeof(void *) != 0 || align > SHEAP_ARENA_SIZE) {
         sheap_port_set_errno(SHEAP_EINVAL);
         return SHEAP_EINVAL;
@@ -1920,7 +1921,7 @@ void *sheap_aligned_alloc_caps(uint32_t caps, size_t align, size_t n)
 static void free_slow(void *ptr);
 
 /*
- * Remote free (issue 15; docs/DESIGN.md "Concurrency"): slot i of SMALL
+ * Remote free (docs/DESIGN.md "Concurrency"): slot i of SMALL
  * span s, owned by another CPU, found live by the caller.  No lock: one
  * fetch_or sets the slot's bit in s->remote, whose old value tells a
  * second free of the same block (a double free, reported; nothing
@@ -1975,7 +1976,7 @@ __attribute__((noinline)) static void remote_free(struct sheap_heap *h, struct s
  * by the unlock that ends the entry point (unlock()).  Lock held. */
 static void reclaim_fault(const struct sheap_span *s, uintptr_t slot, uintptr_t k)
 {
-    const void *p = (const void *)(s->base + slot * s->elem_size);
+    const void *p = (const void *)slot_addr(s, slot);
     if (sheap_shared.df_count == 0) {
         sheap_shared.df_ptr = p;
 #if SHEAP_HARDENING >= 1
@@ -2028,7 +2029,7 @@ static void reclaim_span(struct sheap_heap *h, struct sheap_cpu *cpu, unsigned i
     struct sheap_class *c = &cpu->classes[s->cls];
     if (before == 0 && freed != 0)
         partial_append(c, s);
-    if (s->nfree == s->nelems && s->on_partial == ON_PARTIAL)
+    if (s->nfree == s->nelems && s->class_list == CLASS_LIST_PARTIAL)
         small_span_empty(h, c, s);
     else
         SHEAP_VALIDATE_SPAN(h, s);
@@ -2092,8 +2093,8 @@ void heap_fold(void)
         }
         /* Only when small blocks moved: a peak below the live figure is
          * otherwise a broken counter, which the validator reports. */
-        if (moved && h->c.live_bytes > h->c.peak_live_bytes)
-            h->c.peak_live_bytes = h->c.live_bytes;
+        if (moved)
+            note_peak(h, h->c.live_bytes);
     }
 }
 
@@ -2156,9 +2157,9 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
 #endif
     struct sheap_span *s;
     uintptr_t off;
-    if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(a, p))) != NULL, 1) &&
+    if (__builtin_expect(a != NULL, 1) && __builtin_expect((s = arena_span(a, arena_page_index(p))) != NULL, 1) &&
         (off = p - s->base) < s->obj_bytes) {
-        uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+        uintptr_t i = span_slot(s, off);
         /* The slot's free bit first: with the slot test it fails for every
          * span that is not SMALL (a LARGE one maps every offset to slot 0,
          * marked free; see struct sheap_span), so no state test is needed,
@@ -2171,7 +2172,7 @@ static inline __attribute__((always_inline)) void free_smp(void *ptr)
         uintptr_t *word = &bitmap[i / WORD_BITS];
         uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS);
         uintptr_t bits = SMP_LOAD(*word);
-        if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+        if (__builtin_expect(slot_offset(s, i) == off && (bits & bit) == 0, 1)) {
             struct sheap_heap *h = a->heap;
             /* Owned by this CPU with no remote free queued (one load of
              * both words, see struct sheap_span): no remote bit can be
@@ -2286,13 +2287,13 @@ static inline __attribute__((always_inline)) void free_untraced(void *ptr)
     uintptr_t p = (uintptr_t)ptr;
     struct sheap_arena *a = arena_of_cached(p);
     if (__builtin_expect(a != NULL, 1)) {
-        struct sheap_span *s = arena_span(a, arena_page_index(a, p));
+        struct sheap_span *s = arena_span(a, arena_page_index(p));
         uintptr_t off;
         if (__builtin_expect(s != NULL, 1) && (off = p - s->base) < s->obj_bytes) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t i = span_slot(s, off);
             uintptr_t *word = &s->freebits[i / WORD_BITS];
             uintptr_t bit = (uintptr_t)1 << (i % WORD_BITS), bits = *word;
-            if (__builtin_expect(i * s->elem_size == off && (bits & bit) == 0, 1)) {
+            if (__builtin_expect(slot_offset(s, i) == off && (bits & bit) == 0, 1)) {
                 struct sheap_heap *h = a->heap;
                 *word = bits | bit;
                 count_free(h, s->elem_size);
@@ -2359,11 +2360,11 @@ static size_t smp_small_size(uintptr_t p, struct sheap_heap **hp)
         struct sheap_arena *a = arena_of(p);
         struct sheap_span *s;
         uintptr_t off;
-        if (a != NULL && (s = arena_span(a, arena_page_index(a, p))) != NULL && (off = p - s->base) < s->obj_bytes &&
+        if (a != NULL && (s = arena_span(a, arena_page_index(p))) != NULL && (off = p - s->base) < s->obj_bytes &&
             s->state == SPAN_SMALL) {
-            uintptr_t i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+            uintptr_t i = span_slot(s, off);
             uintptr_t w = i / WORD_BITS, bit = (uintptr_t)1 << (i % WORD_BITS);
-            if (i * s->elem_size == off && (SMP_LOAD(s->freebits[w]) & bit) == 0 &&
+            if (slot_offset(s, i) == off && (SMP_LOAD(s->freebits[w]) & bit) == 0 &&
                 (__atomic_load_n(&s->remote[w], __ATOMIC_RELAXED) & bit) == 0) {
                 n = s->elem_size;
                 *hp = a->heap;
@@ -2473,8 +2474,7 @@ static void *realloc_untraced(void *ptr, size_t n)
                 ph_grow_in_place(h, s, want);
             if (s->npages >= want) {
                 h->c.live_bytes = h->c.live_bytes - old + (s->npages << SHEAP_PAGE_SHIFT);
-                if (h->c.live_bytes > h->c.peak_live_bytes)
-                    h->c.peak_live_bytes = h->c.live_bytes;
+                note_peak(h, h->c.live_bytes);
                 unlock();
                 return ptr;
             }

@@ -1,6 +1,6 @@
 /*
- * observe.c - what a firmware asks of its heap in the field (issue 17; the
- * contract is in sheap.h, "Observability"): the heap report (largest free
+ * observe.c - what a firmware asks of its heap in the field (the contract
+ * is in sheap.h, "Observability"): the heap report (largest free
  * block, free and used bytes by size class, resettable peak and
  * minimum-ever-free, fragmentation), owner tags and the leak report by
  * owner, the trace and out-of-memory hooks' registry, the record behind
@@ -167,8 +167,8 @@ sheap_owner_t sheap_owner_of(const void *p)
         if (s->state == SPAN_LARGE && a == s->base + large_off(s)) {
             o = s->owner[0];
         } else if (s->state == SPAN_SMALL) {
-            uintptr_t off = a - s->base, i = (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
-            if (i * s->elem_size == off && slot_live(s, i))
+            uintptr_t off = a - s->base, i = span_slot(s, off);
+            if (slot_offset(s, i) == off && slot_live(s, i))
                 o = s->owner[i];
         }
     }
@@ -344,7 +344,7 @@ static int owner_span(struct sheap_span *s, void *arg)
         return 0;
     for (uintptr_t i = 0; i < s->nelems; i++)
         if (s->owner[i] == w->owner && slot_live(s, i)) {
-            int r = w->fn((void *)(s->base + i * s->elem_size), s->elem_size, true, w->ctx);
+            int r = w->fn((void *)slot_addr(s, i), s->elem_size, true, w->ctx);
             if (r != 0)
                 return r;
         }
@@ -397,7 +397,7 @@ static int verify_span(struct sheap_span *s, void *arg)
     for (uintptr_t i = 0; i < s->nelems; i++) {
         if (!bit_get(s->freebits, i) && !slot_quarantined(s, i))
             continue;
-        void *p = (void *)(s->base + i * s->elem_size);
+        void *p = (void *)slot_addr(s, i);
         uintptr_t len = poison_len(s->elem_size);
         uintptr_t off = harden_find_write(p, len);
         if (off == len)

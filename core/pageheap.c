@@ -180,7 +180,7 @@ SHEAP_HOT_INLINE struct sheap_span *span_new(struct sheap_heap *h, uintptr_t bas
     s->state = SPAN_FREE;
     s->ready = READY_NONE;
     s->needzero = 1;
-    s->on_partial = 0;
+    s->class_list = CLASS_LIST_NONE;
     return s;
 }
 
@@ -196,15 +196,13 @@ SHEAP_HOT_INLINE void span_dispose(struct sheap_heap *h, struct sheap_span *s)
 
 /* ---- Page ranges that may cross arena boundaries ------------------------- */
 
-/* Calls fn for each arena-local piece of [base, base + npages pages). */
-typedef void (*piece_fn)(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx);
-
-static void each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
+/* See sheap_internal.h. */
+void ph_each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx)
 {
     SHEAP_ASSERT_GROWTH();
     while (npages > 0) {
         struct sheap_arena *a = arena_of(base);
-        uintptr_t first = arena_page_index(a, base);
+        uintptr_t first = arena_page_index(base);
         uintptr_t n = SHEAP_ARENA_PAGES - first;
         if (n > npages)
             n = npages;
@@ -223,7 +221,7 @@ static void piece_map(struct sheap_arena *a, uintptr_t first, uintptr_t n, void 
 struct sheap_span *span_covering(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    uintptr_t before = a ? arena_page_index(a, addr) + 1 : 0;
+    uintptr_t before = a ? arena_page_index(addr) + 1 : 0;
     while (a != NULL) {
         uintptr_t j = bits_prev(a->starts, before);
         if (j != UINTPTR_MAX) {
@@ -243,14 +241,14 @@ struct sheap_span *span_covering(uintptr_t addr)
 SHEAP_HOT_INLINE void map_bounds_in(struct sheap_arena *a, struct sheap_span *s)
 {
     SHEAP_ASSERT_LOCKED();
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     a->spans[first] = s;
     if (first + s->npages <= SHEAP_ARENA_PAGES) {
         a->spans[first + s->npages - 1] = s;
     } else {
         uintptr_t last = SPAN_END(s) - PAGE;
         a = arena_of(last);
-        a->spans[arena_page_index(a, last)] = s;
+        a->spans[arena_page_index(last)] = s;
     }
 }
 
@@ -316,7 +314,7 @@ static uintptr_t ready_first(const struct sheap_span *s, uintptr_t n)
     if (n > COUNT_MAX)
         return UINTPTR_MAX;
     uintptr_t r = 0;
-    each_piece(s->base, n, piece_count_ready, &r);
+    ph_each_piece(s->base, n, piece_count_ready, &r);
     return r;
 }
 
@@ -377,7 +375,7 @@ static int back_span(struct sheap_heap *h, struct sheap_span *s, bool *zeroed)
     if (!growth_begin())
         return BACK_NOGROW;
     HEAP_DROP(mode_);
-    each_piece(s->base, s->npages, piece_back, &b);
+    ph_each_piece(s->base, s->npages, piece_back, &b);
     HEAP_RETAKE(mode_);
     growth_end();
     if (b.err != SHEAP_PORT_OK) {
@@ -468,6 +466,16 @@ SHEAP_HOT_INLINE struct sheap_span *fl_find(const struct sheap_heap *h, uintptr_
     return s && s->npages >= n ? s : NULL;
 }
 
+/* FREE run `into` takes in the FREE run `next` that follows it (off the
+ * free lists), whose record is retired. */
+SHEAP_HOT_INLINE void run_absorb(struct sheap_heap *h, struct sheap_span *into, struct sheap_span *next)
+{
+    into->npages += next->npages;
+    into->ready = ready_merge(into->ready, next->ready);
+    span_dispose(h, next);
+    h->c.spans[SPAN_FREE]--;
+}
+
 /* File FREE span s, merging it with free neighbours first.  Each merge
  * retires one record, so the count of free spans drops with it. */
 SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span *s,
@@ -476,18 +484,15 @@ SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span
     SHEAP_ASSERT_LOCKED();
     /* The neighbours' entries, from s's own arena a when they are in it
      * (one index lookup in all, the common case), else through the index. */
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     if (s->base >= PAGE) {
         struct sheap_span *p = first != 0 ? a->spans[first - 1] : span_of_heap(h, s->base - PAGE);
         if (p && p->state == SPAN_FREE) {
             fl_remove(h, p);
-            p->npages += s->npages;
-            p->ready = ready_merge(p->ready, s->ready);
-            span_dispose(h, s);
-            h->c.spans[SPAN_FREE]--;
+            run_absorb(h, p, s);
             s = p;
             a = arena_of(s->base);
-            first = arena_page_index(a, s->base);
+            first = arena_page_index(s->base);
         }
     }
     uintptr_t end = SPAN_END(s);
@@ -496,10 +501,7 @@ SHEAP_HOT_INLINE void coalesce_insert_in(struct sheap_heap *h, struct sheap_span
             first + s->npages < SHEAP_ARENA_PAGES ? a->spans[first + s->npages] : span_of_heap(h, end);
         if (n && n->state == SPAN_FREE) {
             fl_remove(h, n);
-            s->npages += n->npages;
-            s->ready = ready_merge(s->ready, n->ready);
-            span_dispose(h, n);
-            h->c.spans[SPAN_FREE]--;
+            run_absorb(h, s, n);
         }
     }
     map_bounds_in(a, s);
@@ -536,7 +538,7 @@ int ph_grow(struct sheap_heap *h, uintptr_t npages)
         return PH_GROW_FAILED;
     uintptr_t v = g.v, size = g.size;
     uintptr_t pages = size >> SHEAP_PAGE_SHIFT;
-    observe_before_grow(h); /* issue 17: minimum-ever-free (observe.c) */
+    observe_before_grow(h); /* minimum-ever-free (observe.c) */
     h->c.arena_pages += pages;
     h->c.free_pages += pages;
     h->c.spans[SPAN_FREE]++;
@@ -688,7 +690,7 @@ struct sheap_span *ph_alloc_ready(struct sheap_heap *h, uintptr_t npages, uintpt
     if (__builtin_expect(s->ready != READY_ALL || (a = arena_map_known_arena(h, s->base, npages)) == NULL, 0))
         return alloc_ready_slow(h, npages, 1, state, s);
     fl_remove(h, s);
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     if (s->npages != npages)
         split_tail(h, s, a, first, npages);
     h->free_ready_pages -= npages;
@@ -730,7 +732,7 @@ take_run(struct sheap_heap *h, struct sheap_span *s, uintptr_t npages, uintptr_t
     }
     /* The tail split, with s's arena looked up once for it and below. */
     struct sheap_arena *a = arena_of(s->base);
-    uintptr_t first = arena_page_index(a, s->base);
+    uintptr_t first = arena_page_index(s->base);
     if (s->npages != npages)
         split_tail(h, s, a, first, npages);
     return finish_run(h, s, a, first, npages, state, oom_backing);
@@ -764,7 +766,7 @@ __attribute__((noinline)) static struct sheap_span *take_run_unmapped(struct she
     s = split_busy(h, s, at, npages);
     s->state = SPAN_FREE; /* in no list, lock held: finish_run makes it BUSY if it backs pages */
     struct sheap_arena *a = arena_of(s->base);
-    return finish_run(h, s, a, arena_page_index(a, s->base), npages, state, oom_backing);
+    return finish_run(h, s, a, arena_page_index(s->base), npages, state, oom_backing);
 }
 
 /* Run s (npages Ready pages from page first of arena a, out of the lists,
@@ -790,7 +792,7 @@ SHEAP_HOT_INLINE void run_in_use(struct sheap_heap *h, struct sheap_span *s, str
         for (uintptr_t i = 0; i < npages; i++)
             a->spans[first + i] = s;
     else
-        each_piece(s->base, npages, piece_map, s);
+        ph_each_piece(s->base, npages, piece_map, s);
     bit_set(a->starts, first); /* its start bit: one, whatever its length */
     h->c.spans[SPAN_FREE]--;
     h->c.spans[state]++;
@@ -857,7 +859,7 @@ static void retain_or_release(struct sheap_heap *h, struct sheap_span *s)
         return;
     /* Every page of s is Ready: it was in use until now. */
     be_unused(h, s->base, s->npages << SHEAP_PAGE_SHIFT);
-    each_piece(s->base, s->npages, piece_ready_clear, NULL);
+    ph_each_piece(s->base, s->npages, piece_ready_clear, NULL);
     s->ready = READY_NONE;
     h->free_ready_pages -= s->npages;
     h->c.ready_pages -= s->npages;
@@ -870,11 +872,11 @@ SHEAP_HOT_INLINE void release_run_in(struct sheap_heap *h, struct sheap_span *s,
                                      struct sheap_arena *a)
 {
     SHEAP_ASSERT_LOCKED();
-    bit_clear(a->starts, arena_page_index(a, s->base)); /* its start bit */
+    bit_clear(a->starts, arena_page_index(s->base)); /* its start bit */
     s->state = SPAN_FREE;
     s->ready = ready;
     s->obj_bytes = 0;
-    s->on_partial = 0;
+    s->class_list = CLASS_LIST_NONE;
     h->c.spans[SPAN_FREE]++;
     h->c.free_pages += s->npages;
     h->free_ready_pages += s->npages;
@@ -1050,7 +1052,7 @@ uintptr_t ph_trim(struct sheap_heap *h)
         s->state = SPAN_BUSY;
         sheap_shared.busy_spans++;
         HEAP_DROP(mode_);
-        each_piece(s->base, s->npages, piece_trim, &t);
+        ph_each_piece(s->base, s->npages, piece_trim, &t);
         HEAP_RETAKE(mode_);
         s->ready = READY_NONE;
         s->next = done;

@@ -90,7 +90,7 @@ static inline bool sheap_port_in_handler(void) { return false; }
 #endif
 
 /* The id of the calling context (thread), for the walk re-entry test
- * (issue 20, fix 5; see in_own_walk in malloc.c).  A port whose lock lets
+ * (see in_own_walk in malloc.c).  A port whose lock lets
  * several contexts in (the host's spinlock between threads) defines
  * SHEAP_PORT_HAS_CONTEXT_ID and sheap_port_context_id() (non-zero, distinct
  * per thread) in its sheap_port_lock.h.  With an interrupt-masking lock on
@@ -113,7 +113,7 @@ static inline uintptr_t sheap_port_context_id(void) { return sheap_port_task_id(
  * single-copy atomically, as the relaxed access would, but gcc folds a
  * constant offset into a volatile access and not into an __atomic one,
  * and keeps other fields in registers across it (fewer instructions on
- * the fast paths, issue 15); ThreadSanitizer sees the __atomic accesses
+ * the fast paths); ThreadSanitizer sees the __atomic accesses
  * it can check. */
 #if SHEAP_SMP
 #if defined(__SANITIZE_THREAD__)
@@ -199,7 +199,8 @@ enum span_state {
  *     rejects it) or the span that does cover it;
  *   - a FREE span never touches another FREE span (coalesced);
  *   - SMALL: freebits has exactly nfree bits set, none at or above nelems;
- *     the span is on its class's partial list iff nfree > 0;
+ *     the span is on a list of its class iff nfree > 0: the partial list,
+ *     or (empty) the stash (class_list says which);
  *   - the starts page bit is set exactly at the first page of every SMALL
  *     and LARGE span (one bit per run: O(1)), and every page of those is
  *     Ready; span_covering() finds the in-use span over any page from it;
@@ -221,8 +222,8 @@ struct sheap_span {
                                 READY_SOME, what its a->ready bits hold */
     };
     uint8_t needzero;        /* memory may hold old data (LARGE and SMALL) */
-    uint8_t on_partial;      /* SMALL: ON_PARTIAL (the class's partial list),
-                                ON_STASH (its stash of empty spans) or 0 */
+    uint8_t class_list;      /* SMALL: which list of its class's cache holds
+                                the span, enum class_list */
     uint32_t nelems;         /* SMALL: slots in the span */
     uint32_t nfree;          /* SMALL: free slots */
     uint32_t hint;           /* SMALL: the word where malloc's scan starts */
@@ -235,7 +236,8 @@ struct sheap_span {
                                 start, bit clear) holds for SMALL spans
                                 only and the free fast path needs no
                                 state test (FREE, BUSY, DEAD: obj_bytes 0) */
-    /* Issue 17, after the fields the fast paths use (their offsets stay). */
+    /* Hardening, owner tags and SMP: after the fields the fast paths use,
+     * so that those keep their offsets in every build. */
 #if SHEAP_HARDENING >= 2
     /* SMALL: 1 = the slot's block is in quarantine (its freebits bit is
      * 0: allocated, for every count and the validator), see harden.c. */
@@ -254,7 +256,7 @@ struct sheap_span {
     uint8_t owner[SHEAP_CLASS_MAX_OBJS];
 #endif
 #if SHEAP_SMP
-    /* Issue 15 (docs/DESIGN.md "Concurrency").  SMALL: the CPU whose cache
+    /* SMP (docs/DESIGN.md "Concurrency").  SMALL: the CPU whose cache
      * holds the span, set with that CPU's lock and the shared lock held
      * when the span is made SMALL (or taken from a stash) for it; only
      * that CPU takes slots, changes freebits/nfree or lists the span.
@@ -342,6 +344,17 @@ _Static_assert(SHEAP_RETAIN_BYTES == (uintptr_t)-1,
  * tables the same values as sheap_class_divmul, which the core does not
  * link). */
 static inline uint32_t class_divmul(uint32_t size) { return 0xffffffffu / size + 1u; }
+
+/* Slot arithmetic of SMALL span s: the slot that offset off (from s->base,
+ * below s->obj_bytes) falls in, the offset where slot i starts, and its
+ * address.  off starts a block when slot_offset(s, span_slot(s, off)) ==
+ * off.  For a LARGE span (divmul 0) every offset maps to slot 0. */
+static inline uintptr_t span_slot(const struct sheap_span *s, uintptr_t off)
+{
+    return (uintptr_t)(((uint64_t)off * s->divmul) >> 32);
+}
+static inline uintptr_t slot_offset(const struct sheap_span *s, uintptr_t i) { return i * s->elem_size; }
+static inline uintptr_t slot_addr(const struct sheap_span *s, uintptr_t i) { return s->base + slot_offset(s, i); }
 
 /* span->ready of a free (or BUSY) run: whether its pages are Ready (backed).
  * READY_SOME means "not known to be all one way": its bits must be read.
@@ -451,7 +464,7 @@ struct index_l2 {
     struct sheap_arena *arena[INDEX_L2_ENTRIES];
 };
 
-/* ---- Linear allocator (the seed's linearAlloc) ---------------------------- */
+/* ---- Linear allocator ------------------------------------------------------ */
 
 /* Hands out [next, end) in order.  Memory states inside the reservation:
  *   [base, ready)       Ready: handed out (metadata allocators only)
@@ -508,7 +521,7 @@ struct sheap_cpu {
     struct {
 #endif
 #if SHEAP_SMP
-    /* Issue 15: live blocks and bytes of this CPU's small spans, as a
+    /* Live blocks and bytes of this CPU's small spans, as a
      * difference from the heap's counters (h->c), side by side for one
      * load pair and one store pair on the fast paths.  Small mallocs and
      * frees by this CPU change only these, under its lock; only holders of
@@ -538,7 +551,7 @@ struct sheap_cpu {
     uintptr_t head_map[BITMAP_WORDS(SHEAP_NUM_CLASSES)];
     unsigned release_cursor; /* class small_release_empty visits first */
 #if SHEAP_SMP
-    /* Issue 15.  This cache is covered by its CPU's lock,
+    /* This cache is covered by its CPU's lock,
      * sheap_cpu_locks[i] (one per CPU for the caches of every heap, so
      * that an entry point reaching several heaps takes one).  Spans of
      * this CPU with remote frees pending: a lock-free stack that other
@@ -558,8 +571,10 @@ _Static_assert(sizeof(struct sheap_cpu) == SHEAP_CPU_STRIDE_WORDS * sizeof(uintp
 #endif
 
 
-/* Values of sheap_span.on_partial. */
-enum { ON_PARTIAL = 1, ON_STASH = 2 };
+/* Values of sheap_span.class_list: on no list (a full span, or one being
+ * set up or given back), on the class's partial list, or in its stash of
+ * empty spans. */
+enum class_list { CLASS_LIST_NONE = 0, CLASS_LIST_PARTIAL = 1, CLASS_LIST_STASH = 2 };
 
 /* ---- The heap ------------------------------------------------------------- */
 
@@ -586,7 +601,7 @@ struct meta_chunk {
 
 struct sheap_heap {
 #if SHEAP_SMP
-    /* One cache per CPU (issue 15), first: the free fast path then finds
+    /* One cache per CPU, first: the free fast path then finds
      * cpu[id] with one add of id << log2(stride) to the heap's address. */
     struct sheap_cpu cpu[SHEAP_MAX_CPUS];
 #endif
@@ -594,7 +609,7 @@ struct sheap_heap {
     bool initialized;
     /* sheap_shared.walker again, in every heap record (and the default
      * heap's, live or not) while a walk runs: sheap_malloc's fast path
-     * tests it next to the fields it loads anyway (issue 20, fix 5). */
+     * tests it next to the fields it loads anyway (walk re-entry). */
     uintptr_t walker;
     uint32_t caps;
     int order;
@@ -631,7 +646,7 @@ struct sheap_heap {
 #if !SHEAP_SMP
     struct sheap_cpu cpu;
 #endif
-    /* Issue 17 (observe.c): the lowest free_bytes seen at the end of a
+    /* observe.c: the lowest free_bytes seen at the end of a
      * period of constant arena size, stored inverted (~value) so that the
      * zeroed record means "none yet"; see observe_before_grow. */
     uintptr_t min_free_inv;
@@ -665,7 +680,7 @@ struct sheap_shared {
     unsigned isr_depth;               /* sheap_isr_enter minus sheap_isr_exit
                                          (SMP: per CPU, see ISR_DEPTH) */
     bool locked;                      /* debug aid for SHEAP_ASSERT_LOCKED */
-    /* Issue 20, fix 5: sheap_port_context_id() of the context running a
+    /* Walk re-entry: sheap_port_context_id() of the context running a
      * walk of any heap (which holds the lock all heaps share), 0 when no
      * walk runs.  Written under the lock, read without it (relaxed
      * atomics) by every entry point before it takes the lock (the small
@@ -674,7 +689,7 @@ struct sheap_shared {
      * for ever, so it is refused. */
     uintptr_t walker;
 #if SHEAP_SMP
-    /* Issue 15: what the holder of the shared lock holds besides (written
+    /* What the holder of the shared lock holds besides (written
      * by each holder right after taking it): LOCK_MODE_ALL (every CPU
      * lock), LOCK_MODE_SHARED (none) or a CPU index (that CPU's lock).
      * cur_cpu is the cache the slow paths work on (HCPU). */
@@ -691,7 +706,7 @@ struct sheap_shared {
 extern struct sheap_shared sheap_shared;
 
 #if SHEAP_SMP
-/* A CPU's lock (issue 15): an atomic word, taken (acquire exchange) after
+/* A CPU's lock (SMP): an atomic word, taken (acquire exchange) after
  * masking the CPU's interrupts and given back (release store) before
  * restoring them; irq is the state to restore, written by the holder
  * only.  One cache line each, so that CPUs do not share the line they
@@ -838,11 +853,9 @@ static inline struct sheap_arena *arena_of_cached(uintptr_t addr)
 #endif
 }
 
-static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t addr)
-{
-    (void)a;
-    return (addr >> SHEAP_PAGE_SHIFT) & (SHEAP_ARENA_PAGES - 1);
-}
+/* The index of addr's page in the arena frame that holds addr (arenas are
+ * aligned to their size, so no arena record is read). */
+static inline uintptr_t arena_page_index(uintptr_t addr) { return (addr >> SHEAP_PAGE_SHIFT) & (SHEAP_ARENA_PAGES - 1); }
 
 /* The span covering page-aligned or interior address addr, or NULL when addr
  * is outside every arena.  For addresses inside FREE spans the entry may be
@@ -850,7 +863,7 @@ static inline uintptr_t arena_page_index(const struct sheap_arena *a, uintptr_t 
 static inline struct sheap_span *span_of(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    return a ? arena_span(a, arena_page_index(a, addr)) : NULL;
+    return a ? arena_span(a, arena_page_index(addr)) : NULL;
 }
 
 /* The arena of h whose frame holds addr, or NULL (no arena, or another
@@ -871,7 +884,7 @@ static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintpt
     struct sheap_arena *a = arena_of_heap(h, addr);
     if (a == NULL)
         return NULL;
-    uintptr_t i = arena_page_index(a, addr);
+    uintptr_t i = arena_page_index(addr);
 #if SHEAP_LAZY_ARENA_META
     SHEAP_ASSERT((a->map_ready >> ARENA_REC_PAGE(i)) & 1u);
 #endif
@@ -882,7 +895,8 @@ static inline struct sheap_span *span_of_heap(const struct sheap_heap *h, uintpt
  * into shared.heaps.  32-bit mode reserves the arena metadata and the
  * initial reservation here; failing those is not fatal (the heap grows
  * from hints later) except that the metadata reservation must succeed.
- * Returns SHEAP_PORT_OK or SHEAP_PORT_ENOMEM with nothing changed. */
+ * Returns 0, or SHEAP_ENOMEM (sheap.h's error number) with nothing
+ * changed; without SHEAP_32BIT_MODE it cannot fail. */
 int heap_init(struct sheap_heap *h, const struct sheap_config *cfg);
 /* heap_init in two steps: the backend work (lock held or growth owned;
  * h is not yet visible), then making h live (lock held). */
@@ -962,8 +976,8 @@ uintptr_t linear_alloc(const struct sheap_backend *b, struct linear_alloc *l, ui
  * trim.  Returns SHEAP_PORT_* and the base in *out. */
 int reserve_aligned(struct sheap_heap *h, uintptr_t hint, uintptr_t n, uintptr_t align, uintptr_t *out);
 /*
- * The seed's sysAlloc, in two steps.  arena_grow_prepare runs in a growth
- * section (lock not held): it finds at least n bytes of arena-aligned
+ * Adding address space to a heap, in two steps.  arena_grow_prepare runs
+ * in a growth section (lock not held): it finds at least n bytes of arena-aligned
  * address space, makes it Prepared, and makes the arena records and the
  * index tables they need; nothing another caller can see changes but the
  * backend's state.  On failure it returns the backend error and changes
@@ -1009,7 +1023,7 @@ static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, ui
     if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
         a = arena_of(v);
     if (a != NULL && a->heap == h && n <= SHEAP_ARENA_PAGES) {
-        uintptr_t i = arena_page_index(a, v), end = i + n; /* end <= 2 * SHEAP_ARENA_PAGES: no wrap */
+        uintptr_t i = arena_page_index(v), end = i + n; /* end <= 2 * SHEAP_ARENA_PAGES: no wrap */
         if (end <= SHEAP_ARENA_PAGES) {
             uintptr_t i0 = i - (i != 0), i1 = end - (end == SHEAP_ARENA_PAGES);
             uintptr_t m = rec_pages(ARENA_REC_PAGE(i0), ARENA_REC_PAGE(i1));
@@ -1043,7 +1057,7 @@ static inline struct sheap_arena *arena_map_known_arena(struct sheap_heap *h, ui
     struct sheap_arena *a = sheap_shared.last_arena;
     if (a == NULL || ((v ^ a->base) >> SHEAP_ARENA_SHIFT) != 0)
         a = arena_of(v);
-    return a != NULL && a->heap == h && arena_page_index(a, v) + n <= SHEAP_ARENA_PAGES ? a : NULL;
+    return a != NULL && a->heap == h && arena_page_index(v) + n <= SHEAP_ARENA_PAGES ? a : NULL;
 }
 static inline int arena_map_prepare(struct sheap_heap *h, uintptr_t v, uintptr_t n)
 {
@@ -1107,6 +1121,12 @@ void ph_mapping(uintptr_t npages, unsigned *fl, unsigned *sl);
  * the nearest start bit at or below addr's page, across arenas of one heap
  * that touch.  O(pages / word) (misuse reports and diagnostics only). */
 struct sheap_span *span_covering(uintptr_t addr);
+/* Calls fn for each arena-local piece of the page run [base, base +
+ * npages pages), which may cross arena boundaries: pages [first, first +
+ * n) of arena a (NULL when no arena holds them).  Lock held or growth
+ * owned. */
+typedef void (*piece_fn)(struct sheap_arena *a, uintptr_t first, uintptr_t n, void *ctx);
+void ph_each_piece(uintptr_t base, uintptr_t npages, piece_fn fn, void *ctx);
 /* Walk the spans of every arena; fn returns non-zero to stop. */
 typedef int (*span_visit_fn)(struct sheap_span *s, void *ctx);
 int ph_each_span(struct sheap_heap *h, span_visit_fn fn, void *ctx);
@@ -1161,7 +1181,7 @@ void heap_retake(unsigned mode);
  * only where the heap is consistent and the caller holds no pointer into a
  * list (pageheap.c). */
 void lock_break(void);
-/* Walk re-entry (issue 20, fix 5; malloc.c): whether the caller is inside
+/* Walk re-entry (malloc.c): whether the caller is inside
  * its own walk, and the report of such a call (counted as misuse). */
 bool heap_in_own_walk(void);
 void walk_reentry(const void *p);
@@ -1170,7 +1190,7 @@ void heap_walk_mark(uintptr_t id);
 /* Debug: validate one span of h (check.c); panics when it is broken. */
 void debug_validate_span(struct sheap_heap *h, struct sheap_span *s);
 
-/* ---- Observability and hardening (issue 17: observe.c, harden.c) ---------- */
+/* ---- Observability and hardening (observe.c, harden.c) -------------------- */
 
 /* The current owner tag (sheap_set_owner), read by the allocation paths. */
 extern sheap_owner_t sheap_current_owner;

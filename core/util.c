@@ -5,42 +5,39 @@
  */
 #include "sheap_internal.h"
 
-void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n)
-{
-    while (n > 0) {
-        uintptr_t w = first / WORD_BITS, b = first % WORD_BITS;
-        uintptr_t k = WORD_BITS - b < n ? WORD_BITS - b : n;
-        uintptr_t mask = k == WORD_BITS ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1) << b;
-        map[w] |= mask;
-        first += k;
-        n -= k;
-    }
-}
+/* The three range operations share one loop over the words the range
+ * touches, each word's part as a mask; op is a constant in every caller,
+ * so each compiles to a loop of its own with no test of op. */
+enum range_op { RANGE_SET, RANGE_CLEAR, RANGE_COUNT };
 
-void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n)
-{
-    while (n > 0) {
-        uintptr_t w = first / WORD_BITS, b = first % WORD_BITS;
-        uintptr_t k = WORD_BITS - b < n ? WORD_BITS - b : n;
-        uintptr_t mask = k == WORD_BITS ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1) << b;
-        map[w] &= ~mask;
-        first += k;
-        n -= k;
-    }
-}
-
-uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n)
+static inline __attribute__((always_inline)) uintptr_t bits_range(uintptr_t *map, uintptr_t first, uintptr_t n,
+                                                                   enum range_op op)
 {
     uintptr_t count = 0;
     while (n > 0) {
         uintptr_t w = first / WORD_BITS, b = first % WORD_BITS;
         uintptr_t k = WORD_BITS - b < n ? WORD_BITS - b : n;
         uintptr_t mask = k == WORD_BITS ? ~(uintptr_t)0 : (((uintptr_t)1 << k) - 1) << b;
-        count += popcount_word(map[w] & mask);
+        if (op == RANGE_SET)
+            map[w] |= mask;
+        else if (op == RANGE_CLEAR)
+            map[w] &= ~mask;
+        else
+            count += popcount_word(map[w] & mask);
         first += k;
         n -= k;
     }
     return count;
+}
+
+void bits_set_range(uintptr_t *map, uintptr_t first, uintptr_t n) { (void)bits_range(map, first, n, RANGE_SET); }
+
+void bits_clear_range(uintptr_t *map, uintptr_t first, uintptr_t n) { (void)bits_range(map, first, n, RANGE_CLEAR); }
+
+/* RANGE_COUNT only reads map. */
+uintptr_t bits_count_range(const uintptr_t *map, uintptr_t first, uintptr_t n)
+{
+    return bits_range((uintptr_t *)map, first, n, RANGE_COUNT);
 }
 
 uintptr_t bits_next(const uintptr_t *map, uintptr_t from, uintptr_t end, bool value)

@@ -18,10 +18,12 @@
  *             masks interrupts on the bare-metal ports, only for short list
  *             edits: no call masks interrupts for more than a bounded number
  *             of instructions (see "Interrupt latency" below).  That one lock
- *             protects every heap and the shared index (a lock per heap or
- *             per CPU is for later).  Work that calls the backend (reserve,
- *             map, used, unused, release), clears memory or makes metadata
- *             Ready runs in a growth section with the lock dropped; one
+ *             protects every heap and the shared index (an SMP build,
+ *             SHEAP_SMP=1, adds a lock per CPU for its small-block caches:
+ *             sheap_config.h and docs/DESIGN.md "Concurrency").  Work
+ *             that calls the backend (reserve, map, used, unused,
+ *             release), clears memory or makes metadata Ready runs in a
+ *             growth section with the lock dropped; one
  *             caller owns growth at a time.  None of the functions may be
  *             called from the fault hook with the lock held (the hook runs
  *             after the lock is dropped).
@@ -30,8 +32,8 @@
  *               malloc, calloc, aligned_alloc, realloc, free, usable_size,
  *               trim, stats: O(1) in the heap's size; make test checks
  *               every call of its workloads against mask_max in
- *               tests/bench/bounds.txt (1,000 instructions) on every QEMU
- *               board (Cortex-M counted by a QEMU plugin).  A page run adds O(pages /
+ *               tests/bench/bounds.txt on every QEMU board (Cortex-M
+ *               counted by a QEMU plugin).  A page run adds O(pages /
  *               word bits) bit operations, split into steps of at most 32
  *               words (docs/DESIGN.md gives the formula).
  *             Exempt (diagnostics and setup; masked for their whole run):
@@ -404,7 +406,7 @@ sheap_fault_hook sheap_set_fault_hook(sheap_fault_hook hook);
 void sheap_isr_enter(void);
 void sheap_isr_exit(void);
 
-/* ---- Observability (issue 17) ---------------------------------------------------
+/* ---- Observability -------------------------------------------------------------
  *
  * Heap report.  Figures beyond sheap_stats that take a walk over the heap.
  * "Heap bytes" are the bytes of the heap's arenas (the address space that
@@ -537,8 +539,8 @@ int sheap_heap_owner_walk(const struct sheap *heap, sheap_owner_t owner, sheap_w
  * recursion guard: they would trace themselves); none is called from a
  * walker callback's refused calls.  The cost when compiled in and no hook
  * is set: a load and a branch per call, and the slow halves' code; with
- * owner tags too, 13 instructions more per small malloc and 3 per free on
- * the AArch64 small workload (docs/BENCHMARKS.md).
+ * owner tags too, a few instructions more per small malloc and free (the
+ * figures are in docs/BENCHMARKS.md, "Hardening levels and hooks").
  */
 struct sheap_hooks {
     void (*on_alloc)(struct sheap *heap, void *p, size_t asked, size_t usable, void *ctx);
@@ -590,12 +592,13 @@ int sheap_set_hooks(const struct sheap_hooks *hooks);
  *        position, so that the block after a given block is not
  *        predictable (a word covers 32 or 64 slots).
  *      Only small blocks (<= SHEAP_MAX_SMALL_SIZE) are poisoned and
- *      quarantined; large blocks are freed at once.  Costs (the small
- *      workload on qemu-virt-aarch64, docs/BENCHMARKS.md): malloc and free
- *      means under 2x level 1's; a masked stretch grows by the fill of at
- *      most 256 bytes, and emptying the quarantine breaks the lock between
- *      blocks (make test checks the 1,000-instruction bound at this level
- *      on qemu-virt-riscv32, flavour hard2).
+ *      quarantined; large blocks are freed at once.  Costs: the fill and
+ *      the check of the poison on every small malloc and free (figures in
+ *      docs/BENCHMARKS.md, "Hardening levels and hooks"); a masked stretch
+ *      grows by the fill of at most 256 bytes, and emptying the quarantine
+ *      breaks the lock between blocks (make test checks the masked-stretch
+ *      bound of tests/bench/bounds.txt at this level on qemu-virt-riscv32,
+ *      flavour hard2).
  *   3  As 2, and one malloc in SHEAP_GUARD_SAMPLE (or the one chosen with
  *      sheap_guard_next) gets a guard page: the block is placed at the end
  *      of a page run of its own, 16-byte aligned, and the page after it is

@@ -85,8 +85,8 @@ struct sheap_backend_ops {
     void (*release)(void *ctx, uintptr_t v, uintptr_t n);
 #if SHEAP_HARDENING >= 3
     /*
-     * Level 3 builds only (issue 17; the field does not exist below, so
-     * the default build's tables stay as they were).  Optional (NULL:
+     * Level 3 builds only (the field does not exist below, so the
+     * tables of the other levels do not carry it).  Optional (NULL:
      * none).
      * For a backend whose unused does not by itself make a page fault
      * (the static port: a Prepared page below its watermark stays
@@ -114,7 +114,7 @@ struct sheap_backend {
     void *ctx;           /* the backend's own state, passed to every op */
     uintptr_t page_size; /* granule of every op; the heap page size
                             (SHEAP_PAGE_SIZE) must be a multiple of it */
-    /* Metadata apart (issue 20).  false (the default): the core puts a
+    /* Metadata apart.  false (the default): the core puts a
      * guard page that is never made Ready on each side of every metadata
      * reservation (one that is not whole arenas), so no metadata byte is
      * ever next to a user block.  true: the backend itself keeps those

@@ -34,7 +34,7 @@
  *                        reuse; beyond this a freed run is handed back to the
  *                        port at once.  (size_t)-1 keeps everything.
  *
- * 32-bit mode (the seed's: SHEAP_32BIT_MODE, default when pointers are 32 bits)
+ * 32-bit mode (SHEAP_32BIT_MODE, the default when pointers are 32 bits)
  *   SHEAP_REGION_BASE / SHEAP_REGION_SIZE   the part of the address space the
  *                        heap may occupy; metadata for every arena frame in it
  *                        is reserved up front.  Default: all 4 GB.
@@ -94,8 +94,8 @@
 /* 32-bit mode starts from the initial reservation instead (see arena.c). */
 #define SHEAP_ARENA_HINTS {0}
 #else
-/* Go's choice: 0x00c0_0000_0000 and friends, recognisable in a debugger and
- * far from where the host's loader and mmap put things. */
+/* 0x00c0_0000_0000 and the like (the Go runtime's hints): recognisable in
+ * a debugger and far from where the host's loader and mmap put things. */
 #define SHEAP_ARENA_HINTS {0x00c000000000u, 0x01c000000000u, 0x02c000000000u, 0x03c000000000u}
 #endif
 #endif
@@ -149,18 +149,11 @@
 
 /* Kept empty spans (stashes, empty heads) the page heap takes back, at
  * most, before it backs new pages for a run: more keeps the footprint
- * lower, fewer keeps that allocation's worst case shorter (each costs a
- * run free, a few hundred instructions).  A failing allocation and
- * sheap_trim take all of them back regardless.  Measured on the AArch64
- * benchmarks (docs/BENCHMARKS.md): 8 gives footprint within about 1 % of
- * taking all back on three of four large workloads (realloc: 1.80 against
- * 1.64 x peak live) with a worst allocation of about 4,500 instructions
- * instead of 17,000.  Re-measured at rt14c (qemu-virt-aarch64, uniform
- * workload, steady-state malloc max / peak footprint): 8: 3,226 / 6.27 MB
- * (1.25 x peak live); 3: 1,972 / 6.53 MB; 2: 1,108 / 6.66 MB; 1: 1,107 /
- * 6.91 MB (1.37 x).  A smaller batch does not reach the issue-14 max of
- * 500 (one give-back plus the retried search is already about 1,100) and
- * costs the footprint target, so 8 stays. */
+ * lower, fewer keeps that allocation's worst case shorter (each is a run
+ * free).  A failing allocation and sheap_trim take all of them back
+ * regardless.  The batch trades the footprint of the large workloads
+ * against the longest page-run malloc; the footprint and worst-case
+ * figures of docs/BENCHMARKS.md are taken with the default, 8. */
 #ifndef SHEAP_RELEASE_BATCH
 #define SHEAP_RELEASE_BATCH 8
 #endif
@@ -197,7 +190,7 @@
 #define SHEAP_DEFAULT_HEAP_ORDER 0
 #endif
 
-/* ---- Several CPUs (issue 15; docs/DESIGN.md "Concurrency") ---------------
+/* ---- Several CPUs (docs/DESIGN.md "Concurrency") --------------------------
  *   SHEAP_SMP          1: per-CPU caches (one struct sheap_cpu per CPU in
  *                      every heap, each with its own lock), remote frees
  *                      by atomic per-span bitmaps, and a shared spinlock
@@ -253,9 +246,9 @@
 #define SHEAP_ARENA_SIZE ((uintptr_t)1 << SHEAP_ARENA_SHIFT)
 #define SHEAP_ARENA_PAGES ((uintptr_t)1 << (SHEAP_ARENA_SHIFT - SHEAP_PAGE_SHIFT))
 
-/* ---- Observability and hardening (issue 17; contract in sheap.h) ----------
- * All default to today's behaviour at no cost: nothing is added to a fast
- * path unless a macro below asks for it.
+/* ---- Observability and hardening (contract in sheap.h) -------------------
+ * The defaults add nothing to a fast path: only a macro below set to ask
+ * for a feature does.
  *   SHEAP_HOOKS       1: trace hooks (alloc, free, realloc) and the
  *                     out-of-memory hook (sheap_set_hooks).  Default 0.
  *   SHEAP_OWNER_TAGS  1: an owner tag per live block, kept in the span

@@ -101,8 +101,8 @@ struct sheap_mmu_config {
     uint64_t leaf_attrs;
     bool clear_frames;     /* true: used() clears every frame before it maps
                               it (nothing an earlier owner wrote is ever
-                              visible; about 200 instructions a page on
-                              AArch64) and reports the memory zeroed.
+                              visible; a store per word of every page)
+                              and reports the memory zeroed.
                               false (default): frames are mapped as they
                               are and used() reports them not zeroed, so
                               the core clears only what must read as zero

@@ -104,7 +104,7 @@ uintptr_t sheap_port_task_id(void);
 bool sheap_port_growth_wait(void);
 
 /*
- * SMP (issue 15; builds with SHEAP_SMP=1 only, see sheap_config.h and
+ * SMP (builds with SHEAP_SMP=1 only, see sheap_config.h and
  * docs/DESIGN.md "Concurrency").  The port's sheap_port_lock.h then also
  * defines, inline:
  *     static inline unsigned sheap_port_cpu_id(void);

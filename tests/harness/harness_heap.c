@@ -76,7 +76,7 @@ struct sheap_span *find_free_run(uintptr_t min_pages)
 struct sheap_span **map_entry(uintptr_t addr)
 {
     struct sheap_arena *a = arena_of(addr);
-    return &a->spans[arena_page_index(a, addr)];
+    return &a->spans[arena_page_index(addr)];
 }
 
 /* ---- The test heap's backend, directly ---------------------------------------------- */

@@ -274,7 +274,7 @@ static void test_inflight_free_keeps_empty_span(void)
     CHECK_EQ(sheap_check(), 0);
     CHECK_EQ(s->nfree, nelems);
     CHECK_EQ(s->state, SPAN_SMALL);
-    CHECK_EQ(s->on_partial, ON_PARTIAL);
+    CHECK_EQ(s->class_list, CLASS_LIST_PARTIAL);
     CHECK_EQ(s->remote_queued, REMOTE_IN_FLIGHT);
     CHECK(!on_remote_stack(0, s));
     /* The free goes on: the flag was clear, so it pushes s. */
@@ -288,7 +288,7 @@ static void test_inflight_free_keeps_empty_span(void)
     CHECK_EQ(sheap_check(), 0);
     CHECK(!on_remote_stack(0, s));
     CHECK_EQ(s->remote_queued, 0);
-    CHECK(s->state != SPAN_SMALL || s->on_partial != ON_PARTIAL);
+    CHECK(s->state != SPAN_SMALL || s->class_list != CLASS_LIST_PARTIAL);
     for (unsigned i = 0; i < k; i++)
         sheap_free(blk[i]);
     struct sheap_stats s1 = stats_now();

@@ -75,7 +75,7 @@ static void test_corruption_small_span(void)
     uint8_t st = s->state;
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN, s->state = 7, s->state = st);
     /* Partial list: flag and list head. */
-    EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, s->on_partial = 0, s->on_partial = 1);
+    EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, s->class_list = 0, s->class_list = 1);
     struct sheap_span *head = heap_cache_here(&sheap_heap)->classes[cls].partial;
     EXPECT_CORRUPTION(SHEAP_CHECK_PARTIAL, heap_cache_here(&sheap_heap)->classes[cls].partial = NULL,
                       heap_cache_here(&sheap_heap)->classes[cls].partial = head);
@@ -84,7 +84,7 @@ static void test_corruption_small_span(void)
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN_MAP, *e = NULL, *e = s);
     /* In-use and Ready page bits. */
     struct sheap_arena *a = arena_of((uintptr_t)p);
-    uintptr_t pg = arena_page_index(a, s->base);
+    uintptr_t pg = arena_page_index(s->base);
     uintptr_t pw = pg / WORD_BITS, pb = (uintptr_t)1 << (pg % WORD_BITS);
     EXPECT_CORRUPTION(SHEAP_CHECK_PAGE_STATE, a->starts[pw] ^= pb, a->starts[pw] ^= pb);
     EXPECT_CORRUPTION(SHEAP_CHECK_PAGE_STATE, a->ready[pw] ^= pb, a->ready[pw] ^= pb);
@@ -110,7 +110,7 @@ static void test_corruption_large_span(void)
     uintptr_t np = s->npages;
     EXPECT_CORRUPTION(SHEAP_CHECK_SPAN_MAP, s->npages = np + 1, s->npages = np);
     struct sheap_arena *a = arena_of(mid);
-    uintptr_t pg = arena_page_index(a, mid);
+    uintptr_t pg = arena_page_index(mid);
     uintptr_t pw = pg / WORD_BITS, pb = (uintptr_t)1 << (pg % WORD_BITS);
     /* A start bit inside the run, or a page of it not Ready. */
     EXPECT_CORRUPTION(SHEAP_CHECK_PAGE_STATE, a->starts[pw] ^= pb, a->starts[pw] ^= pb);
