@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench_levels.sh OUT - issue 17's figures per hardening level
+# bench_levels.sh OUT - the figures per hardening level
 # (docs/BENCHMARKS.md, "Hardening levels and hooks"): instructions per call
 # and footprint on the small and loguni workloads (qemu-virt-aarch64, the
 # bench images of make bench, counted with PMCCNTR under -icount shift=0),

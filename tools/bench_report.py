@@ -29,7 +29,7 @@ PROBE_BOARDS = ["mps2-an385", "mps2-an505"]
 CHECK_FIELDS = ["n", "mean", "p50", "p90", "p99", "max", "growth_n", "growth_max"]
 ALLOCS = ["sheap", "picolibc"]
 HOST_ALLOCS = ["sheap", "glibc", "mimalloc", "jemalloc"]
-# The targets of issue #8.
+# Targets per call on the QEMU boards (steady state, instructions) and for footprint.
 T_MALLOC_MEAN, T_MALLOC_MAX = 40, 120
 T_FREE_MEAN, T_FREE_MAX = 30, 100
 T_FOOT = 1.25
@@ -236,14 +236,14 @@ def verdict(ok):
     return "**met**" if ok else "**not met**"
 
 
-# Issue 18's targets for the small parts (Cortex-M3 -Os, static port).
+# Targets for small parts (Cortex-M3 -Os, static port).
 T_CODE = 6144
 T_SMALL_RAM = 1024
 T_RAM_OVER_LIVE = 1.35
 
 
 def size_ram_table(sizes, boards):
-    """The size and RAM table of issue 18 (docs/BENCHMARKS.md and README.md):
+    """The size and RAM table for small parts (docs/BENCHMARKS.md and README.md):
     code and static RAM of malloc + calloc + realloc + free linked on
     Cortex-M3, and RAM over live data on the small workload per board."""
     by = {(who, kind): v for who, kind, name, v in sizes if name == ""}
@@ -260,7 +260,7 @@ def size_ram_table(sizes, boards):
       f"{fmt_int(small['text'] + small['data'])} | {fmt_int(small['bss'] + small['data'])} |")
     w(f"| picolibc nano-malloc + sbrk | {fmt_int(pico['text'] + pico['data'])} | {fmt_int(pico['bss'] + pico['data'])} |")
     w("")
-    w(f"Targets (issue 18): code ≤ {fmt_int(T_CODE)} B: "
+    w(f"Targets for small parts: code ≤ {fmt_int(T_CODE)} B: "
       f"{verdict(nat['text'] + nat['data'] <= T_CODE)}; static RAM ≤ {fmt_int(T_SMALL_RAM)} B on the 256 KB part: "
       f"{verdict(small['bss'] + small['data'] <= T_SMALL_RAM)}. make test checks the bounds of "
       "tests/bench/bounds.txt (tools/check_code_size.sh).")
@@ -275,7 +275,7 @@ def size_ram_table(sizes, boards):
               f"{p_['peak_foot'] / p_['peak_live']:.2f} × |")
         w("")
         ok = all(s_["peak_foot"] / s_["peak_live"] <= T_RAM_OVER_LIVE for _, s_, _ in rows)
-        w(f"Target (issue 18): sheap ≤ {T_RAM_OVER_LIVE} × on every board: {verdict(ok)}.")
+        w(f"Target for small parts: sheap ≤ {T_RAM_OVER_LIVE} × on every board: {verdict(ok)}.")
     return L
 
 
@@ -346,7 +346,7 @@ def main():
     # ---- targets
     w("## Targets")
     w("")
-    w("Where sheap stands against the targets of issue #8 (steady state: calls that grew the heap are "
+    w("Where sheap stands against its targets per call and for footprint (steady state: calls that grew the heap are "
       "left out, see [Method](#method)). A maximum names its call: the call number in the workload, from 0, "
       "warm-up included (the same on every run). Reproduce: `make bench`.")
     w("")
@@ -566,7 +566,7 @@ def main():
         table = size_ram_table(sizes, boards)
         if table:
             w("")
-            w("### Size and RAM (issue 18)")
+            w("### Size and RAM on small parts")
             w("")
             L.extend(table)
             splice_readme(os.path.join(os.path.dirname(os.path.abspath(docs)), "README.md"), table)
@@ -583,7 +583,7 @@ def main():
     if any(b in boards for b in PROBE_BOARDS):
         w("- On Cortex-M only the small workload is counted: the other workloads need several MB for picolibc's "
           "sbrk heap, which these boards' memory maps do not give it.")
-    w("- Multi-threaded host throughput: the workloads above are single-threaded; see \"Host threads (issue 15)\" (make bench-threads).")
+    w("- Multi-threaded host throughput: the workloads above are single-threaded; see \"Host threads\" (make bench-threads).")
     w("")
 
     with open(os.path.join(docs, "BENCHMARKS.md"), "w") as f:

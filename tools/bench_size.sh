@@ -13,9 +13,9 @@
 #            taken off again; the real port's objects are listed apart.
 #   port     the same program calling malloc, calloc, realloc and free, linked
 #            from the core, the static port (port/static/port_static.c) and
-#            its ARMv7-M guard: the figure issue 18 bounds.  Only the port's
-#            two hooks into the C library (sheap_port_fault and
-#            sheap_port_set_errno, port/common/port_picolibc.c in a real
+#            its ARMv7-M guard: the figure the code-size bounds apply to.
+#            Only the port's two hooks into the C library (sheap_port_fault
+#            and sheap_port_set_errno, port/common/port_picolibc.c in a real
 #            image) come from the stub, and their bytes are taken off.  bss
 #            is the allocator's whole static RAM.  Once for each flavour of
 #            mps2-an385: native (16 MB heap, 4 KB pages) and small (a 256 KB

@@ -1,5 +1,5 @@
 #!/bin/sh
-# bench_threads.sh SMPDIR ONELOCKDIR OUT REPS OPS (issue 15, make bench-threads)
+# bench_threads.sh SMPDIR ONELOCKDIR OUT REPS OPS (make bench-threads)
 # Multi-threaded host throughput: tests/bench/bench_threads.c for sheap
 # twice (SMPDIR: the host smp flavour's SHEAP_SMP=1 build, per-CPU caches;
 # ONELOCKDIR: the native SHEAP_SMP=0 build, one lock), glibc, mimalloc and

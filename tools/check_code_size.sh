@@ -1,5 +1,5 @@
 #!/bin/sh
-# check_code_size.sh B: the code-size and static-RAM bounds of issue 18 on
+# check_code_size.sh B: the code-size and static-RAM bounds for small parts on
 # Cortex-M3 -Os (make test, board mps2-an385).  tools/bench_size.sh links
 # malloc, calloc, realloc and free from the core, the static port and its
 # ARMv7-M guard, for the native and the small (256 KB part) flavour; the

@@ -2,7 +2,7 @@
 # check_no_libcalls.sh BUILD_DIR: no object of the board's libraries
 # (libsheap.a: core and port; libboard.a; libsheap_libc.a) calls memset,
 # memcpy or memmove, which gcc synthesises from plain loops and struct
-# initialisers (a frame clear became picolibc's byte-loop memset: issue 14).
+# initialisers (a frame clear once became picolibc's byte-loop memset).
 # Every source is built with -fno-tree-loop-distribute-patterns and clears
 # or copies with its own loops; this checks the archives with nm.  Bare-metal
 # boards only (the hosted port runs on a C library).  Prints a SUITE line.

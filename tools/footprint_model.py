@@ -10,9 +10,10 @@ fixed size, and reports the peak of (spans * span size + metadata) over the
 peak of live bytes as requested, the ratio docs/BENCHMARKS.md reports.  The
 core's own policy is 'fifo': a span that gets a free slot joins the tail of
 its class's partial list, a malloc takes the head, an empty span is given
-back unless it is the class's only partial span.  The model's fifo figure
-with 4 KB spans matches the measured one (56 spans, 1.77x on the 32-bit
-boards), so the other rows say what a policy change could buy.
+back unless it is the class's only partial span.  Compare the model's fifo
+row with 4 KB spans against the footprint docs/BENCHMARKS.md measures on the
+32-bit boards: where the two agree, the other rows say what a policy change
+could buy.
 
 Usage: tools/footprint_model.py [--meta BYTES] (default 20480, the
 metadata the 32-bit boards hold at the peak).  The random stream is

@@ -40,8 +40,9 @@ def fmt(n):
 
 
 def before(docs, board):
-    """The longest stretch before issue 14 (docs/bench/mask-before-<board>.txt,
-    measured at core13 with this same program), or None."""
+    """The longest stretch of the core before growth sections and O(1) page
+    runs (docs/bench/mask-before-<board>.txt, measured at f59ca06 with this
+    same program), or None."""
     path = os.path.join(docs, "bench", f"mask-before-{board}.txt")
     if not os.path.exists(path):
         return None
@@ -98,8 +99,8 @@ def section(bench_dir, docs):
                     m = bym[op]
                     out.append(f"| {board} | {op} | {fmt(m[0])} | {fmt(m[1])} | {fmt(m[2])} | {fmt(m[3])} |")
         out.append("")
-        out += ["Longest masked stretch of any call, before issue 14 (core13, "
-                "docs/bench/mask-before-*.txt) and now:", "",
+        out += ["Longest masked stretch of any call, before growth sections and O(1) page runs "
+                "(`f59ca06`, docs/bench/mask-before-*.txt) and now:", "",
                 "| board | before | now |", "|---|---:|---:|"]
         for b, w, _ in summary:
             pre = before(docs, b)

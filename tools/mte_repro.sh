@@ -1,6 +1,6 @@
 #!/bin/sh
-# tools/mte_repro.sh - build and run tests/mte/mte_repro.c (issue 17: are
-# MTE allocation tags per 16-byte granule on QEMU's virt board?).
+# tools/mte_repro.sh - build and run tests/mte/mte_repro.c, which asks
+# whether MTE allocation tags are per 16-byte granule on QEMU's virt board.
 #   tools/mte_repro.sh [extra CFLAGS...]       runs -m 3G and -m 1G
 set -e
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run_fuzz.sh SECONDS "BUILDS" - the long fuzz run behind `make fuzz` (issue 20).
+# run_fuzz.sh SECONDS "BUILDS" - the long fuzz run behind `make fuzz`.
 # Runs tests/fuzz/fuzz_heap.c in each build for SECONDS, one after the other,
 # at nice 19 (the machine is shared):
 #   fuzz    libFuzzer + ASan + UBSan; new inputs go to $BUILD_DIR/host-fuzz/run-corpus,

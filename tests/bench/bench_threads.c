@@ -1,6 +1,5 @@
 /*
- * bench_threads.c - multi-threaded host throughput (issue 15, make
- * bench-threads).
+ * bench_threads.c - multi-threaded host throughput (make bench-threads).
  *
  *   bench_threads ALLOC MODE THREADS OPS
  *

@@ -22,7 +22,7 @@ int main(void)
 #else
     void *p = CAT(ALLOC, malloc)(10);
     p = CAT(ALLOC, realloc)(p, 100);
-#ifdef CALLOC /* calloc as well (the issue 18 figure) */
+#ifdef CALLOC /* calloc as well (the figure the code-size bounds apply to) */
     void *q = CAT(ALLOC, calloc)(3, 10);
     CAT(ALLOC, free)(q);
 #endif

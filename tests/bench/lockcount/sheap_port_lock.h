@@ -1,5 +1,5 @@
 /*
- * sheap_port_lock.h (lock counting, issue 15) - wraps the hosted port's
+ * sheap_port_lock.h (lock counting) - wraps the hosted port's
  * inline lock so that every time the core takes the shared lock is
  * counted, for the figure "shared lock taken per 1,000 operations" of
  * tests/bench/bench_threads.c.  Only the bench's own copy of the core is
