@@ -1271,7 +1271,6 @@ static void test_grow_fail_reserve_at_hint(void)
             CHECK(s1.hints[i].addr == s0.hints[i].addr && s1.hints[i].down == s0.hints[i].down);
     }
     CHECK_HEAP();
-
 }
 
 /* Every call of one kind fails during a growth. */
